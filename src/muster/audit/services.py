@@ -1,0 +1,79 @@
+"""Writing the audit log. Every service that changes data calls ``log_action``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import models
+
+from muster.audit.context import current_origin
+from muster.audit.models import AuditEvent
+
+
+def _actor_fields(actor: Any) -> dict[str, Any]:
+    if actor is None or not getattr(actor, "is_authenticated", False) or getattr(actor, "pk", None) is None:
+        name = getattr(actor, "display_name", "") or "system"
+        return {"actor": None, "actor_name": name}
+    return {"actor": actor, "actor_name": actor.get_username()}
+
+
+def log_action(
+    actor: Any,
+    *,
+    action: str,
+    target: models.Model | None = None,
+    unit_path: str = "",
+    changes: dict[str, Any] | None = None,
+    batch: str = "",
+) -> AuditEvent:
+    origin = current_origin()
+    return AuditEvent.objects.create(
+        **_actor_fields(actor),
+        action=action,
+        target_type=target._meta.label_lower if target is not None else "",
+        target_id=str(target.pk) if target is not None else "",
+        target_repr=str(target)[:255] if target is not None else "",
+        unit_path=unit_path,
+        changes=changes or {},
+        ip=origin.ip,
+        channel=origin.channel,
+        batch=batch,
+    )
+
+
+@dataclass
+class PendingEvent:
+    action: str
+    target: models.Model
+    unit_path: str
+    changes: dict[str, Any] = field(default_factory=dict)
+
+
+def log_actions_bulk(actor: Any, events: Iterable[PendingEvent], *, batch: str) -> int:
+    """Write many events at once (imports); the same fields as ``log_action``."""
+    origin = current_origin()
+    who = _actor_fields(actor)
+    rows = [
+        AuditEvent(
+            **who,
+            action=e.action,
+            target_type=e.target._meta.label_lower,
+            target_id=str(e.target.pk),
+            target_repr=str(e.target)[:255],
+            unit_path=e.unit_path,
+            changes=e.changes,
+            ip=origin.ip,
+            channel=origin.channel,
+            batch=batch,
+        )
+        for e in events
+    ]
+    AuditEvent.objects.bulk_create(rows, batch_size=2000)
+    return len(rows)
+
+
+def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
+    """``{field: [old, new]}`` for the fields that changed."""
+    return {k: [before.get(k), v] for k, v in after.items() if before.get(k) != v}

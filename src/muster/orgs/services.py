@@ -1,0 +1,462 @@
+"""Writes to the organization. Each service is keyword-only, atomic, permission-checked and audited.
+
+Views, the API, the CLI and the roster importer all call these.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from muster.audit.services import diff, log_action
+from muster.orgs import access
+from muster.orgs.access import Perm
+from muster.orgs.models import (
+    PARTY_KINDS,
+    Partner,
+    Person,
+    Role,
+    RoleGrant,
+    Tag,
+    Team,
+    TeamMembership,
+    TeamRole,
+    Unit,
+    UnitKind,
+    person_snapshot,
+)
+from muster.orgs.validators import InvalidValue, normalize_id_number, normalize_phone, normalize_text
+
+# ---------------------------------------------------------------- units
+
+
+def _unit_snapshot(u: Unit) -> dict[str, Any]:
+    return {"code": u.code, "name": u.name, "short_name": u.short_name, "kind": u.kind, "is_active": u.is_active}
+
+
+def check_parent_kind(kind: str, parent: Unit | None) -> None:
+    """Party units sit in the party tree, administrative units in the administrative tree."""
+    if parent is None:
+        return
+    if (kind in PARTY_KINDS) != (parent.kind in PARTY_KINDS):
+        raise ValidationError(
+            {"parent": _("A party organization and an administrative unit cannot be nested in each other.")}
+        )
+
+
+def _check_unit_fields(code: str, name: str, kind: str, *, exclude_pk: int | None = None) -> None:
+    errors: dict[str, str] = {}
+    if not code:
+        errors["code"] = _("A code is required.")
+    elif Unit.objects.filter(code=code).exclude(pk=exclude_pk).exists():
+        errors["code"] = _("Another unit already has the code %(code)s.") % {"code": code}
+    if not name:
+        errors["name"] = _("A name is required.")
+    if kind not in UnitKind.values:
+        errors["kind"] = _("Unknown unit type %(kind)s.") % {"kind": kind}
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def unit_create(
+    *, actor: Any, code: str, name: str, kind: str, parent: Unit | None, short_name: str = ""
+) -> Unit:
+    if parent is None:
+        if not access.is_all_powerful(actor):
+            raise access.NotAllowed(Perm.CHANGE)
+    else:
+        access.require(actor, Perm.CHANGE, parent)
+    code, name = normalize_text(code), normalize_text(name)
+    _check_unit_fields(code, name, kind)
+    check_parent_kind(kind, parent)
+    fields = {"code": code, "name": name, "kind": kind, "short_name": normalize_text(short_name)}
+    unit = Unit.objects.add_root(fields) if parent is None else Unit.objects.add_child(parent, fields)
+    log_action(actor, action="orgs.unit.created", target=unit, unit_path=unit.path, changes=_unit_snapshot(unit))
+    return unit
+
+
+@transaction.atomic
+def unit_update(
+    *,
+    actor: Any,
+    unit: Unit,
+    name: str | None = None,
+    code: str | None = None,
+    kind: str | None = None,
+    short_name: str | None = None,
+    is_active: bool | None = None,
+) -> Unit:
+    access.require(actor, Perm.CHANGE, unit)
+    unit = Unit.objects.select_for_update().get(pk=unit.pk)
+    before = _unit_snapshot(unit)
+    new_code = normalize_text(code) if code is not None else unit.code
+    new_name = normalize_text(name) if name is not None else unit.name
+    new_kind = kind if kind is not None else unit.kind
+    _check_unit_fields(new_code, new_name, new_kind, exclude_pk=unit.pk)
+    parent = unit.get_parent()
+    check_parent_kind(new_kind, parent)
+    if (new_kind in PARTY_KINDS) != (unit.kind in PARTY_KINDS) and unit.get_children_count():
+        raise ValidationError({"kind": _("A unit with sub-units cannot move between the two trees.")})
+    unit.code, unit.name, unit.kind = new_code, new_name, new_kind
+    if short_name is not None:
+        unit.short_name = normalize_text(short_name)
+    if is_active is not None:
+        unit.is_active = is_active
+    changes = diff(before, _unit_snapshot(unit))
+    if changes:
+        unit.save()
+        log_action(actor, action="orgs.unit.updated", target=unit, unit_path=unit.path, changes=changes)
+    return unit
+
+
+@transaction.atomic
+def unit_move(*, actor: Any, unit: Unit, new_parent: Unit) -> Unit:
+    access.require(actor, Perm.CHANGE, unit)
+    access.require(actor, Perm.CHANGE, new_parent)
+    unit = Unit.objects.get(pk=unit.pk)
+    new_parent = Unit.objects.get(pk=new_parent.pk)
+    if new_parent.pk == unit.pk or new_parent.path.startswith(unit.path):
+        raise ValidationError(
+            {"parent": _("%(unit)s cannot be moved under itself or one of its own sub-units.") % {"unit": unit.name}}
+        )
+    check_parent_kind(unit.kind, new_parent)
+    old_parent = unit.get_parent()
+    if old_parent is not None and old_parent.pk == new_parent.pk:
+        return unit
+    Unit.objects.move(unit, new_parent, "last-child")
+    unit.refresh_from_db()
+    log_action(
+        actor,
+        action="orgs.unit.moved",
+        target=unit,
+        unit_path=unit.path,
+        changes={"parent": [old_parent.code if old_parent else None, new_parent.code]},
+    )
+    return unit
+
+
+# ---------------------------------------------------------------- people
+
+
+def clean_person_fields(
+    *,
+    code: str,
+    name: str,
+    unit: Unit | None,
+    party_unit: Unit | None,
+    phone: str,
+    id_number: str,
+    gender: str,
+    birth_date: date | None,
+    exclude_pk: int | None = None,
+) -> dict[str, Any]:
+    """Normalize and check a person's fields; raise ``ValidationError`` naming each bad field."""
+    errors: dict[str, str] = {}
+    code, name = normalize_text(code), normalize_text(name)
+    if not code:
+        errors["code"] = _("A staff number is required.")
+    elif Person.objects.filter(code=code).exclude(pk=exclude_pk).exists():
+        errors["code"] = _("Another person already has the staff number %(code)s.") % {"code": code}
+    if not name:
+        errors["name"] = _("A name is required.")
+    if unit is None:
+        errors["unit"] = _("A unit is required.")
+    elif unit.kind in PARTY_KINDS:
+        errors["unit"] = _("The unit must be an administrative unit, not a party organization.")
+    if party_unit is not None and party_unit.kind not in PARTY_KINDS:
+        errors["party_unit"] = _("The party organization must be a unit of the party tree.")
+    clean_phone = clean_id = ""
+    if phone:
+        try:
+            clean_phone = normalize_phone(phone)
+        except InvalidValue as exc:
+            errors["phone"] = str(exc)
+    if id_number:
+        try:
+            clean_id = normalize_id_number(id_number)
+        except InvalidValue as exc:
+            errors["id_number"] = str(exc)
+        else:
+            from muster.orgs import crypto
+
+            if Person.objects.filter(id_number_digest=crypto.digest(clean_id)).exclude(pk=exclude_pk).exists():
+                errors["id_number"] = _("Another person already has this ID number.")
+    if errors:
+        raise ValidationError(errors)
+    return {
+        "code": code,
+        "name": name,
+        "unit": unit,
+        "party_unit": party_unit,
+        "phone": clean_phone,
+        "id_number": clean_id,
+        "gender": gender,
+        "birth_date": birth_date,
+    }
+
+
+@transaction.atomic
+def person_create(
+    *,
+    actor: Any,
+    code: str,
+    name: str,
+    unit: Unit,
+    party_unit: Unit | None = None,
+    gender: str = "",
+    birth_date: date | None = None,
+    political_status: str = "non_party",
+    employment_status: str = "active",
+    phone: str = "",
+    id_number: str = "",
+    tags: Iterable[str] = (),
+) -> Person:
+    access.require(actor, Perm.CHANGE, unit)
+    if party_unit is not None:
+        access.require(actor, Perm.VIEW, party_unit)
+    f = clean_person_fields(
+        code=code, name=name, unit=unit, party_unit=party_unit, phone=phone, id_number=id_number,
+        gender=gender, birth_date=birth_date,
+    )
+    person = Person(
+        code=f["code"],
+        name=f["name"],
+        unit=unit,
+        party_unit=party_unit,
+        gender=gender,
+        birth_date=birth_date,
+        political_status=political_status,
+        employment_status=employment_status,
+    )
+    person.phone = f["phone"]
+    person.id_number = f["id_number"]
+    person.full_clean(exclude=["unit", "party_unit", "code"])
+    person.save()
+    tag_objs = tags_get_or_create(actor=actor, names=tags)
+    person.tags.set(tag_objs)
+    snap = person_snapshot(person)
+    snap["tags"] = sorted(t.name for t in tag_objs)
+    log_action(actor, action="orgs.person.created", target=person, unit_path=unit.path, changes=snap)
+    return person
+
+
+_UNSET: Any = object()
+
+
+@transaction.atomic
+def person_update(
+    *,
+    actor: Any,
+    person: Person,
+    code: str = _UNSET,
+    name: str = _UNSET,
+    unit: Unit = _UNSET,
+    party_unit: Unit | None = _UNSET,
+    gender: str = _UNSET,
+    birth_date: date | None = _UNSET,
+    political_status: str = _UNSET,
+    employment_status: str = _UNSET,
+    phone: str = _UNSET,
+    id_number: str = _UNSET,
+    tags: Iterable[str] = _UNSET,
+) -> Person:
+    """Change the given fields. A masked phone or ID number (with ``*``) means "keep what is stored"."""
+    access.require(actor, Perm.CHANGE, person)
+    person = Person.objects.select_for_update().select_related("unit", "party_unit").get(pk=person.pk)
+    if unit is not _UNSET and unit.pk != person.unit_id:
+        access.require(actor, Perm.CHANGE, unit)
+    if party_unit is not _UNSET and party_unit is not None and party_unit.pk != person.party_unit_id:
+        access.require(actor, Perm.VIEW, party_unit)
+    before = person_snapshot(person)
+    before["tags"] = sorted(person.tags.values_list("name", flat=True))
+    keep = lambda v, cur: cur if v is _UNSET else v  # noqa: E731
+    new_phone = keep(phone, person.phone)
+    new_id = keep(id_number, person.id_number)
+    if "*" in (new_phone or ""):
+        new_phone = person.phone
+    if "*" in (new_id or ""):
+        new_id = person.id_number
+    f = clean_person_fields(
+        code=keep(code, person.code),
+        name=keep(name, person.name),
+        unit=keep(unit, person.unit),
+        party_unit=keep(party_unit, person.party_unit),
+        phone=new_phone,
+        id_number=new_id,
+        gender=keep(gender, person.gender),
+        birth_date=keep(birth_date, person.birth_date),
+        exclude_pk=person.pk,
+    )
+    person.code, person.name, person.unit, person.party_unit = f["code"], f["name"], f["unit"], f["party_unit"]
+    person.gender, person.birth_date = f["gender"], f["birth_date"]
+    person.political_status = keep(political_status, person.political_status)
+    person.employment_status = keep(employment_status, person.employment_status)
+    if f["phone"] != person.phone:
+        person.phone = f["phone"]
+    if f["id_number"] != person.id_number:
+        person.id_number = f["id_number"]
+    person.full_clean(exclude=["unit", "party_unit", "code", "id_number_digest"])
+    after = person_snapshot(person)
+    if tags is not _UNSET:
+        tag_objs = tags_get_or_create(actor=actor, names=tags)
+        after["tags"] = sorted(t.name for t in tag_objs)
+    else:
+        after["tags"] = before["tags"]
+    changes = diff(before, after)
+    if changes:
+        person.save()
+        if tags is not _UNSET:
+            person.tags.set(tag_objs)
+        log_action(actor, action="orgs.person.updated", target=person, unit_path=person.unit.path, changes=changes)
+    return person
+
+
+def tags_get_or_create(*, actor: Any, names: Iterable[str]) -> list[Tag]:
+    clean = sorted({normalize_text(n) for n in names if normalize_text(n)})
+    existing = {t.name: t for t in Tag.objects.filter(name__in=clean)}
+    out = []
+    for n in clean:
+        if n not in existing:
+            if len(n) > 40:
+                raise ValidationError({"tags": _("A tag has at most 40 characters: %(tag)s") % {"tag": n}})
+            existing[n] = Tag.objects.create(name=n)
+            log_action(actor, action="orgs.tag.created", target=existing[n])
+        out.append(existing[n])
+    return out
+
+
+# ---------------------------------------------------------------- teams
+
+
+@transaction.atomic
+def team_create(*, actor: Any, code: str, name: str, unit: Unit, kind: str = "volunteer", description: str = "") -> Team:
+    access.require(actor, Perm.CHANGE, unit)
+    code, name = normalize_text(code), normalize_text(name)
+    errors = {}
+    if not code:
+        errors["code"] = _("A code is required.")
+    elif Team.objects.filter(code=code).exists():
+        errors["code"] = _("Another team already has the code %(code)s.") % {"code": code}
+    if not name:
+        errors["name"] = _("A name is required.")
+    if errors:
+        raise ValidationError(errors)
+    team = Team(code=code, name=name, unit=unit, kind=kind, description=description)
+    team.full_clean(exclude=["unit"])
+    team.save()
+    log_action(
+        actor, action="orgs.team.created", target=team, unit_path=unit.path,
+        changes={"code": code, "name": name, "kind": kind, "unit": unit.code},
+    )
+    return team
+
+
+@transaction.atomic
+def team_update(
+    *, actor: Any, team: Team, name: str | None = None, kind: str | None = None,
+    description: str | None = None, is_active: bool | None = None,
+) -> Team:
+    access.require(actor, Perm.CHANGE, team)
+    before = {"name": team.name, "kind": team.kind, "description": team.description, "is_active": team.is_active}
+    if name is not None:
+        team.name = normalize_text(name)
+    if kind is not None:
+        team.kind = kind
+    if description is not None:
+        team.description = description
+    if is_active is not None:
+        team.is_active = is_active
+    team.full_clean(exclude=["unit", "code"])
+    after = {"name": team.name, "kind": team.kind, "description": team.description, "is_active": team.is_active}
+    changes = diff(before, after)
+    if changes:
+        team.save()
+        log_action(actor, action="orgs.team.updated", target=team, unit_path=team.unit.path, changes=changes)
+    return team
+
+
+@transaction.atomic
+def team_member_add(*, actor: Any, team: Team, person: Person, role: str = TeamRole.MEMBER) -> TeamMembership:
+    access.require(actor, Perm.CHANGE, team)
+    access.require(actor, Perm.VIEW, person)
+    membership, created = TeamMembership.objects.get_or_create(team=team, person=person, defaults={"role": role})
+    if not created and membership.role != role:
+        membership.role = role
+        membership.save(update_fields=["role"])
+        created = True
+    if created:
+        log_action(
+            actor, action="orgs.team.member_added", target=team, unit_path=team.unit.path,
+            changes={"person": person.code, "role": role},
+        )
+    return membership
+
+
+@transaction.atomic
+def team_member_remove(*, actor: Any, team: Team, person: Person) -> None:
+    access.require(actor, Perm.CHANGE, team)
+    deleted, _n = TeamMembership.objects.filter(team=team, person=person).delete()
+    if deleted:
+        log_action(
+            actor, action="orgs.team.member_removed", target=team, unit_path=team.unit.path,
+            changes={"person": person.code},
+        )
+
+
+# ---------------------------------------------------------------- partners
+
+
+@transaction.atomic
+def partner_create(
+    *, actor: Any, code: str, name: str, kind: str, unit: Unit, district: str = "", address: str = ""
+) -> Partner:
+    access.require(actor, Perm.CHANGE, unit)
+    code, name = normalize_text(code), normalize_text(name)
+    if Partner.objects.filter(code=code).exists():
+        raise ValidationError({"code": _("Another partner already has the code %(code)s.") % {"code": code}})
+    partner = Partner(code=code, name=name, kind=kind, unit=unit, district=district, address=address)
+    partner.full_clean(exclude=["unit"])
+    partner.save()
+    log_action(
+        actor, action="orgs.partner.created", target=partner, unit_path=unit.path,
+        changes={"code": code, "name": name, "kind": kind, "unit": unit.code},
+    )
+    return partner
+
+
+# ---------------------------------------------------------------- role grants
+
+
+@transaction.atomic
+def role_grant(*, actor: Any, user: Any, unit: Unit, role: str) -> RoleGrant:
+    access.require(actor, Perm.GRANT, unit)
+    if role not in Role.values:
+        raise ValidationError({"role": _("Unknown role %(role)s.") % {"role": role}})
+    grant, created = RoleGrant.objects.get_or_create(
+        user=user, unit=unit, role=role,
+        defaults={"granted_by": actor if getattr(actor, "pk", None) else None},
+    )
+    if created:
+        log_action(
+            actor, action="accounts.grant.created", target=grant, unit_path=unit.path,
+            changes={"user": user.get_username(), "unit": unit.code, "role": role},
+        )
+    access.forget(user)
+    return grant
+
+
+@transaction.atomic
+def role_revoke(*, actor: Any, grant: RoleGrant) -> None:
+    access.require(actor, Perm.GRANT, grant.unit)
+    log_action(
+        actor, action="accounts.grant.revoked", target=grant, unit_path=grant.unit.path,
+        changes={"user": grant.user.get_username(), "unit": grant.unit.code, "role": grant.role},
+    )
+    grant.delete()
+    access.forget(grant.user)

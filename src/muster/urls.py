@@ -1,0 +1,12 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from muster.api.urls import api
+
+urlpatterns = [
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+    path("api/v1/", api.urls),
+    path("accounts/", include("muster.accounts.urls")),
+    path("", include("muster.web.urls")),
+]

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from muster.accounts.models import ApiToken, LoginFailure
 from muster.audit.services import log_action
 
-TOKEN_PREFIX = "mst_"
+TOKEN_PREFIX = "mst_"  # noqa: S105 — a public marker, not a secret
 
 
 def _digest(token: str) -> str:
@@ -85,7 +85,9 @@ def login_succeeded(*, username: str) -> None:
 
 
 @transaction.atomic
-def user_create(*, actor: Any, username: str, password: str, is_superuser: bool = False, email: str = "") -> AbstractBaseUser:
+def user_create(
+    *, actor: Any, username: str, password: str, is_superuser: bool = False, email: str = ""
+) -> AbstractBaseUser:
     User = get_user_model()
     if User.objects.filter(username=username).exists():
         raise ValidationError({"username": _("The user name %(name)s is taken.") % {"name": username}})
@@ -93,5 +95,10 @@ def user_create(*, actor: Any, username: str, password: str, is_superuser: bool 
         user = User.objects.create_superuser(username=username, password=password, email=email)
     else:
         user = User.objects.create_user(username=username, password=password, email=email)
-    log_action(actor, action="accounts.user.created", target=user, changes={"username": username, "superuser": is_superuser})
+    log_action(
+        actor,
+        action="accounts.user.created",
+        target=user,
+        changes={"username": username, "superuser": is_superuser},
+    )
     return user

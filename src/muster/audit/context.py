@@ -14,7 +14,8 @@ class Origin:
     channel: str = "system"  # web, api, cli, system
 
 
-_origin: ContextVar[Origin] = ContextVar("muster_audit_origin", default=Origin())
+_DEFAULT = Origin()
+_origin: ContextVar[Origin] = ContextVar("muster_audit_origin", default=_DEFAULT)  # noqa: B039 (frozen)
 
 
 def current_origin() -> Origin:

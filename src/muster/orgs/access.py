@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Protocol, TypeVar
 
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.db.models import Model, Q, QuerySet
-from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
 from muster.orgs.models import Role, RoleGrant, Unit
@@ -124,7 +124,7 @@ def can_anywhere(user: Any, perm: Perm) -> bool:
 
 
 def path_q(user: Any, perm: Perm, *fields: str) -> Q:
-    """A filter keeping rows whose unit (reached through any of ``fields``, each a path lookup) is in scope."""
+    """Keep rows whose unit (reached through any of ``fields``, each a path lookup) is in scope."""
     paths = scope_paths(user, perm)
     if paths is None:
         return Q()
@@ -152,7 +152,7 @@ def get_scoped_or_404(qs: QuerySet[M], user: Any, **lookup: Any) -> M:
     """The object, if ``user`` may see it; otherwise 404 — the same answer as for one that does not exist."""
     try:
         return scoped(qs, user, Perm.VIEW).get(**lookup)
-    except qs.model.DoesNotExist as exc:
+    except ObjectDoesNotExist as exc:
         raise Http404 from exc
 
 

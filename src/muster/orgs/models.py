@@ -40,13 +40,16 @@ class Unit(MP_Node):
     A subtree is a path prefix (materialized path), which is how every scope check works.
     """
 
-    code = models.CharField(_("code"), max_length=40, unique=True)
-    name = models.CharField(_("name"), max_length=120)
-    short_name = models.CharField(_("short name"), max_length=60, blank=True)
-    kind = models.CharField(_("type"), max_length=24, choices=UnitKind.choices)
-    is_active = models.BooleanField(_("active"), default=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    code: models.CharField[str, str] = models.CharField(_("code"), max_length=40, unique=True)
+    name: models.CharField[str, str] = models.CharField(_("name"), max_length=120)
+    short_name: models.CharField[str, str] = models.CharField(_("short name"), max_length=60, blank=True)
+    kind: models.CharField[str, str] = models.CharField(_("type"), max_length=24, choices=UnitKind.choices)
+    is_active: models.BooleanField[bool, bool] = models.BooleanField(_("active"), default=True)
+    created_at: models.DateTimeField[Any, Any] = models.DateTimeField(auto_now_add=True)
+    updated_at: models.DateTimeField[Any, Any] = models.DateTimeField(auto_now=True)
+    path: str
+    depth: int
+    numchild: int
 
     steplen = 4
 
@@ -115,10 +118,16 @@ class Person(models.Model):
         blank=True,
     )
     political_status = models.CharField(
-        _("political status"), max_length=16, choices=PoliticalStatus.choices, default=PoliticalStatus.NON_PARTY
+        _("political status"),
+        max_length=16,
+        choices=PoliticalStatus.choices,
+        default=PoliticalStatus.NON_PARTY,
     )
     employment_status = models.CharField(
-        _("employment status"), max_length=12, choices=EmploymentStatus.choices, default=EmploymentStatus.ACTIVE
+        _("employment status"),
+        max_length=12,
+        choices=EmploymentStatus.choices,
+        default=EmploymentStatus.ACTIVE,
     )
     phone_enc = models.CharField(max_length=120, blank=True, editable=False)
     id_number_enc = models.CharField(max_length=120, blank=True, editable=False)
@@ -184,7 +193,7 @@ class Team(models.Model):
     unit = models.ForeignKey(Unit, verbose_name=_("unit"), on_delete=models.PROTECT, related_name="teams")
     description = models.TextField(_("description"), blank=True)
     is_active = models.BooleanField(_("active"), default=True)
-    members = models.ManyToManyField(
+    members: models.ManyToManyField[Person, TeamMembership] = models.ManyToManyField(
         Person, through="TeamMembership", related_name="teams", verbose_name=_("members")
     )
     created_at = models.DateTimeField(auto_now_add=True)

@@ -81,13 +81,13 @@ def unit_counts(unit: Unit) -> UnitCounts:
         active_subtree=agg["active"],
         members_subtree=agg["members"],
         teams_subtree=Team.objects.filter(unit__path__startswith=unit.path).count(),
-        children=unit.get_children_count(),
+        children=Unit.objects.get_children_count(unit),
     )
 
 
 def children_with_counts(unit: Unit) -> list[tuple[Unit, int]]:
     """Each child unit with the number of people in its subtree (one query per tree level)."""
-    children = list(unit.get_children())
+    children = list(Unit.objects.get_children(unit))
     if not children:
         return []
     field = "party_unit__path" if unit.is_party else "unit__path"

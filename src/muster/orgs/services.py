@@ -36,7 +36,13 @@ from muster.orgs.validators import InvalidValue, normalize_id_number, normalize_
 
 
 def _unit_snapshot(u: Unit) -> dict[str, Any]:
-    return {"code": u.code, "name": u.name, "short_name": u.short_name, "kind": u.kind, "is_active": u.is_active}
+    return {
+        "code": u.code,
+        "name": u.name,
+        "short_name": u.short_name,
+        "kind": u.kind,
+        "is_active": u.is_active,
+    }
 
 
 def check_parent_kind(kind: str, parent: Unit | None) -> None:
@@ -49,7 +55,7 @@ def check_parent_kind(kind: str, parent: Unit | None) -> None:
         )
 
 
-def _check_unit_fields(code: str, name: str, kind: str, *, exclude_pk: int | None = None) -> None:
+def _check_unit_fields(code: str, name: str, kind: str, *, exclude_pk: Any = None) -> None:
     errors: dict[str, str] = {}
     if not code:
         errors["code"] = _("A code is required.")
@@ -77,7 +83,9 @@ def unit_create(
     check_parent_kind(kind, parent)
     fields = {"code": code, "name": name, "kind": kind, "short_name": normalize_text(short_name)}
     unit = Unit.objects.add_root(fields) if parent is None else Unit.objects.add_child(parent, fields)
-    log_action(actor, action="orgs.unit.created", target=unit, unit_path=unit.path, changes=_unit_snapshot(unit))
+    log_action(
+        actor, action="orgs.unit.created", target=unit, unit_path=unit.path, changes=_unit_snapshot(unit)
+    )
     return unit
 
 
@@ -99,9 +107,9 @@ def unit_update(
     new_name = normalize_text(name) if name is not None else unit.name
     new_kind = kind if kind is not None else unit.kind
     _check_unit_fields(new_code, new_name, new_kind, exclude_pk=unit.pk)
-    parent = unit.get_parent()
+    parent = Unit.objects.get_parent(unit)
     check_parent_kind(new_kind, parent)
-    if (new_kind in PARTY_KINDS) != (unit.kind in PARTY_KINDS) and unit.get_children_count():
+    if (new_kind in PARTY_KINDS) != (unit.kind in PARTY_KINDS) and Unit.objects.get_children_count(unit):
         raise ValidationError({"kind": _("A unit with sub-units cannot move between the two trees.")})
     unit.code, unit.name, unit.kind = new_code, new_name, new_kind
     if short_name is not None:
@@ -123,10 +131,13 @@ def unit_move(*, actor: Any, unit: Unit, new_parent: Unit) -> Unit:
     new_parent = Unit.objects.get(pk=new_parent.pk)
     if new_parent.pk == unit.pk or new_parent.path.startswith(unit.path):
         raise ValidationError(
-            {"parent": _("%(unit)s cannot be moved under itself or one of its own sub-units.") % {"unit": unit.name}}
+            {
+                "parent": _("%(unit)s cannot be moved under itself or one of its own sub-units.")
+                % {"unit": unit.name}
+            }
         )
     check_parent_kind(unit.kind, new_parent)
-    old_parent = unit.get_parent()
+    old_parent = Unit.objects.get_parent(unit)
     if old_parent is not None and old_parent.pk == new_parent.pk:
         return unit
     Unit.objects.move(unit, new_parent, "last-child")
@@ -154,7 +165,7 @@ def clean_person_fields(
     id_number: str,
     gender: str,
     birth_date: date | None,
-    exclude_pk: int | None = None,
+    exclude_pk: Any = None,
 ) -> dict[str, Any]:
     """Normalize and check a person's fields; raise ``ValidationError`` naming each bad field."""
     errors: dict[str, str] = {}
@@ -185,7 +196,11 @@ def clean_person_fields(
         else:
             from muster.orgs import crypto
 
-            if Person.objects.filter(id_number_digest=crypto.digest(clean_id)).exclude(pk=exclude_pk).exists():
+            if (
+                Person.objects.filter(id_number_digest=crypto.digest(clean_id))
+                .exclude(pk=exclude_pk)
+                .exists()
+            ):
                 errors["id_number"] = _("Another person already has this ID number.")
     if errors:
         raise ValidationError(errors)
@@ -221,8 +236,14 @@ def person_create(
     if party_unit is not None:
         access.require(actor, Perm.VIEW, party_unit)
     f = clean_person_fields(
-        code=code, name=name, unit=unit, party_unit=party_unit, phone=phone, id_number=id_number,
-        gender=gender, birth_date=birth_date,
+        code=code,
+        name=name,
+        unit=unit,
+        party_unit=party_unit,
+        phone=phone,
+        id_number=id_number,
+        gender=gender,
+        birth_date=birth_date,
     )
     person = Person(
         code=f["code"],
@@ -293,7 +314,12 @@ def person_update(
         birth_date=keep(birth_date, person.birth_date),
         exclude_pk=person.pk,
     )
-    person.code, person.name, person.unit, person.party_unit = f["code"], f["name"], f["unit"], f["party_unit"]
+    person.code, person.name, person.unit, person.party_unit = (
+        f["code"],
+        f["name"],
+        f["unit"],
+        f["party_unit"],
+    )
     person.gender, person.birth_date = f["gender"], f["birth_date"]
     person.political_status = keep(political_status, person.political_status)
     person.employment_status = keep(employment_status, person.employment_status)
@@ -313,7 +339,9 @@ def person_update(
         person.save()
         if tags is not _UNSET:
             person.tags.set(tag_objs)
-        log_action(actor, action="orgs.person.updated", target=person, unit_path=person.unit.path, changes=changes)
+        log_action(
+            actor, action="orgs.person.updated", target=person, unit_path=person.unit.path, changes=changes
+        )
     return person
 
 
@@ -335,7 +363,9 @@ def tags_get_or_create(*, actor: Any, names: Iterable[str]) -> list[Tag]:
 
 
 @transaction.atomic
-def team_create(*, actor: Any, code: str, name: str, unit: Unit, kind: str = "volunteer", description: str = "") -> Team:
+def team_create(
+    *, actor: Any, code: str, name: str, unit: Unit, kind: str = "volunteer", description: str = ""
+) -> Team:
     access.require(actor, Perm.CHANGE, unit)
     code, name = normalize_text(code), normalize_text(name)
     errors = {}
@@ -351,7 +381,10 @@ def team_create(*, actor: Any, code: str, name: str, unit: Unit, kind: str = "vo
     team.full_clean(exclude=["unit"])
     team.save()
     log_action(
-        actor, action="orgs.team.created", target=team, unit_path=unit.path,
+        actor,
+        action="orgs.team.created",
+        target=team,
+        unit_path=unit.path,
         changes={"code": code, "name": name, "kind": kind, "unit": unit.code},
     )
     return team
@@ -359,11 +392,21 @@ def team_create(*, actor: Any, code: str, name: str, unit: Unit, kind: str = "vo
 
 @transaction.atomic
 def team_update(
-    *, actor: Any, team: Team, name: str | None = None, kind: str | None = None,
-    description: str | None = None, is_active: bool | None = None,
+    *,
+    actor: Any,
+    team: Team,
+    name: str | None = None,
+    kind: str | None = None,
+    description: str | None = None,
+    is_active: bool | None = None,
 ) -> Team:
     access.require(actor, Perm.CHANGE, team)
-    before = {"name": team.name, "kind": team.kind, "description": team.description, "is_active": team.is_active}
+    before = {
+        "name": team.name,
+        "kind": team.kind,
+        "description": team.description,
+        "is_active": team.is_active,
+    }
     if name is not None:
         team.name = normalize_text(name)
     if kind is not None:
@@ -373,7 +416,12 @@ def team_update(
     if is_active is not None:
         team.is_active = is_active
     team.full_clean(exclude=["unit", "code"])
-    after = {"name": team.name, "kind": team.kind, "description": team.description, "is_active": team.is_active}
+    after = {
+        "name": team.name,
+        "kind": team.kind,
+        "description": team.description,
+        "is_active": team.is_active,
+    }
     changes = diff(before, after)
     if changes:
         team.save()
@@ -385,14 +433,19 @@ def team_update(
 def team_member_add(*, actor: Any, team: Team, person: Person, role: str = TeamRole.MEMBER) -> TeamMembership:
     access.require(actor, Perm.CHANGE, team)
     access.require(actor, Perm.VIEW, person)
-    membership, created = TeamMembership.objects.get_or_create(team=team, person=person, defaults={"role": role})
+    membership, created = TeamMembership.objects.get_or_create(
+        team=team, person=person, defaults={"role": role}
+    )
     if not created and membership.role != role:
         membership.role = role
         membership.save(update_fields=["role"])
         created = True
     if created:
         log_action(
-            actor, action="orgs.team.member_added", target=team, unit_path=team.unit.path,
+            actor,
+            action="orgs.team.member_added",
+            target=team,
+            unit_path=team.unit.path,
             changes={"person": person.code, "role": role},
         )
     return membership
@@ -404,7 +457,10 @@ def team_member_remove(*, actor: Any, team: Team, person: Person) -> None:
     deleted, _n = TeamMembership.objects.filter(team=team, person=person).delete()
     if deleted:
         log_action(
-            actor, action="orgs.team.member_removed", target=team, unit_path=team.unit.path,
+            actor,
+            action="orgs.team.member_removed",
+            target=team,
+            unit_path=team.unit.path,
             changes={"person": person.code},
         )
 
@@ -424,7 +480,10 @@ def partner_create(
     partner.full_clean(exclude=["unit"])
     partner.save()
     log_action(
-        actor, action="orgs.partner.created", target=partner, unit_path=unit.path,
+        actor,
+        action="orgs.partner.created",
+        target=partner,
+        unit_path=unit.path,
         changes={"code": code, "name": name, "kind": kind, "unit": unit.code},
     )
     return partner
@@ -439,12 +498,17 @@ def role_grant(*, actor: Any, user: Any, unit: Unit, role: str) -> RoleGrant:
     if role not in Role.values:
         raise ValidationError({"role": _("Unknown role %(role)s.") % {"role": role}})
     grant, created = RoleGrant.objects.get_or_create(
-        user=user, unit=unit, role=role,
+        user=user,
+        unit=unit,
+        role=role,
         defaults={"granted_by": actor if getattr(actor, "pk", None) else None},
     )
     if created:
         log_action(
-            actor, action="accounts.grant.created", target=grant, unit_path=unit.path,
+            actor,
+            action="accounts.grant.created",
+            target=grant,
+            unit_path=unit.path,
             changes={"user": user.get_username(), "unit": unit.code, "role": role},
         )
     access.forget(user)
@@ -455,7 +519,10 @@ def role_grant(*, actor: Any, user: Any, unit: Unit, role: str) -> RoleGrant:
 def role_revoke(*, actor: Any, grant: RoleGrant) -> None:
     access.require(actor, Perm.GRANT, grant.unit)
     log_action(
-        actor, action="accounts.grant.revoked", target=grant, unit_path=grant.unit.path,
+        actor,
+        action="accounts.grant.revoked",
+        target=grant,
+        unit_path=grant.unit.path,
         changes={"user": grant.user.get_username(), "unit": grant.unit.code, "role": grant.role},
     )
     grant.delete()

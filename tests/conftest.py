@@ -51,12 +51,25 @@ def org(db: Any) -> Org:
     xb = unit_create(actor=a, code="XH-B01", name="第一税务所党支部", kind="branch", parent=xc)
     hc = unit_create(actor=a, code="HP-DW", name="黄浦区税务局党委", kind="party_committee", parent=proot)
     alice = person_create(
-        actor=a, code="XH0001", name="张丽", unit=xuhui, party_unit=xb, gender="F",
-        political_status="member", phone="13812345678", id_number=make_id_number(seq="124"), tags=["青年"],
+        actor=a,
+        code="XH0001",
+        name="张丽",
+        unit=xuhui,
+        party_unit=xb,
+        gender="F",
+        political_status="member",
+        phone="13812345678",
+        id_number=make_id_number(seq="124"),
+        tags=["青年"],
     )
     bob = person_create(actor=a, code="XH0002", name="王强", unit=xo, gender="M", phone="13900001111")
     carol = person_create(
-        actor=a, code="HP0001", name="李娜", unit=huangpu, gender="F", id_number=make_id_number(seq="246"),
+        actor=a,
+        code="HP0001",
+        name="李娜",
+        unit=huangpu,
+        gender="F",
+        id_number=make_id_number(seq="246"),
         phone="13700002222",
     )
     dave = person_create(actor=a, code="JG0001", name="赵伟", unit=organ, gender="M")

@@ -289,7 +289,9 @@ def person_update(
 ) -> Person:
     """Change the given fields. A masked phone or ID number (with ``*``) means "keep what is stored"."""
     access.require(actor, Perm.CHANGE, person)
-    person = Person.objects.select_for_update().select_related("unit", "party_unit").get(pk=person.pk)
+    person = (
+        Person.objects.select_for_update(of=("self",)).select_related("unit", "party_unit").get(pk=person.pk)
+    )
     if unit is not _UNSET and unit.pk != person.unit_id:
         access.require(actor, Perm.CHANGE, unit)
     if party_unit is not _UNSET and party_unit is not None and party_unit.pk != person.party_unit_id:

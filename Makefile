@@ -1,34 +1,61 @@
 # Muster — the two commands: `make demo` and `make test`. Both start with `make setup`.
-PYTHON ?= python3.11
+#
+#   make setup   .venv/ with the project installed (.venv/bin/muster), front-end assets, database migrated
+#   make demo    setup, load the demo organization, serve on http://127.0.0.1:8000 (prints the logins)
+#   make test    setup, then the whole test suite (installs Debian's chromium for the browser test if root)
+#
+# `make setup` is idempotent: the venv is rebuilt only when pyproject.toml changes, the assets only when
+# package.json / package-lock.json / scripts/build_assets.py change.
+
+# Python 3.11: python3.11 if on PATH, else python3 when it is 3.11.
+PYTHON ?= $(shell command -v python3.11 2>/dev/null || { python3 -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' 2>/dev/null && command -v python3; })
 VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
-ASSETS := src/muster/web/static/vendor/.built
+VENDOR := src/muster/web/static/vendor
+ASSETS := $(VENDOR)/.built
+CHROMIUM := /usr/bin/chromium
+APT_INSTALL := DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends
 
-.PHONY: setup demo test test-pg lint typecheck messages bench clean
+.PHONY: setup demo test chromium test-pg lint typecheck messages bench clean
 
 setup: $(STAMP) $(ASSETS)
 	@mkdir -p var
 	@$(VENV)/bin/muster migrate --noinput -v 0
 
 $(STAMP): pyproject.toml
-	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON)"; exit 1; }
+	@test -n "$(PYTHON)" || { echo "Muster needs Python 3.11 (python3.11, or a python3 that is 3.11)"; exit 1; }
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
 	$(PIP) install -q -e '.[dev]'
 	@touch $(STAMP)
 
-$(ASSETS): package.json scripts/build_assets.py
+$(ASSETS): package.json package-lock.json scripts/build_assets.py | $(STAMP)
 	npm install --no-audit --no-fund --loglevel=error
-	$(PYTHON) scripts/build_assets.py
+	$(PY) scripts/build_assets.py
 	@touch $(ASSETS)
 
 demo: setup
 	$(VENV)/bin/muster demo
 
-test: setup
+test: setup chromium
 	$(VENV)/bin/pytest -q
+
+# The browser test drives Debian's chromium through Playwright.
+chromium:
+	@if [ ! -x $(CHROMIUM) ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing chromium (for the browser test)"; \
+	    $(APT_INSTALL) chromium || { apt-get update && $(APT_INSTALL) chromium; }; \
+	  else \
+	    echo "warning: $(CHROMIUM) is missing and this is not root: the browser test will fail"; \
+	  fi; \
+	fi
+
+# The suite against a PostgreSQL database (see .ci/run for a local cluster).
+test-pg: setup chromium
+	DATABASE_URL=$${DATABASE_URL:-postgresql://muster:muster@127.0.0.1:5432/muster} $(VENV)/bin/pytest -q
 
 lint:
 	$(VENV)/bin/ruff check src tests bench scripts
@@ -44,4 +71,4 @@ bench: setup
 	$(PY) bench/import_roster.py
 
 clean:
-	rm -rf $(VENV) node_modules src/muster/web/static/vendor var
+	rm -rf $(VENV) node_modules $(VENDOR) var

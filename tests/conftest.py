@@ -38,6 +38,12 @@ class Org:
     dave: Person  # bureau organ
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings: Any) -> None:
+    """argon2 costs about a second per user here; tests that check hashing use their own settings."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def org(db: Any) -> Org:
     a = SYSTEM

@@ -35,6 +35,9 @@ INSTALLED_APPS = [
     "treebeard",
     "muster.audit",
     "muster.orgs",
+    "muster.mobilize",
+    "muster.points",
+    "muster.partylife",
     "muster.accounts",
     "muster.tabular",
     "muster.web",
@@ -129,6 +132,8 @@ MEDIA_ROOT = VAR_DIR / "media"
 
 # Uploads: the roster import refuses files over this size (bytes); default 20 MB.
 MUSTER_IMPORT_MAX_BYTES = int(os.environ.get("MUSTER_IMPORT_MAX_BYTES", str(20 * 1024 * 1024)))
+# Mobilization: a gap shorter than this between two shifts of one person is warned about (minutes).
+MUSTER_MIN_REST_MINUTES = int(os.environ.get("MUSTER_MIN_REST_MINUTES", "480"))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 

@@ -8,5 +8,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("accounts/", include("muster.accounts.urls")),
+    path("mobilize/", include("muster.mobilize.urls")),
     path("", include("muster.web.urls")),
 ]

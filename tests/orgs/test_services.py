@@ -117,3 +117,25 @@ def test_audit_log_is_append_only(org) -> None:
         AuditEvent.objects.all().delete()
     with pytest.raises(TypeError):
         AuditEvent.objects.update(action="x")
+
+
+def test_person_link_user(org, make_user) -> None:
+    from muster.orgs.services import person_link_user
+
+    u = make_user("zl")
+    person_link_user(actor=SYSTEM, person=org.alice, user=u)
+    assert Person.objects.get(pk=org.alice.pk).user == u
+    with pytest.raises(ValidationError):
+        person_link_user(actor=SYSTEM, person=org.bob, user=u)
+    manager = make_user("m", "manager", org.xuhui)
+    with pytest.raises(NotAllowed):
+        person_link_user(actor=manager, person=org.bob, user=None)
+
+
+def test_passwords_are_hashed_with_argon2(db, settings) -> None:
+    from django.contrib.auth.hashers import make_password
+
+    import muster.settings as project_settings
+
+    settings.PASSWORD_HASHERS = project_settings.PASSWORD_HASHERS  # undo the tests' fast hasher
+    assert make_password("x-Muster-2026").startswith("argon2")

@@ -26,6 +26,14 @@ class Perm(StrEnum):
     VIEW_ID = "person.view_id"
     AUDIT = "audit.view"
     GRANT = "access.grant"  # grant and revoke roles in the subtree
+    MOBILIZE_DISPATCH = "mobilize.dispatch"  # requests, batches, posts, shifts, assignments, roll-call
+    MOBILIZE_APPROVE = "mobilize.approve"  # approve, reject and correct service entries
+    MOBILIZE_CATALOG = "mobilize.catalog"  # edit the measure catalog (admin on a root unit)
+    PARTY_RECORD = "partylife.record"  # meetings, attendance, talks, pipeline, posts, honors of a branch
+    PARTY_APPROVE = "partylife.approve"  # review meetings, exemptions, honors (held on the committee above)
+    PARTY_RULES = "partylife.rules"  # edit the compliance rules (admin)
+    POINTS_MANAGE = "points.manage"  # manual point entries with a reason
+    POINTS_RULES = "points.rules"  # edit point rules, recompute a year (admin)
 
 
 ROLE_PERMS: dict[str, frozenset[Perm]] = {
@@ -36,6 +44,12 @@ ROLE_PERMS: dict[str, frozenset[Perm]] = {
     Role.MEMBER: frozenset({Perm.VIEW}),
     Role.VIEWER: frozenset({Perm.VIEW}),
 }
+# Mobilization (issue 3): appended, so the lines above stay as they were. Admin already has every Perm.
+ROLE_PERMS[Role.MANAGER] |= {Perm.MOBILIZE_DISPATCH, Perm.MOBILIZE_APPROVE}
+ROLE_PERMS[Role.LEADER] |= {Perm.MOBILIZE_DISPATCH, Perm.MOBILIZE_APPROVE}
+ROLE_PERMS[Role.SECRETARY] |= {Perm.MOBILIZE_APPROVE}
+# Party life and points (issue 6): the secretary is the party role. Admin already has every Perm.
+ROLE_PERMS[Role.SECRETARY] |= {Perm.PARTY_RECORD, Perm.PARTY_APPROVE, Perm.POINTS_MANAGE}
 
 
 class Actor(Protocol):
@@ -142,10 +156,16 @@ def scoped(qs: QuerySet[M], user: Any, perm: Perm = Perm.VIEW) -> QuerySet[M]:
     """Restrict any queryset of a scoped model to what ``user`` may see with ``perm``."""
     fields = SCOPE_FIELDS[qs.model._meta.label_lower]
     q = path_q(user, perm, *fields)
-    # A user always sees their own person record.
-    if qs.model._meta.label_lower == "orgs.person" and getattr(user, "pk", None) is not None:
+    # A user always sees their own person record. (Not for the all-powerful: ``Q() | Q(x)`` is just
+    # ``Q(x)``, which would hide everyone else from them.)
+    if (
+        qs.model._meta.label_lower == "orgs.person"
+        and getattr(user, "pk", None) is not None
+        and not is_all_powerful(user)
+    ):
         q |= Q(user_id=user.pk)
-    return qs.filter(q).distinct() if len(fields) > 1 else qs.filter(q)
+    # Every scope field is reached through foreign keys (never a many-valued relation), so no row repeats.
+    return qs.filter(q)
 
 
 def get_scoped_or_404(qs: QuerySet[M], user: Any, **lookup: Any) -> M:
@@ -186,6 +206,35 @@ SCOPE_FIELDS: dict[str, tuple[str, ...]] = {
     "orgs.partner": ("unit__path",),
     "orgs.rolegrant": ("unit__path",),
     "audit.auditevent": ("unit_path",),
+    "mobilize.request": ("unit__path", "partner__unit__path"),
+    "mobilize.deployment": ("unit__path", "supported_unit__path"),
+    "mobilize.post": ("unit__path",),
+    "mobilize.shift": ("deployment__unit__path", "deployment__supported_unit__path", "post__unit__path"),
+    "mobilize.assignment": (
+        "shift__deployment__unit__path", "shift__deployment__supported_unit__path", "shift__post__unit__path",
+    ),
+    "mobilize.serviceentry": (
+        "person__unit__path", "person__party_unit__path", "deployment__unit__path",
+        "deployment__supported_unit__path",
+    ),
+    "mobilize.measurevalue": (
+        "deployment__unit__path", "deployment__supported_unit__path", "entry__person__unit__path",
+        "entry__person__party_unit__path",
+    ),
+    # Party life and points (issue 6)
+    "partylife.branchmembership": ("branch__path", "person__unit__path"),
+    "partylife.meeting": ("unit__path",),
+    "partylife.attendance": ("meeting__unit__path",),
+    "partylife.exemption": ("unit__path",),
+    "partylife.compliancesnapshot": ("unit__path",),
+    "partylife.talk": ("unit__path",),
+    "partylife.membershipcase": ("branch__path", "person__unit__path"),
+    "partylife.partypost": ("unit__path", "person__party_unit__path"),
+    "partylife.contactpoint": ("branch__path", "leader__unit__path"),
+    "partylife.contactvisit": ("contact_point__branch__path", "contact_point__leader__unit__path"),
+    "partylife.honor": ("branch__path", "unit__path", "person__unit__path"),
+    "points.pointfact": ("branch__path", "person__unit__path", "person__party_unit__path"),
+    "points.pointentry": ("branch__path", "person__unit__path", "person__party_unit__path"),
 }
 
 

@@ -26,7 +26,9 @@ urlpatterns = [
     path("teams/<int:pk>/", teams.team_detail, name="team_detail"),
     path("teams/<int:pk>/edit/", teams.team_edit, name="team_edit"),
     path("teams/<int:pk>/members/", teams.team_member_add, name="team_member_add"),
-    path("teams/<int:pk>/members/<int:person_pk>/remove/", teams.team_member_remove, name="team_member_remove"),
+    path(
+        "teams/<int:pk>/members/<int:person_pk>/remove/", teams.team_member_remove, name="team_member_remove"
+    ),
     path("partners/", teams.partner_index, name="partners"),
     path("partners/new/", teams.partner_create, name="partner_create"),
     # roster import / export

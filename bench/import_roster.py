@@ -1,0 +1,328 @@
+"""Benchmark: import a 100,000-person staff roster (人员名册) on SQLite and on PostgreSQL.
+
+    .venv/bin/python bench/import_roster.py [--people 100000] [--sample 2000] [--pg-url URL] [--no-pg]
+
+Generates a roster workbook (about 1,000 units in both trees, N people with valid ID numbers and
+phones), then, for each database, in a fresh process against a fresh database (a temporary SQLite file;
+on PostgreSQL the database ``muster_bench``, created and dropped here — never the dev database):
+
+1. migrates, then times ``roster_import`` (read + validate + write, one transaction) as ``dry_run``
+   (read + validate only) and for real, and once more (the same file again: nothing changes);
+2. times the baseline: a plain ORM ``save()`` loop (``Person(...)``, the same encryption through the
+   ``phone``/``id_number`` setters, ``save()`` per row) on a sample, and extrapolates it to N rows;
+3. prints the figures, the speed-up over the baseline and the peak RSS.
+
+Target: the import of 100,000 people in at most 30 s on each database on a 2-core machine.
+PostgreSQL: ``DATABASE_URL_PG`` or ``--pg-url`` (default postgresql://muster:muster@127.0.0.1:5432/
+muster_bench); if the server cannot be reached the script says so and goes on.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "src"))
+
+DEFAULT_PG = "postgresql://muster:muster@127.0.0.1:5432/muster_bench"
+TARGET_SECONDS = 30.0
+
+DISTRICTS = [
+    ("HP", "黄浦"), ("XH", "徐汇"), ("CN", "长宁"), ("JA", "静安"), ("PT", "普陀"), ("HK", "虹口"),
+    ("YP", "杨浦"), ("MH", "闵行"), ("BS", "宝山"), ("JD", "嘉定"), ("PD", "浦东"), ("JS", "金山"),
+    ("SJ", "松江"), ("QP", "青浦"), ("FX", "奉贤"), ("CM", "崇明"),
+]  # fmt: skip
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
+GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰萍红鹏辉建国文斌宇浩凯俊峰晨雪琳颖婷慧佳怡"
+TAGS = ["青年", "骨干", "志愿者", "心理咨询", "驾驶员", "医护背景", "外语", "摄影", "退役军人", "网格员"]
+POLITICAL = ["中共党员"] * 4 + ["预备党员", "共青团员"] + ["群众"] * 3 + ["民主党派"]
+EMPLOYMENT = ["在职"] * 16 + ["借调", "退休", "退休", "离职"]
+
+
+def id_number(area: str, birth: date, seq: int) -> str:
+    from muster.orgs.validators import id_check_digit
+
+    first17 = f"{area}{birth:%Y%m%d}{seq:03d}"
+    return first17 + id_check_digit(first17)
+
+
+def make_units() -> list[list[str]]:
+    """[code, name, parent code, type] for about 1,000 units of both trees."""
+    rows = [["SH", "国家税务总局上海市税务局", "", "市局"], ["SH-JG", "市局机关", "SH", "市局机关"]]
+    rows += [[f"SH-JG-K{i:02d}", f"市局机关第{i}处", "SH-JG", "科室"] for i in range(1, 31)]
+    rows.append(["SH-DW", "国家税务总局上海市税务局党委", "", "党委"])
+    for code, name in DISTRICTS:
+        rows.append([code, f"国家税务总局上海市{name}区税务局", "SH", "区局"])
+        rows += [[f"{code}-S{i:02d}", f"{name}区税务局第{i}税务所", code, "税务所"] for i in range(1, 11)]
+        rows += [[f"{code}-K{i:02d}", f"{name}区税务局第{i}科", code, "科室"] for i in range(1, 13)]
+        rows.append([f"{code}-T1", f"{name}区税务局办税服务厅", code, "办税服务厅"])
+        rows.append([f"{code}-DW", f"{name}区税务局党委", "SH-DW", "党委"])
+        rows += [[f"{code}-B{i:02d}", f"{name}区税务局第{i}党支部", f"{code}-DW", "党支部"] for i in range(1, 31)]
+    for i, num in enumerate("一二三四五", start=1):
+        rows.append([f"JC{i}", f"国家税务总局上海市税务局第{num}稽查局", "SH", "稽查局"])
+        rows += [[f"JC{i}-K{j}", f"第{num}稽查局第{j}检查科", f"JC{i}", "科室"] for j in range(1, 7)]
+    rows.append(["SH-FJ3", "国家税务总局上海市税务局第三税务分局", "SH", "税务分局"])
+    rows.append(["SH-12366", "12366纳税服务中心", "SH", "纳税服务中心"])
+    return rows
+
+
+def make_people(n: int, units: list[list[str]], *, prefix: str, seed: int) -> list[list[Any]]:
+    rng = random.Random(seed)
+    admin = [u[0] for u in units if u[3] in ("税务所", "科室", "办税服务厅")]
+    branches: dict[str, list[str]] = {}
+    for u in units:
+        if u[3] == "党支部":
+            branches.setdefault(u[0].split("-")[0], []).append(u[0])
+    used_ids: set[str] = set()
+    out = []
+    start = date(1962, 1, 1)
+    for i in range(1, n + 1):
+        unit = rng.choice(admin)
+        district = unit.split("-")[0]
+        birth = start + timedelta(days=rng.randrange(0, 38 * 365))
+        while True:
+            ident = id_number(f"3101{rng.randrange(1, 30):02d}", birth, rng.randrange(0, 1000))
+            if ident not in used_ids:
+                used_ids.add(ident)
+                break
+        male = int(ident[16]) % 2 == 1
+        political = rng.choice(POLITICAL)
+        party = rng.choice(branches[district]) if political in ("中共党员", "预备党员") and district in branches else ""
+        tags = "、".join(rng.sample(TAGS, rng.choice((0, 0, 0, 1, 2))))
+        out.append([
+            f"{prefix}{i:06d}",
+            rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2)))),
+            "男" if male else "女",
+            birth,
+            unit,
+            party,
+            political,
+            rng.choice(EMPLOYMENT),
+            f"1{3 + i % 7}{i:09d}",
+            ident,
+            tags,
+        ])  # fmt: skip
+    return out
+
+
+def build_workbook(path: Path, n: int) -> dict[str, Any]:
+    from muster.tabular.writer import SheetData, xlsx_bytes
+
+    t0 = time.perf_counter()
+    units = make_units()
+    people = make_people(n, units, prefix="P", seed=2022)
+    rng = random.Random(7)
+    shuffled = units[:]
+    rng.shuffle(shuffled)  # the importer orders units itself (a parent before its children)
+    data = xlsx_bytes([
+        SheetData("人员", ["工号", "姓名", "性别", "出生日期", "单位编码", "党组织编码", "政治面貌", "人员状态", "手机",
+                         "身份证号", "标签"], people),
+        SheetData("单位", ["编码", "名称", "上级编码", "类型"], shuffled),
+    ])  # fmt: skip
+    path.write_bytes(data)
+    return {"units": len(units), "people": n, "bytes": len(data), "seconds": time.perf_counter() - t0}
+
+
+# ---------------------------------------------------------------- one database, in its own process
+
+
+def worker(db_url: str, workbook: Path, n: int, sample: int) -> dict[str, Any]:
+    import django
+
+    os.environ["DATABASE_URL"] = db_url
+    os.environ["DJANGO_SETTINGS_MODULE"] = "muster.settings"
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+
+    from muster.orgs.access import SYSTEM
+    from muster.orgs.models import Person, Unit
+    from muster.orgs.roster import roster_import
+
+    call_command("migrate", verbosity=0)
+    data = workbook.read_bytes()
+    out: dict[str, Any] = {"vendor": connection.vendor}
+
+    t0 = time.perf_counter()
+    dry = roster_import(actor=SYSTEM, filename=workbook.name, data=data, dry_run=True)
+    out["validate_seconds"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    result = roster_import(actor=SYSTEM, filename=workbook.name, data=data)
+    out["import_seconds"] = time.perf_counter() - t0
+    out["import"] = result.as_dict()
+    out["people_in_db"] = Person.objects.count()
+    assert dry.people_created == result.people_created == n, (dry, result)
+    assert out["people_in_db"] == n
+
+    t0 = time.perf_counter()
+    again = roster_import(actor=SYSTEM, filename=workbook.name, data=data)
+    out["reimport_seconds"] = time.perf_counter() - t0
+    out["reimport"] = again.as_dict()
+    assert again.people_unchanged == n and not again.changed, again
+
+    # Baseline: a plain ORM save() loop with the same encryption, on a sample of new people.
+    units = {u.code: u for u in Unit.objects.all()}
+    rows = make_people(sample, make_units(), prefix="B", seed=99)
+    taken = set(Person.objects.values_list("id_number_digest", flat=True))
+    from muster.orgs import crypto
+
+    rows = [r for r in rows if crypto.digest(r[9]) not in taken]
+    codes = {"男": "M", "女": "F"}
+    pol = {"中共党员": "member", "预备党员": "probationary", "共青团员": "league", "群众": "non_party",
+           "民主党派": "other_party"}  # fmt: skip
+    emp = {"在职": "active", "借调": "seconded", "退休": "retired", "离职": "left"}
+    t0 = time.perf_counter()
+    for r in rows:
+        p = Person(
+            code=r[0], name=r[1], gender=codes[r[2]], birth_date=r[3], unit=units[r[4]],
+            party_unit=units[r[5]] if r[5] else None, political_status=pol[r[6]], employment_status=emp[r[7]],
+        )  # fmt: skip
+        p.phone = r[8]
+        p.id_number = r[9]
+        p.save()
+    elapsed = time.perf_counter() - t0
+    out["baseline_rows"] = len(rows)
+    out["baseline_seconds"] = elapsed
+    out["baseline_per_row_ms"] = elapsed / len(rows) * 1000
+    out["baseline_extrapolated_seconds"] = elapsed / len(rows) * n
+    out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return out
+
+
+def run_worker(db_url: str, workbook: Path, n: int, sample: int, var_dir: Path) -> dict[str, Any]:
+    env = dict(os.environ)
+    env.update(
+        {
+            "MUSTER_VAR_DIR": str(var_dir),  # keys and files of the benchmark, not the dev ones
+            "MUSTER_SECRET_KEY": "bench-secret-key-not-for-production-use-0123456789",
+            "MUSTER_FIELD_KEY": "bench-field-key-not-for-production-use",
+            "PYTHONPATH": str(ROOT / "src"),
+        }
+    )
+    cmd = [sys.executable, __file__, "--worker", db_url, "--workbook", str(workbook), "--people", str(n),
+           "--sample", str(sample)]  # fmt: skip
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        raise RuntimeError(f"worker failed ({db_url}):\n{proc.stdout}\n{proc.stderr}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+# ---------------------------------------------------------------- PostgreSQL database lifecycle
+
+
+def _admin_url(url: str) -> tuple[str, str]:
+    parts = urlsplit(url)
+    dbname = parts.path.lstrip("/") or "muster_bench"
+    return urlunsplit(parts._replace(path="/postgres")), dbname
+
+
+def pg_prepare(url: str) -> str | None:
+    """(Re)create the benchmark database; the reason it cannot be done, or ``None``."""
+    try:
+        import psycopg
+    except ImportError:
+        return "psycopg is not installed"
+    admin, dbname = _admin_url(url)
+    if not dbname.replace("_", "").isalnum():
+        return f"refusing the database name {dbname!r}"
+    try:
+        with psycopg.connect(admin, autocommit=True, connect_timeout=5) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{dbname}"')
+            conn.execute(f'CREATE DATABASE "{dbname}"')
+    except Exception as exc:
+        return str(exc).strip().splitlines()[0]
+    return None
+
+
+def pg_drop(url: str) -> None:
+    import psycopg
+
+    admin, dbname = _admin_url(url)
+    with psycopg.connect(admin, autocommit=True, connect_timeout=5) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{dbname}"')
+
+
+# ---------------------------------------------------------------- report
+
+
+def report(name: str, r: dict[str, Any], n: int) -> None:
+    imp = r["import_seconds"]
+    base = r["baseline_extrapolated_seconds"]
+    verdict = "OK" if imp <= TARGET_SECONDS else "OVER TARGET"
+    print(f"\n== {name} ==")
+    print(f"  validate only (dry run)    : {r['validate_seconds']:7.1f} s")
+    print(f"  import (validate + write)  : {imp:7.1f} s  for {n:,} people  "
+          f"({imp / n * 1e6:.0f} µs/row)  target ≤ {TARGET_SECONDS:.0f} s: {verdict}")  # fmt: skip
+    print(f"  re-import, nothing changes : {r['reimport_seconds']:7.1f} s  ({r['reimport']['people_unchanged']:,} "
+          "unchanged)")  # fmt: skip
+    print(f"  baseline save() loop       : {r['baseline_per_row_ms']:.2f} ms/row on {r['baseline_rows']:,} rows "
+          f"→ {base:,.0f} s for {n:,} (extrapolated)")  # fmt: skip
+    print(f"  speed-up over the baseline : {base / imp:.1f}×")
+    print(f"  peak RSS (worker)          : {r['peak_rss_mb']:.0f} MB")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--people", type=int, default=100_000)
+    ap.add_argument("--sample", type=int, default=2_000, help="rows for the save() baseline")
+    ap.add_argument("--pg-url", default=os.environ.get("DATABASE_URL_PG", DEFAULT_PG))
+    ap.add_argument("--no-pg", action="store_true")
+    ap.add_argument("--no-sqlite", action="store_true")
+    ap.add_argument("--worker", help=argparse.SUPPRESS)
+    ap.add_argument("--workbook", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+
+    if args.worker:
+        print(json.dumps(worker(args.worker, Path(args.workbook), args.people, args.sample), default=str))
+        return 0
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "muster.settings")
+    with tempfile.TemporaryDirectory(prefix="muster-bench-") as tmp:
+        tmpdir = Path(tmp)
+        os.environ["MUSTER_VAR_DIR"] = str(tmpdir)  # for django settings used by the generator's imports
+        os.environ.setdefault("MUSTER_SECRET_KEY", "bench-secret-key-not-for-production-use-0123456789")
+        os.environ.setdefault("MUSTER_FIELD_KEY", "bench-field-key-not-for-production-use")
+        import django
+
+        django.setup()
+        workbook = tmpdir / "roster-bench.xlsx"
+        gen = build_workbook(workbook, args.people)
+        print(f"roster workbook: {gen['units']:,} units, {gen['people']:,} people, "
+              f"{gen['bytes'] / 1024 / 1024:.1f} MB, generated in {gen['seconds']:.1f} s")  # fmt: skip
+        print(f"machine: {os.cpu_count()} CPUs; python {sys.version.split()[0]}")
+        results: dict[str, dict[str, Any]] = {}
+        if not args.no_sqlite:
+            db = tmpdir / "bench.sqlite3"
+            results["SQLite"] = run_worker(f"sqlite:///{db}", workbook, args.people, args.sample, tmpdir)
+            report("SQLite (temporary file)", results["SQLite"], args.people)
+        if not args.no_pg:
+            problem = pg_prepare(args.pg_url)
+            if problem:
+                print(f"\n== PostgreSQL == not measured: cannot reach {args.pg_url} ({problem})")
+            else:
+                try:
+                    results["PostgreSQL"] = run_worker(args.pg_url, workbook, args.people, args.sample, tmpdir)
+                    report(f"PostgreSQL ({urlsplit(args.pg_url).path.lstrip('/')})", results["PostgreSQL"],
+                           args.people)  # fmt: skip
+                finally:
+                    pg_drop(args.pg_url)
+        print(f"\npeak RSS (generator process): {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+        over = [k for k, r in results.items() if r["import_seconds"] > TARGET_SECONDS]
+        return 1 if over else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class MobilizeConfig(AppConfig):
+    name = "muster.mobilize"
+    label = "mobilize"
+    verbose_name = _("Mobilization")

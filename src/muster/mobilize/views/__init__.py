@@ -1,0 +1,1 @@
+"""Mobilization pages: requests, batches (派出批次), posts and shifts, check-in, approvals, my service."""

@@ -1,0 +1,72 @@
+"""``muster demo``: load the demo organization (idempotently) into the configured database, then serve."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandParser
+from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.migrations.executor import MigrationExecutor
+from django.utils.translation import gettext as _
+
+from muster.audit.context import origin
+from muster.orgs.demo import CREATED_LABELS, load_demo
+
+
+def migrations_pending(database: str = DEFAULT_DB_ALIAS) -> bool:
+    executor = MigrationExecutor(connections[database])
+    return bool(executor.migration_plan(executor.loader.graph.leaf_nodes()))
+
+
+class Command(BaseCommand):
+    help = _("Load the demo organization (the Shanghai tax system) and serve the web app.")
+    # Loading data needs no URL or template checks (runserver runs its own before serving).
+    requires_system_checks: list[str] = []
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--no-serve", action="store_true", help=_("Only load the demo data; do not serve.")
+        )
+        parser.add_argument(
+            "--addrport",
+            default="127.0.0.1:8000",
+            help=_("Address and port to serve on (default 127.0.0.1:8000)."),
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if migrations_pending():
+            self.stdout.write(_("Creating the database tables…"))
+            call_command("migrate", interactive=False, verbosity=0)
+        started = time.monotonic()
+        with origin(None, "cli"):
+            summary = load_demo(stdout=self.stdout if options["verbosity"] > 1 else None)
+        seconds = time.monotonic() - started
+        if summary.changed:
+            parts = ", ".join(f"{CREATED_LABELS[k]} {v}" for k, v in summary.created.items() if v)
+            self.stdout.write(
+                _("Demo data loaded in %(s).1f s (created: %(parts)s).") % {"s": seconds, "parts": parts}
+            )
+        else:
+            self.stdout.write(_("The demo data is already loaded; nothing changed."))
+        totals = summary.totals
+        self.stdout.write(
+            _("In the database: %(units)d units, %(people)d people, %(teams)d teams, %(partners)d partners.")
+            % totals
+        )
+        self.stdout.write("")
+        self.stdout.write(_("Demo logins (password for all: %(password)s):") % {"password": summary.password})
+        for login in summary.logins:
+            self.stdout.write(f"  {login.username:<16} {login.note}")
+        self.stdout.write("")
+        if options["no_serve"]:
+            return
+        addrport = options["addrport"]
+        # Static files are served from the apps' static folders (whitenoise finders); an empty
+        # STATIC_ROOT keeps whitenoise from warning that it is missing.
+        Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
+        self.stdout.write(_("Serving on http://%(addr)s/ — stop with Ctrl-C.") % {"addr": addrport})
+        call_command("runserver", addrport, use_reloader=False, use_threading=True)

@@ -1,0 +1,152 @@
+"""Fast greedy construction: day by day, each shift filled with the best candidate that breaks no rule
+checkable so far (rules needing the future — minimum runs, minimum minutes — are left to the repair)."""
+
+from __future__ import annotations
+
+import random
+
+from .evaluate import Solution
+from .index import Index
+
+
+class _State:
+    def __init__(self, idx: Index, p: int) -> None:
+        pr = idx.problem
+        self.person = pr.people[p]
+        self.shifts: set[int] = set()
+        self.day_count: dict[int, int] = {}
+        self.day_minutes: dict[int, int] = {}
+        self.week_minutes: dict[int, int] = {}
+        self.kind_count: dict[str, int] = {}
+        self.weekends: set[int] = set()
+        self.minutes = 0
+        self.hours = 0
+        # worked days including the known tail (for consecutive rules)
+        self.worked: set[int] = set(d for d in idx.tail_days_worked[p] if d >= -pr.tail_days)
+
+
+def greedy(idx: Index, seed: int = 0) -> Solution:
+    pr = idx.problem
+    rng = random.Random(seed)
+    sh = pr.shifts
+    n = len(pr.people)
+    states = [_State(idx, p) for p in range(n)]
+    tie = [rng.random() for _ in range(n)]
+    takers: dict[int, list[int]] = {}
+    for p in range(n):
+        for s in idx.elig[p]:
+            takers.setdefault(s, []).append(p)
+    counts = [0] * len(sh)
+
+    def add(p: int, s: int) -> None:
+        st = states[p]
+        shift = sh[s]
+        st.shifts.add(s)
+        st.day_count[shift.day] = st.day_count.get(shift.day, 0) + 1
+        st.day_minutes[shift.day] = st.day_minutes.get(shift.day, 0) + shift.minutes
+        w = idx.week_of_day[shift.day]
+        st.week_minutes[w] = st.week_minutes.get(w, 0) + shift.minutes
+        st.kind_count[shift.kind] = st.kind_count.get(shift.kind, 0) + 1
+        if idx.weekend_of_day[shift.day] >= 0:
+            st.weekends.add(idx.weekend_of_day[shift.day])
+        st.minutes += shift.minutes
+        st.hours += idx.hours[s]
+        st.worked.add(shift.day)
+        counts[s] += 1
+
+    def can(p: int, s: int) -> bool:
+        st = states[p]
+        person = st.person
+        shift = sh[s]
+        d = shift.day
+        if s in st.shifts or st.day_count.get(d, 0) >= person.max_shifts_per_day:
+            return False
+        limit = person.max_shifts_per_kind.get(shift.kind)
+        if limit is not None and st.kind_count.get(shift.kind, 0) >= limit:
+            return False
+        if person.max_minutes_period is not None and st.minutes + shift.minutes > person.max_minutes_period:
+            return False
+        if person.max_minutes_day is not None and st.day_minutes.get(d, 0) + shift.minutes > (
+            person.max_minutes_day
+        ):
+            return False
+        if person.max_minutes_week is not None and st.week_minutes.get(idx.week_of_day[d], 0) + (
+            shift.minutes
+        ) > person.max_minutes_week:
+            return False
+        wk = idx.weekend_of_day[d]
+        if (
+            person.max_weekends is not None
+            and wk >= 0
+            and wk not in st.weekends
+            and len(st.weekends) >= person.max_weekends
+        ):
+            return False
+        if d not in st.worked:
+            k = person.max_consecutive_days
+            if k is not None:
+                run = 1
+                x = d - 1
+                while x in st.worked:
+                    run += 1
+                    x -= 1
+                x = d + 1
+                while x in st.worked:
+                    run += 1
+                    x += 1
+                if run > k:
+                    return False
+            m = person.min_consecutive_days_off
+            if m > 1:
+                # the days-off run ending at d-1 must not become too short
+                x = d - 1
+                gap = 0
+                while x >= -pr.tail_days and x not in st.worked:
+                    gap += 1
+                    x -= 1
+                if 0 < gap < m and x >= -pr.tail_days:
+                    return False
+        for s2 in st.shifts:
+            if abs(sh[s2].day - d) <= 2 and idx.clash(p, s, s2):
+                return False
+        return True
+
+    for p in range(n):
+        for s in sorted(idx.locked[p], key=lambda s: sh[s].start):
+            add(p, s)
+
+    by_day: dict[int, list[int]] = {}
+    for s, shift in enumerate(sh):
+        by_day.setdefault(shift.day, []).append(s)
+    for d in range(pr.days):
+        todo = sorted(by_day.get(d, []), key=lambda s: (len(takers.get(s, ())) - sh[s].required, s))
+        for s in todo:
+            shift = sh[s]
+            need = shift.required - counts[s]
+            if need <= 0:
+                continue
+            cands = []
+            for p in takers.get(s, ()):
+                if not can(p, s):
+                    continue
+                st = states[p]
+                person = st.person
+                key = 0.0
+                key -= 1000 * idx.pref_wanted.get((p, s), 0)
+                key += 1000 * idx.pref_unwanted.get((p, s), 0)
+                if (d - 1) in st.worked:
+                    run = 1
+                    x = d - 2
+                    while x in st.worked:
+                        run += 1
+                        x -= 1
+                    if run < person.min_consecutive_days:
+                        key -= 500  # finish a run that is still too short
+                if person.min_minutes_period:
+                    key -= 300 * (person.min_minutes_period - st.minutes) / max(1, person.min_minutes_period)
+                key += st.hours * 10 + tie[p]
+                cands.append((key, p))
+            cands.sort()
+            for _, p in cands[:need]:
+                add(p, s)
+    return [st.shifts for st in states]

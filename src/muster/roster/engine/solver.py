@@ -1,0 +1,392 @@
+"""Solve a roster: greedy → per-person repair → CP-SAT with a complete hint → LNS; and repair after a
+drop-out. Deterministic for a given seed and time budget as far as CP-SAT's multi-threading allows
+(``workers=1`` makes it fully deterministic)."""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from ortools.sat.python import cp_model
+
+from .cpsat import SubModel
+from .evaluate import Solution, person_violations, score, violations
+from .explain import explain
+from .greedy import greedy
+from .index import Index, build_index
+from .model import (
+    Infeasible,
+    Limits,
+    Lock,
+    Problem,
+    Progress,
+    ProgressCallback,
+    Result,
+    RosterInputError,
+    RuleRef,
+)
+
+
+@dataclass
+class Options:
+    seconds: float = 30.0
+    seed: int = 0
+    workers: int = 2  # CP-SAT threads; >= 2 lets its own neighbourhood search run
+    greedy: bool = True  # start from the greedy roster (also used as the CP-SAT hint)
+    hint: bool = True  # give CP-SAT the start roster as a complete hint
+    lns: bool = True  # large-neighbourhood search on top of the full model / instead of it
+    cpsat: bool = True  # False: greedy (+ per-person repair) only
+    full_model_max_vars: int = 60_000  # above: LNS only
+    full_model_share: float = 0.5  # share of the time for the full model before LNS (big components)
+    lns_small_vars: int = 200  # components up to this size get only the full model
+    lns_target_vars: int = 2_500  # free decisions per neighbourhood (adapted as it goes)
+    lns_seconds: float = 2.0  # time limit of one neighbourhood solve
+    target: int | None = None  # stop as soon as the objective reaches it
+    stop: Callable[[], bool] | None = None  # external cancel
+    progress: ProgressCallback | None = None
+    limits: Limits = field(default_factory=Limits)
+    log: bool = False
+
+
+class _Run:
+    def __init__(self, idx: Index, opts: Options) -> None:
+        self.idx = idx
+        self.opts = opts
+        self.t0 = time.monotonic()
+        self.deadline = self.t0 + opts.seconds
+        self.history: list[Progress] = []
+        self.first_feasible: float | None = None
+        self.best_obj: int | None = None
+        self.bound: int | None = None
+        self.rng = random.Random(opts.seed)
+        self.stats: dict[str, float | int | str] = {}
+
+    def left(self) -> float:
+        return self.deadline - time.monotonic()
+
+    def elapsed(self) -> float:
+        return time.monotonic() - self.t0
+
+    def report(self, phase: str, obj: int, feasible: bool = True) -> None:
+        if feasible and self.first_feasible is None:
+            self.first_feasible = self.elapsed()
+        if feasible and (self.best_obj is None or obj < self.best_obj):
+            self.best_obj = obj
+            ev = Progress(self.elapsed(), phase, obj, self.bound)
+            self.history.append(ev)
+            if self.opts.progress:
+                self.opts.progress(ev)
+
+    def should_stop(self) -> bool:
+        if self.opts.stop and self.opts.stop():
+            return True
+        if self.left() <= 0:
+            return True
+        t = self.opts.target
+        if t is not None and self.best_obj is not None and self.best_obj <= t:
+            return True
+        return self.bound is not None and self.best_obj is not None and self.best_obj <= self.bound
+
+
+def solve(problem: Problem, options: Options | None = None) -> Result:
+    """Roster ``problem``. Raises :class:`RosterInputError` for bad input (including a too large one) and
+    :class:`Infeasible` (naming the clashing rules) when the hard rules cannot all hold."""
+    opts = options or Options()
+    idx = build_index(problem, opts.limits)
+    run = _Run(idx, opts)
+    sol = greedy(idx, opts.seed) if opts.greedy else [set(idx.locked[p]) for p in range(len(problem.people))]
+    run.stats["greedy_seconds"] = round(run.elapsed(), 3)
+    feasible = not violations(idx, sol)
+    obj, _ = score(idx, sol)
+    run.stats["greedy_objective"] = obj
+    run.stats["greedy_feasible"] = int(feasible)
+    run.report("greedy", obj, feasible)
+    if opts.greedy:
+        sol = _repair_people(run, sol)
+    return _improve(run, sol)
+
+
+def _improve(run: _Run, sol: Solution, comps: list[list[int]] | None = None) -> Result:
+    idx, opts = run.idx, run.opts
+    feasible = not violations(idx, sol)
+    if feasible:
+        run.report("repair", score(idx, sol)[0])
+    optimal_all = False
+    if opts.cpsat:
+        comps = comps if comps is not None else [c for c in idx.components if any(idx.elig[p] for p in c)]
+        sizes = [sum(len(idx.elig[p]) for p in c) for c in comps]
+        total = max(1, sum(sizes))
+        pending = []
+        optimal_all = True
+        for comp, size in sorted(zip(comps, sizes, strict=True), key=lambda cs: cs[1]):
+            if run.should_stop() and feasible:
+                optimal_all = False
+                break
+            share = run.left() * size / total
+            total -= size
+            use_full = size <= opts.full_model_max_vars or not feasible
+            if use_full:
+                big = size > opts.lns_small_vars and opts.lns and feasible
+                secs = share * (opts.full_model_share if big else 1.0)
+                sol, status, bound = _full(run, sol, comp, secs)
+                feasible = not violations(idx, sol)
+                if status == cp_model.OPTIMAL:
+                    continue
+                optimal_all = False
+                pending.append((comp, size))
+            else:
+                optimal_all = False
+                pending.append((comp, size))
+        if opts.lns and feasible and pending and not run.should_stop():
+            sol = _lns(run, sol, pending)
+    obj, parts = score(idx, sol)
+    viol = violations(idx, sol)
+    status = "optimal" if optimal_all and not viol else ("feasible" if not viol else "infeasible_start")
+    if not viol:
+        run.report("final", obj)
+    pr = idx.problem
+    return Result(
+        status=status,
+        assignments=sorted(
+            (pr.people[p].id, pr.shifts[s].id) for p in range(len(pr.people)) for s in sol[p]
+        ),
+        objective=obj,
+        breakdown=parts,
+        uncovered=explain(idx, sol),
+        bound=run.bound,
+        time_to_first_feasible=run.first_feasible,
+        elapsed=run.elapsed(),
+        history=run.history,
+        stats={**run.stats, "violations": len(viol)},
+    )
+
+
+def _repair_people(run: _Run, sol: Solution, people: Iterable[int] | None = None) -> Solution:
+    """Give every person whose roster breaks one of their own rules a valid one (a one-person model
+    with everybody else fixed); a person with no valid roster at all makes the problem infeasible."""
+    idx = run.idx
+    todo = [p for p in (people if people is not None else range(len(sol))) if person_violations(idx, p, sol[p])]
+    run.stats["repaired_people"] = len(todo)
+    for p in todo:
+        sub = SubModel(idx, sol, [p], hint=True)
+        status, solver = sub.solve(max(0.5, min(5.0, run.left() / max(1, len(todo)))), workers=1, seed=run.opts.seed)
+        if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            sol = sub.extract(solver)
+        elif status == cp_model.INFEASIBLE:
+            _raise_infeasible(idx, sol, [p])
+    return sol
+
+
+def _raise_infeasible(idx: Index, sol: Solution, people: list[int] | None) -> None:
+    diag = SubModel(idx, sol if people is not None else None, people, diagnose=True, hint=False)
+    core = diag.diagnose_core()
+    names = ", ".join(c.describe() for c in core) if core else "(could not isolate them)"
+    raise Infeasible(
+        "The hard rules cannot all hold (given the days off, availability, skills and locks): " + names,
+        core,
+    )
+
+
+def _full(run: _Run, sol: Solution, comp: list[int], seconds: float) -> tuple[Solution, int, int | None]:
+    idx, opts = run.idx, run.opts
+    sub = SubModel(idx, sol, comp, hint=opts.hint and opts.greedy)
+    run.stats["full_model_vars"] = int(run.stats.get("full_model_vars", 0)) + sub.n_vars
+
+    def on_solution(obj: int, bound: float) -> None:
+        run.report("cpsat", obj)
+
+    status, solver = sub.solve(
+        seconds, workers=opts.workers, seed=opts.seed, on_solution=on_solution, stop=run.should_stop,
+        log=opts.log,
+    )
+    if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        bound = round(solver.best_objective_bound)
+        if len(comp) == len(idx.problem.people):
+            run.bound = bound
+        return sub.extract(solver), status, bound
+    if status == cp_model.INFEASIBLE:
+        _raise_infeasible(idx, sol, comp if len(comp) < len(idx.problem.people) else None)
+    return sol, status, None
+
+
+def _lns(run: _Run, sol: Solution, comps: list[tuple[list[int], int]]) -> Solution:
+    idx, opts = run.idx, run.opts
+    pr = idx.problem
+    cur_obj = score(idx, sol)[0]
+    target = opts.lns_target_vars
+    it = 0
+    accepted = 0
+    while not run.should_stop():
+        it += 1
+        comp, size = comps[it % len(comps)] if len(comps) > 1 else comps[0]
+        per_person_day = max(1e-9, size / (len(comp) * pr.days))
+        kind = run.rng.random()
+        if kind < 0.5:
+            # a window of days for everyone in the component
+            width = max(2, min(pr.days, round(target / (per_person_day * len(comp)))))
+            start = run.rng.randrange(0, max(1, pr.days - width + 1))
+            people: list[int] = comp
+            days = (start, min(pr.days - 1, start + width - 1))
+        else:
+            # a group of people over a long window (or the whole period)
+            n_people = max(2, min(len(comp), round(target / (per_person_day * pr.days))))
+            if n_people >= 2 and len(comp) > n_people:
+                people = run.rng.sample(comp, n_people)
+                days = (0, pr.days - 1)
+            else:
+                people = comp
+                width = max(2, min(pr.days, round(target / (per_person_day * len(comp)))))
+                start = run.rng.randrange(0, max(1, pr.days - width + 1))
+                days = (start, min(pr.days - 1, start + width - 1))
+        sub = SubModel(idx, sol, people, days, hint=True)
+        secs = min(opts.lns_seconds, run.left())
+        if secs <= 0.05:
+            break
+        status, solver = sub.solve(secs, workers=opts.workers, seed=opts.seed + it)
+        if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            obj = round(solver.objective_value)
+            if obj <= cur_obj:
+                if obj < cur_obj:
+                    accepted += 1
+                sol = sub.extract(solver)
+                cur_obj = obj
+                run.report("lns", obj)
+            if status == cp_model.OPTIMAL:
+                target = min(int(target * 1.15) + 1, 60_000)
+            else:
+                target = max(300, int(target * 0.85))
+    run.stats["lns_iterations"] = it
+    run.stats["lns_improvements"] = accepted
+    return sol
+
+
+def repair(
+    problem: Problem,
+    previous: list[tuple[str, str]],
+    dropped: Iterable[str],
+    options: Options | None = None,
+) -> Result:
+    """Re-roster after people drop out: their shifts are freed, every other assignment is kept unless
+    changing it is needed; the solver minimizes the objective and then the number of changes.
+
+    ``previous`` is the published roster; ``dropped`` are the people who left (they get nothing)."""
+    opts = options or Options()
+    dropped = set(dropped)
+    pids = {p.id for p in problem.people}
+    unknown = dropped - pids
+    if unknown:
+        raise RosterInputError("unknown_reference", f"Unknown people dropped: {sorted(unknown)}.")
+    kept = [a for a in previous if a[0] not in dropped]
+    # The dropped people become unavailable; everybody else's assignments are the start roster.
+    people = []
+    for person in problem.people:
+        if person.id in dropped:
+            person = _replace_person(person, problem.days)
+        people.append(person)
+    locks = [lock for lock in problem.locks if lock.person not in dropped]
+    prob = Problem(
+        days=problem.days,
+        people=people,
+        shifts=problem.shifts,
+        forbidden_successions=problem.forbidden_successions,
+        preferences=problem.preferences,
+        locks=locks,
+        tail=problem.tail,
+        tail_days=problem.tail_days,
+        start_weekday=problem.start_weekday,
+        weights=problem.weights,
+    )
+    idx = build_index(prob, opts.limits)
+    run = _Run(idx, opts)
+    sol: Solution = [set() for _ in people]
+    for person_id, shift_id in kept:
+        p = idx.pid[person_id]
+        s = idx.sid.get(shift_id)
+        if s is None:
+            raise RosterInputError("unknown_reference", f"Unknown shift in the roster: {shift_id}.")
+        sol[p].add(s)
+    start = [set(x) for x in sol]
+    # Stage 1: the people whose shifts are freed may be replaced by anyone; find the best objective
+    # with every kept assignment locked (the fewest changes first).
+    freed = {idx.sid[s] for p, s in previous if p in dropped and s in idx.sid}
+    candidates = sorted({p for s in freed for p in range(len(people)) if s in idx.elig_set[p]})
+    best = sol
+    if candidates:
+        sub = SubModel(idx, sol, candidates, hint=True)
+        # keep the kept assignments: lock them in the sub-model
+        for p in candidates:
+            for s in start[p]:
+                v = sub.x.get((p, s))
+                if v is not None:
+                    sub.model.add(v == 1)
+        status, solver = sub.solve(max(0.2, run.left() / 2), workers=opts.workers, seed=opts.seed)
+        if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            best = sub.extract(solver)
+            run.report("repair", round(solver.objective_value))
+    # Stage 2: if the locked repair leaves rules broken (e.g. someone's minimum hours), let the people
+    # concerned change, minimizing the objective and then the number of changes.
+    if violations(idx, best):
+        best = _min_change(run, best, start, candidates)
+    run.stats["changes"] = sum(len(best[p] ^ start[p]) for p in range(len(people)))
+    return _result(run, best)
+
+
+def _min_change(run: _Run, sol: Solution, start: Solution, candidates: list[int]) -> Solution:
+    idx = run.idx
+    people = sorted(set(candidates) | {p for p in range(len(sol)) if person_violations(idx, p, sol[p])})
+    sub = SubModel(idx, sol, people, hint=True)
+    status, solver = sub.solve(max(0.2, run.left() / 2), workers=run.opts.workers, seed=run.opts.seed)
+    if status == cp_model.INFEASIBLE:
+        _raise_infeasible(idx, sol, None)
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return sol
+    obj = round(solver.objective_value)
+    # fix the objective, then minimize the changes
+    m = sub.model
+    vars_ = [v for v, _ in sub.objective_terms]
+    coeffs = [c for _, c in sub.objective_terms]
+    m.add(cp_model.LinearExpr.weighted_sum(vars_, coeffs) + sub.constant <= obj)
+    changes = [(v.Not() if s in start[p] else v) for (p, s), v in sub.x.items()]
+    m.minimize(sum(changes))
+    status2, solver2 = sub.solve(max(0.2, run.left()), workers=run.opts.workers, seed=run.opts.seed)
+    if status2 in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return sub.extract(solver2)
+    return sub.extract(solver)
+
+
+def _result(run: _Run, sol: Solution) -> Result:
+    idx = run.idx
+    pr = idx.problem
+    obj, parts = score(idx, sol)
+    viol = violations(idx, sol)
+    if not viol:
+        run.report("final", obj)
+    return Result(
+        status="feasible" if not viol else "infeasible_start",
+        assignments=sorted(
+            (pr.people[p].id, pr.shifts[s].id) for p in range(len(pr.people)) for s in sol[p]
+        ),
+        objective=obj,
+        breakdown=parts,
+        uncovered=explain(idx, sol),
+        bound=run.bound,
+        time_to_first_feasible=run.first_feasible,
+        elapsed=run.elapsed(),
+        history=run.history,
+        stats={**run.stats, "violations": len(viol)},
+    )
+
+
+def _replace_person(person, days: int):  # type: ignore[no-untyped-def]
+    from dataclasses import replace
+
+    return replace(person, sites=frozenset(), min_minutes_period=0)
+
+
+def lock_all(result: Result) -> list[Lock]:
+    return [Lock(p, s) for p, s in result.assignments]
+
+
+__all__ = ["Options", "RuleRef", "lock_all", "repair", "solve"]

@@ -1,0 +1,1 @@
+"""The server-rendered web UI, one module per area."""

@@ -1,0 +1,128 @@
+"""The roster page: import a staff roster (.xlsx / .csv), export it, download a blank template."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from muster.orgs.access import NotAllowed, Perm, can_anywhere, scoped
+from muster.orgs.models import Unit
+from muster.web.forms import ExportForm, ImportForm
+
+RESULT_LABELS = {
+    "units_created": gettext_lazy("Units created"),
+    "units_updated": gettext_lazy("Units updated"),
+    "units_moved": gettext_lazy("Units moved"),
+    "units_unchanged": gettext_lazy("Units unchanged"),
+    "people_created": gettext_lazy("People created"),
+    "people_updated": gettext_lazy("People updated"),
+    "people_unchanged": gettext_lazy("People unchanged"),
+}
+
+
+def _result_rows(counts: dict[str, Any]) -> list[tuple[str, Any]]:
+    """The import summary as (label, number) lines, in a fixed order."""
+    return [(str(RESULT_LABELS[k]), counts[k]) for k in RESULT_LABELS if k in counts]
+
+
+def _require_import(user: Any) -> None:
+    if not can_anywhere(user, Perm.IMPORT):
+        raise NotAllowed(Perm.IMPORT)
+
+
+def _export_units(user: Any) -> Any:
+    return scoped(Unit.objects.all(), user, Perm.IMPORT).order_by("path")
+
+
+def _download(data: bytes, content_type: str, filename: str) -> HttpResponse:
+    response = HttpResponse(data, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def _page(request: HttpRequest, form: ImportForm, status: int = 200, **extra: Any) -> HttpResponse:
+    context = {
+        "form": form,
+        "export_form": ExportForm(units=_export_units(request.user)),
+        "max_mb": settings.MUSTER_IMPORT_MAX_BYTES / (1024 * 1024),
+        **extra,
+    }
+    return render(request, "web/roster/import.html", context, status=status)
+
+
+@login_required
+def roster_page(request: HttpRequest) -> HttpResponse:
+    """GET shows the page; POST imports (or only validates) the uploaded file."""
+    user = request.user
+    _require_import(user)
+    if request.method != "POST":
+        return _page(request, ImportForm())
+    form = ImportForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return _page(request, form, status=400)
+    upload = form.cleaned_data["file"]
+    limit = settings.MUSTER_IMPORT_MAX_BYTES
+    if upload.size is not None and upload.size > limit:
+        form.add_error(
+            "file",
+            _("The file is %(size).1f MB; the limit is %(limit).1f MB.")
+            % {"size": upload.size / 1024 / 1024, "limit": limit / 1024 / 1024},
+        )
+        return _page(request, form, status=400)
+    dry_run = bool(form.cleaned_data.get("dry_run"))
+
+    from muster.orgs.roster import roster_import
+    from muster.tabular.errors import TabularError
+
+    data = upload.read(limit + 1)
+    try:
+        result = roster_import(actor=user, filename=upload.name or "", data=data, dry_run=dry_run)
+    except TabularError as exc:
+        return _page(request, form, row_errors=exc.errors, status=400)
+    except ValidationError as exc:
+        for message in exc.messages:
+            form.add_error(None, message)
+        return _page(request, form, status=400)
+    return _page(
+        request,
+        ImportForm(initial={"dry_run": dry_run}),
+        result=_result_rows(result.as_dict()),
+        dry_run=dry_run,
+        filename=upload.name,
+    )
+
+
+@login_required
+@require_POST
+def roster_export(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    _require_import(user)
+    form = ExportForm(request.POST, units=_export_units(user))
+    if not form.is_valid():
+        return _page(request, ImportForm(), export_errors=form.errors, status=400)
+    from muster.orgs.roster import roster_export as export
+
+    what = form.cleaned_data["what"]
+    fmt, sheet = ("xlsx", "people") if what == "xlsx" else ("csv", what.removeprefix("csv-"))
+    data, content_type, filename = export(
+        actor=user, fmt=fmt, unit=form.cleaned_data.get("unit"), sheet=sheet
+    )
+    return _download(data, content_type, filename)
+
+
+@login_required
+def roster_template(request: HttpRequest) -> HttpResponse:
+    """A blank roster workbook: the header rows of both sheets, nothing else."""
+    _require_import(request.user)
+    from muster.orgs import roster
+
+    data, content_type, filename = roster.roster_template()
+    return _download(data, content_type, filename)

@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "treebeard",
+    "ninja",  # serves the API docs page assets locally (no CDN)
     "muster.audit",
     "muster.orgs",
     "muster.mobilize",

@@ -53,6 +53,8 @@ ACTIONS = {
     "mobilize.entry.correction_requested": _("Correction requested"),
     "mobilize.entry.corrected": _("Service entry corrected"),
     "mobilize.entry.reversed": _("Service entry reversed"),
+    "mobilize.ledger.imported": _("Service ledger imported"),
+    "mobilize.ledger.exported": _("Service ledger exported"),
     "mobilize.calendar.rotated": _("Calendar feed address generated"),
     "mobilize.calendar.revoked": _("Calendar feed address revoked"),
     "partylife.membership.started": _("Branch membership started"),

@@ -120,9 +120,7 @@ def when(value: str | None, field: str) -> datetime | None:
     try:
         return timeutil.parse_datetime(value, local_tz())
     except timeutil.TimeParseError as exc:
-        raise ValidationError(
-            {field: ValidationError(describe_time_error(exc), code="bad_time")}
-        ) from None
+        raise ValidationError({field: ValidationError(describe_time_error(exc), code="bad_time")}) from None
 
 
 def required_when(value: str, field: str) -> datetime:
@@ -202,7 +200,8 @@ def _partner(user: Any, code: str | None, field: str = "partner") -> Partner | N
 
 
 def _my_person(user: Any) -> Person:
-    person = Person.objects.filter(user_id=getattr(user, "pk", None)).first() if user.pk else None
+    pk = getattr(user, "pk", None)
+    person = Person.objects.filter(user_id=pk).first() if pk is not None else None
     if person is None:
         raise ValidationError({"person": _("Your login is not linked to a person.")})
     return person
@@ -607,9 +606,7 @@ def dispatch(request: HttpRequest, payload: DispatchIn) -> Status:
     return Status(201, out)
 
 
-@router.patch(
-    "/deployments/{code}", response={200: DispatchOut, **WRITE_ERRORS}, summary="Change a batch"
-)
+@router.patch("/deployments/{code}", response={200: DispatchOut, **WRITE_ERRORS}, summary="Change a batch")
 @coded
 def update_deployment(request: HttpRequest, code: str, payload: DeploymentPatch) -> dict[str, Any]:
     user = actor(request)
@@ -774,7 +771,9 @@ def create_post(request: HttpRequest, payload: PostIn) -> Status:
 @coded
 def update_post(request: HttpRequest, code: str, payload: PostPatch) -> dict[str, Any]:
     user = actor(request)
-    post = services.post_update(actor=user, post=_get_post(user, code), **payload.model_dump(exclude_unset=True))
+    post = services.post_update(
+        actor=user, post=_get_post(user, code), **payload.model_dump(exclude_unset=True)
+    )
     return _post_out(post)
 
 
@@ -796,7 +795,9 @@ def post_coverage(
     lo = when(start, "start") or timeutil.local_midnight(timezone.localdate(timezone=local_tz()), local_tz())
     hi = when(end, "end") or lo + timedelta(days=7)
     if hi <= lo:
-        raise ValidationError({"end": ValidationError(_("The end must be after the start."), "end_before_start")})
+        raise ValidationError(
+            {"end": ValidationError(_("The end must be after the start."), "end_before_start")}
+        )
     if hi - lo > timedelta(days=MAX_COVERAGE_DAYS):
         raise ValidationError({"end": _("Ask for at most %(n)d days at a time.") % {"n": MAX_COVERAGE_DAYS}})
     hours = queries.post_coverage(post, start=lo, end=hi)
@@ -936,7 +937,9 @@ def create_shifts_from_template(request: HttpRequest, payload: TemplateIn) -> St
         else:
             curve = payload.curve or (p.required_seats if p is not None else None)
             if not curve:
-                raise ValidationError({"curve": _("Give the seats needed for every hour (24 or 7×24 values).")})
+                raise ValidationError(
+                    {"curve": _("Give the seats needed for every hour (24 or 7×24 values).")}
+                )
             specs = templates.hotline_curve(
                 payload.first_day, payload.days, tz, curve, max_hours=payload.max_hours, remote=payload.remote
             )
@@ -1039,7 +1042,7 @@ class EntryOut(Schema):
     note: str
 
 
-class CheckOut_(Schema):
+class CheckResultOut(Schema):
     event: CheckEventOut
     entry: EntryOut | None
 
@@ -1107,7 +1110,7 @@ def _on_shift(shift: Shift, code: str | None, user: Any) -> Person | None:
 
 @router.post(
     "/shifts/{shift_id}/checkin",
-    response={200: CheckOut_, **WRITE_ERRORS},
+    response={200: CheckResultOut, **WRITE_ERRORS},
     summary="Check in (idempotent by key)",
 )
 @coded
@@ -1126,7 +1129,7 @@ def checkin(request: HttpRequest, shift_id: int, payload: CheckIn) -> HttpRespon
 
 @router.post(
     "/shifts/{shift_id}/checkout",
-    response={200: CheckOut_, **WRITE_ERRORS},
+    response={200: CheckResultOut, **WRITE_ERRORS},
     summary="Check out (idempotent by key); records the service entry",
 )
 @coded
@@ -1202,7 +1205,7 @@ def rollcall(request: HttpRequest, shift_id: int, payload: RollCallIn) -> dict[s
 
 @router.post(
     "/shifts/{shift_id}/fix",
-    response={200: CheckOut_, **WRITE_ERRORS},
+    response={200: CheckResultOut, **WRITE_ERRORS},
     summary="A leader fixes a person's times, with a reason",
 )
 @coded
@@ -1357,8 +1360,11 @@ def _states(rows: QuerySet[ServiceEntry]) -> list[ChainState]:
 
 @router.get("/entries", response=EntryPage, summary="Service entries (yours, or those you may see)")
 @coded
-def list_entries(request: HttpRequest, filters: Query[EntryFilters], page: Query[PageParams]) -> dict[str, Any]:
+def list_entries(
+    request: HttpRequest, filters: Query[EntryFilters], page: Query[PageParams]
+) -> dict[str, Any]:
     user = actor(request)
+    rows: QuerySet[ServiceEntry]
     if filters.mine:
         rows = ServiceEntry.objects.filter(person=_my_person(user))
     else:
@@ -1432,16 +1438,16 @@ def record_entry(request: HttpRequest, payload: EntryIn) -> Status:
     return Status(201, _entry_detail(user, _state(row)))
 
 
-def _entry_action(request: HttpRequest, entry_id: int, do: Callable[[Any, ServiceEntry], ServiceEntry]) -> dict[str, Any]:
+def _entry_action(
+    request: HttpRequest, entry_id: int, do: Callable[[Any, ServiceEntry], ServiceEntry]
+) -> dict[str, Any]:
     user = actor(request)
     row = queries.entry_get_or_404(user, entry_id)
     new = do(user, row)
     return _entry_detail(user, _state(new))
 
 
-@router.post(
-    "/entries/{entry_id}/approve", response={200: EntryDetailOut, **WRITE_ERRORS}, summary="Approve"
-)
+@router.post("/entries/{entry_id}/approve", response={200: EntryDetailOut, **WRITE_ERRORS}, summary="Approve")
 @coded
 def approve_entry(request: HttpRequest, entry_id: int, payload: ApproveIn) -> dict[str, Any]:
     return _entry_action(
@@ -1508,11 +1514,15 @@ def my_balance(request: HttpRequest, as_of: str | None = None) -> dict[str, Any]
     return _balance(_my_person(actor(request)), when(as_of, "as_of"))
 
 
-@router.get("/me/shifts", response={200: list[ShiftOut], 422: MobilizeErrorOut}, summary="Your upcoming shifts")
+@router.get(
+    "/me/shifts", response={200: list[ShiftOut], 422: MobilizeErrorOut}, summary="Your upcoming shifts"
+)
 @coded
 def my_shifts(request: HttpRequest) -> list[dict[str, Any]]:
     person = _my_person(actor(request))
-    shifts = queries.person_upcoming_shifts(person, now=timezone.now()).prefetch_related("assignments__person")
+    shifts = queries.person_upcoming_shifts(person, now=timezone.now()).prefetch_related(
+        "assignments__person"
+    )
     return [_shift_out(s) for s in shifts]
 
 
@@ -1561,7 +1571,13 @@ class MeasureValueIn(Schema):
 
 
 def _kind_out(k: MeasureKind) -> dict[str, Any]:
-    return {"code": k.code, "name": k.name, "unit_label": k.unit_label, "is_active": k.is_active, "order": k.order}
+    return {
+        "code": k.code,
+        "name": k.name,
+        "unit_label": k.unit_label,
+        "is_active": k.is_active,
+        "order": k.order,
+    }
 
 
 def _get_kind(code: str) -> MeasureKind:
@@ -1641,7 +1657,9 @@ def record_entry_measure(request: HttpRequest, entry_id: int, payload: MeasureVa
 
 
 @router.get(
-    "/entries/{entry_id}/measures", response={200: list[MeasureValueOut], **NOT_FOUND}, summary="An entry's numbers"
+    "/entries/{entry_id}/measures",
+    response={200: list[MeasureValueOut], **NOT_FOUND},
+    summary="An entry's numbers",
 )
 def entry_measures(request: HttpRequest, entry_id: int) -> list[dict[str, Any]]:
     row = queries.entry_get_or_404(actor(request), entry_id)

@@ -58,7 +58,7 @@ def parse_curve(text: str) -> list[int] | list[list[int]]:
 class CurveField(forms.CharField):
     widget = forms.Textarea(attrs={"rows": 2, "class": "font-monospace"})
 
-    def clean(self, value: Any) -> Any:  # type: ignore[override]
+    def clean(self, value: Any) -> Any:
         value = super().clean(value)
         if not value:
             return []
@@ -84,15 +84,22 @@ class RequestForm(BootstrapForm):
     unit = UnitChoiceField(label=_("Handling unit"), queryset=Unit.objects.none())
     partner = forms.ModelChoiceField(label=_("Partner"), queryset=Partner.objects.none())
     title = forms.CharField(label=_("Task"), max_length=200)
-    description = forms.CharField(label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    description = forms.CharField(
+        label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
     site = forms.CharField(label=_("Place"), max_length=200, required=False)
     skills = forms.CharField(
-        label=_("Skills"), max_length=400, required=False, help_text=_("Separate skills with commas or spaces.")
+        label=_("Skills"),
+        max_length=400,
+        required=False,
+        help_text=_("Separate skills with commas or spaces."),
     )
     people_needed = forms.IntegerField(label=_("People needed"), min_value=1, max_value=100000)
     start = dt_field(_("Start"))
     end = dt_field(_("End"))
-    code = forms.CharField(label=_("Code"), max_length=40, required=False, help_text=_("Empty: numbered automatically."))
+    code = forms.CharField(
+        label=_("Code"), max_length=40, required=False, help_text=_("Empty: numbered automatically.")
+    )
 
     def __init__(self, *args: Any, units: QuerySet[Unit], partners: QuerySet[Partner], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

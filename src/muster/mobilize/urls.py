@@ -28,7 +28,10 @@ urlpatterns = [
     ),
     path("posts/<int:pk>/shifts/new/", shifts.shift_create, {"owner": "post"}, name="post_shift_create"),
     path(
-        "posts/<int:pk>/shifts/template/", shifts.shift_template, {"owner": "post"}, name="post_shift_template"
+        "posts/<int:pk>/shifts/template/",
+        shifts.shift_template,
+        {"owner": "post"},
+        name="post_shift_template",
     ),
     path("shifts/<int:pk>/", shifts.shift_detail, name="shift_detail"),
     path("shifts/<int:pk>/qr.svg", shifts.shift_qr, name="shift_qr"),

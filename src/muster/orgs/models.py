@@ -7,6 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from treebeard.mp_tree import MP_Node
 
 from muster.orgs import crypto
@@ -273,8 +274,8 @@ class Role(models.TextChoices):
     ADMIN = "admin", _("Administrator")
     MANAGER = "manager", _("Manager")
     SECRETARY = "secretary", _("Party secretary")
-    LEADER = "leader", _("Team leader")
-    MEMBER = "member", _("Member")
+    LEADER = "leader", _("Leader")
+    MEMBER = "member", pgettext_lazy("access role", "Member")
     VIEWER = "viewer", _("Viewer")
 
 

@@ -826,22 +826,18 @@ class _Planner:
                         )
                         ok = False
 
-            # The ID number gives birth date and gender when they are missing; a date or gender given in
-            # the file must agree with it (checked against a stored ID number only when the value changes).
+            # For a new person, or a new ID number, the ID number gives birth date and gender when they are
+            # missing, and must agree with them when given. For anyone else an empty cell keeps what is
+            # stored, and a date or gender that changes is checked against the stored ID number.
             gender = values["gender"]
-            check_birth = birth is not None and (
-                id_number is not None or cur is None or birth != cur.birth_date
-            )
-            check_gender = bool(gender) and (id_number is not None or cur is None or gender != cur.gender)
-            derive_birth = birth is None and not birth_bad and (cur is None or cur.birth_date is None)
-            derive_gender = not gender and (cur is None or not cur.gender)
+            id_digest = crypto.digest(id_number) if id_number is not None else None
+            fresh = cur is None or (id_digest is not None and id_digest != cur.id_number_digest)
+            check_birth = birth is not None and (fresh or cur is None or birth != cur.birth_date)
+            check_gender = bool(gender) and (fresh or cur is None or gender != cur.gender)
+            derive_birth = fresh and birth is None and not birth_bad
+            derive_gender = fresh and not gender
             ident = id_number
-            if (
-                ident is None
-                and cur is not None
-                and cur.id_number_enc
-                and (check_birth or check_gender or derive_birth or derive_gender)
-            ):
+            if ident is None and cur is not None and cur.id_number_enc and (check_birth or check_gender):
                 ident = crypto.decrypt(cur.id_number_enc)
             if ident:
                 id_birth, id_sex = id_birth_date(ident), id_gender(ident)
@@ -884,6 +880,7 @@ class _Planner:
                 employment=values["employment_status"],
                 phone=phone,
                 id_number=id_number,
+                id_digest=id_digest,
                 tags=tags,
             )
             if id_number is not None and row.id_number_digest:
@@ -913,6 +910,7 @@ class _Planner:
         employment: str | None,
         phone: str | None,
         id_number: str | None,
+        id_digest: str | None,
         tags: list[str] | None,
     ) -> _PersonRow:
         if cur is None:
@@ -929,7 +927,7 @@ class _Planner:
                 employment or EmploymentStatus.ACTIVE,
                 phone or "",
                 id_number or "",
-                crypto.digest(id_number) if id_number else None,
+                id_digest if id_number else None,
                 sorted(set(tags or [])),
             )
         cur_unit = self.unit_by_id[cur.unit_id].code
@@ -968,14 +966,10 @@ class _Planner:
             if old_phone != phone:
                 row.phone = phone
                 changes["phone"] = [mask_phone(old_phone), mask_phone(phone)]
-        if id_number is not None:
-            new_digest = crypto.digest(id_number)
-            if new_digest != cur.id_number_digest:
-                row.id_number, row.id_number_digest = id_number, new_digest
-                changes["id_number"] = [
-                    mask_id_number(crypto.decrypt(cur.id_number_enc)),
-                    mask_id_number(id_number),
-                ]
+        if id_number is not None and id_digest != cur.id_number_digest:
+            row.id_number, row.id_number_digest = id_number, id_digest
+            old_id = crypto.decrypt(cur.id_number_enc)
+            changes["id_number"] = [mask_id_number(old_id), mask_id_number(id_number)]
         row.changes = changes
         return row
 
@@ -1180,15 +1174,16 @@ def _apply(plan: _Planner, actor: Any, filename: str) -> None:
             ids: dict[str, int] = {}
             for chunk in _chunks([r.code for r in new_rows]):
                 ids.update(Person.objects.filter(code__in=chunk).values_list("code", "id"))
-            # Stand-ins for the audit events (pk, code and name are all they read): built positionally,
-            # which skips the per-field defaults of keyword construction.
-            blank: list[Any] = [None] * len(Person._meta.concrete_fields)
-            at = {f.attname: i for i, f in enumerate(Person._meta.concrete_fields)}
+            # Stand-ins for the audit events (pk, code and name are all they read), built like rows
+            # loaded from the database: positional, without the per-field defaults of Person(**kwargs).
+            names = [f.attname for f in Person._meta.concrete_fields]
+            blank: list[Any] = [None] * len(names)
+            at = {name: i for i, name in enumerate(names)}
             new_people = []
             for r in new_rows:
                 values = blank[:]
                 values[at["id"]], values[at["code"]], values[at["name"]] = ids[r.code], r.code, r.name
-                new_people.append(Person(*values))
+                new_people.append(Person.from_db(None, names, values))
         else:
             new_people = []
         upd_people = []

@@ -97,7 +97,9 @@ def deployment_create(request: HttpRequest) -> HttpResponse:
             found, missing = _people_by_codes(user, [data["leader"].strip()])
             leader = found[0] if found else None
             if missing:
-                form.add_error("leader", _("No person with the staff number %(code)s was found.") % {"code": missing[0]})
+                form.add_error(
+                    "leader", _("No person with the staff number %(code)s was found.") % {"code": missing[0]}
+                )
         supported = None
         if data.get("supported_unit"):
             supported = Unit.objects.filter(code=data["supported_unit"].strip(), is_active=True).first()
@@ -141,7 +143,12 @@ def deployment_create(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "mobilize/form.html",
-        {"form": form, "title": _("Dispatch a batch"), "back": reverse("mobilize:batches"), "form_id": "dispatch-form"},
+        {
+            "form": form,
+            "title": _("Dispatch a batch"),
+            "back": reverse("mobilize:batches"),
+            "form_id": "dispatch-form",
+        },
     )
 
 

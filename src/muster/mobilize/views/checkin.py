@@ -48,9 +48,7 @@ def checkin(request: HttpRequest, token: str) -> HttpResponse:
     user = request.user
     shift = queries.shift_get_or_404(user, token=token)
     person = linked_person(user)
-    assignment = (
-        Assignment.objects.filter(shift=shift, person=person).first() if person is not None else None
-    )
+    assignment = Assignment.objects.filter(shift=shift, person=person).first() if person is not None else None
     if request.method == "POST":
         return _checkin_post(request, shift, assignment)
     last = queries.check_state(assignment) if assignment is not None else None
@@ -70,7 +68,9 @@ def checkin(request: HttpRequest, token: str) -> HttpResponse:
                 [
                     queries.EntryView(queries.chain_state(c))
                     for c in dict.fromkeys(
-                        shift.service_rows.filter(person=person).order_by("id").values_list("chain", flat=True)
+                        shift.service_rows.filter(person=person)
+                        .order_by("id")
+                        .values_list("chain", flat=True)
                     )
                 ]
                 if person is not None
@@ -123,7 +123,8 @@ def _checkin_post(request: HttpRequest, shift: Shift, assignment: Assignment | N
         else:
             messages.success(
                 request,
-                _("Checked out at %(at)s. Your leader will confirm the hours.") % {"at": _local(result.event.at)},
+                _("Checked out at %(at)s. Your leader will confirm the hours.")
+                % {"at": _local(result.event.at)},
             )
     return redirect(page)
 
@@ -141,7 +142,7 @@ def _parse_dt(value: str | None) -> datetime | None:
     if not value:
         return None
     try:
-        return forms.DateTimeField().clean(value)  # type: ignore[no-any-return]
+        return forms.DateTimeField().clean(value)
     except ValidationError:
         return None
 
@@ -181,7 +182,9 @@ def _rollcall(request: HttpRequest, shifts: list[Shift], title: str, back: str) 
                 with transaction.atomic():  # the whole page or nothing
                     written = 0
                     for shift, lines in todo:
-                        res = services.rollcall_record(actor=user, shift=shift, lines=lines, key=f"{key}-{shift.pk}")
+                        res = services.rollcall_record(
+                            actor=user, shift=shift, lines=lines, key=f"{key}-{shift.pk}"
+                        )
                         written += sum(1 for r in res.results if r.created)
             except ValidationError as exc:
                 errors = list(exc.messages)
@@ -231,7 +234,14 @@ def batch_rollcall(request: HttpRequest, pk: int) -> HttpResponse:
     if not may_manage_deployment(user, d):
         raise NotAllowed(Perm.MOBILIZE_DISPATCH)
     shifts = list(
-        d.shifts.select_related("deployment", "deployment__unit", "deployment__supported_unit", "deployment__leader", "post", "post__unit")
+        d.shifts.select_related(
+            "deployment",
+            "deployment__unit",
+            "deployment__supported_unit",
+            "deployment__leader",
+            "post",
+            "post__unit",
+        )
         .filter(assignments__isnull=False)
         .distinct()
         .order_by("start", "id")
@@ -278,9 +288,13 @@ def checkin_fix(request: HttpRequest, pk: int, assignment_pk: int) -> HttpRespon
                 key=data["key"],
             )
         except ValidationError as exc:
-            apply_service_errors(form, exc, rename={"at": "check_in", "start": "check_in", "end": "check_out"})
+            apply_service_errors(
+                form, exc, rename={"at": "check_in", "start": "check_in", "end": "check_out"}
+            )
         else:
-            messages.success(request, _("The times of %(person)s were fixed.") % {"person": assignment.person})
+            messages.success(
+                request, _("The times of %(person)s were fixed.") % {"person": assignment.person}
+            )
             return redirect(reverse("mobilize:shift_detail", args=[shift.pk]))
     return render(
         request,

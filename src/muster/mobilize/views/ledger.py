@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -20,7 +22,7 @@ from muster.mobilize.models import EntryKind, EntryOp
 from muster.mobilize.views.common import linked_person
 from muster.web.views.common import apply_service_errors
 
-SESSION_FEED_TOKEN = "mobilize_feed_token"  # the new feed address, shown once
+SESSION_FEED_TOKEN = "mobilize_feed_token"  # noqa: S105 - a session key: the new feed address, shown once
 
 
 # ------------------------------------------------------------------ approvals
@@ -48,14 +50,10 @@ def entry_decide(request: HttpRequest, pk: int, decision: str) -> HttpResponse:
     try:
         if decision == "approve":
             services.entry_approve(actor=user, entry=entry, reason=reason)
-            messages.success(
-                request, _("The entry of %(person)s was approved.") % {"person": entry.person}
-            )
+            messages.success(request, _("The entry of %(person)s was approved.") % {"person": entry.person})
         else:
             services.entry_reject(actor=user, entry=entry, reason=reason)
-            messages.success(
-                request, _("The entry of %(person)s was rejected.") % {"person": entry.person}
-            )
+            messages.success(request, _("The entry of %(person)s was rejected.") % {"person": entry.person})
     except ValidationError as exc:
         for message in exc.messages:
             messages.error(request, message)
@@ -63,7 +61,7 @@ def entry_decide(request: HttpRequest, pk: int, decision: str) -> HttpResponse:
 
 
 @login_required
-def entry_evidence(request: HttpRequest, pk: int) -> HttpResponse:
+def entry_evidence(request: HttpRequest, pk: int) -> HttpResponseBase:
     """The photo of a self-reported entry, for the person and those who may see the entry."""
     entry = queries.entry_get_or_404(request.user, pk)
     origin = queries.chain_state(entry.chain).origin
@@ -96,7 +94,9 @@ def my_service(request: HttpRequest) -> HttpResponse:
         context.update(
             {
                 "upcoming": queries.person_upcoming_shifts(person, now=now)[:20],
-                "entries": queries.person_entries(person),
+                "entries": [
+                    (e, timeutil.minutes_to_hours(e.minutes)) for e in queries.person_entries(person)
+                ],
                 "total_minutes": total,
                 "total_hours": timeutil.minutes_to_hours(total),
                 "by_kind": [
@@ -121,6 +121,10 @@ def _feed_url(request: HttpRequest) -> str | None:
     return request.build_absolute_uri(reverse("mobilize:ical_feed", args=[token]))
 
 
+def _span(start: datetime, end: datetime) -> str:
+    return f"{timezone.localtime(start):%Y-%m-%d %H:%M}–{timezone.localtime(end):%H:%M}"
+
+
 @login_required
 def correction_request(request: HttpRequest, pk: int) -> HttpResponse:
     """The person asks for a correction of one of their own entries."""
@@ -135,7 +139,11 @@ def correction_request(request: HttpRequest, pk: int) -> HttpResponse:
         data = form.cleaned_data
         try:
             services.entry_correct(
-                actor=request.user, entry=state.head, start=data["start"], end=data["end"], reason=data["reason"]
+                actor=request.user,
+                entry=state.head,
+                start=data["start"],
+                end=data["end"],
+                reason=data["reason"],
             )
         except ValidationError as exc:
             apply_service_errors(form, exc, rename={"entry": "__all__"})
@@ -148,7 +156,7 @@ def correction_request(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "form": form,
             "title": _("Request a correction"),
-            "subtitle": f"{timezone.localtime(current.start):%Y-%m-%d %H:%M}–{timezone.localtime(current.end):%H:%M}"
+            "subtitle": _span(current.start, current.end)
             + (f" · {current.deployment.code}" if current.deployment else ""),
             "back": reverse("mobilize:my_service"),
         },
@@ -213,5 +221,3 @@ def ical_feed(request: HttpRequest, token: str) -> HttpResponse:
     response["Content-Disposition"] = 'inline; filename="muster-shifts.ics"'
     response["Cache-Control"] = "private, max-age=900"
     return response
-
-

@@ -29,7 +29,7 @@ def request_index(request: HttpRequest) -> HttpResponse:
     page = paginate(request, qs)
     rows = []
     for r in page:
-        coverage = queries.RequestCoverage(r.people_needed, r.assigned)  # type: ignore[attr-defined]
+        coverage = queries.RequestCoverage(r.people_needed, r.assigned)
         rows.append((r, coverage, min(100, round(100 * coverage.ratio))))
     return render(
         request,
@@ -37,6 +37,7 @@ def request_index(request: HttpRequest) -> HttpResponse:
         {
             "page": page,
             "rows": rows,
+            "query": f"status={status}",
             "status": status,
             "statuses": [("all", _("All")), *RequestStatus.choices],
             "can_add": can_anywhere(user, Perm.MOBILIZE_DISPATCH),
@@ -75,7 +76,11 @@ def request_create(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("The request %(code)s was created.") % {"code": req.code})
             return redirect(reverse("mobilize:requests"))
-    return render(request, "mobilize/form.html", {"form": form, "title": _("New request"), "back": reverse("mobilize:requests")})
+    return render(
+        request,
+        "mobilize/form.html",
+        {"form": form, "title": _("New request"), "back": reverse("mobilize:requests")},
+    )
 
 
 @login_required

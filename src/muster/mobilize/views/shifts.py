@@ -65,16 +65,16 @@ def post_create(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("The post %(name)s was created.") % {"name": post.name})
             return redirect(reverse("mobilize:post_detail", args=[post.pk]))
     return render(
-        request, "mobilize/form.html", {"form": form, "title": _("New post"), "back": reverse("mobilize:posts")}
+        request,
+        "mobilize/form.html",
+        {"form": form, "title": _("New post"), "back": reverse("mobilize:posts")},
     )
 
 
 def coverage_rows(cells: Sequence[HourCoverage]) -> list[tuple[Any, list[HourCoverage]]]:
     """The grid's cells grouped by local day: [(date, [cell per hour])]."""
     tz = timezone.get_current_timezone()
-    return [
-        (day, list(group)) for day, group in groupby(cells, key=lambda c: c.start.astimezone(tz).date())
-    ]
+    return [(day, list(group)) for day, group in groupby(cells, key=lambda c: c.start.astimezone(tz).date())]
 
 
 @login_required
@@ -93,9 +93,7 @@ def post_detail(request: HttpRequest, pk: int) -> HttpResponse:
     end = start + timedelta(days=days)
     cells = queries.post_coverage(post, start=start, end=end)
     shifts = (
-        post.shifts.filter(start__lt=end, end__gt=start)
-        .select_related("deployment")
-        .order_by("start", "id")
+        post.shifts.filter(start__lt=end, end__gt=start).select_related("deployment").order_by("start", "id")
     )
     return render(
         request,
@@ -130,7 +128,10 @@ def shift_create(request: HttpRequest, owner: str, pk: int) -> HttpResponse:
     deployment, post, back = _owner(user, owner, pk)
     initial: dict[str, Any] = {}
     if deployment is not None:
-        initial = {"start": deployment.start, "end": min(deployment.end, deployment.start + timedelta(hours=8))}
+        initial = {
+            "start": deployment.start,
+            "end": min(deployment.end, deployment.start + timedelta(hours=8)),
+        }
     form = ShiftForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data

@@ -39,10 +39,10 @@ class Options:
     lns: bool = True  # large-neighbourhood search on top of the full model / instead of it
     cpsat: bool = True  # False: greedy (+ per-person repair) only
     full_model_max_vars: int = 60_000  # above: LNS only
-    full_model_share: float = 0.5  # share of the time for the full model before LNS (big components)
+    full_model_share: float = 0.3  # share of the time for the full model before LNS (big components)
     lns_small_vars: int = 200  # components up to this size get only the full model
-    lns_target_vars: int = 2_500  # free decisions per neighbourhood (adapted as it goes)
-    lns_seconds: float = 2.0  # time limit of one neighbourhood solve
+    lns_target_vars: int = 400  # free decisions per neighbourhood (adapted as it goes)
+    lns_seconds: float = 0.5  # time limit of one neighbourhood solve
     target: int | None = None  # stop as soon as the objective reaches it
     stop: Callable[[], bool] | None = None  # external cancel
     progress: ProgressCallback | None = None
@@ -256,7 +256,7 @@ def _lns(run: _Run, sol: Solution, comps: list[tuple[list[int], int]]) -> Soluti
             if status == cp_model.OPTIMAL:
                 target = min(int(target * 1.15) + 1, 60_000)
             else:
-                target = max(300, int(target * 0.85))
+                target = max(100, int(target * 0.85))
     run.stats["lns_iterations"] = it
     run.stats["lns_improvements"] = accepted
     return sol

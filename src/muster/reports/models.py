@@ -1,0 +1,164 @@
+"""Reports: the rollup's maintained facts and day buckets, and frozen snapshots.
+
+The fast path (see ``muster.reports.rollup``) never scans the ledger. It reads:
+
+- *facts*: one row per thing a figure counts, with its instant as whole minutes since the Unix epoch
+  (UTC) and the unit it is attributed to (its materialized ``path``, so a subtree is a prefix):
+  ``BatchFact`` (an active batch, at its start), ``PairFact`` (a (person, batch) pair with approved
+  service, at the start of its first live interval), ``PersonFact`` (a person's first live dispatch
+  service under a unit), ``CommunityFact`` (a person's first live community service), ``SpanFact``
+  (an approved ledger row with sign ±1: its interval, split by local day) and ``PendingFact`` (a
+  ledger row waiting for a decision);
+- *buckets*: per (unit, scope, local day) sums of those facts, for every ancestor of the unit the fact
+  is attributed to (scope "tree") and for that unit itself (scope "own").
+
+Facts and buckets are derived data: ``muster.reports.facts`` keeps them in step with the ledger inside
+the transaction that writes it, and ``facts.rebuild()`` recomputes them from scratch.
+
+``Snapshot`` is a published report: written once, never changed.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from muster.mobilize.models import AppendOnlyModel, AppendOnlyQuerySet, Deployment, ServiceEntry
+from muster.orgs.models import Person, Unit
+
+
+class BatchFact(models.Model):
+    """An active batch, counted from its start."""
+
+    deployment = models.OneToOneField(Deployment, primary_key=True, on_delete=models.CASCADE, related_name="+")
+    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="+", db_index=False)
+    path = models.CharField(max_length=255)
+    start_m = models.BigIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["start_m", "path"], name="rep_batch_start")]
+
+
+class SpanFact(models.Model):
+    """An approved ledger row (sign ±1) of a batch or of community service.
+
+    ``min0`` minutes fall on local day ``day0``, ``min1`` on the next day (an entry is at most 24 hours).
+    """
+
+    row = models.OneToOneField(ServiceEntry, primary_key=True, on_delete=models.CASCADE, related_name="+")
+    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="+", db_index=False)
+    path = models.CharField(max_length=255)
+    community = models.BooleanField()
+    sign = models.SmallIntegerField()
+    start_m = models.BigIntegerField()
+    end_m = models.BigIntegerField()
+    day0 = models.IntegerField()
+    min0 = models.IntegerField()
+    min1 = models.IntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["end_m", "start_m"], name="rep_span_end")]
+
+
+class PairFact(models.Model):
+    """A (person, batch) pair with live approved service, from the start of its first live interval."""
+
+    deployment = models.ForeignKey(Deployment, on_delete=models.CASCADE, related_name="+", db_index=False)
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+")
+    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="+", db_index=False)
+    path = models.CharField(max_length=255)
+    first_m = models.BigIntegerField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["deployment", "person"], name="rep_pair_uniq")]
+        indexes = [models.Index(fields=["first_m", "path"], name="rep_pair_first")]
+
+
+class PersonFact(models.Model):
+    """A person's first live dispatch service in batches of ``node``'s subtree (or of ``node`` itself)."""
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+")
+    node = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="+", db_index=False)
+    own = models.BooleanField()
+    first_m = models.BigIntegerField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["person", "node", "own"], name="rep_person_uniq")]
+        indexes = [models.Index(fields=["node", "own", "first_m"], name="rep_person_node")]
+
+
+class CommunityFact(models.Model):
+    """A person's first live community service, attributed to their home unit."""
+
+    person = models.OneToOneField(Person, primary_key=True, on_delete=models.CASCADE, related_name="+")
+    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="+", db_index=False)
+    path = models.CharField(max_length=255)
+    first_m = models.BigIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["first_m", "path"], name="rep_comm_first")]
+
+
+class PendingFact(models.Model):
+    """A ledger row waiting for a decision (a record or a correction request), shown apart."""
+
+    row = models.OneToOneField(ServiceEntry, primary_key=True, on_delete=models.CASCADE, related_name="+")
+    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="+", db_index=False)
+    path = models.CharField(max_length=255, db_index=True)
+    community = models.BooleanField()
+    start_m = models.BigIntegerField()
+    minutes = models.IntegerField()
+
+
+class Bucket(models.Model):
+    """Sums of the facts of one local day for a unit's subtree (``own=False``) or the unit alone."""
+
+    node = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="+", db_index=False)
+    own = models.BooleanField()
+    day = models.IntegerField()  # proleptic Gregorian ordinal of the local date
+    batches = models.BigIntegerField(default=0)
+    pairs = models.BigIntegerField(default=0)
+    persons = models.BigIntegerField(default=0)
+    minutes = models.BigIntegerField(default=0)
+    c_persons = models.BigIntegerField(default=0)
+    c_minutes = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["node", "own", "day"], name="rep_bucket_key")]
+
+
+class Snapshot(AppendOnlyModel):
+    """A published report: the figures of a unit as of a cutoff, frozen when published.
+
+    Written once and never changed or deleted; the page compares it with the live figures.
+    """
+
+    unit = models.ForeignKey(Unit, verbose_name=_("unit"), on_delete=models.PROTECT, related_name="+")
+    as_of = models.DateTimeField(_("as of"))
+    title = models.CharField(_("title"), max_length=200)
+    note = models.TextField(_("note"), blank=True)
+    figures = models.JSONField(_("figures"))
+    published_at = models.DateTimeField(_("published at"), auto_now_add=True)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("published by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    published_by_name = models.CharField(_("published by"), max_length=150)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("published report")
+        verbose_name_plural = _("published reports")
+        ordering = ["-published_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def __repr__(self) -> str:
+        return f"<Snapshot {self.pk} {self.unit_id} {self.as_of}>"

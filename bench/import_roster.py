@@ -40,11 +40,26 @@ DEFAULT_PG = "postgresql://muster:muster@127.0.0.1:5432/muster_bench"
 TARGET_SECONDS = 30.0
 
 DISTRICTS = [
-    ("HP", "黄浦"), ("XH", "徐汇"), ("CN", "长宁"), ("JA", "静安"), ("PT", "普陀"), ("HK", "虹口"),
-    ("YP", "杨浦"), ("MH", "闵行"), ("BS", "宝山"), ("JD", "嘉定"), ("PD", "浦东"), ("JS", "金山"),
-    ("SJ", "松江"), ("QP", "青浦"), ("FX", "奉贤"), ("CM", "崇明"),
-]  # fmt: skip
-SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
+    ("HP", "黄浦"),
+    ("XH", "徐汇"),
+    ("CN", "长宁"),
+    ("JA", "静安"),
+    ("PT", "普陀"),
+    ("HK", "虹口"),
+    ("YP", "杨浦"),
+    ("MH", "闵行"),
+    ("BS", "宝山"),
+    ("JD", "嘉定"),
+    ("PD", "浦东"),
+    ("JS", "金山"),
+    ("SJ", "松江"),
+    ("QP", "青浦"),
+    ("FX", "奉贤"),
+    ("CM", "崇明"),
+]
+SURNAMES = (
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
+)
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰萍红鹏辉建国文斌宇浩凯俊峰晨雪琳颖婷慧佳怡"
 TAGS = ["青年", "骨干", "志愿者", "心理咨询", "驾驶员", "医护背景", "外语", "摄影", "退役军人", "网格员"]
 POLITICAL = ["中共党员"] * 4 + ["预备党员", "共青团员"] + ["群众"] * 3 + ["民主党派"]
@@ -69,7 +84,9 @@ def make_units() -> list[list[str]]:
         rows += [[f"{code}-K{i:02d}", f"{name}区税务局第{i}科", code, "科室"] for i in range(1, 13)]
         rows.append([f"{code}-T1", f"{name}区税务局办税服务厅", code, "办税服务厅"])
         rows.append([f"{code}-DW", f"{name}区税务局党委", "SH-DW", "党委"])
-        rows += [[f"{code}-B{i:02d}", f"{name}区税务局第{i}党支部", f"{code}-DW", "党支部"] for i in range(1, 31)]
+        rows += [
+            [f"{code}-B{i:02d}", f"{name}区税务局第{i}党支部", f"{code}-DW", "党支部"] for i in range(1, 31)
+        ]
     for i, num in enumerate("一二三四五", start=1):
         rows.append([f"JC{i}", f"国家税务总局上海市税务局第{num}稽查局", "SH", "稽查局"])
         rows += [[f"JC{i}-K{j}", f"第{num}稽查局第{j}检查科", f"JC{i}", "科室"] for j in range(1, 7)]
@@ -99,40 +116,155 @@ def make_people(n: int, units: list[list[str]], *, prefix: str, seed: int) -> li
                 break
         male = int(ident[16]) % 2 == 1
         political = rng.choice(POLITICAL)
-        party = rng.choice(branches[district]) if political in ("中共党员", "预备党员") and district in branches else ""
+        party = (
+            rng.choice(branches[district])
+            if political in ("中共党员", "预备党员") and district in branches
+            else ""
+        )
         tags = "、".join(rng.sample(TAGS, rng.choice((0, 0, 0, 1, 2))))
-        out.append([
-            f"{prefix}{i:06d}",
-            rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2)))),
-            "男" if male else "女",
-            birth,
-            unit,
-            party,
-            political,
-            rng.choice(EMPLOYMENT),
-            f"1{3 + i % 7}{i:09d}",
-            ident,
-            tags,
-        ])  # fmt: skip
+        out.append(
+            [
+                f"{prefix}{i:06d}",
+                rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2)))),
+                "男" if male else "女",
+                birth,
+                unit,
+                party,
+                political,
+                rng.choice(EMPLOYMENT),
+                f"1{3 + i % 7}{i:09d}",
+                ident,
+                tags,
+            ]
+        )
     return out
 
 
-def build_workbook(path: Path, n: int) -> dict[str, Any]:
-    from muster.tabular.writer import SheetData, xlsx_bytes
+PEOPLE_HEADERS = "工号 姓名 性别 出生日期 单位编码 党组织编码 政治面貌 人员状态 手机 身份证号 标签".split()
+UNIT_HEADERS = ["编码", "名称", "上级编码", "类型"]
 
+
+def build_workbook(path: Path, n: int) -> dict[str, Any]:
     t0 = time.perf_counter()
     units = make_units()
     people = make_people(n, units, prefix="P", seed=2022)
     rng = random.Random(7)
     shuffled = units[:]
     rng.shuffle(shuffled)  # the importer orders units itself (a parent before its children)
-    data = xlsx_bytes([
-        SheetData("人员", ["工号", "姓名", "性别", "出生日期", "单位编码", "党组织编码", "政治面貌", "人员状态", "手机",
-                         "身份证号", "标签"], people),
-        SheetData("单位", ["编码", "名称", "上级编码", "类型"], shuffled),
-    ])  # fmt: skip
+    data = excel_like_xlsx([("人员", [PEOPLE_HEADERS, *people]), ("单位", [UNIT_HEADERS, *shuffled])])
     path.write_bytes(data)
     return {"units": len(units), "people": n, "bytes": len(data), "seconds": time.perf_counter() - t0}
+
+
+def excel_like_xlsx(sheets: list[tuple[str, list[list[Any]]]]) -> bytes:
+    """A workbook as Excel writes one (shared strings, dates as serial numbers with a date format).
+
+    Written by hand because openpyxl without lxml needs minutes for a million cells; only the
+    benchmark's input is made this way — the product's export uses openpyxl.
+    """
+    import io
+    import zipfile
+    from xml.sax.saxutils import escape
+
+    strings: dict[str, int] = {}
+    epoch = date(1899, 12, 30)
+
+    def ref(col: int, row: int) -> str:
+        letters = ""
+        col += 1
+        while col:
+            col, r = divmod(col - 1, 26)
+            letters = chr(65 + r) + letters
+        return f"{letters}{row}"
+
+    def sheet_xml(rows: list[list[Any]]) -> str:
+        out = [
+            '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet '
+            'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
+        ]
+        for i, row in enumerate(rows, start=1):
+            cells = []
+            for j, v in enumerate(row):
+                if v is None or v == "":
+                    continue
+                if isinstance(v, date):
+                    cells.append(f'<c r="{ref(j, i)}" s="1"><v>{(v - epoch).days}</v></c>')
+                elif isinstance(v, int | float):
+                    cells.append(f'<c r="{ref(j, i)}"><v>{v}</v></c>')
+                else:
+                    k = strings.setdefault(str(v), len(strings))
+                    cells.append(f'<c r="{ref(j, i)}" t="s"><v>{k}</v></c>')
+            out.append(f'<row r="{i}">{"".join(cells)}</row>')
+        out.append("</sheetData></worksheet>")
+        return "".join(out)
+
+    bodies = [sheet_xml(rows) for _name, rows in sheets]
+    main = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+    rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+    pkg = "http://schemas.openxmlformats.org/package/2006/relationships"
+    ct = "application/vnd.openxmlformats-officedocument.spreadsheetml"
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        overrides = "".join(
+            f'<Override PartName="/xl/worksheets/sheet{i}.xml" ContentType="{ct}.worksheet+xml"/>'
+            for i in range(1, len(sheets) + 1)
+        )
+        z.writestr(
+            "[Content_Types].xml",
+            '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/'
+            'content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.'
+            'relationships+xml"/><Default Extension="xml" ContentType="application/xml"/>'
+            f'<Override PartName="/xl/workbook.xml" ContentType="{ct}.sheet.main+xml"/>'
+            f'<Override PartName="/xl/styles.xml" ContentType="{ct}.styles+xml"/>'
+            f'<Override PartName="/xl/sharedStrings.xml" ContentType="{ct}.sharedStrings+xml"/>'
+            f"{overrides}</Types>",
+        )
+        z.writestr(
+            "_rels/.rels",
+            f'<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="{pkg}"><Relationship Id="rId1" '
+            f'Type="{rel}/officeDocument" Target="xl/workbook.xml"/></Relationships>',
+        )
+        sheet_tags = "".join(
+            f'<sheet name="{escape(name)}" sheetId="{i}" r:id="rId{i}"/>'
+            for i, (name, _rows) in enumerate(sheets, start=1)
+        )
+        z.writestr(
+            "xl/workbook.xml",
+            f'<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="{main}" xmlns:r="{rel}">'
+            f"<sheets>{sheet_tags}</sheets></workbook>",
+        )
+        links = "".join(
+            f'<Relationship Id="rId{i}" Type="{rel}/worksheet" Target="worksheets/sheet{i}.xml"/>'
+            for i in range(1, len(sheets) + 1)
+        )
+        n = len(sheets)
+        z.writestr(
+            "xl/_rels/workbook.xml.rels",
+            f'<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="{pkg}">{links}'
+            f'<Relationship Id="rId{n + 1}" Type="{rel}/styles" Target="styles.xml"/>'
+            f'<Relationship Id="rId{n + 2}" Type="{rel}/sharedStrings" Target="sharedStrings.xml"/>'
+            "</Relationships>",
+        )
+        z.writestr(
+            "xl/styles.xml",
+            f'<?xml version="1.0" encoding="UTF-8"?><styleSheet xmlns="{main}">'
+            '<fonts count="1"><font><sz val="11"/><name val="Calibri"/></font></fonts>'
+            '<fills count="1"><fill><patternFill patternType="none"/></fill></fills>'
+            '<borders count="1"><border/></borders>'
+            '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
+            '<cellXfs count="2"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
+            '<xf numFmtId="14" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/></cellXfs>'
+            "</styleSheet>",
+        )
+        for i, body in enumerate(bodies, start=1):
+            z.writestr(f"xl/worksheets/sheet{i}.xml", body)
+        items = "".join(f"<si><t>{escape(s)}</t></si>" for s in strings)
+        z.writestr(
+            "xl/sharedStrings.xml",
+            f'<?xml version="1.0" encoding="UTF-8"?><sst xmlns="{main}" count="{len(strings)}" '
+            f'uniqueCount="{len(strings)}">{items}</sst>',
+        )
+    return buf.getvalue()
 
 
 # ---------------------------------------------------------------- one database, in its own process
@@ -181,15 +313,26 @@ def worker(db_url: str, workbook: Path, n: int, sample: int) -> dict[str, Any]:
 
     rows = [r for r in rows if crypto.digest(r[9]) not in taken]
     codes = {"男": "M", "女": "F"}
-    pol = {"中共党员": "member", "预备党员": "probationary", "共青团员": "league", "群众": "non_party",
-           "民主党派": "other_party"}  # fmt: skip
+    pol = {
+        "中共党员": "member",
+        "预备党员": "probationary",
+        "共青团员": "league",
+        "群众": "non_party",
+        "民主党派": "other_party",
+    }
     emp = {"在职": "active", "借调": "seconded", "退休": "retired", "离职": "left"}
     t0 = time.perf_counter()
     for r in rows:
         p = Person(
-            code=r[0], name=r[1], gender=codes[r[2]], birth_date=r[3], unit=units[r[4]],
-            party_unit=units[r[5]] if r[5] else None, political_status=pol[r[6]], employment_status=emp[r[7]],
-        )  # fmt: skip
+            code=r[0],
+            name=r[1],
+            gender=codes[r[2]],
+            birth_date=r[3],
+            unit=units[r[4]],
+            party_unit=units[r[5]] if r[5] else None,
+            political_status=pol[r[6]],
+            employment_status=emp[r[7]],
+        )
         p.phone = r[8]
         p.id_number = r[9]
         p.save()
@@ -212,8 +355,18 @@ def run_worker(db_url: str, workbook: Path, n: int, sample: int, var_dir: Path) 
             "PYTHONPATH": str(ROOT / "src"),
         }
     )
-    cmd = [sys.executable, __file__, "--worker", db_url, "--workbook", str(workbook), "--people", str(n),
-           "--sample", str(sample)]  # fmt: skip
+    cmd = [
+        sys.executable,
+        __file__,
+        "--worker",
+        db_url,
+        "--workbook",
+        str(workbook),
+        "--people",
+        str(n),
+        "--sample",
+        str(sample),
+    ]
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         raise RuntimeError(f"worker failed ({db_url}):\n{proc.stdout}\n{proc.stderr}")
@@ -264,12 +417,20 @@ def report(name: str, r: dict[str, Any], n: int) -> None:
     verdict = "OK" if imp <= TARGET_SECONDS else "OVER TARGET"
     print(f"\n== {name} ==")
     print(f"  validate only (dry run)    : {r['validate_seconds']:7.1f} s")
-    print(f"  import (validate + write)  : {imp:7.1f} s  for {n:,} people  "
-          f"({imp / n * 1e6:.0f} µs/row)  target ≤ {TARGET_SECONDS:.0f} s: {verdict}")  # fmt: skip
-    print(f"  re-import, nothing changes : {r['reimport_seconds']:7.1f} s  ({r['reimport']['people_unchanged']:,} "
-          "unchanged)")  # fmt: skip
-    print(f"  baseline save() loop       : {r['baseline_per_row_ms']:.2f} ms/row on {r['baseline_rows']:,} rows "
-          f"→ {base:,.0f} s for {n:,} (extrapolated)")  # fmt: skip
+    print(
+        f"  import (validate + write)  : {imp:7.1f} s  for {n:,} people  "
+        f"({imp / n * 1e6:.0f} µs/row)  target ≤ {TARGET_SECONDS:.0f} s: {verdict}"
+    )
+    print(
+        f"  re-import, nothing changes : {r['reimport_seconds']:7.1f} s  "
+        f"({r['reimport']['people_unchanged']:,} "
+        "unchanged)"
+    )
+    print(
+        f"  baseline save() loop       : {r['baseline_per_row_ms']:.2f} ms/row "
+        f"on {r['baseline_rows']:,} rows "
+        f"→ {base:,.0f} s for {n:,} (extrapolated)"
+    )
     print(f"  speed-up over the baseline : {base / imp:.1f}×")
     print(f"  peak RSS (worker)          : {r['peak_rss_mb']:.0f} MB")
 
@@ -300,8 +461,10 @@ def main() -> int:
         django.setup()
         workbook = tmpdir / "roster-bench.xlsx"
         gen = build_workbook(workbook, args.people)
-        print(f"roster workbook: {gen['units']:,} units, {gen['people']:,} people, "
-              f"{gen['bytes'] / 1024 / 1024:.1f} MB, generated in {gen['seconds']:.1f} s")  # fmt: skip
+        print(
+            f"roster workbook: {gen['units']:,} units, {gen['people']:,} people, "
+            f"{gen['bytes'] / 1024 / 1024:.1f} MB, generated in {gen['seconds']:.1f} s"
+        )
         print(f"machine: {os.cpu_count()} CPUs; python {sys.version.split()[0]}")
         results: dict[str, dict[str, Any]] = {}
         if not args.no_sqlite:
@@ -314,12 +477,20 @@ def main() -> int:
                 print(f"\n== PostgreSQL == not measured: cannot reach {args.pg_url} ({problem})")
             else:
                 try:
-                    results["PostgreSQL"] = run_worker(args.pg_url, workbook, args.people, args.sample, tmpdir)
-                    report(f"PostgreSQL ({urlsplit(args.pg_url).path.lstrip('/')})", results["PostgreSQL"],
-                           args.people)  # fmt: skip
+                    results["PostgreSQL"] = run_worker(
+                        args.pg_url, workbook, args.people, args.sample, tmpdir
+                    )
+                    report(
+                        f"PostgreSQL ({urlsplit(args.pg_url).path.lstrip('/')})",
+                        results["PostgreSQL"],
+                        args.people,
+                    )
                 finally:
                     pg_drop(args.pg_url)
-        print(f"\npeak RSS (generator process): {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+        print(
+            "\npeak RSS (generator process): "
+            f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB"
+        )
         over = [k for k, r in results.items() if r["import_seconds"] > TARGET_SECONDS]
         return 1 if over else 0
 

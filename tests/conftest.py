@@ -41,7 +41,19 @@ class Org:
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings: Any) -> None:
     """argon2 costs about a second per user here; tests that check hashing use their own settings."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.PASSWORD_HASHERS = [
+        "django.contrib.auth.hashers.MD5PasswordHasher",
+        "django.contrib.auth.hashers.Argon2PasswordHasher",  # still verifies passwords set before
+    ]
+
+
+@pytest.fixture(autouse=True)
+def _english_outside_requests() -> Any:
+    """Service-level messages in English for assertions; HTTP requests still pick their own language."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture

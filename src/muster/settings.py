@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "muster.mobilize",
     "muster.points",
     "muster.partylife",
+    "muster.reports",
     "muster.accounts",
     "muster.tabular",
     "muster.web",

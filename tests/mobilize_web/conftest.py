@@ -87,6 +87,8 @@ def batch(org: Any, cast: Cast) -> Batch:
         leader=org.alice,
         site="宛平社区",
     ).deployment
-    shift = svc.shift_create(actor=cast.leader, deployment=d, start=hour(-9), end=hour(-1), seats=3, label="1")
+    shift = svc.shift_create(
+        actor=cast.leader, deployment=d, start=hour(-9), end=hour(-1), seats=3, label="1"
+    )
     svc.shift_assign(actor=cast.leader, shift=shift, person=org.bob)
     return Batch(d, shift)

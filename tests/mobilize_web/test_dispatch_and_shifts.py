@@ -56,7 +56,9 @@ def test_dispatch_conflict_is_a_form_error_naming_the_other_batch(org: Any, cast
     c = cast.client(cast.leader)
     assert _dispatch(c, unit=org.xuhui.pk, people="XH0002").status_code == 302
     first = Deployment.objects.get()
-    r = _dispatch(c, unit=org.xuhui.pk, people="XH0001 XH0002", start="2026-03-12T08:00", end="2026-03-12T18:00")
+    r = _dispatch(
+        c, unit=org.xuhui.pk, people="XH0001 XH0002", start="2026-03-12T08:00", end="2026-03-12T18:00"
+    )
     assert r.status_code == 200
     html = r.content.decode()
     errors = re.search(r'<div class="alert alert-danger" role="alert">(.*?)</div>\s*</div>', html, re.S)
@@ -112,7 +114,14 @@ def test_three_shift_template_over_three_days(org: Any, cast: Any) -> None:
     url = reverse("mobilize:batch_shift_template", args=[d.pk])
     r = c.post(
         url,
-        {"template": "three", "first_day": "2026-03-11", "days": 3, "start_hour": 8, "seats": 2, "max_hours": 4},
+        {
+            "template": "three",
+            "first_day": "2026-03-11",
+            "days": 3,
+            "start_hour": 8,
+            "seats": 2,
+            "max_hours": 4,
+        },
     )
     assert r.status_code == 302, r.content.decode()
     shifts = list(Shift.objects.filter(deployment=d).order_by("start"))
@@ -123,7 +132,14 @@ def test_three_shift_template_over_three_days(org: Any, cast: Any) -> None:
     # a template running past the batch is refused as a whole
     r = c.post(
         url,
-        {"template": "duty24", "first_day": "2026-03-13", "days": 3, "start_hour": 8, "seats": 1, "max_hours": 4},
+        {
+            "template": "duty24",
+            "first_day": "2026-03-13",
+            "days": 3,
+            "start_hour": 8,
+            "seats": 1,
+            "max_hours": 4,
+        },
     )
     assert r.status_code == 200 and "2026-03-15 00:00" in r.content.decode()
     assert Shift.objects.filter(deployment=d).count() == 9
@@ -132,7 +148,12 @@ def test_three_shift_template_over_three_days(org: Any, cast: Any) -> None:
 def test_hotline_curve_template_and_coverage_grid(org: Any, cast: Any) -> None:
     curve = [0] * 8 + [2] * 4 + [1] * 8 + [0] * 4  # 08–12 two seats, 12–20 one seat
     post = svc.post_create(
-        actor=cast.leader, unit=org.xuhui, code="XH-HOT", name="12366热线", kind="hotline", required_seats=curve
+        actor=cast.leader,
+        unit=org.xuhui,
+        code="XH-HOT",
+        name="12366热线",
+        kind="hotline",
+        required_seats=curve,
     )
     c = cast.client(cast.leader)
     r = c.post(
@@ -158,7 +179,9 @@ def test_hotline_curve_template_and_coverage_grid(org: Any, cast: Any) -> None:
     svc.shift_assign(actor=cast.leader, shift=shifts[0], person=org.alice)
     svc.shift_assign(actor=cast.leader, shift=shifts[0], person=org.bob)
     c.post(reverse("mobilize:shift_assign", args=[shifts[1].pk]), {"person_code": "XH0001"})
-    html = c.get(reverse("mobilize:post_detail", args=[post.pk]), {"start": "2026-03-16", "days": 1}).content.decode()
+    html = c.get(
+        reverse("mobilize:post_detail", args=[post.pk]), {"start": "2026-03-16", "days": 1}
+    ).content.decode()
     cells = dict(re.findall(r'data-hour="2026-03-16 (\d\d):00" data-state="(\w+)"', html))
     assert len(cells) == 24
     assert [h for h, s in sorted(cells.items()) if s == "green"] == [f"{h:02d}" for h in range(8, 16)]

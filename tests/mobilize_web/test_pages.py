@@ -29,7 +29,12 @@ def world(org: Any, cast: Any, batch: Any) -> dict[str, Any]:
         end=hour(10),
     )
     post = svc.post_create(
-        actor=cast.leader, unit=org.xuhui, code="XH-HOT", name="12366热线", kind="hotline", required_seats=[1] * 24
+        actor=cast.leader,
+        unit=org.xuhui,
+        code="XH-HOT",
+        name="12366热线",
+        kind="hotline",
+        required_seats=[1] * 24,
     )
     svc.checkin_record(actor=cast.bob_user, shift=batch.shift, key="in-1", at=hour(-8))
     entry = svc.checkout_record(actor=cast.bob_user, shift=batch.shift, key="out-1", at=hour(-2)).entry
@@ -155,7 +160,9 @@ def test_requests_show_coverage_and_can_be_created_and_edited(org: Any, cast: An
     html = c.get(reverse("mobilize:requests")).content.decode()
     row = html[html.index(f'data-request="{req.code}"') :]
     row = row[: row.index("</tr>")]
-    assert '<span class="coverage-assigned">2</span>' in row and '<span class="coverage-needed">3</span>' in row
+    assert (
+        '<span class="coverage-assigned">2</span>' in row and '<span class="coverage-needed">3</span>' in row
+    )
     assert 'style="width: 67%"' in row
     r = c.post(
         reverse("mobilize:request_edit", args=[req.pk]),
@@ -191,7 +198,9 @@ def test_measures_recorded_on_a_batch(org: Any, cast: Any, batch: Any) -> None:
 
     c = cast.client(cast.leader)
     kind = MeasureKind.objects.get(code="residents_tested")
-    r = c.post(reverse("mobilize:batch_measure", args=[batch.deployment.pk]), {"kind": kind.pk, "value": 4987})
+    r = c.post(
+        reverse("mobilize:batch_measure", args=[batch.deployment.pk]), {"kind": kind.pk, "value": 4987}
+    )
     assert r.status_code == 302
     mv = MeasureValue.objects.get()
     assert (mv.kind, mv.value, mv.deployment) == (kind, 4987, batch.deployment)

@@ -139,7 +139,7 @@ def test_export_needs_the_import_right_and_is_audited(org, make_user):
 
 
 def test_template_is_the_layout_without_rows(org):
-    data, content_type, filename = roster_template()
+    data, _content_type, filename = roster_template()
     book = read_workbook(filename, data)
     assert [len([r for r in s.rows if any(r)]) for s in book.sheets] == [1, 1]
     with pytest.raises(TabularError) as exc:

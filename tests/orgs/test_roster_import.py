@@ -1,4 +1,4 @@
-"""The roster import service: what it understands, what it refuses (precisely, writing nothing), and rights."""
+"""The roster import service: what it understands, what it refuses (precisely, writing nothing), rights."""
 
 from __future__ import annotations
 
@@ -63,26 +63,55 @@ def people_book(*rows, headers=PEOPLE_HEADERS, sheet="人员") -> bytes:
 
 def test_creates_units_parents_first_and_people_with_everything(org):
     id_number = make_id_number(birth="19851120", seq="131")
-    data = xlsx({
-        "人员": [
-            PEOPLE_HEADERS,
-            person_row("XH0101", "陈明", "XH-S2-K1", party="XH-B02", political="中共党员", status="在职",
-                       phone="13811112222", id=id_number, tags="青年、骨干"),
-            person_row("XH0102", "周静", "XH-S2", gender="女", birth="1992-05-01", political="共青团员",
-                       status="借调"),
-        ],
-        "单位": [
-            UNIT_HEADERS,
-            ["XH-S2-K1", "第二税务所第一科", "XH-S2", "科室"],  # before its parent: the importer orders them
-            ["XH-S2", "徐汇区税务局第二税务所", "XH", "税务所"],
-            ["XH-B02", "第二税务所党支部", "XH-DW", "党支部"],
-        ],
-    })  # fmt: skip
+    data = xlsx(
+        {
+            "人员": [
+                PEOPLE_HEADERS,
+                person_row(
+                    "XH0101",
+                    "陈明",
+                    "XH-S2-K1",
+                    party="XH-B02",
+                    political="中共党员",
+                    status="在职",
+                    phone="13811112222",
+                    id=id_number,
+                    tags="青年、骨干",
+                ),
+                person_row(
+                    "XH0102",
+                    "周静",
+                    "XH-S2",
+                    gender="女",
+                    birth="1992-05-01",
+                    political="共青团员",
+                    status="借调",
+                ),
+            ],
+            "单位": [
+                UNIT_HEADERS,
+                [
+                    "XH-S2-K1",
+                    "第二税务所第一科",
+                    "XH-S2",
+                    "科室",
+                ],  # before its parent: the importer orders them
+                ["XH-S2", "徐汇区税务局第二税务所", "XH", "税务所"],
+                ["XH-B02", "第二税务所党支部", "XH-DW", "党支部"],
+            ],
+        }
+    )
     result = imp(data)
     assert result.as_dict() == {
-        "units_created": 3, "units_updated": 0, "units_moved": 0, "units_unchanged": 0,
-        "people_created": 2, "people_updated": 0, "people_unchanged": 0, "dry_run": False,
-    }  # fmt: skip
+        "units_created": 3,
+        "units_updated": 0,
+        "units_moved": 0,
+        "units_unchanged": 0,
+        "people_created": 2,
+        "people_updated": 0,
+        "people_unchanged": 0,
+        "dry_run": False,
+    }
     k1 = Unit.objects.get(code="XH-S2-K1")
     s2 = Unit.objects.get(code="XH-S2")
     assert Unit.objects.get_parent(k1) == s2 and Unit.objects.get_parent(s2) == org.xuhui
@@ -118,19 +147,31 @@ def test_creates_units_parents_first_and_people_with_everything(org):
 
 
 def test_reimporting_the_same_file_changes_nothing(org):
-    data = xlsx({
-        "单位": [UNIT_HEADERS, ["XH-S2", "第二税务所", "XH", "税务所"]],
-        "人员": [PEOPLE_HEADERS, person_row("XH0101", "陈明", "XH-S2", phone="13811112222", tags="青年",
-                                           id=make_id_number(seq="131"))],
-    })  # fmt: skip
+    data = xlsx(
+        {
+            "单位": [UNIT_HEADERS, ["XH-S2", "第二税务所", "XH", "税务所"]],
+            "人员": [
+                PEOPLE_HEADERS,
+                person_row(
+                    "XH0101", "陈明", "XH-S2", phone="13811112222", tags="青年", id=make_id_number(seq="131")
+                ),
+            ],
+        }
+    )
     imp(data)
     before = state()
     stamps = list(Person.objects.values_list("updated_at", flat=True))
     again = imp(data)
     assert again.as_dict() == {
-        "units_created": 0, "units_updated": 0, "units_moved": 0, "units_unchanged": 1,
-        "people_created": 0, "people_updated": 0, "people_unchanged": 1, "dry_run": False,
-    }  # fmt: skip
+        "units_created": 0,
+        "units_updated": 0,
+        "units_moved": 0,
+        "units_unchanged": 1,
+        "people_created": 0,
+        "people_updated": 0,
+        "people_unchanged": 1,
+        "dry_run": False,
+    }
     after = state()
     assert after[:4] == before[:4]
     assert after[4] == before[4] + 1  # the summary event only
@@ -147,13 +188,15 @@ def test_dry_run_counts_but_writes_nothing(org):
 
 
 def test_updates_moves_and_audits_changes_with_masked_data(org):
-    data = xlsx({
-        "units": [["code", "name", "parent", "type"], ["XH-S1", "徐汇一所", "HP", "tax_office"]],
-        "people": [
-            ["staff number", "name", "unit code", "phone", "employment status", "tags"],
-            ["XH0002", "王强", "HP", "13900009999", "Retired", "驾驶员, 青年"],
-        ],
-    })  # fmt: skip
+    data = xlsx(
+        {
+            "units": [["code", "name", "parent", "type"], ["XH-S1", "徐汇一所", "HP", "tax_office"]],
+            "people": [
+                ["staff number", "name", "unit code", "phone", "employment status", "tags"],
+                ["XH0002", "王强", "HP", "13900009999", "Retired", "驾驶员, 青年"],
+            ],
+        }
+    )
     result = imp(data)
     assert (result.units_updated, result.units_moved, result.people_updated) == (1, 1, 1)
     office = Unit.objects.get(code="XH-S1")
@@ -180,12 +223,37 @@ def test_updates_moves_and_audits_changes_with_masked_data(org):
 def test_english_headers_and_codes_in_csv_files(org):
     units = csv_data([["Code", "Name", "Parent code", "Type"], ["XH-S3", "Third office", "XH", "Tax office"]])
     assert imp(units, "units.csv").units_created == 1
-    people = csv_data([
-        ["Staff number", "Name", "Gender", "Birth date", "Unit code", "Party unit code", "Political status",
-         "Employment status", "Phone", "ID number", "Tags"],
-        ["XH0201", "Li Lei", "male", "1990/3/7", "XH-S3", "XH-B01", "Party member", "in service", "", "", ""],
-        ["XH0202", "Han Meimei", "F", "", "XH-S3", "", "non_party", "retired", "021-64871234", "", "a;b"],
-    ])  # fmt: skip
+    people = csv_data(
+        [
+            [
+                "Staff number",
+                "Name",
+                "Gender",
+                "Birth date",
+                "Unit code",
+                "Party unit code",
+                "Political status",
+                "Employment status",
+                "Phone",
+                "ID number",
+                "Tags",
+            ],
+            [
+                "XH0201",
+                "Li Lei",
+                "male",
+                "1990/3/7",
+                "XH-S3",
+                "XH-B01",
+                "Party member",
+                "in service",
+                "",
+                "",
+                "",
+            ],
+            ["XH0202", "Han Meimei", "F", "", "XH-S3", "", "non_party", "retired", "021-64871234", "", "a;b"],
+        ]
+    )
     assert imp(people, "people.csv").people_created == 2
     li = Person.objects.get(code="XH0201")
     assert (li.gender, li.birth_date, li.political_status, li.party_unit) == (
@@ -203,20 +271,30 @@ def test_gb18030_csv_from_excel(org):
 
 
 def test_understood_not_refused(org):
-    wb = xlsx({
-        "人员": [
-            ["徐汇区税务局人员名册（2022年3月）"],  # a title row above the header
-            [" 工 号 ", "姓名 ", "出生日期", "单位编码", "手机", "身份证号", "政治面貌"],
-            ["ＸＨ０４０１", " 王 　芳 ", 44638, " XH ", "１３８ 1234 5678", None, " 中共党员 "],
-            ["XH0402", "刘洋", datetime(1990, 3, 7, 0, 0), "XH", 13812345679, make_id_number(seq="135"), ""],
-            ["XH0403", "赵敏", "1990年3月7日", "XH", "", "", ""],
-            ["XH0404", "孙丽", "1990/3/7", "XH", "", "", ""],
-            ["XH0405", "周杰", "19900307", "XH", "", "", ""],
-            [None, None, None, None],
-            [None, None, None, None],
-        ],
-        "单位": [UNIT_HEADERS],  # sheets in any order; an empty units sheet is fine
-    })  # fmt: skip
+    wb = xlsx(
+        {
+            "人员": [
+                ["徐汇区税务局人员名册（2022年3月）"],  # a title row above the header
+                [" 工 号 ", "姓名 ", "出生日期", "单位编码", "手机", "身份证号", "政治面貌"],
+                ["ＸＨ０４０１", " 王 　芳 ", 44638, " XH ", "１３８ 1234 5678", None, " 中共党员 "],
+                [
+                    "XH0402",
+                    "刘洋",
+                    datetime(1990, 3, 7, 0, 0),
+                    "XH",
+                    13812345679,
+                    make_id_number(seq="135"),
+                    "",
+                ],
+                ["XH0403", "赵敏", "1990年3月7日", "XH", "", "", ""],
+                ["XH0404", "孙丽", "1990/3/7", "XH", "", "", ""],
+                ["XH0405", "周杰", "19900307", "XH", "", "", ""],
+                [None, None, None, None],
+                [None, None, None, None],
+            ],
+            "单位": [UNIT_HEADERS],  # sheets in any order; an empty units sheet is fine
+        }
+    )
     assert imp(wb).people_created == 5
     wang = Person.objects.get(code="XH0401")
     assert (wang.name, wang.unit, wang.phone, wang.birth_date, wang.political_status) == (
@@ -234,8 +312,19 @@ def test_understood_not_refused(org):
 
 def test_masked_values_keep_what_is_stored(org):
     alice_id = org.alice.id_number
-    data = people_book(person_row("XH0001", "张丽", "XH", party="XH-B01", political="中共党员", gender="女",
-                                  phone="138****5678", id=alice_id[:4] + "*" * 10 + alice_id[-4:], tags="青年"))  # fmt: skip
+    data = people_book(
+        person_row(
+            "XH0001",
+            "张丽",
+            "XH",
+            party="XH-B01",
+            political="中共党员",
+            gender="女",
+            phone="138****5678",
+            id=alice_id[:4] + "*" * 10 + alice_id[-4:],
+            tags="青年",
+        )
+    )
     result = imp(data)
     assert result.people_unchanged == 1
     alice = Person.objects.get(code="XH0001")
@@ -297,14 +386,23 @@ def test_parent_cycle_through_units_already_stored(org):
 
 
 def test_duplicate_codes_within_the_file(org):
-    errors = refused(xlsx({
-        "单位": [UNIT_HEADERS, ["N1", "一", "XH", "科室"], ["N1", "二", "XH", "科室"]],
-        "人员": [PEOPLE_HEADERS, person_row("P1", "甲", "XH"), person_row("P2", "乙", "XH"),
-                 person_row("P1", "丙", "XH")],
-    }))  # fmt: skip
+    errors = refused(
+        xlsx(
+            {
+                "单位": [UNIT_HEADERS, ["N1", "一", "XH", "科室"], ["N1", "二", "XH", "科室"]],
+                "人员": [
+                    PEOPLE_HEADERS,
+                    person_row("P1", "甲", "XH"),
+                    person_row("P2", "乙", "XH"),
+                    person_row("P1", "丙", "XH"),
+                ],
+            }
+        )
+    )
     assert sorted((e.sheet, e.row, e.column, e.value) for e in errors) == [
-        ("人员", 4, "工号", "P1"), ("单位", 3, "编码", "N1"),
-    ]  # fmt: skip
+        ("人员", 4, "工号", "P1"),
+        ("单位", 3, "编码", "N1"),
+    ]
     assert all("already in row 2" in e.reason for e in errors)
 
 
@@ -408,8 +506,14 @@ def test_staff_number_or_id_number_of_someone_else(org, make_user):
     assert (e.column, e.reason) == ("工号", "another person already has the staff number HP0001")
     e = one(refused(people_book(person_row("P1", "甲", "XH", id=org.carol.id_number))))
     assert (e.column, e.reason) == ("身份证号", "another person already has this ID number")
-    e = one(refused(people_book(person_row("P1", "甲", "XH", id=make_id_number(seq="131")),
-                                person_row("P2", "乙", "XH", id=make_id_number(seq="131")))))  # fmt: skip
+    e = one(
+        refused(
+            people_book(
+                person_row("P1", "甲", "XH", id=make_id_number(seq="131")),
+                person_row("P2", "乙", "XH", id=make_id_number(seq="131")),
+            )
+        )
+    )
     assert e.row == 3 and "already in row 2" in e.reason
 
 
@@ -424,10 +528,16 @@ def test_a_role_without_import_may_not_import(org, make_user):
 
 def test_manager_imports_within_their_subtree_only(org, make_user):
     manager = make_user("m", "manager", org.xuhui)
-    data = xlsx({
-        "单位": [UNIT_HEADERS, ["XH-S2", "第二税务所", "XH", "税务所"]],
-        "人员": [PEOPLE_HEADERS, person_row("XH0101", "陈明", "XH-S2"), person_row("XH0002", "王强", "XH")],
-    })  # fmt: skip
+    data = xlsx(
+        {
+            "单位": [UNIT_HEADERS, ["XH-S2", "第二税务所", "XH", "税务所"]],
+            "人员": [
+                PEOPLE_HEADERS,
+                person_row("XH0101", "陈明", "XH-S2"),
+                person_row("XH0002", "王强", "XH"),
+            ],
+        }
+    )
     result = imp(data, actor=manager)
     assert (result.units_created, result.people_created, result.people_updated) == (1, 1, 1)
     assert AuditEvent.objects.filter(action="orgs.person.created", actor=manager).count() == 1

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.utils import translation
 
 from muster.orgs.access import SYSTEM
 from muster.orgs.models import Person, Unit
@@ -34,6 +35,13 @@ def link(person: Person, user: Any) -> Person:
 @pytest.fixture(autouse=True)
 def _fast_passwords(settings: Any) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _english() -> Iterator[None]:
+    """Messages are matched in their English source form."""
+    with translation.override("en"):
+        yield
 
 
 @dataclass
@@ -63,7 +71,9 @@ def party(org: Any, make_user: Callable[..., Any]) -> Party:
     group = unit_create(actor=a, code="XH-B01-G1", name="第一党小组", kind="party_group", parent=b)
 
     def member(code: str, name: str, status: str = "member") -> Person:
-        return person_create(actor=a, code=code, name=name, unit=org.xuhui, party_unit=b, political_status=status)
+        return person_create(
+            actor=a, code=code, name=name, unit=org.xuhui, party_unit=b, political_status=status
+        )
 
     sec, com, m1, m2, prob, left = (
         member("XH0101", "书记甲"),

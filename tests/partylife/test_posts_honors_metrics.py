@@ -22,17 +22,42 @@ from .conftest import Party, at, hold_meeting
 def test_posts_are_designated_to_a_person_or_a_team_and_counted(party: Party) -> None:
     team = Team.objects.get(code="XH-T1")
     with pytest.raises(ValidationError, match="one person or one team"):
-        svc.party_post_create(actor=party.sec_user, kind="model", name="示范岗", unit=party.branch,
-                              start=date(2024, 1, 1))
-    svc.party_post_create(actor=party.sec_user, kind="model", name="办税服务示范岗", unit=party.branch,
-                          start=date(2024, 1, 1), person=party.m1)
-    svc.party_post_create(actor=party.sec_user, kind="vanguard", name="先锋岗", unit=party.branch,
-                          start=date(2024, 1, 1), person=party.secretary)
-    ended = svc.party_post_create(actor=party.sec_user, kind="vanguard", name="先锋岗二", unit=party.branch,
-                                  start=date(2024, 1, 1), person=party.committee)
+        svc.party_post_create(
+            actor=party.sec_user, kind="model", name="示范岗", unit=party.branch, start=date(2024, 1, 1)
+        )
+    svc.party_post_create(
+        actor=party.sec_user,
+        kind="model",
+        name="办税服务示范岗",
+        unit=party.branch,
+        start=date(2024, 1, 1),
+        person=party.m1,
+    )
+    svc.party_post_create(
+        actor=party.sec_user,
+        kind="vanguard",
+        name="先锋岗",
+        unit=party.branch,
+        start=date(2024, 1, 1),
+        person=party.secretary,
+    )
+    ended = svc.party_post_create(
+        actor=party.sec_user,
+        kind="vanguard",
+        name="先锋岗二",
+        unit=party.branch,
+        start=date(2024, 1, 1),
+        person=party.committee,
+    )
     svc.party_post_end(actor=party.sec_user, post=ended, end=date(2024, 2, 29))
-    svc.party_post_create(actor=SYSTEM, kind="responsibility_area", name="责任区", unit=party.org.xuhui,
-                          start=date(2024, 2, 1), team=team)
+    svc.party_post_create(
+        actor=SYSTEM,
+        kind="responsibility_area",
+        name="责任区",
+        unit=party.org.xuhui,
+        start=date(2024, 2, 1),
+        team=team,
+    )
     as_of = at("2024-03-19 00:00")
     assert metrics.metric_model_posts(party.org.xuhui_committee, as_of) == 1
     assert metrics.metric_vanguard_posts(party.org.xuhui_committee, as_of) == 1
@@ -47,12 +72,17 @@ def test_contact_points_and_visits(party: Party) -> None:
     leader = party.org.dave
     # dave (bureau organ) is outside 徐汇's scope: the city committee links him
     with pytest.raises(Http404):
-        svc.contact_point_create(actor=party.committee_user, leader=leader, branch=party.branch,
-                                 start=date(2024, 1, 1))
+        svc.contact_point_create(
+            actor=party.committee_user, leader=leader, branch=party.branch, start=date(2024, 1, 1)
+        )
     cp = svc.contact_point_create(actor=SYSTEM, leader=leader, branch=party.branch, start=date(2024, 1, 1))
-    svc.contact_visit_record(actor=party.sec_user, contact_point=cp, visited_on=date(2024, 3, 1), topic="调研")
+    svc.contact_visit_record(
+        actor=party.sec_user, contact_point=cp, visited_on=date(2024, 3, 1), topic="调研"
+    )
     with pytest.raises(ValidationError, match="outside"):
-        svc.contact_visit_record(actor=party.sec_user, contact_point=cp, visited_on=date(2023, 12, 1), topic="调研")
+        svc.contact_visit_record(
+            actor=party.sec_user, contact_point=cp, visited_on=date(2023, 12, 1), topic="调研"
+        )
     assert metrics.metric_contact_points(party.org.party_root, at("2024-03-19 00:00")) == 1
     assert metrics.metric_contact_visits(party.org.party_root, at("2024-03-01 00:00")) == 0
     assert metrics.metric_contact_visits(party.org.party_root, at("2024-03-02 00:00")) == 1
@@ -62,11 +92,25 @@ def test_contact_points_and_visits(party: Party) -> None:
 
 def test_honor_approval_chain_by_level(party: Party) -> None:
     with pytest.raises(ValidationError, match="evidence"):
-        svc.honor_propose(actor=party.sec_user, kind="award", name="优秀共产党员", level="city",
-                          awarded_on=date(2024, 6, 30), branch=party.branch, person=party.m1)
-    h = svc.honor_propose(actor=party.sec_user, kind="award", name="优秀共产党员", level="city",
-                          awarded_on=date(2024, 6, 30), branch=party.branch, person=party.m1,
-                          evidence_note="沪税党〔2024〕12号")
+        svc.honor_propose(
+            actor=party.sec_user,
+            kind="award",
+            name="优秀共产党员",
+            level="city",
+            awarded_on=date(2024, 6, 30),
+            branch=party.branch,
+            person=party.m1,
+        )
+    h = svc.honor_propose(
+        actor=party.sec_user,
+        kind="award",
+        name="优秀共产党员",
+        level="city",
+        awarded_on=date(2024, 6, 30),
+        branch=party.branch,
+        person=party.m1,
+        evidence_note="沪税党〔2024〕12号",
+    )
     assert [u.code for u in svc.honor_chain(h)] == ["XH-DW", "SH-DW"]
     with pytest.raises(NotAllowed):  # the proposing branch cannot approve
         svc.honor_decide(actor=party.sec_user, honor=h, approve=True)
@@ -85,12 +129,26 @@ def test_honor_approval_chain_by_level(party: Party) -> None:
     assert metrics.metric_awards(party.org.party_root, at("2024-06-30 00:00")) == 0  # dated after the cutoff
     # a unit commendation: one step; a rejection needs an opinion
     with pytest.raises(Http404):  # the branch secretary does not see the administrative tree
-        svc.honor_propose(actor=party.sec_user, kind="commendation", name="通报表扬", level="district",
-                          awarded_on=date(2024, 5, 1), branch=party.branch, unit=party.org.xuhui_office,
-                          evidence_note="文件")
-    c = svc.honor_propose(actor=SYSTEM, kind="commendation", name="通报表扬", level="district",
-                          awarded_on=date(2024, 5, 1), branch=party.branch, unit=party.org.xuhui_office,
-                          evidence_note="文件")
+        svc.honor_propose(
+            actor=party.sec_user,
+            kind="commendation",
+            name="通报表扬",
+            level="district",
+            awarded_on=date(2024, 5, 1),
+            branch=party.branch,
+            unit=party.org.xuhui_office,
+            evidence_note="文件",
+        )
+    c = svc.honor_propose(
+        actor=SYSTEM,
+        kind="commendation",
+        name="通报表扬",
+        level="district",
+        awarded_on=date(2024, 5, 1),
+        branch=party.branch,
+        unit=party.org.xuhui_office,
+        evidence_note="文件",
+    )
     assert [u.code for u in svc.honor_chain(c)] == ["XH-DW"]
     with pytest.raises(ValidationError, match="why"):
         svc.honor_decide(actor=party.committee_user, honor=c, approve=False)
@@ -101,8 +159,13 @@ def test_honor_approval_chain_by_level(party: Party) -> None:
 
 
 def test_meeting_and_talk_metrics(party: Party) -> None:
-    hold_meeting(party, kinds=["theme_day", "party_lesson"], when="2024-03-05 14:00", present=[party.m1],
-                 lecturer=party.secretary)
+    hold_meeting(
+        party,
+        kinds=["theme_day", "party_lesson"],
+        when="2024-03-05 14:00",
+        present=[party.m1],
+        lecturer=party.secretary,
+    )
     hold_meeting(party, kinds=["theme_day"], when="2024-03-18 14:00", present=[party.m1])
     hold_meeting(party, kinds=["theme_day"], when="2024-03-19 09:00", present=[party.m1])
     hold_meeting(party, kinds=["theme_day"], when="2024-03-12 14:00", present=[party.m1], approve=False)
@@ -112,21 +175,39 @@ def test_meeting_and_talk_metrics(party: Party) -> None:
     assert metrics.metric_meetings_held_party_lesson(party.org.xuhui_committee, cutoff) == 1
     assert metrics.metric_meetings_held_branch_general(party.org.xuhui_committee, cutoff) == 0
     assert metrics.metric_meetings_held(party.org.huangpu_committee, cutoff) == 0
-    svc.talk_record(actor=party.sec_user, unit=party.branch, held_on=date(2024, 3, 18), topic="谈心",
-                    participants=[party.secretary, party.m1, party.prob])
-    svc.talk_record(actor=party.sec_user, unit=party.branch, held_on=date(2024, 3, 19), topic="谈心",
-                    participants=[party.secretary, party.committee])
+    svc.talk_record(
+        actor=party.sec_user,
+        unit=party.branch,
+        held_on=date(2024, 3, 18),
+        topic="谈心",
+        participants=[party.secretary, party.m1, party.prob],
+    )
+    svc.talk_record(
+        actor=party.sec_user,
+        unit=party.branch,
+        held_on=date(2024, 3, 19),
+        topic="谈心",
+        participants=[party.secretary, party.committee],
+    )
     assert metrics.metric_talk_person_times(party.org.party_root, cutoff) == 3
     assert metrics.metric_talks(party.org.party_root, cutoff) == 1
     assert metrics.metric_talk_person_times(party.org.party_root, at("2024-03-20 00:00")) == 5
-    assert set(metrics.METRICS) >= {"partylife.meetings_held.theme_day", "partylife.awards", "partylife.contact_points"}
+    assert set(metrics.METRICS) >= {
+        "partylife.meetings_held.theme_day",
+        "partylife.awards",
+        "partylife.contact_points",
+    }
 
 
 def test_application_metric(party: Party) -> None:
     from muster.orgs.services import person_create
 
     for i in range(3):
-        p = person_create(actor=SYSTEM, code=f"XH03{i:02d}", name=f"干部{i}", unit=party.org.xuhui, party_unit=party.branch)
-        svc.membership_case_open(actor=party.sec_user, person=p, branch=party.branch, applied_on=date(2024, 3, 10 + i))
+        p = person_create(
+            actor=SYSTEM, code=f"XH03{i:02d}", name=f"干部{i}", unit=party.org.xuhui, party_unit=party.branch
+        )
+        svc.membership_case_open(
+            actor=party.sec_user, person=p, branch=party.branch, applied_on=date(2024, 3, 10 + i)
+        )
     assert metrics.metric_applications(party.org.xuhui_committee, at("2024-03-12 00:00")) == 2
     assert metrics.metric_applications(party.org.huangpu_committee, at("2024-04-01 00:00")) == 0

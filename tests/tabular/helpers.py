@@ -11,8 +11,18 @@ from openpyxl import Workbook
 
 UNIT_HEADERS = ["编码", "名称", "上级编码", "类型"]
 PEOPLE_HEADERS = [
-    "工号", "姓名", "性别", "出生日期", "单位编码", "党组织编码", "政治面貌", "人员状态", "手机", "身份证号", "标签",
-]  # fmt: skip
+    "工号",
+    "姓名",
+    "性别",
+    "出生日期",
+    "单位编码",
+    "党组织编码",
+    "政治面貌",
+    "人员状态",
+    "手机",
+    "身份证号",
+    "标签",
+]
 
 
 def xlsx(sheets: dict[str, Sequence[Sequence[Any]]]) -> bytes:
@@ -39,13 +49,29 @@ def csv_data(rows: Sequence[Sequence[Any]], encoding: str = "utf-8-sig", delimit
 def person_row(code: str, name: str, unit: str, **extra: Any) -> list[Any]:
     """A people-sheet row in the order of PEOPLE_HEADERS."""
     values = {
-        "gender": "", "birth": "", "party": "", "political": "", "status": "", "phone": "", "id": "", "tags": "",
-    }  # fmt: skip
+        "gender": "",
+        "birth": "",
+        "party": "",
+        "political": "",
+        "status": "",
+        "phone": "",
+        "id": "",
+        "tags": "",
+    }
     values.update(extra)
     return [
-        code, name, values["gender"], values["birth"], unit, values["party"], values["political"],
-        values["status"], values["phone"], values["id"], values["tags"],
-    ]  # fmt: skip
+        code,
+        name,
+        values["gender"],
+        values["birth"],
+        unit,
+        values["party"],
+        values["political"],
+        values["status"],
+        values["phone"],
+        values["id"],
+        values["tags"],
+    ]
 
 
 def read_back(data: bytes) -> dict[str, list[list[Any]]]:

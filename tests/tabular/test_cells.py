@@ -7,7 +7,15 @@ from datetime import date, datetime
 import pytest
 from django.utils import translation
 
-from muster.tabular.cells import CellError, choice_table, header_key, parse_choice, parse_date, split_tags, text
+from muster.tabular.cells import (
+    CellError,
+    choice_table,
+    header_key,
+    parse_choice,
+    parse_date,
+    split_tags,
+    text,
+)
 
 
 @pytest.fixture(autouse=True)

@@ -15,7 +15,9 @@ from muster.tabular.errors import TabularError
 from muster.tabular.reader import CSV, XLSX, check_size, column_index, column_letter, read_workbook
 from tests.tabular.helpers import csv_data, xlsx
 
-PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
+PNG = (
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
+)
 
 
 @pytest.fixture(autouse=True)
@@ -55,7 +57,7 @@ def test_formula_cells_are_found_in_the_sheet_xml():
     ws = wb.active
     ws.title = "people"
     ws.append(["工号", "姓名"])
-    ws.append(["A1", "=CONCAT(\"张\",\"三\")"])
+    ws.append(["A1", '=CONCAT("张","三")'])
     ws.append(["A2", "李四"])
     ws["C3"] = "=1+1"
     buf = io.BytesIO()

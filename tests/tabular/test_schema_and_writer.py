@@ -12,13 +12,17 @@ from muster.tabular.writer import SheetData, csv_bytes, xlsx_bytes
 from tests.tabular.helpers import csv_data, read_back, xlsx
 
 CARS = SheetSpec(
-    "cars", "车辆", "Cars",
+    "cars",
+    "车辆",
+    "Cars",
     (Column("plate", "车牌", "Plate", ("plate number",), required=True), Column("seats", "座位", "Seats")),
-)  # fmt: skip
+)
 DRIVERS = SheetSpec(
-    "drivers", "司机", "Drivers",
+    "drivers",
+    "司机",
+    "Drivers",
     (Column("name", "姓名", "Name", required=True), Column("licence", "驾驶证", "Licence", required=True)),
-)  # fmt: skip
+)
 
 
 @pytest.fixture(autouse=True)
@@ -34,11 +38,13 @@ def match(filename: str, data: bytes):
 
 
 def test_sheets_by_name_in_any_order_case_and_spaces_and_headers_in_either_language():
-    data = xlsx({
-        " DRIVERS ": [["Name", "LICENCE"], ["王强", "A1"]],
-        "notes": [["just some notes"]],
-        "车辆": [["座位", " 车 牌 "], [5, "沪A12345"], [None, None], [None, None]],
-    })  # fmt: skip
+    data = xlsx(
+        {
+            " DRIVERS ": [["Name", "LICENCE"], ["王强", "A1"]],
+            "notes": [["just some notes"]],
+            "车辆": [["座位", " 车 牌 "], [5, "沪A12345"], [None, None], [None, None]],
+        }
+    )
     tables, errors = match("t.xlsx", data)
     assert not errors
     cars = tables["cars"]
@@ -63,7 +69,7 @@ def test_csv_is_recognized_by_its_headers():
 
 
 def test_missing_required_column_is_reported_with_the_header_row():
-    tables, errors = match("t.xlsx", xlsx({"司机": [["姓名", "备注"], ["王强", "x"]]}))
+    _tables, errors = match("t.xlsx", xlsx({"司机": [["姓名", "备注"], ["王强", "x"]]}))
     assert errors.fatal
     [e] = errors.errors
     assert (e.sheet, e.row, e.column) == ("司机", 1, "Licence")
@@ -71,7 +77,7 @@ def test_missing_required_column_is_reported_with_the_header_row():
 
 
 def test_a_column_given_twice_is_reported():
-    tables, errors = match("t.xlsx", xlsx({"Cars": [["车牌", "Plate"], ["沪A1", "沪A2"]]}))
+    _tables, errors = match("t.xlsx", xlsx({"Cars": [["车牌", "Plate"], ["沪A1", "沪A2"]]}))
     [e] = errors.errors
     assert e.row == 1 and "columns A, B" in e.reason
 
@@ -83,7 +89,7 @@ def test_no_known_sheet():
 
 
 def test_formula_cells_are_reported_with_their_cell_and_column():
-    tables, errors = match("t.xlsx", xlsx({"Cars": [["车牌", "座位"], ["沪A1", "=2+3"]]}))
+    _tables, errors = match("t.xlsx", xlsx({"Cars": [["车牌", "座位"], ["沪A1", "=2+3"]]}))
     [e] = errors.errors
     assert (e.sheet, e.row, e.column) == ("Cars", 2, "座位")
     assert "cell B2 holds a formula" in e.reason
@@ -91,14 +97,20 @@ def test_formula_cells_are_reported_with_their_cell_and_column():
 
 
 def test_row_error_text_and_dict():
-    e = RowError("roster.xlsx", "人员", 12, "身份证号", "310104199003071235", "the check digit should be 4, not 5")
+    e = RowError(
+        "roster.xlsx", "人员", 12, "身份证号", "310104199003071235", "the check digit should be 4, not 5"
+    )
     assert str(e) == (
         "roster.xlsx · 人员 · row 12 · 身份证号 = '310104199003071235' : the check digit should be 4, not 5"
     )
     assert e.as_dict() == {
-        "file": "roster.xlsx", "sheet": "人员", "row": 12, "column": "身份证号", "value": "310104199003071235",
+        "file": "roster.xlsx",
+        "sheet": "人员",
+        "row": 12,
+        "column": "身份证号",
+        "value": "310104199003071235",
         "reason": "the check digit should be 4, not 5",
-    }  # fmt: skip
+    }
     assert str(RowError("a.csv", "", None, "", "", "The file is empty.")) == "a.csv : The file is empty."
 
 
@@ -117,7 +129,9 @@ def test_errors_are_capped_with_a_closing_note():
 def test_xlsx_writer_round_trips_and_never_writes_a_formula():
     from datetime import date
 
-    data = xlsx_bytes([SheetData("车辆", ["车牌", "座位", "日期"], [["=HYPERLINK(\"x\")", 5, date(2022, 3, 18)]])])
+    data = xlsx_bytes(
+        [SheetData("车辆", ["车牌", "座位", "日期"], [['=HYPERLINK("x")', 5, date(2022, 3, 18)]])]
+    )
     rows = read_back(data)["车辆"]
     assert rows[0] == ["车牌", "座位", "日期"]
     assert rows[1][:2] == ['=HYPERLINK("x")', 5]

@@ -82,7 +82,7 @@ def test_validate_only_writes_nothing(org, as_role) -> None:
     before = _state()
     r = _upload(c, _workbook(GOOD_UNITS, GOOD_PEOPLE), dry_run=True)
     assert r.status_code == 200
-    assert dict(r.context["result"])["People created"] == 2
+    assert r.context["result_counts"]["people_created"] == 2
     assert 'id="import-result"' in r.content.decode()
     assert _state() == before
 
@@ -92,15 +92,15 @@ def test_import_writes_and_people_are_listed(org, as_role) -> None:
     c = as_role("manager", org.xuhui)
     r = _upload(c, _workbook(GOOD_UNITS, GOOD_PEOPLE))
     assert r.status_code == 200
-    summary = dict(r.context["result"])
-    assert (summary["Units created"], summary["People created"]) == (1, 2)
+    summary = r.context["result_counts"]
+    assert (summary["units_created"], summary["people_created"]) == (1, 2)
     assert Person.objects.get(code="XH0901").unit.code == "XH-S9"
     people = c.get(reverse("web:people"), {"q": "XH09"}).content.decode()
     assert "孙敏" in people and "周涛" in people
     assert AuditEvent.objects.filter(action="orgs.roster.imported", channel="web").exists()
     # Importing the same file again changes nothing.
-    again = dict(_upload(c, _workbook(GOOD_UNITS, GOOD_PEOPLE)).context["result"])
-    assert (again["People created"], again["People updated"], again["People unchanged"]) == (0, 0, 2)
+    again = _upload(c, _workbook(GOOD_UNITS, GOOD_PEOPLE)).context["result_counts"]
+    assert (again["people_created"], again["people_updated"], again["people_unchanged"]) == (0, 0, 2)
 
 
 @pytest.mark.django_db

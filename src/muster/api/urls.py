@@ -68,3 +68,4 @@ def _invalid_schema(request: HttpRequest, exc: SchemaValidationError) -> HttpRes
 api.add_router("/", orgs_router)
 api.add_router("/", accounts_router)
 api.add_router("/mobilize/", "muster.mobilize.api.router")
+api.add_router("/", "muster.reports.api.router")

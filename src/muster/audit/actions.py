@@ -91,6 +91,7 @@ ACTIONS = {
     "points.manual.retracted": _("Manual points entry withdrawn"),
     "points.rule.changed": _("Point rule changed"),
     "points.recomputed": _("Points recomputed"),
+    "reports.snapshot.published": _("Report published"),
 }
 
 

@@ -23,8 +23,12 @@ Import rules
   its batch, community service has none; an approved row needs the right to approve it (never one's
   own), a pending one the right to record it. A person in a service row of a batch becomes a member of
   the batch, refused if that overlaps another batch or shift of theirs (as ``deployment_member_add``).
+- A batch row without service rows creates the batch without members (its people may come in another
+  file); ``deployment_dispatch``'s "at least one person" is a rule for dispatching, not for records.
 - A service row pointing to a batch whose own row fails is reported too, and (like every error) refuses
   the whole file.
+- The export writes every batch the actor may see (cancelled ones too, so that their service rows
+  import back) and the current version of every approved or pending entry.
 - The whole file is checked first and every problem reported (``TabularError``); nothing is written
   unless there are none. Then everything is written in one transaction.
 
@@ -142,7 +146,7 @@ _CODE_MAX, _TITLE_MAX, _SITE_MAX, _PARTNER_NAME_MAX, _NOTE_MAX = 40, 200, 200, 1
 _CHUNK = 900
 
 
-def _kind_table() -> tuple[dict[str, str], str]:
+def kind_choices() -> tuple[dict[str, str], str]:
     with translation.override("en"):
         en = {str(k): str(v.label) for k, v in ((k, EntryKind(k)) for k in EntryKind.values)}
     table = choice_table(
@@ -479,7 +483,7 @@ class _Planner:
         for chunk in _chunks(ids):
             # Locked until the import is written: no other write can slip a conflicting commitment in.
             rows = (
-                Person.objects.select_for_update()
+                Person.objects.select_for_update(of=("self",))
                 .filter(pk__in=chunk)
                 .order_by("pk")
                 .values_list("id", "code", "name", "user_id", "unit__path", "party_unit__path")
@@ -492,7 +496,7 @@ class _Planner:
 
     def plan_service(self, t: Table) -> None:
         err = self.errors.add
-        kinds, kinds_allowed = _kind_table()
+        kinds, kinds_allowed = kind_choices()
         statuses, statuses_allowed = _status_table()
         people = self._load_people(sorted({text(t.get(c, "person")) for _n, c in t.rows} - {""}))
         dep_codes = {text(t.get(c, "deployment")) for _n, c in t.rows} - {""}

@@ -720,6 +720,7 @@ def deployment_dispatch(
         note=note,
         created_by=actor if getattr(actor, "pk", None) else None,
     )
+    _rollup_note_deployment(d)  # reports hook
     locked = _lock_people(p for p, _t in picked.values())
     warnings: list[ConflictWarning] = []
     for pk, (_p, team) in picked.items():
@@ -787,6 +788,7 @@ def deployment_update(
             {"start": _("%(shift)s would lie outside the batch.") % {"shift": _shift_name(outside)}}
         )
     d.save()
+    _rollup_note_deployment(d)  # reports hook
     warnings: list[ConflictWarning] = []
     members = list(d.memberships.select_related("person"))
     if before["start"] != _iso(d.start) or before["end"] != _iso(d.end):
@@ -824,6 +826,7 @@ def deployment_cancel(*, actor: Any, deployment: Deployment, reason: str) -> Dep
         raise ValidationError({"status": _("The batch is already cancelled.")})
     d.status = DeploymentStatus.CANCELLED
     d.save(update_fields=["status"])
+    _rollup_note_deployment(d)  # reports hook
     log_action(
         actor,
         action="mobilize.deployment.cancelled",
@@ -1214,11 +1217,28 @@ def _check_entry_overlap(
 
 def _write(actor: Any, **fields: Any) -> ServiceEntry:
     who = getattr(actor, "pk", None)
-    return ServiceEntry.objects.create(
+    row = ServiceEntry.objects.create(
         actor=actor if who is not None else None,
         actor_name=(actor.get_username() if who is not None else getattr(actor, "display_name", "system")),
         **fields,
     )
+    _rollup_note_row(row)
+    return row
+
+
+# Hook for the reports app (issue 4): keep the rollup's facts and day buckets in step with the ledger,
+# inside the transaction that writes it. Every ledger row goes through ``_write``; every batch creation,
+# time change and cancellation calls ``_rollup_note_deployment``.
+def _rollup_note_row(row: ServiceEntry) -> None:
+    from muster.reports.facts import on_ledger_row
+
+    on_ledger_row(row)
+
+
+def _rollup_note_deployment(d: Deployment) -> None:
+    from muster.reports.facts import on_deployment
+
+    on_deployment(d)
 
 
 def _copy(row: ServiceEntry, **over: Any) -> dict[str, Any]:

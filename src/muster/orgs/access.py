@@ -235,6 +235,7 @@ SCOPE_FIELDS: dict[str, tuple[str, ...]] = {
     "partylife.honor": ("branch__path", "unit__path", "person__unit__path"),
     "points.pointfact": ("branch__path", "person__unit__path", "person__party_unit__path"),
     "points.pointentry": ("branch__path", "person__unit__path", "person__party_unit__path"),
+    "reports.snapshot": ("unit__path",),  # Reports (issue 4)
 }
 
 

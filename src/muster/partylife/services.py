@@ -214,7 +214,9 @@ def branch_membership_end(
     """The membership ends on ``end`` (inclusive), e.g. a transfer out or a death; with a reason."""
     access.require(actor, Perm.PARTY_RECORD, membership.branch)
     membership = (
-        BranchMembership.objects.select_for_update().select_related("person", "branch").get(pk=membership.pk)
+        BranchMembership.objects.select_for_update(of=("self",))
+        .select_related("person", "branch")
+        .get(pk=membership.pk)
     )
     if not _text(reason):
         raise ValidationError({"reason": _("A reason is required.")})
@@ -377,7 +379,7 @@ def meeting_create(
 
 
 def _lock_meeting(meeting: Meeting) -> Meeting:
-    return Meeting.objects.select_for_update().select_related("unit").get(pk=meeting.pk)
+    return Meeting.objects.select_for_update(of=("self",)).select_related("unit").get(pk=meeting.pk)
 
 
 def _require_editable(meeting: Meeting) -> None:
@@ -1055,7 +1057,11 @@ def membership_case_open(
 
 
 def _lock_case(case: MembershipCase) -> MembershipCase:
-    return MembershipCase.objects.select_for_update().select_related("person", "branch").get(pk=case.pk)
+    return (
+        MembershipCase.objects.select_for_update(of=("self",))
+        .select_related("person", "branch")
+        .get(pk=case.pk)
+    )
 
 
 @transaction.atomic
@@ -1443,7 +1449,7 @@ def honor_propose(
 def honor_decide(*, actor: Any, honor: Honor, approve: bool, opinion: str = "") -> Honor:
     """The next committee of the chain approves (or rejects, with an opinion) the honor."""
     _see(actor, honor.branch)
-    honor = Honor.objects.select_for_update().select_related("branch", "person").get(pk=honor.pk)
+    honor = Honor.objects.select_for_update(of=("self",)).select_related("branch", "person").get(pk=honor.pk)
     if honor.status != HonorStatus.IN_APPROVAL:
         raise ValidationError({"honor": _("This honor is not waiting for approval.")})
     chain = honor_chain(honor)

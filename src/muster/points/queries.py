@@ -74,7 +74,9 @@ def facts_balances(year: int, *, person_ids: list[int] | None = None) -> dict[in
     )
     if person_ids is not None:
         qs = qs.filter(person_id__in=person_ids)
-    facts = [engine.FactIn(f.pk, f.person_id, f.occurred_on, f.quantity, f.rule.as_engine()) for f in qs if f.rule]
+    facts = [
+        engine.FactIn(f.pk, f.person_id, f.occurred_on, f.quantity, f.rule.as_engine()) for f in qs if f.rule
+    ]
     out: dict[int, Decimal] = {}
     for (pid, y), v in engine.balances(facts).items():
         if y == year:
@@ -196,10 +198,7 @@ def leaderboard(
         labels = {u.pk: u.name for u in Unit.objects.filter(pk__in=ids)}
     scores = [(r[key], r["total"] or ZERO) for r in rows if r[key] is not None]
     ranks = engine.competition_ranks(scores)
-    out = [
-        LeaderRow(ranks[k], int(k), labels.get(k, str(k)), v, len(people.get(k, ())))
-        for k, v in scores
-    ]
+    out = [LeaderRow(ranks[k], int(k), labels.get(k, str(k)), v, len(people.get(k, ()))) for k, v in scores]
     out.sort(key=lambda r: (r.rank, r.label))
     return out[:limit] if limit else out
 

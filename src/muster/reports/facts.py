@@ -198,11 +198,14 @@ def _attribution(row: ServiceEntry, community: bool) -> tuple[int, str]:
     """
     if row.refers_to_id is not None:
         for model in (SpanFact, PendingFact):
-            hit = model.objects.filter(row_id=row.refers_to_id).values_list("unit_id", "path").first()  # type: ignore[attr-defined]
+            hit = model.objects.filter(row_id=row.refers_to_id).values_list("unit_id", "path").first()
             if hit is not None:
                 return int(hit[0]), str(hit[1])
     if not community:
-        unit_id, path = Deployment.objects.filter(pk=row.deployment_id).values_list("unit_id", "unit__path").get()
+        assert row.deployment_id is not None
+        unit_id, path = (
+            Deployment.objects.filter(pk=row.deployment_id).values_list("unit_id", "unit__path").get()
+        )
     else:
         unit_id, path = Person.objects.filter(pk=row.person_id).values_list("unit_id", "unit__path").get()
     return int(unit_id), str(path)
@@ -252,12 +255,17 @@ def on_ledger_row(row: ServiceEntry) -> None:
 
 
 def _span_rows(qs: Any) -> list[tuple[int, int, int]]:
-    return [(sign, minute_of(s), minute_of(e)) for sign, s, e in qs.exclude(sign=0).values_list("sign", "start", "end")]
+    return [
+        (sign, minute_of(s), minute_of(e))
+        for sign, s, e in qs.exclude(sign=0).values_list("sign", "start", "end")
+    ]
 
 
 def _refresh_pair(delta: Delta, deployment_id: int, person_id: int, unit_id: int, path: str) -> None:
     cal = calendar()
-    first = live_first(_span_rows(ServiceEntry.objects.filter(deployment_id=deployment_id, person_id=person_id)))
+    first = live_first(
+        _span_rows(ServiceEntry.objects.filter(deployment_id=deployment_id, person_id=person_id))
+    )
     old = PairFact.objects.filter(deployment_id=deployment_id, person_id=person_id).first()
     if old is not None and old.first_m == first:
         return
@@ -293,7 +301,8 @@ def person_firsts(
 def _refresh_person(delta: Delta, person_id: int) -> None:
     cal = calendar()
     want = person_firsts(
-        PairFact.objects.filter(person_id=person_id).values_list("unit_id", "path", "first_m"), delta.ancestors
+        PairFact.objects.filter(person_id=person_id).values_list("unit_id", "path", "first_m"),
+        delta.ancestors,
     )
     have = {(f.node_id, f.own): f for f in PersonFact.objects.filter(person_id=person_id)}
     for key in set(want) | set(have):
@@ -352,7 +361,9 @@ def on_deployment(deployment: Deployment) -> None:
         old.delete()
     if active:
         path = Unit.objects.filter(pk=deployment.unit_id).values_list("path", flat=True).get()
-        BatchFact.objects.create(deployment_id=deployment.pk, unit_id=deployment.unit_id, path=path, start_m=start)
+        BatchFact.objects.create(
+            deployment_id=deployment.pk, unit_id=deployment.unit_id, path=path, start_m=start
+        )
         delta.add(deployment.unit_id, path, cal.day_of(start), BATCHES, 1)
     delta.flush()
 
@@ -365,11 +376,11 @@ def _bulk(model: type[Model], fields: Sequence[str], rows: Iterable[Sequence[Any
     if connection.vendor != "postgresql":
         return insert_many(model, fields, rows, chunk=5000)
     meta = model._meta
-    cols = ", ".join(connection.ops.quote_name(meta.get_field(f).column) for f in fields)  # type: ignore[union-attr]
+    cols = ", ".join(connection.ops.quote_name(str(meta.get_field(f).column)) for f in fields)  # type: ignore[union-attr]
     n = 0
     with connection.cursor() as cursor:
         raw = cursor.cursor  # the psycopg cursor
-        with raw.copy(f"COPY {connection.ops.quote_name(meta.db_table)} ({cols}) FROM STDIN") as copy:  # type: ignore[attr-defined]
+        with raw.copy(f"COPY {connection.ops.quote_name(meta.db_table)} ({cols}) FROM STDIN") as copy:
             for r in rows:
                 copy.write_row(r)
                 n += 1
@@ -402,9 +413,9 @@ def rebuild(*, stdout: IO[str] | None = None) -> dict[str, int]:
         # batches
         dep_unit: dict[int, int] = {}
         batch_rows = []
-        for pk, unit_id, start, status in Deployment.objects.values_list("pk", "unit_id", "start", "status").iterator(
-            chunk_size=20000
-        ):
+        for pk, unit_id, start, status in Deployment.objects.values_list(
+            "pk", "unit_id", "start", "status"
+        ).iterator(chunk_size=20000):
             dep_unit[pk] = unit_id
             if status != DeploymentStatus.ACTIVE:
                 continue
@@ -530,7 +541,7 @@ def rebuild(*, stdout: IO[str] | None = None) -> dict[str, int]:
                 person_rows.append((person, node, own, first))
                 delta.add_node(node, own, cal.day_of(first), PERSONS, 1)
             i = j
-        del pairs
+        pairs.clear()
         counts["person_units"] = _bulk(PersonFact, ["person", "node", "own", "first_m"], person_rows)
         del person_rows
 

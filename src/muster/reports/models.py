@@ -28,10 +28,22 @@ from muster.mobilize.models import AppendOnlyModel, AppendOnlyQuerySet, Deployme
 from muster.orgs.models import Person, Unit
 
 
-class BatchFact(models.Model):
+class Fact(models.Model):
+    """Derived rows of the rollup (no user-facing meaning of their own)."""
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"{self._meta.model_name} {self.pk}"
+
+
+class BatchFact(Fact):
     """An active batch, counted from its start."""
 
-    deployment = models.OneToOneField(Deployment, primary_key=True, on_delete=models.CASCADE, related_name="+")
+    deployment = models.OneToOneField(
+        Deployment, primary_key=True, on_delete=models.CASCADE, related_name="+"
+    )
     unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="+", db_index=False)
     path = models.CharField(max_length=255)
     start_m = models.BigIntegerField()
@@ -40,7 +52,7 @@ class BatchFact(models.Model):
         indexes = [models.Index(fields=["start_m", "path"], name="rep_batch_start")]
 
 
-class SpanFact(models.Model):
+class SpanFact(Fact):
     """An approved ledger row (sign ±1) of a batch or of community service.
 
     ``min0`` minutes fall on local day ``day0``, ``min1`` on the next day (an entry is at most 24 hours).
@@ -61,7 +73,7 @@ class SpanFact(models.Model):
         indexes = [models.Index(fields=["end_m", "start_m"], name="rep_span_end")]
 
 
-class PairFact(models.Model):
+class PairFact(Fact):
     """A (person, batch) pair with live approved service, from the start of its first live interval."""
 
     deployment = models.ForeignKey(Deployment, on_delete=models.CASCADE, related_name="+", db_index=False)
@@ -75,7 +87,7 @@ class PairFact(models.Model):
         indexes = [models.Index(fields=["first_m", "path"], name="rep_pair_first")]
 
 
-class PersonFact(models.Model):
+class PersonFact(Fact):
     """A person's first live dispatch service in batches of ``node``'s subtree (or of ``node`` itself)."""
 
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+")
@@ -88,7 +100,7 @@ class PersonFact(models.Model):
         indexes = [models.Index(fields=["node", "own", "first_m"], name="rep_person_node")]
 
 
-class CommunityFact(models.Model):
+class CommunityFact(Fact):
     """A person's first live community service, attributed to their home unit."""
 
     person = models.OneToOneField(Person, primary_key=True, on_delete=models.CASCADE, related_name="+")
@@ -100,7 +112,7 @@ class CommunityFact(models.Model):
         indexes = [models.Index(fields=["first_m", "path"], name="rep_comm_first")]
 
 
-class PendingFact(models.Model):
+class PendingFact(Fact):
     """A ledger row waiting for a decision (a record or a correction request), shown apart."""
 
     row = models.OneToOneField(ServiceEntry, primary_key=True, on_delete=models.CASCADE, related_name="+")
@@ -111,7 +123,7 @@ class PendingFact(models.Model):
     minutes = models.IntegerField()
 
 
-class Bucket(models.Model):
+class Bucket(Fact):
     """Sums of the facts of one local day for a unit's subtree (``own=False``) or the unit alone."""
 
     node = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="+", db_index=False)

@@ -285,10 +285,12 @@ def _decode(filename: str, data: bytes) -> str:
 
 
 def iter_nonempty(rows: Iterable[list[Any]]) -> Iterable[tuple[int, list[Any]]]:
-    """(Excel row number, cells) of the rows that hold anything."""
+    """(Excel row number, cells) of the rows that hold anything (blank strings hold nothing)."""
     for i, row in enumerate(rows, start=1):
-        if any(v is not None and v != "" and not (isinstance(v, str) and not v.strip()) for v in row):
-            yield i, row
+        for v in row:
+            if (v or v == 0) and not (type(v) is str and v.isspace()):
+                yield i, row
+                break
 
 
 __all__ = [

@@ -6,406 +6,1095 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('orgs', '0001_initial'),
+        ("orgs", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ContactPoint',
+            name="ContactPoint",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('start', models.DateField(verbose_name='from')),
-                ('end', models.DateField(blank=True, null=True, verbose_name='until (inclusive)')),
-                ('note', models.CharField(blank=True, max_length=200, verbose_name='note')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('branch', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='contact_points', to='orgs.unit', verbose_name='party organization')),
-                ('leader', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='contact_points', to='orgs.person', verbose_name='leader')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("start", models.DateField(verbose_name="from")),
+                ("end", models.DateField(blank=True, null=True, verbose_name="until (inclusive)")),
+                ("note", models.CharField(blank=True, max_length=200, verbose_name="note")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "branch",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="contact_points",
+                        to="orgs.unit",
+                        verbose_name="party organization",
+                    ),
+                ),
+                (
+                    "leader",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="contact_points",
+                        to="orgs.person",
+                        verbose_name="leader",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'contact point',
-                'verbose_name_plural': 'contact points',
+                "verbose_name": "contact point",
+                "verbose_name_plural": "contact points",
             },
         ),
         migrations.CreateModel(
-            name='ContactVisit',
+            name="ContactVisit",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('visited_on', models.DateField(verbose_name='date')),
-                ('topic', models.CharField(max_length=200, verbose_name='topic')),
-                ('notes', models.TextField(blank=True, verbose_name='notes')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('contact_point', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='visits', to='partylife.contactpoint')),
-                ('recorded_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("visited_on", models.DateField(verbose_name="date")),
+                ("topic", models.CharField(max_length=200, verbose_name="topic")),
+                ("notes", models.TextField(blank=True, verbose_name="notes")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "contact_point",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="visits",
+                        to="partylife.contactpoint",
+                    ),
+                ),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'contact visit',
-                'verbose_name_plural': 'contact visits',
-                'ordering': ['-visited_on'],
+                "verbose_name": "contact visit",
+                "verbose_name_plural": "contact visits",
+                "ordering": ["-visited_on"],
             },
         ),
         migrations.CreateModel(
-            name='Exemption',
+            name="Exemption",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('requirement_code', models.SlugField(max_length=40, verbose_name='requirement')),
-                ('start', models.DateField(verbose_name='from')),
-                ('end', models.DateField(verbose_name='until (exclusive)')),
-                ('reason', models.CharField(max_length=300, verbose_name='reason')),
-                ('approved_by_name', models.CharField(max_length=150, verbose_name='approved by')),
-                ('approved_at', models.DateTimeField(auto_now_add=True)),
-                ('revoked', models.BooleanField(default=False, verbose_name='revoked')),
-                ('approved_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('unit', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='exemptions', to='orgs.unit', verbose_name='party organization')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("requirement_code", models.SlugField(max_length=40, verbose_name="requirement")),
+                ("start", models.DateField(verbose_name="from")),
+                ("end", models.DateField(verbose_name="until (exclusive)")),
+                ("reason", models.CharField(max_length=300, verbose_name="reason")),
+                ("approved_by_name", models.CharField(max_length=150, verbose_name="approved by")),
+                ("approved_at", models.DateTimeField(auto_now_add=True)),
+                ("revoked", models.BooleanField(default=False, verbose_name="revoked")),
+                (
+                    "approved_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "unit",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="exemptions",
+                        to="orgs.unit",
+                        verbose_name="party organization",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'exemption',
-                'verbose_name_plural': 'exemptions',
+                "verbose_name": "exemption",
+                "verbose_name_plural": "exemptions",
             },
         ),
         migrations.CreateModel(
-            name='Honor',
+            name="Honor",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('commendation', 'Commendation'), ('award', 'Award')], max_length=12, verbose_name='type')),
-                ('name', models.CharField(max_length=200, verbose_name='name')),
-                ('level', models.CharField(choices=[('national', 'National'), ('provincial', 'Provincial'), ('city', 'City'), ('district', 'District'), ('unit', 'Unit')], max_length=12, verbose_name='level')),
-                ('awarded_on', models.DateField(verbose_name='date')),
-                ('issuer', models.CharField(blank=True, max_length=200, verbose_name='issued by')),
-                ('evidence', models.FileField(blank=True, upload_to='partylife/honors/%Y/', verbose_name='evidence')),
-                ('evidence_note', models.CharField(blank=True, max_length=300, verbose_name='evidence (description or link)')),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('in_approval', 'In approval'), ('approved', 'Approved'), ('rejected', 'Rejected')], default='draft', max_length=12, verbose_name='status')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('branch', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='proposed_honors', to='orgs.unit', verbose_name='proposed by')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('person', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='honors', to='orgs.person', verbose_name='person')),
-                ('unit', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='honors', to='orgs.unit', verbose_name='unit')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("commendation", "Commendation"), ("award", "Award")],
+                        max_length=12,
+                        verbose_name="type",
+                    ),
+                ),
+                ("name", models.CharField(max_length=200, verbose_name="name")),
+                (
+                    "level",
+                    models.CharField(
+                        choices=[
+                            ("national", "National"),
+                            ("provincial", "Provincial"),
+                            ("city", "City"),
+                            ("district", "District"),
+                            ("unit", "Unit"),
+                        ],
+                        max_length=12,
+                        verbose_name="level",
+                    ),
+                ),
+                ("awarded_on", models.DateField(verbose_name="date")),
+                ("issuer", models.CharField(blank=True, max_length=200, verbose_name="issued by")),
+                (
+                    "evidence",
+                    models.FileField(blank=True, upload_to="partylife/honors/%Y/", verbose_name="evidence"),
+                ),
+                (
+                    "evidence_note",
+                    models.CharField(
+                        blank=True, max_length=300, verbose_name="evidence (description or link)"
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("in_approval", "In approval"),
+                            ("approved", "Approved"),
+                            ("rejected", "Rejected"),
+                        ],
+                        default="draft",
+                        max_length=12,
+                        verbose_name="status",
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "branch",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="proposed_honors",
+                        to="orgs.unit",
+                        verbose_name="proposed by",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "person",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="honors",
+                        to="orgs.person",
+                        verbose_name="person",
+                    ),
+                ),
+                (
+                    "unit",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="honors",
+                        to="orgs.unit",
+                        verbose_name="unit",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'honor',
-                'verbose_name_plural': 'honors',
-                'ordering': ['-awarded_on', '-id'],
+                "verbose_name": "honor",
+                "verbose_name_plural": "honors",
+                "ordering": ["-awarded_on", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='HonorApproval',
+            name="HonorApproval",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('step', models.PositiveSmallIntegerField(verbose_name='step')),
-                ('approved', models.BooleanField(verbose_name='approved')),
-                ('opinion', models.CharField(blank=True, max_length=300, verbose_name='opinion')),
-                ('actor_name', models.CharField(blank=True, max_length=150, verbose_name='by')),
-                ('at', models.DateTimeField(auto_now_add=True)),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('honor', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='approvals', to='partylife.honor')),
-                ('unit', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='orgs.unit', verbose_name='approving organization')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("step", models.PositiveSmallIntegerField(verbose_name="step")),
+                ("approved", models.BooleanField(verbose_name="approved")),
+                ("opinion", models.CharField(blank=True, max_length=300, verbose_name="opinion")),
+                ("actor_name", models.CharField(blank=True, max_length=150, verbose_name="by")),
+                ("at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "honor",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="approvals",
+                        to="partylife.honor",
+                    ),
+                ),
+                (
+                    "unit",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="orgs.unit",
+                        verbose_name="approving organization",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'honor approval',
-                'verbose_name_plural': 'honor approvals',
-                'ordering': ['honor', 'step'],
+                "verbose_name": "honor approval",
+                "verbose_name_plural": "honor approvals",
+                "ordering": ["honor", "step"],
             },
         ),
         migrations.CreateModel(
-            name='Meeting',
+            name="Meeting",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('topic', models.CharField(max_length=200, verbose_name='topic')),
-                ('starts_at', models.DateTimeField(db_index=True, verbose_name='starts at')),
-                ('ends_at', models.DateTimeField(blank=True, null=True, verbose_name='ends at')),
-                ('place', models.CharField(blank=True, max_length=200, verbose_name='place')),
-                ('minutes', models.TextField(blank=True, verbose_name='minutes')),
-                ('held', models.BooleanField(default=False, verbose_name='held')),
-                ('review_status', models.CharField(choices=[('draft', 'Draft'), ('submitted', 'Submitted'), ('approved', 'Approved'), ('returned', 'Returned')], db_index=True, default='draft', max_length=12, verbose_name='review')),
-                ('revision', models.PositiveIntegerField(default=1, verbose_name='revision')),
-                ('approved_at', models.DateTimeField(blank=True, null=True, verbose_name='approved at')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('host', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='orgs.person', verbose_name='host')),
-                ('lecturer', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='orgs.person', verbose_name='lecturer')),
-                ('recorder', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='orgs.person', verbose_name='recorder')),
-                ('unit', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='meetings', to='orgs.unit', verbose_name='party organization')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("topic", models.CharField(max_length=200, verbose_name="topic")),
+                ("starts_at", models.DateTimeField(db_index=True, verbose_name="starts at")),
+                ("ends_at", models.DateTimeField(blank=True, null=True, verbose_name="ends at")),
+                ("place", models.CharField(blank=True, max_length=200, verbose_name="place")),
+                ("minutes", models.TextField(blank=True, verbose_name="minutes")),
+                ("held", models.BooleanField(default=False, verbose_name="held")),
+                (
+                    "review_status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("submitted", "Submitted"),
+                            ("approved", "Approved"),
+                            ("returned", "Returned"),
+                        ],
+                        db_index=True,
+                        default="draft",
+                        max_length=12,
+                        verbose_name="review",
+                    ),
+                ),
+                ("revision", models.PositiveIntegerField(default=1, verbose_name="revision")),
+                ("approved_at", models.DateTimeField(blank=True, null=True, verbose_name="approved at")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "host",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="orgs.person",
+                        verbose_name="host",
+                    ),
+                ),
+                (
+                    "lecturer",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="orgs.person",
+                        verbose_name="lecturer",
+                    ),
+                ),
+                (
+                    "recorder",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="orgs.person",
+                        verbose_name="recorder",
+                    ),
+                ),
+                (
+                    "unit",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="meetings",
+                        to="orgs.unit",
+                        verbose_name="party organization",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'meeting',
-                'verbose_name_plural': 'meetings',
-                'ordering': ['-starts_at', '-id'],
+                "verbose_name": "meeting",
+                "verbose_name_plural": "meetings",
+                "ordering": ["-starts_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='Attendance',
+            name="Attendance",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('expected', models.BooleanField(default=True, verbose_name='expected')),
-                ('voting', models.BooleanField(default=False, verbose_name='full member')),
-                ('committee', models.BooleanField(default=False, verbose_name='committee member')),
-                ('status', models.CharField(choices=[('unmarked', 'Not marked'), ('present', 'Present'), ('absent', 'Absent'), ('excused', 'Excused'), ('observer', 'Observer')], default='unmarked', max_length=10, verbose_name='attendance')),
-                ('reason', models.CharField(blank=True, max_length=200, verbose_name='reason')),
-                ('person', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='attendances', to='orgs.person', verbose_name='person')),
-                ('meeting', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='attendance', to='partylife.meeting')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("expected", models.BooleanField(default=True, verbose_name="expected")),
+                ("voting", models.BooleanField(default=False, verbose_name="full member")),
+                ("committee", models.BooleanField(default=False, verbose_name="committee member")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("unmarked", "Not marked"),
+                            ("present", "Present"),
+                            ("absent", "Absent"),
+                            ("excused", "Excused"),
+                            ("observer", "Observer"),
+                        ],
+                        default="unmarked",
+                        max_length=10,
+                        verbose_name="attendance",
+                    ),
+                ),
+                ("reason", models.CharField(blank=True, max_length=200, verbose_name="reason")),
+                (
+                    "person",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="attendances",
+                        to="orgs.person",
+                        verbose_name="person",
+                    ),
+                ),
+                (
+                    "meeting",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="attendance",
+                        to="partylife.meeting",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'attendance',
-                'verbose_name_plural': 'attendance',
-                'ordering': ['meeting', 'person__code'],
+                "verbose_name": "attendance",
+                "verbose_name_plural": "attendance",
+                "ordering": ["meeting", "person__code"],
             },
         ),
         migrations.CreateModel(
-            name='MeetingAttachment',
+            name="MeetingAttachment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('file', models.FileField(upload_to='partylife/meetings/%Y/%m/', verbose_name='file')),
-                ('name', models.CharField(max_length=200, verbose_name='name')),
-                ('uploaded_at', models.DateTimeField(auto_now_add=True)),
-                ('meeting', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='attachments', to='partylife.meeting')),
-                ('uploaded_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("file", models.FileField(upload_to="partylife/meetings/%Y/%m/", verbose_name="file")),
+                ("name", models.CharField(max_length=200, verbose_name="name")),
+                ("uploaded_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "meeting",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="attachments",
+                        to="partylife.meeting",
+                    ),
+                ),
+                (
+                    "uploaded_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'attachment',
-                'verbose_name_plural': 'attachments',
+                "verbose_name": "attachment",
+                "verbose_name_plural": "attachments",
             },
         ),
         migrations.CreateModel(
-            name='MeetingKindLink',
+            name="MeetingKindLink",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('branch_general', 'Branch general meeting'), ('branch_committee', 'Branch committee meeting'), ('party_group', 'Party group meeting'), ('party_lesson', 'Party lesson'), ('theme_day', 'Theme party day'), ('life_meeting', 'Organizational life meeting'), ('appraisal', 'Democratic appraisal')], max_length=20, verbose_name='kind')),
-                ('meeting', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='kind_links', to='partylife.meeting')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("branch_general", "Branch general meeting"),
+                            ("branch_committee", "Branch committee meeting"),
+                            ("party_group", "Party group meeting"),
+                            ("party_lesson", "Party lesson"),
+                            ("theme_day", "Theme party day"),
+                            ("life_meeting", "Organizational life meeting"),
+                            ("appraisal", "Democratic appraisal"),
+                        ],
+                        max_length=20,
+                        verbose_name="kind",
+                    ),
+                ),
+                (
+                    "meeting",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="kind_links",
+                        to="partylife.meeting",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'meeting kind',
-                'verbose_name_plural': 'meeting kinds',
+                "verbose_name": "meeting kind",
+                "verbose_name_plural": "meeting kinds",
             },
         ),
         migrations.CreateModel(
-            name='MeetingRequirement',
+            name="MeetingRequirement",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.SlugField(max_length=40, verbose_name='code')),
-                ('kind', models.CharField(choices=[('branch_general', 'Branch general meeting'), ('branch_committee', 'Branch committee meeting'), ('party_group', 'Party group meeting'), ('party_lesson', 'Party lesson'), ('theme_day', 'Theme party day'), ('life_meeting', 'Organizational life meeting'), ('appraisal', 'Democratic appraisal')], max_length=20, verbose_name='meeting kind')),
-                ('applies_to', models.CharField(default='branch', max_length=24, verbose_name='applies to')),
-                ('period', models.CharField(choices=[('month', 'Month'), ('quarter', 'Quarter'), ('year', 'Year')], max_length=8, verbose_name='period')),
-                ('count', models.PositiveSmallIntegerField(default=1, verbose_name='meetings per period')),
-                ('quorum', models.CharField(blank=True, choices=[('', 'No quorum'), ('majority_expected', 'More than half of those expected'), ('majority_voting', 'More than half of the voting members'), ('majority_committee', 'More than half of the committee members')], default='', max_length=20, verbose_name='quorum')),
-                ('lecturer_role', models.CharField(blank=True, help_text='Only lessons given by this role count.', max_length=20, verbose_name='lecturer role')),
-                ('usual_month', models.PositiveSmallIntegerField(blank=True, null=True, verbose_name='usual month')),
-                ('valid_from', models.DateField(verbose_name='valid from')),
-                ('valid_to', models.DateField(blank=True, null=True, verbose_name='valid until (exclusive)')),
-                ('source', models.CharField(blank=True, max_length=300, verbose_name='source')),
-                ('is_active', models.BooleanField(default=True, verbose_name='active')),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('unit', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='orgs.unit', verbose_name='organization')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.SlugField(max_length=40, verbose_name="code")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("branch_general", "Branch general meeting"),
+                            ("branch_committee", "Branch committee meeting"),
+                            ("party_group", "Party group meeting"),
+                            ("party_lesson", "Party lesson"),
+                            ("theme_day", "Theme party day"),
+                            ("life_meeting", "Organizational life meeting"),
+                            ("appraisal", "Democratic appraisal"),
+                        ],
+                        max_length=20,
+                        verbose_name="meeting kind",
+                    ),
+                ),
+                ("applies_to", models.CharField(default="branch", max_length=24, verbose_name="applies to")),
+                (
+                    "period",
+                    models.CharField(
+                        choices=[("month", "Month"), ("quarter", "Quarter"), ("year", "Year")],
+                        max_length=8,
+                        verbose_name="period",
+                    ),
+                ),
+                ("count", models.PositiveSmallIntegerField(default=1, verbose_name="meetings per period")),
+                (
+                    "quorum",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("", "No quorum"),
+                            ("majority_expected", "More than half of those expected"),
+                            ("majority_voting", "More than half of the voting members"),
+                            ("majority_committee", "More than half of the committee members"),
+                        ],
+                        default="",
+                        max_length=20,
+                        verbose_name="quorum",
+                    ),
+                ),
+                (
+                    "lecturer_role",
+                    models.CharField(
+                        blank=True,
+                        help_text="Only lessons given by this role count.",
+                        max_length=20,
+                        verbose_name="lecturer role",
+                    ),
+                ),
+                (
+                    "usual_month",
+                    models.PositiveSmallIntegerField(blank=True, null=True, verbose_name="usual month"),
+                ),
+                ("valid_from", models.DateField(verbose_name="valid from")),
+                ("valid_to", models.DateField(blank=True, null=True, verbose_name="valid until (exclusive)")),
+                ("source", models.CharField(blank=True, max_length=300, verbose_name="source")),
+                ("is_active", models.BooleanField(default=True, verbose_name="active")),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "unit",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="orgs.unit",
+                        verbose_name="organization",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'meeting requirement',
-                'verbose_name_plural': 'meeting requirements',
-                'ordering': ['code', 'valid_from'],
+                "verbose_name": "meeting requirement",
+                "verbose_name_plural": "meeting requirements",
+                "ordering": ["code", "valid_from"],
             },
         ),
         migrations.CreateModel(
-            name='MeetingReview',
+            name="MeetingReview",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('action', models.CharField(choices=[('submitted', 'Submitted'), ('approved', 'Approved'), ('returned', 'Returned'), ('correction', 'Correction started')], max_length=12, verbose_name='action')),
-                ('revision', models.PositiveIntegerField(verbose_name='revision')),
-                ('opinion', models.TextField(blank=True, verbose_name='opinion')),
-                ('actor_name', models.CharField(blank=True, max_length=150, verbose_name='by')),
-                ('at', models.DateTimeField(auto_now_add=True)),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('meeting', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='reviews', to='partylife.meeting')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "action",
+                    models.CharField(
+                        choices=[
+                            ("submitted", "Submitted"),
+                            ("approved", "Approved"),
+                            ("returned", "Returned"),
+                            ("correction", "Correction started"),
+                        ],
+                        max_length=12,
+                        verbose_name="action",
+                    ),
+                ),
+                ("revision", models.PositiveIntegerField(verbose_name="revision")),
+                ("opinion", models.TextField(blank=True, verbose_name="opinion")),
+                ("actor_name", models.CharField(blank=True, max_length=150, verbose_name="by")),
+                ("at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "meeting",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="reviews",
+                        to="partylife.meeting",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'meeting review',
-                'verbose_name_plural': 'meeting reviews',
-                'ordering': ['id'],
+                "verbose_name": "meeting review",
+                "verbose_name_plural": "meeting reviews",
+                "ordering": ["id"],
             },
         ),
         migrations.CreateModel(
-            name='MembershipCase',
+            name="MembershipCase",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('stage', models.CharField(choices=[('applicant', 'Applicant'), ('activist', 'Activist'), ('candidate', 'Candidate'), ('probationary', 'Probationary member'), ('full_member', 'Full member')], default='applicant', max_length=16, verbose_name='stage')),
-                ('applied_on', models.DateField(verbose_name='application date')),
-                ('talked_on', models.DateField(blank=True, null=True, verbose_name='first talk')),
-                ('activist_on', models.DateField(blank=True, null=True, verbose_name='activist since')),
-                ('candidate_on', models.DateField(blank=True, null=True, verbose_name='candidate since')),
-                ('probationary_on', models.DateField(blank=True, null=True, verbose_name='probationary since')),
-                ('extension_months', models.PositiveSmallIntegerField(default=0, verbose_name='probation extended (months)')),
-                ('full_on', models.DateField(blank=True, null=True, verbose_name='full member since')),
-                ('closed', models.BooleanField(default=False, verbose_name='closed')),
-                ('closed_reason', models.CharField(blank=True, max_length=200, verbose_name='reason closed')),
-                ('note', models.TextField(blank=True, verbose_name='note')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('branch', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='membership_cases', to='orgs.unit', verbose_name='party organization')),
-                ('introducers', models.ManyToManyField(blank=True, related_name='introduced_cases', to='orgs.person', verbose_name='introducers')),
-                ('person', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='membership_cases', to='orgs.person', verbose_name='person')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "stage",
+                    models.CharField(
+                        choices=[
+                            ("applicant", "Applicant"),
+                            ("activist", "Activist"),
+                            ("candidate", "Candidate"),
+                            ("probationary", "Probationary member"),
+                            ("full_member", "Full member"),
+                        ],
+                        default="applicant",
+                        max_length=16,
+                        verbose_name="stage",
+                    ),
+                ),
+                ("applied_on", models.DateField(verbose_name="application date")),
+                ("talked_on", models.DateField(blank=True, null=True, verbose_name="first talk")),
+                ("activist_on", models.DateField(blank=True, null=True, verbose_name="activist since")),
+                ("candidate_on", models.DateField(blank=True, null=True, verbose_name="candidate since")),
+                (
+                    "probationary_on",
+                    models.DateField(blank=True, null=True, verbose_name="probationary since"),
+                ),
+                (
+                    "extension_months",
+                    models.PositiveSmallIntegerField(default=0, verbose_name="probation extended (months)"),
+                ),
+                ("full_on", models.DateField(blank=True, null=True, verbose_name="full member since")),
+                ("closed", models.BooleanField(default=False, verbose_name="closed")),
+                ("closed_reason", models.CharField(blank=True, max_length=200, verbose_name="reason closed")),
+                ("note", models.TextField(blank=True, verbose_name="note")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "branch",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="membership_cases",
+                        to="orgs.unit",
+                        verbose_name="party organization",
+                    ),
+                ),
+                (
+                    "introducers",
+                    models.ManyToManyField(
+                        blank=True,
+                        related_name="introduced_cases",
+                        to="orgs.person",
+                        verbose_name="introducers",
+                    ),
+                ),
+                (
+                    "person",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="membership_cases",
+                        to="orgs.person",
+                        verbose_name="person",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'membership case',
-                'verbose_name_plural': 'membership cases',
-                'ordering': ['applied_on', 'id'],
+                "verbose_name": "membership case",
+                "verbose_name_plural": "membership cases",
+                "ordering": ["applied_on", "id"],
             },
         ),
         migrations.CreateModel(
-            name='MembershipStep',
+            name="MembershipStep",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('stage', models.CharField(choices=[('applicant', 'Applicant'), ('activist', 'Activist'), ('candidate', 'Candidate'), ('probationary', 'Probationary member'), ('full_member', 'Full member')], max_length=16, verbose_name='stage')),
-                ('on', models.DateField(verbose_name='date')),
-                ('note', models.CharField(blank=True, max_length=300, verbose_name='note')),
-                ('actor_name', models.CharField(blank=True, max_length=150, verbose_name='by')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('case', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='steps', to='partylife.membershipcase')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "stage",
+                    models.CharField(
+                        choices=[
+                            ("applicant", "Applicant"),
+                            ("activist", "Activist"),
+                            ("candidate", "Candidate"),
+                            ("probationary", "Probationary member"),
+                            ("full_member", "Full member"),
+                        ],
+                        max_length=16,
+                        verbose_name="stage",
+                    ),
+                ),
+                ("on", models.DateField(verbose_name="date")),
+                ("note", models.CharField(blank=True, max_length=300, verbose_name="note")),
+                ("actor_name", models.CharField(blank=True, max_length=150, verbose_name="by")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "case",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="steps",
+                        to="partylife.membershipcase",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'membership step',
-                'verbose_name_plural': 'membership steps',
-                'ordering': ['id'],
+                "verbose_name": "membership step",
+                "verbose_name_plural": "membership steps",
+                "ordering": ["id"],
             },
         ),
         migrations.CreateModel(
-            name='PartyPost',
+            name="PartyPost",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('model', 'Model post'), ('vanguard', 'Vanguard post'), ('responsibility_area', 'Responsibility area')], max_length=20, verbose_name='type')),
-                ('name', models.CharField(max_length=120, verbose_name='name')),
-                ('start', models.DateField(verbose_name='from')),
-                ('end', models.DateField(blank=True, null=True, verbose_name='until (inclusive)')),
-                ('description', models.TextField(blank=True, verbose_name='description')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('person', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='party_posts', to='orgs.person', verbose_name='person')),
-                ('team', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='party_posts', to='orgs.team', verbose_name='team')),
-                ('unit', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='party_posts', to='orgs.unit', verbose_name='unit')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("model", "Model post"),
+                            ("vanguard", "Vanguard post"),
+                            ("responsibility_area", "Responsibility area"),
+                        ],
+                        max_length=20,
+                        verbose_name="type",
+                    ),
+                ),
+                ("name", models.CharField(max_length=120, verbose_name="name")),
+                ("start", models.DateField(verbose_name="from")),
+                ("end", models.DateField(blank=True, null=True, verbose_name="until (inclusive)")),
+                ("description", models.TextField(blank=True, verbose_name="description")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "person",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="party_posts",
+                        to="orgs.person",
+                        verbose_name="person",
+                    ),
+                ),
+                (
+                    "team",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="party_posts",
+                        to="orgs.team",
+                        verbose_name="team",
+                    ),
+                ),
+                (
+                    "unit",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="party_posts",
+                        to="orgs.unit",
+                        verbose_name="unit",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'party post',
-                'verbose_name_plural': 'party posts',
-                'ordering': ['kind', 'name'],
+                "verbose_name": "party post",
+                "verbose_name_plural": "party posts",
+                "ordering": ["kind", "name"],
             },
         ),
         migrations.CreateModel(
-            name='Talk',
+            name="Talk",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('held_on', models.DateField(db_index=True, verbose_name='date')),
-                ('topic', models.CharField(max_length=200, verbose_name='topic')),
-                ('notes', models.TextField(blank=True, verbose_name='notes')),
-                ('withdrawn', models.BooleanField(default=False, verbose_name='withdrawn')),
-                ('withdrawn_reason', models.CharField(blank=True, max_length=200, verbose_name='reason withdrawn')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('recorded_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('unit', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='talks', to='orgs.unit', verbose_name='party organization')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("held_on", models.DateField(db_index=True, verbose_name="date")),
+                ("topic", models.CharField(max_length=200, verbose_name="topic")),
+                ("notes", models.TextField(blank=True, verbose_name="notes")),
+                ("withdrawn", models.BooleanField(default=False, verbose_name="withdrawn")),
+                (
+                    "withdrawn_reason",
+                    models.CharField(blank=True, max_length=200, verbose_name="reason withdrawn"),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "unit",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="talks",
+                        to="orgs.unit",
+                        verbose_name="party organization",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'heart-to-heart talk',
-                'verbose_name_plural': 'heart-to-heart talks',
-                'ordering': ['-held_on', '-id'],
+                "verbose_name": "heart-to-heart talk",
+                "verbose_name_plural": "heart-to-heart talks",
+                "ordering": ["-held_on", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='TalkParticipant',
+            name="TalkParticipant",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('person', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='talk_participations', to='orgs.person')),
-                ('talk', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='participations', to='partylife.talk')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "person",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="talk_participations",
+                        to="orgs.person",
+                    ),
+                ),
+                (
+                    "talk",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="participations",
+                        to="partylife.talk",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'talk participant',
-                'verbose_name_plural': 'talk participants',
+                "verbose_name": "talk participant",
+                "verbose_name_plural": "talk participants",
             },
         ),
         migrations.AddField(
-            model_name='talk',
-            name='participants',
-            field=models.ManyToManyField(related_name='talks', through='partylife.TalkParticipant', to='orgs.person', verbose_name='participants'),
+            model_name="talk",
+            name="participants",
+            field=models.ManyToManyField(
+                related_name="talks",
+                through="partylife.TalkParticipant",
+                to="orgs.person",
+                verbose_name="participants",
+            ),
         ),
         migrations.CreateModel(
-            name='BranchMembership',
+            name="BranchMembership",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('role', models.CharField(choices=[('member', 'Member'), ('committee', 'Committee member'), ('deputy_secretary', 'Deputy secretary'), ('secretary', 'Secretary')], default='member', max_length=20, verbose_name='role')),
-                ('start', models.DateField(verbose_name='from')),
-                ('end', models.DateField(blank=True, null=True, verbose_name='until (inclusive)')),
-                ('note', models.CharField(blank=True, max_length=200, verbose_name='note')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('branch', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='memberships', to='orgs.unit', verbose_name='party organization')),
-                ('person', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='branch_memberships', to='orgs.person', verbose_name='person')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[
+                            ("member", "Member"),
+                            ("committee", "Committee member"),
+                            ("deputy_secretary", "Deputy secretary"),
+                            ("secretary", "Secretary"),
+                        ],
+                        default="member",
+                        max_length=20,
+                        verbose_name="role",
+                    ),
+                ),
+                ("start", models.DateField(verbose_name="from")),
+                ("end", models.DateField(blank=True, null=True, verbose_name="until (inclusive)")),
+                ("note", models.CharField(blank=True, max_length=200, verbose_name="note")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "branch",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="memberships",
+                        to="orgs.unit",
+                        verbose_name="party organization",
+                    ),
+                ),
+                (
+                    "person",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="branch_memberships",
+                        to="orgs.person",
+                        verbose_name="person",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'branch membership',
-                'verbose_name_plural': 'branch memberships',
-                'ordering': ['person', 'start'],
-                'indexes': [models.Index(fields=['branch', 'start'], name='partylife_b_branch__802265_idx')],
-                'constraints': [models.CheckConstraint(condition=models.Q(('end__isnull', True), ('end__gte', models.F('start')), _connector='OR'), name='partylife_membership_dates')],
+                "verbose_name": "branch membership",
+                "verbose_name_plural": "branch memberships",
+                "ordering": ["person", "start"],
+                "indexes": [models.Index(fields=["branch", "start"], name="partylife_b_branch__802265_idx")],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("end__isnull", True), ("end__gte", models.F("start")), _connector="OR"
+                        ),
+                        name="partylife_membership_dates",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='ComplianceSnapshot',
+            name="ComplianceSnapshot",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('start', models.DateField(verbose_name='from')),
-                ('end', models.DateField(verbose_name='until (exclusive)')),
-                ('data', models.JSONField(verbose_name='figures')),
-                ('frozen_by_name', models.CharField(max_length=150, verbose_name='frozen by')),
-                ('frozen_at', models.DateTimeField(auto_now_add=True)),
-                ('frozen_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('unit', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='orgs.unit', verbose_name='scope')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("start", models.DateField(verbose_name="from")),
+                ("end", models.DateField(verbose_name="until (exclusive)")),
+                ("data", models.JSONField(verbose_name="figures")),
+                ("frozen_by_name", models.CharField(max_length=150, verbose_name="frozen by")),
+                ("frozen_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "frozen_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "unit",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="orgs.unit",
+                        verbose_name="scope",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'compliance snapshot',
-                'verbose_name_plural': 'compliance snapshots',
-                'constraints': [models.UniqueConstraint(fields=('unit', 'start', 'end'), name='partylife_snapshot_once')],
+                "verbose_name": "compliance snapshot",
+                "verbose_name_plural": "compliance snapshots",
+                "constraints": [
+                    models.UniqueConstraint(fields=("unit", "start", "end"), name="partylife_snapshot_once")
+                ],
             },
         ),
         migrations.AddConstraint(
-            model_name='contactpoint',
-            constraint=models.CheckConstraint(condition=models.Q(('end__isnull', True), ('end__gte', models.F('start')), _connector='OR'), name='partylife_contact_dates'),
+            model_name="contactpoint",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("end__isnull", True), ("end__gte", models.F("start")), _connector="OR"),
+                name="partylife_contact_dates",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='exemption',
-            constraint=models.CheckConstraint(condition=models.Q(('end__gt', models.F('start'))), name='partylife_exemption_dates'),
+            model_name="exemption",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("end__gt", models.F("start"))), name="partylife_exemption_dates"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='honor',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('person__isnull', False), ('unit__isnull', True)), models.Q(('person__isnull', True), ('unit__isnull', False)), _connector='OR'), name='partylife_honor_person_xor_unit'),
+            model_name="honor",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("person__isnull", False), ("unit__isnull", True)),
+                    models.Q(("person__isnull", True), ("unit__isnull", False)),
+                    _connector="OR",
+                ),
+                name="partylife_honor_person_xor_unit",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='honorapproval',
-            constraint=models.UniqueConstraint(fields=('honor', 'step'), name='partylife_honor_step_once'),
+            model_name="honorapproval",
+            constraint=models.UniqueConstraint(fields=("honor", "step"), name="partylife_honor_step_once"),
         ),
         migrations.AddConstraint(
-            model_name='attendance',
-            constraint=models.UniqueConstraint(fields=('meeting', 'person'), name='partylife_attendance_once'),
+            model_name="attendance",
+            constraint=models.UniqueConstraint(
+                fields=("meeting", "person"), name="partylife_attendance_once"
+            ),
         ),
         migrations.AddIndex(
-            model_name='meetingkindlink',
-            index=models.Index(fields=['kind', 'meeting'], name='partylife_m_kind_19ed39_idx'),
+            model_name="meetingkindlink",
+            index=models.Index(fields=["kind", "meeting"], name="partylife_m_kind_19ed39_idx"),
         ),
         migrations.AddConstraint(
-            model_name='meetingkindlink',
-            constraint=models.UniqueConstraint(fields=('meeting', 'kind'), name='partylife_meeting_kind_once'),
+            model_name="meetingkindlink",
+            constraint=models.UniqueConstraint(
+                fields=("meeting", "kind"), name="partylife_meeting_kind_once"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='membershipcase',
-            constraint=models.UniqueConstraint(condition=models.Q(('closed', False)), fields=('person',), name='partylife_one_open_case_per_person'),
+            model_name="membershipcase",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("closed", False)),
+                fields=("person",),
+                name="partylife_one_open_case_per_person",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='partypost',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('person__isnull', False), ('team__isnull', True)), models.Q(('person__isnull', True), ('team__isnull', False)), _connector='OR'), name='partylife_post_person_xor_team'),
+            model_name="partypost",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("person__isnull", False), ("team__isnull", True)),
+                    models.Q(("person__isnull", True), ("team__isnull", False)),
+                    _connector="OR",
+                ),
+                name="partylife_post_person_xor_team",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='partypost',
-            constraint=models.CheckConstraint(condition=models.Q(('end__isnull', True), ('end__gte', models.F('start')), _connector='OR'), name='partylife_post_dates'),
+            model_name="partypost",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("end__isnull", True), ("end__gte", models.F("start")), _connector="OR"),
+                name="partylife_post_dates",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='talkparticipant',
-            constraint=models.UniqueConstraint(fields=('talk', 'person'), name='partylife_talk_person_once'),
+            model_name="talkparticipant",
+            constraint=models.UniqueConstraint(fields=("talk", "person"), name="partylife_talk_person_once"),
         ),
     ]

@@ -6,115 +6,276 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('orgs', '0001_initial'),
+        ("orgs", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='PointRule',
+            name="PointRule",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(db_index=True, max_length=60, verbose_name='fact kind')),
-                ('points', models.DecimalField(decimal_places=2, max_digits=8, verbose_name='points per unit')),
-                ('cap', models.DecimalField(blank=True, decimal_places=2, max_digits=8, null=True, verbose_name='cap')),
-                ('cap_period', models.CharField(choices=[('year', 'Year'), ('quarter', 'Quarter'), ('month', 'Month')], default='year', max_length=8, verbose_name='cap period')),
-                ('cap_group', models.CharField(blank=True, help_text='Kinds with the same cap group share one cap (e.g. the three meetings and one lesson).', max_length=60, verbose_name='cap group')),
-                ('valid_from', models.DateField(verbose_name='valid from')),
-                ('valid_to', models.DateField(blank=True, null=True, verbose_name='valid until (exclusive)')),
-                ('version', models.PositiveIntegerField(default=1, verbose_name='version')),
-                ('note', models.CharField(blank=True, max_length=300, verbose_name='note or source')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('unit', models.ForeignKey(blank=True, help_text="Empty: everywhere. Otherwise the rule applies to this organization's subtree.", null=True, on_delete=django.db.models.deletion.PROTECT, related_name='point_rules', to='orgs.unit', verbose_name='organization')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("kind", models.CharField(db_index=True, max_length=60, verbose_name="fact kind")),
+                (
+                    "points",
+                    models.DecimalField(decimal_places=2, max_digits=8, verbose_name="points per unit"),
+                ),
+                (
+                    "cap",
+                    models.DecimalField(
+                        blank=True, decimal_places=2, max_digits=8, null=True, verbose_name="cap"
+                    ),
+                ),
+                (
+                    "cap_period",
+                    models.CharField(
+                        choices=[("year", "Year"), ("quarter", "Quarter"), ("month", "Month")],
+                        default="year",
+                        max_length=8,
+                        verbose_name="cap period",
+                    ),
+                ),
+                (
+                    "cap_group",
+                    models.CharField(
+                        blank=True,
+                        help_text="Kinds with the same cap group share one cap (e.g. the three meetings and one lesson).",
+                        max_length=60,
+                        verbose_name="cap group",
+                    ),
+                ),
+                ("valid_from", models.DateField(verbose_name="valid from")),
+                ("valid_to", models.DateField(blank=True, null=True, verbose_name="valid until (exclusive)")),
+                ("version", models.PositiveIntegerField(default=1, verbose_name="version")),
+                ("note", models.CharField(blank=True, max_length=300, verbose_name="note or source")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "unit",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="Empty: everywhere. Otherwise the rule applies to this organization's subtree.",
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="point_rules",
+                        to="orgs.unit",
+                        verbose_name="organization",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'point rule',
-                'verbose_name_plural': 'point rules',
-                'ordering': ['kind', 'valid_from', 'id'],
+                "verbose_name": "point rule",
+                "verbose_name_plural": "point rules",
+                "ordering": ["kind", "valid_from", "id"],
             },
         ),
         migrations.CreateModel(
-            name='PointFact',
+            name="PointFact",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(max_length=60, verbose_name='fact kind')),
-                ('source_kind', models.CharField(max_length=60, verbose_name='source')),
-                ('source_id', models.CharField(max_length=64, verbose_name='source id')),
-                ('quantity', models.DecimalField(decimal_places=2, max_digits=10, verbose_name='quantity')),
-                ('occurred_on', models.DateField(verbose_name='date')),
-                ('active', models.BooleanField(default=True, verbose_name='counts')),
-                ('generation', models.PositiveIntegerField(default=0)),
-                ('note', models.CharField(blank=True, max_length=200, verbose_name='note')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('branch', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='orgs.unit', verbose_name='party organization')),
-                ('person', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='orgs.person', verbose_name='person')),
-                ('rule', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='facts', to='points.pointrule', verbose_name='rule version')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("kind", models.CharField(max_length=60, verbose_name="fact kind")),
+                ("source_kind", models.CharField(max_length=60, verbose_name="source")),
+                ("source_id", models.CharField(max_length=64, verbose_name="source id")),
+                ("quantity", models.DecimalField(decimal_places=2, max_digits=10, verbose_name="quantity")),
+                ("occurred_on", models.DateField(verbose_name="date")),
+                ("active", models.BooleanField(default=True, verbose_name="counts")),
+                ("generation", models.PositiveIntegerField(default=0)),
+                ("note", models.CharField(blank=True, max_length=200, verbose_name="note")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "branch",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="orgs.unit",
+                        verbose_name="party organization",
+                    ),
+                ),
+                (
+                    "person",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="orgs.person",
+                        verbose_name="person",
+                    ),
+                ),
+                (
+                    "rule",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="facts",
+                        to="points.pointrule",
+                        verbose_name="rule version",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'point fact',
-                'verbose_name_plural': 'point facts',
+                "verbose_name": "point fact",
+                "verbose_name_plural": "point facts",
             },
         ),
         migrations.CreateModel(
-            name='PointEntry',
+            name="PointEntry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('generation', models.PositiveIntegerField()),
-                ('op', models.CharField(choices=[('credit', 'Credit'), ('reverse', 'Reversal')], max_length=8, verbose_name='operation')),
-                ('kind', models.CharField(max_length=60, verbose_name='fact kind')),
-                ('occurred_on', models.DateField(db_index=True, verbose_name='date')),
-                ('quantity', models.DecimalField(decimal_places=2, max_digits=10, verbose_name='quantity')),
-                ('raw_points', models.DecimalField(decimal_places=2, max_digits=10, verbose_name='points before cap')),
-                ('points', models.DecimalField(decimal_places=2, max_digits=10, verbose_name='points')),
-                ('reason', models.CharField(blank=True, max_length=300, verbose_name='reason')),
-                ('batch', models.CharField(blank=True, max_length=40, verbose_name='recompute batch')),
-                ('actor_name', models.CharField(blank=True, max_length=150, verbose_name='by')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='written at')),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('branch', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='orgs.unit', verbose_name='party organization')),
-                ('person', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='point_entries', to='orgs.person', verbose_name='person')),
-                ('reverses', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='reversed_by', to='points.pointentry')),
-                ('fact', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='entries', to='points.pointfact')),
-                ('rule', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='points.pointrule', verbose_name='rule version')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("generation", models.PositiveIntegerField()),
+                (
+                    "op",
+                    models.CharField(
+                        choices=[("credit", "Credit"), ("reverse", "Reversal")],
+                        max_length=8,
+                        verbose_name="operation",
+                    ),
+                ),
+                ("kind", models.CharField(max_length=60, verbose_name="fact kind")),
+                ("occurred_on", models.DateField(db_index=True, verbose_name="date")),
+                ("quantity", models.DecimalField(decimal_places=2, max_digits=10, verbose_name="quantity")),
+                (
+                    "raw_points",
+                    models.DecimalField(decimal_places=2, max_digits=10, verbose_name="points before cap"),
+                ),
+                ("points", models.DecimalField(decimal_places=2, max_digits=10, verbose_name="points")),
+                ("reason", models.CharField(blank=True, max_length=300, verbose_name="reason")),
+                ("batch", models.CharField(blank=True, max_length=40, verbose_name="recompute batch")),
+                ("actor_name", models.CharField(blank=True, max_length=150, verbose_name="by")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="written at")),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "branch",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="orgs.unit",
+                        verbose_name="party organization",
+                    ),
+                ),
+                (
+                    "person",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="point_entries",
+                        to="orgs.person",
+                        verbose_name="person",
+                    ),
+                ),
+                (
+                    "reverses",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="reversed_by",
+                        to="points.pointentry",
+                    ),
+                ),
+                (
+                    "fact",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="entries",
+                        to="points.pointfact",
+                    ),
+                ),
+                (
+                    "rule",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="points.pointrule",
+                        verbose_name="rule version",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'point entry',
-                'verbose_name_plural': 'point entries',
-                'ordering': ['id'],
+                "verbose_name": "point entry",
+                "verbose_name_plural": "point entries",
+                "ordering": ["id"],
             },
         ),
         migrations.AddConstraint(
-            model_name='pointrule',
-            constraint=models.CheckConstraint(condition=models.Q(('valid_to__isnull', True), ('valid_to__gt', models.F('valid_from')), _connector='OR'), name='points_rule_validity'),
+            model_name="pointrule",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("valid_to__isnull", True), ("valid_to__gt", models.F("valid_from")), _connector="OR"
+                ),
+                name="points_rule_validity",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='pointrule',
-            constraint=models.CheckConstraint(condition=models.Q(('cap__isnull', True), ('cap__gte', 0), _connector='OR'), name='points_rule_cap'),
+            model_name="pointrule",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("cap__isnull", True), ("cap__gte", 0), _connector="OR"),
+                name="points_rule_cap",
+            ),
         ),
         migrations.AddIndex(
-            model_name='pointfact',
-            index=models.Index(fields=['person', 'occurred_on'], name='points_poin_person__426595_idx'),
+            model_name="pointfact",
+            index=models.Index(fields=["person", "occurred_on"], name="points_poin_person__426595_idx"),
         ),
         migrations.AddConstraint(
-            model_name='pointfact',
-            constraint=models.UniqueConstraint(fields=('source_kind', 'source_id', 'person', 'kind'), name='points_fact_unique_source'),
+            model_name="pointfact",
+            constraint=models.UniqueConstraint(
+                fields=("source_kind", "source_id", "person", "kind"), name="points_fact_unique_source"
+            ),
         ),
         migrations.AddIndex(
-            model_name='pointentry',
-            index=models.Index(fields=['person', 'occurred_on'], name='points_poin_person__ac8911_idx'),
+            model_name="pointentry",
+            index=models.Index(fields=["person", "occurred_on"], name="points_poin_person__ac8911_idx"),
         ),
         migrations.AddIndex(
-            model_name='pointentry',
-            index=models.Index(fields=['branch', 'occurred_on'], name='points_poin_branch__5b6958_idx'),
+            model_name="pointentry",
+            index=models.Index(fields=["branch", "occurred_on"], name="points_poin_branch__5b6958_idx"),
         ),
         migrations.AddConstraint(
-            model_name='pointentry',
-            constraint=models.UniqueConstraint(fields=('fact', 'generation', 'op'), name='points_entry_once_per_generation'),
+            model_name="pointentry",
+            constraint=models.UniqueConstraint(
+                fields=("fact", "generation", "op"), name="points_entry_once_per_generation"
+            ),
         ),
     ]

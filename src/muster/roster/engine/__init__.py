@@ -1,0 +1,59 @@
+"""The rostering engine: pure Python + OR-Tools CP-SAT, no Django.
+
+Public API::
+
+    from muster.roster.engine import Problem, Person, Shift, Options, solve, repair
+
+    result = solve(problem, Options(seconds=20, seed=1, progress=callback))
+    result.assignments   # [(person id, shift id), ...]
+    result.objective, result.breakdown, result.uncovered (with reasons), result.history
+
+See :mod:`.model` for the input types and rules, :mod:`.solver` for the method.
+"""
+
+from .generator import VolunteerSpec, volunteer_problem
+from .model import (
+    WEB_LIMITS,
+    Infeasible,
+    Limits,
+    Lock,
+    Person,
+    Preference,
+    Problem,
+    ProblemTooLarge,
+    Progress,
+    Result,
+    RosterError,
+    RosterInputError,
+    RuleRef,
+    Shift,
+    TailShift,
+    Uncovered,
+    Weights,
+)
+from .solver import Options, repair, solve
+
+__all__ = [
+    "WEB_LIMITS",
+    "Infeasible",
+    "Limits",
+    "Lock",
+    "Options",
+    "Person",
+    "Preference",
+    "Problem",
+    "ProblemTooLarge",
+    "Progress",
+    "Result",
+    "RosterError",
+    "RosterInputError",
+    "RuleRef",
+    "Shift",
+    "TailShift",
+    "Uncovered",
+    "VolunteerSpec",
+    "Weights",
+    "repair",
+    "solve",
+    "volunteer_problem",
+]

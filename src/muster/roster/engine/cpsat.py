@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Iterable
+from typing import Any
 
 from ortools.sat.python import cp_model
 
@@ -62,7 +63,7 @@ class SubModel:
                     if self.use_hint:
                         m.add_hint(v, s in self.current[p])
         self.n_vars = len(self.x)
-        self._work: dict[tuple[int, int], Val] = {}
+        self._work: dict[tuple[int, int], Val | None] = {}
         self._we: dict[tuple[int, int], Val] = {}
         self.objective_terms: list[tuple[Val, int]] = []
         self.constant = 0
@@ -195,9 +196,11 @@ class SubModel:
         if person.max_shifts_per_day > 1:
             for d in range(lo, hi + 1):
                 vals = [self.val(p, s) for s in by_day.get(d, ())]
-                if sum(1 for v in vals if not isinstance(v, int)) + sum(
-                    v for v in vals if isinstance(v, int)
-                ) > person.max_shifts_per_day:
+                if (
+                    sum(1 for v in vals if not isinstance(v, int))
+                    + sum(v for v in vals if isinstance(v, int))
+                    > person.max_shifts_per_day
+                ):
                     self._enforce(m.add(sum(vals) <= person.max_shifts_per_day), "max_shifts_per_day", pid)
         else:
             for d in range(lo, hi + 1):
@@ -270,28 +273,28 @@ class SubModel:
         # consecutive days worked
         k = person.max_consecutive_days
         if k is not None and k < H + T:
-            for a in range(max(-T, lo - k), min(hi, H - 1 - k) + 1):
-                vals2 = [self.work(p, d) for d in range(a, a + k + 1)]
+            for first in range(max(-T, lo - k), min(hi, H - 1 - k) + 1):
+                vals2 = [self.work(p, d) for d in range(first, first + k + 1)]
                 if any(v is None for v in vals2):
                     continue
-                live = [v for v in vals2 if not isinstance(v, int)]
+                live = [v for v in vals2 if isinstance(v, cp_model.IntVar)]
                 if not live:
                     continue
-                const = sum(v for v in vals2 if isinstance(v, int))  # type: ignore[misc]
+                const = sum(v for v in vals2 if isinstance(v, int))
                 if const + len(live) > k:
                     self._enforce(m.add(sum(live) <= k - const), "max_consecutive_days", pid)
         self._min_runs(p, person.min_consecutive_days, True, "min_consecutive_days")
         self._min_runs(p, person.min_consecutive_days_off, False, "min_consecutive_days_off")
         if person.max_weekends is not None and person.max_weekends < idx.n_weekends:
             we = [self.weekend(p, w) for w in range(idx.n_weekends)]
-            live = [v for v in we if not isinstance(v, int)]
-            const = sum(v for v in we if isinstance(v, int))  # type: ignore[misc]
+            live = [v for v in we if isinstance(v, cp_model.IntVar)]
+            const = sum(v for v in we if isinstance(v, int))
             if live and const + len(live) > person.max_weekends:
                 self._enforce(m.add(sum(live) <= person.max_weekends - const), "max_weekends", pid)
 
     def _at_most_one(self, vals: list[Val], rule: str, subject: str) -> None:
         live = [v for v in vals if not isinstance(v, int)]
-        const = sum(v for v in vals if isinstance(v, int))  # type: ignore[misc]
+        const = sum(v for v in vals if isinstance(v, int))
         if not live:
             return
         if const >= 1:
@@ -438,11 +441,11 @@ class SubModel:
             has_free = any(p in free for p in group)
             for weight, fn in measures:
                 if not has_free:
-                    vals = []
+                    totals: list[int] = []
                     for p in group:
                         vs, cs = fn(p)
-                        vals.append(sum(int(v) * c for v, c in zip(vs, cs, strict=True)))
-                    self.constant += weight * (max(vals) - min(vals))
+                        totals.append(sum(v * c for v, c in zip(vs, cs, strict=True) if isinstance(v, int)))
+                    self.constant += weight * (max(totals) - min(totals))
                     continue
                 exprs = []
                 ub = 0
@@ -468,17 +471,17 @@ class SubModel:
         inv = getattr(self, "_inv", None)
         if inv is None:
             inv = {}
-            for (p, s), v in self.x.items():
-                inv[v.index] = s in self.current[p]
+            for (p, s), var in self.x.items():
+                inv[var.index] = s in self.current[p]
             self._inv = inv
-        for v, c in zip(vs, cs, strict=True):
-            if isinstance(v, int):
-                total += v * c
-            else:
-                val = inv.get(v.index)
-                if val is None:
-                    val = self._aux.get(v.index, 0)
-                total += int(val) * c
+        for item, c in zip(vs, cs, strict=True):
+            if isinstance(item, int):
+                total += item * c
+                continue
+            val = inv.get(item.index)
+            if val is None:
+                val = self._aux.get(item.index, 0)
+            total += int(val) * c
         return total
 
     # ------------------------------------------------------------------ solving
@@ -491,7 +494,7 @@ class SubModel:
         on_solution: Callable[[int, float], None] | None = None,
         stop: Callable[[], bool] | None = None,
         log: bool = False,
-    ) -> tuple[int, cp_model.CpSolver]:
+    ) -> tuple[Any, cp_model.CpSolver]:
         solver = cp_model.CpSolver()
         prm = solver.parameters
         prm.max_time_in_seconds = max(0.05, seconds)

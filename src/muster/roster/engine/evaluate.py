@@ -149,9 +149,7 @@ def score(idx: Index, sol: Solution) -> tuple[int, dict[str, int]]:
         for group in idx.fair_groups:
             hours = [sum(idx.hours[s] for s in sol[p]) for p in group]
             nights = [sum(1 for s in sol[p] if pr.shifts[s].night) for p in group]
-            weekends = [
-                len({idx.weekend_of_day[pr.shifts[s].day] for s in sol[p]} - {-1}) for p in group
-            ]
+            weekends = [len({idx.weekend_of_day[pr.shifts[s].day] for s in sol[p]} - {-1}) for p in group]
             fairness += weights.spread_hours * (max(hours) - min(hours))
             fairness += weights.spread_nights * (max(nights) - min(nights))
             fairness += weights.spread_weekends * (max(weekends) - min(weekends))

@@ -14,6 +14,7 @@ class _State:
         pr = idx.problem
         self.person = pr.people[p]
         self.shifts: set[int] = set()
+        self.by_day: dict[int, list[int]] = {}
         self.day_count: dict[int, int] = {}
         self.day_minutes: dict[int, int] = {}
         self.week_minutes: dict[int, int] = {}
@@ -42,6 +43,7 @@ def greedy(idx: Index, seed: int = 0) -> Solution:
         st = states[p]
         shift = sh[s]
         st.shifts.add(s)
+        st.by_day.setdefault(shift.day, []).append(s)
         st.day_count[shift.day] = st.day_count.get(shift.day, 0) + 1
         st.day_minutes[shift.day] = st.day_minutes.get(shift.day, 0) + shift.minutes
         w = idx.week_of_day[shift.day]
@@ -70,9 +72,10 @@ def greedy(idx: Index, seed: int = 0) -> Solution:
             person.max_minutes_day
         ):
             return False
-        if person.max_minutes_week is not None and st.week_minutes.get(idx.week_of_day[d], 0) + (
-            shift.minutes
-        ) > person.max_minutes_week:
+        if (
+            person.max_minutes_week is not None
+            and st.week_minutes.get(idx.week_of_day[d], 0) + (shift.minutes) > person.max_minutes_week
+        ):
             return False
         wk = idx.weekend_of_day[d]
         if (
@@ -106,9 +109,10 @@ def greedy(idx: Index, seed: int = 0) -> Solution:
                     x -= 1
                 if 0 < gap < m and x >= -pr.tail_days:
                     return False
-        for s2 in st.shifts:
-            if abs(sh[s2].day - d) <= 2 and idx.clash(p, s, s2):
-                return False
+        for d2 in (d - 2, d - 1, d, d + 1, d + 2):
+            for s2 in st.by_day.get(d2, ()):
+                if idx.clash(p, s, s2):
+                    return False
         return True
 
     for p in range(n):

@@ -82,10 +82,7 @@ def validate(problem: Problem, limits: Limits) -> None:
                 f"Person {person.id} is not available on any day of the period; leave them out.",
                 person=person.id,
             )
-        if (
-            person.max_minutes_period is not None
-            and person.min_minutes_period > person.max_minutes_period
-        ):
+        if person.max_minutes_period is not None and person.min_minutes_period > person.max_minutes_period:
             raise RosterInputError(
                 "min_above_max",
                 f"Person {person.id}: the minimum minutes exceed the maximum.",
@@ -108,8 +105,10 @@ def validate(problem: Problem, limits: Limits) -> None:
                 f"Shift {shift.id} is on day {shift.day}, outside the {problem.days}-day horizon.",
                 shift=shift.id,
             )
-        if shift.required < 0 or shift.min_count < 0 or (
-            shift.max_count is not None and shift.max_count < shift.min_count
+        if (
+            shift.required < 0
+            or shift.min_count < 0
+            or (shift.max_count is not None and shift.max_count < shift.min_count)
         ):
             raise RosterInputError(
                 "bad_count", f"Shift {shift.id}: inconsistent head-counts.", shift=shift.id
@@ -254,9 +253,7 @@ def build_index(problem: Problem, limits: Limits) -> Index:
         tail_shifts=tail_shifts,
         pref_wanted={},
         pref_unwanted={},
-        under_w=[
-            problem.weights.under if s.weight_under is None else s.weight_under for s in problem.shifts
-        ],
+        under_w=[problem.weights.under if s.weight_under is None else s.weight_under for s in problem.shifts],
         over_w=[problem.weights.over if s.weight_over is None else s.weight_over for s in problem.shifts],
         weekend_of_day=weekend_of_day,
         week_of_day=week_of_day,

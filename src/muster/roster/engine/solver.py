@@ -4,6 +4,7 @@ drop-out. Deterministic for a given seed and time budget as far as CP-SAT's mult
 
 from __future__ import annotations
 
+import dataclasses
 import random
 import time
 from collections.abc import Callable, Iterable
@@ -20,6 +21,7 @@ from .model import (
     Infeasible,
     Limits,
     Lock,
+    Person,
     Problem,
     Progress,
     ProgressCallback,
@@ -103,7 +105,7 @@ def solve(problem: Problem, options: Options | None = None) -> Result:
     run.stats["greedy_objective"] = obj
     run.stats["greedy_feasible"] = int(feasible)
     run.report("greedy", obj, feasible)
-    if opts.greedy:
+    if opts.greedy and opts.cpsat:
         sol = _repair_people(run, sol)
     return _improve(run, sol)
 
@@ -130,7 +132,7 @@ def _improve(run: _Run, sol: Solution, comps: list[list[int]] | None = None) -> 
             if use_full:
                 big = size > opts.lns_small_vars and opts.lns and feasible
                 secs = share * (opts.full_model_share if big else 1.0)
-                sol, status, bound = _full(run, sol, comp, secs)
+                sol, status, _bound = _full(run, sol, comp, secs)
                 feasible = not violations(idx, sol)
                 if status == cp_model.OPTIMAL:
                     continue
@@ -143,15 +145,13 @@ def _improve(run: _Run, sol: Solution, comps: list[list[int]] | None = None) -> 
             sol = _lns(run, sol, pending)
     obj, parts = score(idx, sol)
     viol = violations(idx, sol)
-    status = "optimal" if optimal_all and not viol else ("feasible" if not viol else "infeasible_start")
+    label = "optimal" if optimal_all and not viol else ("feasible" if not viol else "infeasible_start")
     if not viol:
         run.report("final", obj)
     pr = idx.problem
     return Result(
-        status=status,
-        assignments=sorted(
-            (pr.people[p].id, pr.shifts[s].id) for p in range(len(pr.people)) for s in sol[p]
-        ),
+        status=label,
+        assignments=sorted((pr.people[p].id, pr.shifts[s].id) for p in range(len(pr.people)) for s in sol[p]),
         objective=obj,
         breakdown=parts,
         uncovered=explain(idx, sol),
@@ -167,11 +167,24 @@ def _repair_people(run: _Run, sol: Solution, people: Iterable[int] | None = None
     """Give every person whose roster breaks one of their own rules a valid one (a one-person model
     with everybody else fixed); a person with no valid roster at all makes the problem infeasible."""
     idx = run.idx
-    todo = [p for p in (people if people is not None else range(len(sol))) if person_violations(idx, p, sol[p])]
+    todo = [
+        p for p in (people if people is not None else range(len(sol))) if person_violations(idx, p, sol[p])
+    ]
     run.stats["repaired_people"] = len(todo)
     for p in todo:
-        sub = SubModel(idx, sol, [p], hint=True)
-        status, solver = sub.solve(max(0.5, min(5.0, run.left() / max(1, len(todo)))), workers=1, seed=run.opts.seed)
+        if run.left() <= 0.05 * run.opts.seconds:
+            break
+        # the start roster breaks this person's rules: no hint (it would mislead the search)
+        sub = SubModel(idx, sol, [p], hint=False)
+        budget = max(0.2, min(1.0, run.left() / max(1, 3 * len(todo))))
+        status, solver = sub.solve(budget, workers=run.opts.workers, seed=run.opts.seed)
+        if status == cp_model.UNKNOWN:
+            # no roster found in time: look for any valid one, ignoring the objective
+            sub = SubModel(idx, sol, [p], hint=False)
+            sub.model.clear_objective()
+            status, solver = sub.solve(
+                min(max(1.0, budget * 5), max(0.1, run.left())), workers=run.opts.workers, seed=run.opts.seed
+            )
         if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             sol = sub.extract(solver)
         elif status == cp_model.INFEASIBLE:
@@ -198,7 +211,11 @@ def _full(run: _Run, sol: Solution, comp: list[int], seconds: float) -> tuple[So
         run.report("cpsat", obj)
 
     status, solver = sub.solve(
-        seconds, workers=opts.workers, seed=opts.seed, on_solution=on_solution, stop=run.should_stop,
+        seconds,
+        workers=opts.workers,
+        seed=opts.seed,
+        on_solution=on_solution,
+        stop=run.should_stop,
         log=opts.log,
     )
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
@@ -365,9 +382,7 @@ def _result(run: _Run, sol: Solution) -> Result:
         run.report("final", obj)
     return Result(
         status="feasible" if not viol else "infeasible_start",
-        assignments=sorted(
-            (pr.people[p].id, pr.shifts[s].id) for p in range(len(pr.people)) for s in sol[p]
-        ),
+        assignments=sorted((pr.people[p].id, pr.shifts[s].id) for p in range(len(pr.people)) for s in sol[p]),
         objective=obj,
         breakdown=parts,
         uncovered=explain(idx, sol),
@@ -379,10 +394,8 @@ def _result(run: _Run, sol: Solution) -> Result:
     )
 
 
-def _replace_person(person, days: int):  # type: ignore[no-untyped-def]
-    from dataclasses import replace
-
-    return replace(person, sites=frozenset(), min_minutes_period=0)
+def _replace_person(person: Person, days: int) -> Person:
+    return dataclasses.replace(person, sites=frozenset(), min_minutes_period=0)
 
 
 def lock_all(result: Result) -> list[Lock]:

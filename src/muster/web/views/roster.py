@@ -95,6 +95,7 @@ def roster_page(request: HttpRequest) -> HttpResponse:
         request,
         ImportForm(initial={"dry_run": dry_run}),
         result=_result_rows(result.as_dict()),
+        result_counts=result.as_dict(),
         dry_run=dry_run,
         filename=upload.name,
     )

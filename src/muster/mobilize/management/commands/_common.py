@@ -67,4 +67,4 @@ def lookup(model: type[M], actor: Any, code: str, what: Callable[[str], str]) ->
     obj = access.scoped(model.objects.all(), actor, Perm.VIEW).filter(code=code).first()  # type: ignore[attr-defined]
     if obj is None:
         raise CommandError(what(code))
-    return obj  # type: ignore[no-any-return]
+    return obj

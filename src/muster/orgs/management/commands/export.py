@@ -29,12 +29,20 @@ class Command(BaseCommand):
         parser.add_argument("--unit", metavar="CODE", help=_("Only this unit and its sub-units."))
         parser.add_argument(
             "--sheet",
-            choices=["people", "units"],
+            choices=["people", "units", "deployments", "service"],
             default="people",
-            help=_("For .csv: which sheet to write (default: people)."),
+            help=_(
+                "For .csv: which sheet to write (default: people; with --ledger: deployments or service, "
+                "default service)."
+            ),
         )
         parser.add_argument(
             "--as", dest="as_user", metavar="USERNAME", help=_("Act as this user, with their rights.")
+        )
+        parser.add_argument(
+            "--ledger",
+            action="store_true",
+            help=_("Export the service ledgers (派出批次 / 服务记录) instead of the roster."),
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -55,7 +63,15 @@ class Command(BaseCommand):
                 if unit is None:
                     raise CommandError(_("Unknown unit code %(code)s.") % {"code": options["unit"]})
             try:
-                content, _type, _name = roster_export(actor=actor, fmt=fmt, unit=unit, sheet=options["sheet"])
+                if options.get("ledger"):
+                    from muster.mobilize.ledger_io import ledger_export
+
+                    sheet = options["sheet"] if options["sheet"] in ("deployments", "service") else "service"
+                    content, _type, _name = ledger_export(actor=actor, fmt=fmt, unit=unit, sheet=sheet)
+                else:
+                    content, _type, _name = roster_export(
+                        actor=actor, fmt=fmt, unit=unit, sheet=options["sheet"]
+                    )
             except NotAllowed:
                 raise CommandError(_("This user may not export the roster.")) from None
         path.write_bytes(content)

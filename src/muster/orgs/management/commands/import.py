@@ -47,9 +47,16 @@ class Command(BaseCommand):
                 raise CommandError(_("No such file: %(path)s") % {"path": path})
             try:
                 check_size(path.name, path.stat().st_size)  # before reading it into memory
-                result = roster_import(
-                    actor=actor, filename=path.name, data=path.read_bytes(), dry_run=options["dry_run"]
-                )
+                data = path.read_bytes()
+                from muster.mobilize import ledger_io  # ledger sheets (派出批次 / 服务记录): their importer
+
+                if ledger_io.is_ledger(path.name, data):
+                    ledger = ledger_io.ledger_import(
+                        actor=actor, filename=path.name, data=data, dry_run=options["dry_run"]
+                    )
+                    self.stdout.write(ledger_io.summary(ledger))
+                    return
+                result = roster_import(actor=actor, filename=path.name, data=data, dry_run=options["dry_run"])
             except TabularError as exc:
                 for error in exc.errors:
                     self.stderr.write(str(error))

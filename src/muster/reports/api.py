@@ -1,0 +1,174 @@
+"""Reports over the API: the rollup (stable contract), the time series, the briefing, snapshots.
+
+Thin: the unit is resolved through ``services.report_unit`` (out of scope or unknown → 404), the figures
+come from ``muster.reports.rollup``, snapshots are written by ``services.snapshot_publish``.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+from ninja import Field, Router, Schema, Status
+
+from muster.api.common import ErrorOut, actor
+from muster.mobilize.timeutil import TimeParseError
+from muster.reports import briefing as bw
+from muster.reports import services
+from muster.reports.rollup import cutoff, dumps, parse_cutoff
+
+router = Router(tags=["reports"])
+
+
+def _as_of(value: str | None) -> datetime:
+    if not value:
+        from django.utils import timezone
+
+        return cutoff(timezone.now())
+    try:
+        return parse_cutoff(value)
+    except TimeParseError as exc:
+        raise ValidationError({"as_of": str(exc)}) from exc
+
+
+def _json(data: Any, status: int = 200) -> HttpResponse:
+    return HttpResponse(dumps(data), content_type="application/json", status=status)
+
+
+class FiguresOut(Schema):
+    batches: int
+    person_times: int
+    persons: int
+    hours: float = Field(description="two decimals")
+    community_persons: int
+    community_hours: float = Field(description="two decimals")
+
+
+class RowOut(FiguresOut):
+    code: str
+    name: str
+
+
+class UnitOut(Schema):
+    code: str
+    name: str
+
+
+class RollupOut(Schema):
+    as_of: str = Field(description="ISO 8601 with the offset")
+    unit: UnitOut
+    rows: list[RowOut]
+    total: FiguresOut
+
+
+@router.get("/reports/rollup", response={200: RollupOut, 404: ErrorOut, 422: ErrorOut})
+def rollup(request: HttpRequest, as_of: str | None = None, unit: str | None = None) -> Any:
+    """A unit's figures as of a cutoff ("2022-03-18 24:00"), one row per child unit and a total."""
+    target = services.report_unit(actor(request), unit)
+    return _json(services.rollup(target, _as_of(as_of), pending=False).contract())
+
+
+@router.get("/reports/series", response={200: Any, 404: ErrorOut, 422: ErrorOut})
+def series(request: HttpRequest, start: date, as_of: str | None = None, unit: str | None = None) -> Any:
+    """The figures day by day (daily and cumulative) from ``start`` to the cutoff."""
+    target = services.report_unit(actor(request), unit)
+    points = services.series(target, start=start, as_of=_as_of(as_of))
+    return _json(
+        {
+            "unit": {"code": target.code, "name": target.name},
+            "days": [
+                {"day": p.day.isoformat(), "daily": p.daily.contract(), "cumulative": p.cumulative.contract()}
+                for p in points
+            ],
+        }
+    )
+
+
+class BriefOut(Schema):
+    as_of: str
+    unit: UnitOut
+    text: str
+
+
+@router.get("/reports/brief", response={200: BriefOut, 404: ErrorOut, 422: ErrorOut})
+def brief(request: HttpRequest, as_of: str | None = None, unit: str | None = None, lang: str = "zh") -> Any:
+    """The written briefing (Chinese or English) for a unit as of a cutoff."""
+    target = services.report_unit(actor(request), unit)
+    when = _as_of(as_of)
+    b = services.briefing_for(target, when)
+    return {
+        "as_of": when.isoformat(),
+        "unit": {"code": target.code, "name": target.name},
+        "text": bw.write(b, lang),
+    }
+
+
+class SnapshotIn(Schema):
+    as_of: str
+    unit: str | None = None
+    title: str = ""
+    note: str = ""
+
+
+class SnapshotOut(Schema):
+    id: int
+    title: str
+    as_of: str
+    unit: UnitOut
+    published_at: str
+    published_by: str
+    figures: dict[str, Any]
+
+
+def _snapshot(s: Any) -> dict[str, Any]:
+    return {
+        "id": s.pk,
+        "title": s.title,
+        "as_of": cutoff(s.as_of).isoformat(),
+        "unit": {"code": s.unit.code, "name": s.unit.name},
+        "published_at": s.published_at.isoformat(),
+        "published_by": s.published_by_name,
+        "figures": s.figures["contract"],
+    }
+
+
+@router.get("/reports/snapshots", response={200: list[SnapshotOut]})
+def snapshot_list(request: HttpRequest, unit: str | None = None) -> Any:
+    """Published reports the caller may see."""
+    who = actor(request)
+    target = services.report_unit(who, unit) if unit else None
+    return [_snapshot(s) for s in services.snapshot_list(who, unit=target)[:200]]
+
+
+@router.post("/reports/snapshots", response={201: SnapshotOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut})
+def snapshot_publish(request: HttpRequest, payload: SnapshotIn) -> Any:
+    """Publish (freeze) the report of a unit as of a cutoff."""
+    who = actor(request)
+    target = services.report_unit(who, payload.unit)
+    s = services.snapshot_publish(
+        actor=who, unit=target, as_of=_as_of(payload.as_of), title=payload.title, note=payload.note
+    )
+    return Status(201, _snapshot(s))
+
+
+@router.get("/reports/snapshots/{pk}", response={200: Any, 404: ErrorOut})
+def snapshot_detail(request: HttpRequest, pk: int) -> Any:
+    """A published report with the live figures for the same cutoff and what changed since."""
+    s = services.snapshot_get_or_404(actor(request), pk)
+    diff = services.snapshot_diff(s)
+    return _json(
+        {
+            **_snapshot(s),
+            "changed": diff.changed,
+            "live": diff.live.contract(),
+            "changes": [
+                {"code": r.code, "name": r.name, "frozen": r.frozen.contract(), "live": r.live.contract()}
+                for r in diff.rows
+                if r.changed
+            ],
+            "detail": _("Figures differ from the published ones where late corrections arrived."),
+        }
+    )

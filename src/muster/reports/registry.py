@@ -1,0 +1,153 @@
+"""The metric registry: every figure a report, the dashboard, the Excel export or the briefing can show.
+
+A metric answers one number for a unit's subtree as of a cutoff. Reports register their own
+(``dispatch.*``, ``community.*``); any installed app adds figures by defining ``METRICS`` (a list of
+``Metric``) or ``metric_<name>(unit, as_of)`` functions in its ``metrics`` module (``autodiscover``), so
+a new module's figures appear everywhere at once.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.apps import apps
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from muster.orgs.models import Unit
+
+Number = int | Decimal
+
+
+@dataclass(frozen=True)
+class Metric:
+    id: str  # "<namespace>.<name>", e.g. "dispatch.hours"
+    label: str | Promise
+    answer: Callable[[Unit, datetime], Number]
+    definition: str | Promise = ""
+    unit_label: str | Promise = ""  # 批, 人次, 小时…
+    kind: str = "count"  # count | hours | score
+
+
+_REGISTRY: dict[str, Metric] = {}
+_discovered = False
+
+
+def register(metric: Metric) -> Metric:
+    if metric.id in _REGISTRY and _REGISTRY[metric.id] is not metric:
+        raise ValueError(f"metric {metric.id} is already registered")
+    _REGISTRY[metric.id] = metric
+    return metric
+
+
+def autodiscover() -> None:
+    """Import every installed app's ``metrics`` module and register what it offers (once)."""
+    global _discovered
+    if _discovered:
+        return
+    _discovered = True
+    for config in apps.get_app_configs():
+        if not config.name.startswith("muster.") or config.label == "reports":
+            continue
+        try:
+            module: Any = importlib.import_module(f"{config.name}.metrics")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{config.name}.metrics":
+                raise
+            continue
+        offered = getattr(module, "METRICS", [])
+        seen = set()
+        if isinstance(offered, dict):  # {"points.total": metric_points_total, …}
+            for mid, fn in offered.items():
+                register(_from_function(mid, fn))
+                seen.add(fn)
+        else:
+            for m in offered:
+                register(m)
+                seen.add(m.answer)
+        for name, fn in sorted(vars(module).items()):
+            if name.startswith("metric_") and callable(fn) and fn not in seen:
+                mid = f"{config.label}.{name[len('metric_') :]}"
+                if mid not in _REGISTRY:
+                    register(_from_function(mid, fn))
+
+
+def _from_function(mid: str, fn: Callable[[Unit, datetime], Number]) -> Metric:
+    doc = (fn.__doc__ or mid).strip().splitlines()[0]
+    return Metric(mid, doc, fn, definition=doc)
+
+
+def metrics() -> list[Metric]:
+    autodiscover()
+    return list(_REGISTRY.values())
+
+
+def get(metric_id: str) -> Metric:
+    autodiscover()
+    return _REGISTRY[metric_id]
+
+
+def answer(metric_id: str, unit: Unit, as_of: datetime) -> Number:
+    return get(metric_id).answer(unit, as_of)
+
+
+def _total(field: str) -> Callable[[Unit, datetime], Number]:
+    def run(unit: Unit, as_of: datetime) -> Number:
+        from muster.reports.rollup import rollup
+
+        value: Number = getattr(rollup(unit, as_of).total, field)
+        return value
+
+    run.__name__ = f"total_{field}"
+    return run
+
+
+def _builtin() -> None:
+    from muster.reports.rollup import DEFINITIONS
+
+    for mid, field, label, unit_label, kind, definition in (
+        ("dispatch.batches", "batches", _("Batches"), _("batches"), "count", "batches"),
+        (
+            "dispatch.person_times",
+            "person_times",
+            _("Person-times"),
+            _("person-times"),
+            "count",
+            "person_times",
+        ),
+        ("dispatch.persons", "persons", _("Persons"), _("persons"), "count", "persons"),
+        ("dispatch.hours", "hours", _("Service hours"), _("hours"), "hours", "hours"),
+        (
+            "community.persons",
+            "community_persons",
+            _("Community service persons"),
+            _("persons"),
+            "count",
+            "community",
+        ),
+        (
+            "community.hours",
+            "community_hours",
+            _("Community service hours"),
+            _("hours"),
+            "hours",
+            "community",
+        ),
+        (
+            "dispatch.pending_entries",
+            "pending_entries",
+            _("Entries pending approval"),
+            _("entries"),
+            "count",
+            "pending",
+        ),
+    ):
+        register(Metric(mid, label, _total(field), DEFINITIONS[definition], unit_label, kind))
+
+
+_builtin()

@@ -1,0 +1,324 @@
+"""Reports: scoped reads (rollup, time series, briefing inputs) and the snapshot writes.
+
+Reads — for views, the API and the CLI:
+
+- ``report_unit(user, code)``: the unit a report is about (its code; default the user's top visible
+  admin unit); out of scope or unknown → ``Http404``.
+- ``rollup(unit, as_of)`` / ``series(unit, start=, as_of=)`` (re-exported from ``muster.reports.rollup``).
+- ``unit_details(unit, as_of)``: per child row, the teams, sites, measures and service days a briefing
+  (or a drill-down page) shows.
+- ``briefing_for(unit, as_of, styles=)`` → ``briefing.Briefing``; ``briefing.write(b, "zh"|"en")``.
+- ``snapshot_list(user, unit=None)``, ``snapshot_get_or_404(user, pk)``, ``snapshot_diff(snapshot)``.
+
+Writes (keyword-only, atomic, permission-checked, audited):
+
+- ``snapshot_publish(*, actor, unit, as_of, title="", note="")`` → ``Snapshot``. Needs
+  ``PUBLISH_PERM`` on the unit. The snapshot holds the contract figures and every row's exact minutes;
+  it never changes afterwards.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Max, Min, Q, QuerySet, Sum
+from django.http import Http404
+from django.utils.translation import gettext as _
+
+from muster.audit.services import log_action
+from muster.mobilize.models import Deployment, DeploymentStatus, MeasureValue, ServiceEntry
+from muster.orgs import access
+from muster.orgs.access import Perm
+from muster.orgs.models import PARTY_KINDS, Team, TeamMembership, Unit
+from muster.reports import briefing as bw
+from muster.reports.models import Snapshot
+from muster.reports.rollup import Figures, Rollup, cutoff, local_tz, rollup, series
+
+__all__ = [
+    "PUBLISH_PERM",
+    "briefing_for",
+    "report_unit",
+    "rollup",
+    "series",
+    "snapshot_diff",
+    "snapshot_get_or_404",
+    "snapshot_list",
+    "snapshot_publish",
+    "unit_details",
+]
+
+PUBLISH_PERM = Perm.CHANGE  # admins and managers of the unit publish its reports
+
+# How a briefing writes each measure (``{n}`` is the number) and the rounding it uses by default.
+MEASURE_SENTENCES: dict[str, tuple[str, str, str]] = {
+    "residents_tested": ("协助完成{n}居民核酸检测", "helped test {n} residents", "near"),
+    "households_served": ("服务{n}户", "served {n} households", "over"),
+    "calls_answered": ("接听来电{n}通", "answered {n} calls", "exact"),
+    "calls_transferred_remote": ("其中{n}通由居家坐席转接完成", "{n} of them through remote seats", "exact"),
+    "checkpoint_registered": ("卡点登记{n}人", "registered {n} people at checkpoints", "exact"),
+    "temperatures_taken": ("测温{n}人次", "took {n} temperatures", "exact"),
+    "vehicles_turned_back": ("劝返车辆{n}辆", "turned back {n} vehicles", "exact"),
+}
+
+
+def report_unit(user: Any, code: str | None = None) -> Unit:
+    """The unit to report on: ``code`` if the user may see it, else 404; default their top admin unit."""
+    if code:
+        return access.get_scoped_or_404(Unit.objects.all(), user, code=code)
+    roots = [u for u in access.visible_roots(user) if u.kind not in PARTY_KINDS]
+    if not roots:
+        raise Http404
+    return roots[0]
+
+
+# ---------------------------------------------------------------- what the briefing says of a unit
+
+
+@dataclass(frozen=True)
+class UnitDetails:
+    teams: tuple[str, ...]
+    sites: tuple[str, ...]
+    first_day: date | None
+    last_day: date | None
+    measures: dict[str, int]
+
+
+def unit_details(unit: Unit, as_of: datetime, *, own: bool = False) -> UnitDetails:
+    """Teams, sites (partners, else places), service days and measures of the batches of ``unit``'s
+    subtree (or of ``unit`` alone) that started before the cutoff."""
+    as_of = cutoff(as_of)
+    where = Q(unit=unit) if own else Q(unit__path__startswith=unit.path)
+    batches = Deployment.objects.filter(where, status=DeploymentStatus.ACTIVE, start__lt=as_of)
+    rows = ServiceEntry.objects.filter(deployment__in=batches).exclude(sign=0).filter(start__lt=as_of)
+    span = rows.aggregate(lo=Min("start"), hi=Max("end"))
+    tz = local_tz()
+    first = span["lo"].astimezone(tz).date() if span["lo"] else None
+    last = (min(span["hi"], as_of) - timedelta(minutes=1)).astimezone(tz).date() if span["hi"] else None
+    people = rows.values("person_id")
+    teams = tuple(
+        Team.objects.filter(
+            Q(unit=unit) if own else Q(unit__path__startswith=unit.path),
+            pk__in=TeamMembership.objects.filter(person_id__in=people).values("team_id"),
+        )
+        .order_by("code")
+        .values_list("name", flat=True)
+    )
+    sites: list[str] = []
+    for partner, site in batches.order_by("start", "code").values_list("partner__name", "site"):
+        name = partner or site
+        if name and name not in sites:
+            sites.append(name)
+    measures: dict[str, int] = defaultdict(int)
+    for code, total in (
+        MeasureValue.objects.filter(deployment__in=batches)
+        .values("kind__code")
+        .annotate(t=Sum("value"))
+        .values_list("kind__code", "t")
+    ):
+        measures[code] += int(total or 0)
+    return UnitDetails(teams, tuple(sites), first, last, dict(measures))
+
+
+def briefing_for(
+    unit: Unit, as_of: datetime, *, styles: dict[str, str] | None = None, limit: int = 20
+) -> bw.Briefing:
+    """The briefing's inputs: the headline figures of ``unit`` and a note per row with figures.
+
+    ``styles`` overrides the rounding style of a measure (``{"residents_tested": "exact"}``).
+    """
+    report = rollup(unit, as_of, pending=False)
+    t = report.total
+    active = [r for r in report.rows if r.figures.batches]
+    kinds = dict(Unit.objects.filter(pk__in=[r.unit_id for r in active]).values_list("pk", "kind"))
+    organ_rows = [r for r in active if r.own or kinds.get(r.unit_id) == "bureau_organ"]
+    districts = sum(1 for r in active if not r.own and kinds.get(r.unit_id) == "district_bureau")
+    organ, others = bool(organ_rows), len(active) - districts - len(organ_rows)
+    if unit.depth > 1 or not (organ or districts):
+        organ, districts, others = False, 0, 0  # below the root the headline names the unit itself
+    headline = bw.Headline(
+        unit_zh=unit.short_name or unit.name,
+        as_of=report.as_of,
+        batches=t.batches,
+        person_times=t.person_times,
+        hours=t.hours,
+        community_persons=t.community_persons,
+        community_hours=t.community_hours,
+        organ=organ,
+        districts=districts,
+        others=others,
+    )
+    styles = styles or {}
+    notes = []
+    for r in report.rows:
+        f = r.figures
+        if not (f.batches or f.community_persons):
+            continue
+        u = Unit.objects.get(pk=r.unit_id)
+        details = unit_details(u, report.as_of, own=r.own)
+        measures = []
+        for code, value in details.measures.items():
+            zh, en, style = MEASURE_SENTENCES.get(code, ("{n}", "{n}", "exact"))
+            measures.append(bw.Measure(bw.Num(value, styles.get(code, style)), zh, en))
+        word_zh, word_en = "个点位", "sites"
+        if all("社区" in s or "居民区" in s for s in details.sites):
+            word_zh, word_en = "个社区", "communities"
+        elif all(s.endswith("街道") for s in details.sites):
+            word_zh, word_en = "个街道", "subdistricts"
+        notes.append(
+            bw.UnitNote(
+                name_zh=u.short_name or u.name,
+                batches=f.batches,
+                person_times=f.person_times,
+                persons=f.persons,
+                hours=f.hours,
+                first_day=details.first_day,
+                last_day=details.last_day,
+                teams=details.teams,
+                sites=details.sites,
+                site_word_zh=word_zh,
+                site_word_en=word_en,
+                measures=tuple(measures),
+                community_persons=f.community_persons,
+                community_hours=f.community_hours,
+            )
+        )
+    return bw.Briefing(headline, tuple(notes[:limit]))
+
+
+# ---------------------------------------------------------------- snapshots
+
+
+def snapshot_figures(report: Rollup) -> dict[str, Any]:
+    """What a snapshot stores: the contract (hours as text) and every row's exact figures."""
+    return {
+        "contract": {
+            "as_of": report.as_of.isoformat(),
+            "unit": {"code": report.unit.code, "name": report.unit.name},
+            "rows": [
+                {"code": r.code, "name": r.name, **{k: str(v) for k, v in r.figures.contract().items()}}
+                for r in report.rows
+            ],
+            "total": {k: str(v) for k, v in report.total.contract().items()},
+        },
+        "rows": [
+            {
+                "unit_id": r.unit_id,
+                "code": r.code,
+                "name": r.name,
+                "own": r.own,
+                "figures": r.figures.as_dict(),
+            }
+            for r in report.rows
+        ],
+        "total": report.total.as_dict(),
+    }
+
+
+@transaction.atomic
+def snapshot_publish(*, actor: Any, unit: Unit, as_of: datetime, title: str = "", note: str = "") -> Snapshot:
+    """Publish the report of ``unit`` as of ``as_of``: its figures are frozen from now on."""
+    if not access.can(actor, Perm.VIEW, unit):
+        raise Http404
+    access.require(actor, PUBLISH_PERM, unit)
+    as_of = cutoff(as_of)
+    title = " ".join((title or "").split())
+    if len(title) > 200:
+        raise ValidationError({"title": _("The title is too long (at most 200 characters).")})
+    report = rollup(unit, as_of)
+    if not title:
+        title = _("%(unit)s: figures as of %(as_of)s") % {
+            "unit": unit.short_name or unit.name,
+            "as_of": as_of.strftime("%Y-%m-%d %H:%M"),
+        }
+    who = getattr(actor, "pk", None)
+    snap = Snapshot.objects.create(
+        unit=unit,
+        as_of=as_of,
+        title=title,
+        note=note.strip(),
+        figures=snapshot_figures(report),
+        published_by=actor if who is not None else None,
+        published_by_name=actor.get_username()
+        if who is not None
+        else getattr(actor, "display_name", "system"),
+    )
+    log_action(
+        actor,
+        action="reports.snapshot.published",
+        target=snap,
+        unit_path=unit.path,
+        changes={"as_of": as_of.isoformat(), "title": title, "total": report.total.as_dict()},
+    )
+    return snap
+
+
+def snapshot_list(user: Any, *, unit: Unit | None = None) -> QuerySet[Snapshot]:
+    qs = access.scoped(Snapshot.objects.all(), user, Perm.VIEW).select_related("unit")
+    if unit is not None:
+        qs = qs.filter(unit=unit)
+    return qs.order_by("-published_at", "-id")
+
+
+def snapshot_get_or_404(user: Any, pk: int) -> Snapshot:
+    return access.get_scoped_or_404(Snapshot.objects.select_related("unit"), user, pk=pk)
+
+
+@dataclass(frozen=True)
+class DiffRow:
+    code: str
+    name: str
+    own: bool
+    frozen: Figures
+    live: Figures
+
+    @property
+    def delta(self) -> Figures:
+        return self.live - self.frozen
+
+    @property
+    def changed(self) -> bool:
+        return self.frozen != self.live
+
+
+@dataclass(frozen=True)
+class SnapshotDiff:
+    snapshot: Snapshot
+    live: Rollup
+    rows: tuple[DiffRow, ...]
+    total: DiffRow
+
+    @property
+    def changed(self) -> bool:
+        return self.total.changed or any(r.changed for r in self.rows)
+
+
+def snapshot_diff(snapshot: Snapshot) -> SnapshotDiff:
+    """The published figures beside the live ones for the same cutoff (late corrections show here)."""
+    live = rollup(snapshot.unit, snapshot.as_of)
+    frozen_rows = {(r["code"], r["own"]): r for r in snapshot.figures["rows"]}
+    live_rows = {(r.code, r.own): r for r in live.rows}
+    rows = []
+    for key in list(frozen_rows) + [k for k in live_rows if k not in frozen_rows]:
+        fr, lr = frozen_rows.get(key), live_rows.get(key)
+        rows.append(
+            DiffRow(
+                code=key[0],
+                name=(fr["name"] if fr else lr.name if lr else key[0]),
+                own=key[1],
+                frozen=Figures.from_dict(fr["figures"]) if fr else Figures(),
+                live=lr.figures if lr else Figures(),
+            )
+        )
+    total = DiffRow(
+        snapshot.unit.code,
+        snapshot.unit.name,
+        False,
+        Figures.from_dict(snapshot.figures["total"]),
+        live.total,
+    )
+    return SnapshotDiff(snapshot, live, tuple(rows), total)

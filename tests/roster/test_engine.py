@@ -1,0 +1,224 @@
+"""The pure rostering engine: rules, penalties, explanations, repair, bad input."""
+
+from __future__ import annotations
+
+import itertools
+import time
+
+import pytest
+
+from muster.roster.engine import (
+    WEB_LIMITS,
+    Infeasible,
+    Lock,
+    Options,
+    Person,
+    Preference,
+    Problem,
+    ProblemTooLarge,
+    RosterInputError,
+    Shift,
+    TailShift,
+    VolunteerSpec,
+    Weights,
+    repair,
+    solve,
+    volunteer_problem,
+)
+from muster.roster.engine.evaluate import violations
+from muster.roster.engine.index import build_index
+from muster.roster.engine.model import Limits
+
+H = 60
+
+
+def day_shifts(days: int, required: int = 1, **kw: object) -> list[Shift]:
+    out = []
+    for d in range(days):
+        out.append(Shift(f"M{d}", d, d * 1440 + 8 * H, d * 1440 + 16 * H, "M", required=required, **kw))  # type: ignore[arg-type]
+        out.append(
+            Shift(f"N{d}", d, d * 1440 + 22 * H, d * 1440 + 30 * H, "N", required=required, night=True, **kw)  # type: ignore[arg-type]
+        )
+    return out
+
+
+def check(problem: Problem, result) -> None:  # type: ignore[no-untyped-def]
+    idx = build_index(problem, Limits())
+    sol = [set() for _ in problem.people]
+    for p, s in result.assignments:
+        sol[idx.pid[p]].add(idx.sid[s])
+    assert violations(idx, sol) == []
+
+
+def test_covers_and_keeps_rest_and_succession_rules() -> None:
+    people = [Person(f"P{i}", min_rest_minutes=11 * H, max_consecutive_days=4) for i in range(4)]
+    problem = Problem(
+        days=7, people=people, shifts=day_shifts(7), forbidden_successions=frozenset({("N", "M")})
+    )
+    result = solve(problem, Options(seconds=5, seed=1))
+    check(problem, result)
+    assert result.breakdown["under"] == 0 and result.uncovered == []
+    by_person = result.by_person()
+    for p, shifts in by_person.items():
+        for s in shifts:
+            if s.startswith("N"):
+                assert f"M{int(s[1:]) + 1}" not in shifts, p
+
+
+def test_skill_shortage_is_explained() -> None:
+    shifts = [Shift("X", 0, 8 * H, 16 * H, required=2, skills=frozenset({"medic"}))]
+    people = [Person("A", skills=frozenset({"medic"})), Person("B")]
+    result = solve(Problem(days=1, people=people, shifts=shifts), Options(seconds=2))
+    assert result.assignments == [("A", "X")]
+    [unc] = result.uncovered
+    assert unc.shift == "X" and unc.missing == 1
+    assert unc.reasons == {"skill": 1}
+    assert "nobody qualifies" in unc.summary and "skill" in unc.summary
+
+
+def test_everyone_at_their_limit_is_explained() -> None:
+    shifts = day_shifts(3, required=2)
+    people = [Person("A", max_minutes_period=16 * H), Person("B", max_minutes_period=16 * H)]
+    result = solve(Problem(days=3, people=people, shifts=shifts), Options(seconds=3))
+    check(Problem(days=3, people=people, shifts=shifts), result)
+    assert len(result.assignments) == 4
+    reasons = {k for u in result.uncovered for k in u.reasons}
+    assert "max_minutes_period" in reasons
+    assert any("held back" in u.summary for u in result.uncovered)
+
+
+def test_remote_only_people_get_remote_seats_only() -> None:
+    shifts = [
+        Shift("post", 0, 8 * H, 16 * H, required=1),
+        Shift("hotline", 0, 8 * H, 16 * H, required=1, remote=True),
+    ]
+    people = [Person("home", mode="remote"), Person("field", mode="local")]
+    result = solve(Problem(days=1, people=people, shifts=shifts), Options(seconds=2))
+    assert sorted(result.assignments) == [("field", "post"), ("home", "hotline")]
+
+
+def test_preferences_and_fairness_are_weighed() -> None:
+    shifts = [Shift(f"S{d}", d, d * 1440 + 8 * H, d * 1440 + 16 * H) for d in range(4)]
+    people = [Person("A", group="g"), Person("B", group="g")]
+    prefs = [Preference("A", "S0", 10, wanted=False), Preference("B", "S1", 7, wanted=True)]
+    problem = Problem(
+        days=4, people=people, shifts=shifts, preferences=prefs, weights=Weights(spread_hours=5)
+    )
+    result = solve(problem, Options(seconds=3))
+    got = result.by_shift()
+    assert got["S0"] == ["B"] and got["S1"] == ["B"]
+    assert len(result.by_person()["A"]) == 2  # fairness: 2 shifts each
+    assert result.objective == 0 and result.status == "optimal"
+
+
+def test_locks_and_previous_period_tail() -> None:
+    shifts = day_shifts(3)
+    people = [Person("A", max_consecutive_days=2, min_rest_minutes=11 * H), Person("B"), Person("C")]
+    # A worked the night of day -1 (ends 06:00 on day 0) and day -2: may work only one more day first,
+    # and not the morning of day 0 (rest).
+    tail = [TailShift("A", -1, -2 * H, 6 * H, "N"), TailShift("A", -2, -26 * H, -18 * H, "N")]
+    problem = Problem(days=3, people=people, shifts=shifts, tail=tail, tail_days=2, locks=[Lock("C", "M1")])
+    result = solve(problem, Options(seconds=3))
+    check(problem, result)
+    a_shifts = result.by_person().get("A", [])
+    assert "M0" not in a_shifts
+    assert not {"M0", "N0"} & set(a_shifts) or not {"M1", "N1"} & set(a_shifts)
+    assert ("C", "M1") in result.assignments
+
+
+def test_progress_is_reported_and_a_seed_makes_it_repeatable() -> None:
+    problem = volunteer_problem(VolunteerSpec(people=40, days=7, sites=4, seed=3))
+    events = []
+    r1 = solve(problem, Options(seconds=3, seed=5, workers=1, progress=events.append))
+    g1 = solve(problem, Options(seconds=3, seed=5, cpsat=False))
+    g2 = solve(problem, Options(seconds=3, seed=5, cpsat=False))
+    g3 = solve(problem, Options(seconds=3, seed=6, cpsat=False))
+    assert events and events[-1].objective == r1.objective
+    assert all(a.objective > b.objective for a, b in itertools.pairwise(events))
+    assert r1.time_to_first_feasible is not None and r1.time_to_first_feasible < 3
+    check(problem, r1)
+    # the construction is deterministic for a seed (CP-SAT under a wall-clock limit need not be)
+    assert g1.assignments == g2.assignments and g1.assignments != g3.assignments
+    assert r1.objective <= g1.objective
+
+
+def test_repair_after_a_drop_out_changes_little() -> None:
+    problem = volunteer_problem(VolunteerSpec(people=40, days=7, sites=4, seed=1))
+    first = solve(problem, Options(seconds=4, seed=0))
+    victim = first.assignments[0][0]
+    lost = set(first.by_person()[victim])
+    fixed = repair(problem, first.assignments, [victim], Options(seconds=4))
+    check(problem, fixed)
+    assert victim not in fixed.by_person()
+    before = {a for a in first.assignments if a[0] != victim}
+    after = set(fixed.assignments)
+    assert before <= after  # nobody else lost a shift
+    assert all(s in lost for _, s in after - before)  # only the freed shifts were refilled
+    assert fixed.stats["changes"] == len(after - before)
+
+
+# ---------------------------------------------------------------------------- bad input
+def test_infeasible_rules_are_named() -> None:
+    shifts = day_shifts(5)
+    people = [Person("A", min_minutes_period=40 * H, max_consecutive_days=2, days_off=frozenset({4}))]
+    with pytest.raises(Infeasible) as exc:
+        solve(Problem(days=5, people=people, shifts=shifts), Options(seconds=5))
+    rules = {c.rule for c in exc.value.conflicts}
+    assert "min_minutes_period" in rules and "max_consecutive_days" in rules
+    assert "min_minutes_period of A" in exc.value.message
+
+
+def test_shift_ending_before_it_starts() -> None:
+    with pytest.raises(RosterInputError) as exc:
+        solve(Problem(days=1, people=[Person("A")], shifts=[Shift("X", 0, 600, 500)]))
+    assert exc.value.code == "end_before_start" and "X" in exc.value.message
+
+
+def test_person_with_no_availability() -> None:
+    people = [Person("A", days_off=frozenset({0, 1}))]
+    with pytest.raises(RosterInputError) as exc:
+        solve(Problem(days=2, people=people, shifts=day_shifts(2)))
+    assert exc.value.code == "no_availability"
+    with pytest.raises(RosterInputError):
+        solve(Problem(days=2, people=[Person("B", availability=())], shifts=day_shifts(2)))
+
+
+def test_zero_length_horizon() -> None:
+    with pytest.raises(RosterInputError) as exc:
+        solve(Problem(days=0, people=[Person("A")], shifts=[]))
+    assert exc.value.code == "empty_horizon"
+
+
+def test_oversized_request_is_refused_fast() -> None:
+    shifts = [Shift(f"S{i}", i % 30, (i % 30) * 1440, (i % 30) * 1440 + 60) for i in range(10_000)]
+    problem = Problem(days=30, people=[Person("A")], shifts=shifts)
+    t0 = time.monotonic()
+    with pytest.raises(ProblemTooLarge) as exc:
+        solve(problem, Options(seconds=60, limits=WEB_LIMITS))
+    assert time.monotonic() - t0 < 1
+    assert exc.value.code == "too_many_shifts" and exc.value.params["limit"] == WEB_LIMITS.max_shifts
+
+
+def test_volunteer_instance_small() -> None:
+    problem = volunteer_problem(VolunteerSpec(people=50, days=7, sites=5, seed=0))
+    assert any(p.mode == "remote" for p in problem.people)
+    result = solve(problem, Options(seconds=5))
+    check(problem, result)
+    by_shift = result.by_shift()
+    for person, shift in result.assignments:
+        p = next(x for x in problem.people if x.id == person)
+        s = next(x for x in problem.shifts if x.id == shift)
+        assert (p.mode == "remote") == s.remote
+    assert by_shift
+
+
+def test_engine_does_not_import_django() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, muster.roster.engine, muster.roster.benchmark_io as b; "
+        "b.to_problem; print(any(m.split('.')[0] == 'django' for m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

@@ -18,7 +18,7 @@ database):
 3. times the baselines on the same data and cutoffs: the straight GROUP BY over the raw ledger
    (``rollup_straight``), and DuckDB (in-process, the same rows loaded into its own tables) running
    the same query; checks that all three agree on the root total;
-4. on the exactness database (``--exact-entries`` rows): fast path == straight query on every figure of
+4. on the exactness database (``--exact-entries`` rows, ``--exact-batches`` batches): fast path == straight query on every figure of
    every row for ``--exact`` random (unit, cutoff) pairs (cutoffs in the middle of shifts, on shift
    boundaries and after the late corrections);
 5. records ``--writes`` entries through ``muster.mobilize.services.entry_record`` with and without the
@@ -93,8 +93,10 @@ def make_units() -> list[tuple[int, str, int, int, str]]:
     return [tuple(u) for u in units]  # type: ignore[misc]
 
 
-def generate(n_entries: int, seed: int) -> dict[str, Any]:
+def generate(n_entries: int, seed: int, batches: int = BATCHES) -> dict[str, Any]:
     import numpy as np
+
+    BATCHES = batches
 
     rng = np.random.default_rng(seed)
     units = make_units()
@@ -204,6 +206,8 @@ def load(g: dict[str, Any], rows: dict[str, Any]) -> None:
         for uid, path, depth, numchild, code in units:
             yield (uid, path, depth, numchild, code, f"单位{uid}", "", "tax_office", True, now, now)
 
+    pu = person_unit.tolist()
+
     def people_rows() -> Any:
         for i in range(n_people):
             yield (
@@ -211,7 +215,7 @@ def load(g: dict[str, Any], rows: dict[str, Any]) -> None:
                 f"P{i + 1:07d}",
                 f"人员{i + 1}",
                 "F",
-                int(person_unit[i]),
+                pu[i],
                 "member",
                 "active",
                 "",
@@ -220,25 +224,26 @@ def load(g: dict[str, Any], rows: dict[str, Any]) -> None:
                 now,
             )
 
-    ds, de = _ts(g["dep_start"], vendor), _ts(g["dep_end"], vendor)
+    ds, de = _ts(g["dep_start"], vendor).tolist(), _ts(g["dep_end"], vendor).tolist()
+    du, dst = g["dep_unit"].tolist(), g["dep_status"].tolist()
 
     def dep_rows() -> Any:
         for i in range(len(ds)):
             yield (
                 i + 1,
-                int(g["dep_unit"][i]),
+                du[i],
                 i + 1,
                 f"D{i + 1}",
                 "任务",
                 "",
                 ds[i],
                 de[i],
-                str(g["dep_status"][i]),
+                dst[i],
                 "",
                 now,
             )
 
-    es, ee = _ts(rows["start"], vendor), _ts(rows["end"], vendor)
+    es, ee = _ts(rows["start"], vendor).tolist(), _ts(rows["end"], vendor).tolist()
     kind = ["community" if c else "dispatch" for c in rows["community"].tolist()]
 
     def entry_rows() -> Any:
@@ -414,7 +419,7 @@ def child(args: argparse.Namespace) -> dict[str, Any]:
 
     out: dict[str, Any] = {"db": connection.vendor, "entries": args.entries}
     t0 = time.perf_counter()
-    g = generate(args.entries, seed=args.seed)
+    g = generate(args.entries, seed=args.seed, batches=args.batches)
     rows = ledger_rows(g)
     out["ledger_rows"] = len(rows["id"])
     out["generate_s"] = round(time.perf_counter() - t0, 1)
@@ -589,6 +594,8 @@ def run(db: str, entries: int, args: argparse.Namespace, *, exact: int, writes_n
         str(args.straight_samples),
         "--seed",
         str(args.seed),
+        "--batches",
+        str(args.exact_batches if exact else BATCHES),
     ]
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
@@ -617,6 +624,8 @@ def main() -> None:
     ap.add_argument("--writes", type=int, default=300)
     ap.add_argument("--straight-samples", type=int, default=3)
     ap.add_argument("--seed", type=int, default=4)
+    ap.add_argument("--batches", type=int, default=BATCHES, help=argparse.SUPPRESS)
+    ap.add_argument("--exact-batches", type=int, default=20_000, help="batches in the exactness database")
     ap.add_argument("--pg-url", default=os.environ.get("DATABASE_URL_PG", DEFAULT_PG))
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()

@@ -9,5 +9,7 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("accounts/", include("muster.accounts.urls")),
     path("mobilize/", include("muster.mobilize.urls")),
+    path("party/", include("muster.partylife.urls")),
+    path("points/", include("muster.points.urls")),
     path("", include("muster.web.urls")),
 ]

@@ -1223,6 +1223,7 @@ def _write(actor: Any, **fields: Any) -> ServiceEntry:
         **fields,
     )
     _rollup_note_row(row)
+    _points_note_row(actor, row)
     return row
 
 
@@ -1239,6 +1240,15 @@ def _rollup_note_deployment(d: Deployment) -> None:
     from muster.reports.facts import on_deployment
 
     on_deployment(d)
+
+
+# Hook for the points ledger (issue 6): approved service hours earn ``service.hour`` points. Called for
+# every ledger row, inside the same transaction (a failure rolls the row back); rows without a sign are
+# ignored, an approval or correction records the chain's fact, a reversal retracts it.
+def _points_note_row(actor: Any, row: ServiceEntry) -> None:
+    from muster.points.service_hours import on_ledger_row
+
+    on_ledger_row(actor, row)
 
 
 def _copy(row: ServiceEntry, **over: Any) -> dict[str, Any]:

@@ -1432,11 +1432,14 @@ def roster_export(
             if not _in(path, view) or (unit is not None and not path.startswith(unit.path)):
                 continue
             counts["units"] += 1
-            parent = code_by_path.get(path[:-step], "") if len(path) > step else ""
+            parent_path = path[:-step]
+            # A parent the actor may not see stays blank: the export must not reveal it (blank = keep).
+            parent = code_by_path.get(parent_path, "") if len(path) > step and _in(parent_path, view) else ""
             yield [code, name, parent, choices["kind"].label(kind, chinese)]
 
     def people_rows() -> Iterator[list[Any]]:
         qs = access.scoped(Person.objects.all(), actor, Perm.VIEW)
+        view = access.scope_paths(actor, Perm.VIEW)
         if unit is not None:
             qs = qs.filter(Q(unit__path__startswith=unit.path) | Q(party_unit__path__startswith=unit.path))
         rows = list(
@@ -1503,8 +1506,8 @@ def roster_export(
                 name,
                 choices["gender"].label(gender, chinese),
                 birth,
-                ucode,
-                pcode or "",
+                ucode if _in(upath, view) else "",  # units out of the actor's view stay blank (= keep)
+                pcode if pcode and _in(ppath, view) else "",
                 choices["political_status"].label(pol, chinese),
                 choices["employment_status"].label(emp, chinese),
                 phone if see_phone else mask_phone(phone),

@@ -6,3 +6,9 @@ class PointsConfig(AppConfig):
     name = "muster.points"
     label = "points"
     verbose_name = _("Party-building points")
+
+    def ready(self) -> None:
+        # Service hours (mobilize ledger) feed points; register the source for recomputation.
+        from muster.points import service_hours
+
+        service_hours.register()

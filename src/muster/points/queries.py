@@ -111,6 +111,8 @@ class Statement:
 
 
 def _visible_person(user: Any, person: Person) -> Person:
+    if getattr(user, "pk", None) is not None and person.user_id == user.pk:  # one's own statement
+        return Person.objects.select_related("unit", "party_unit").get(pk=person.pk)
     try:
         return access.scoped(Person.objects.select_related("unit", "party_unit"), user, Perm.VIEW).get(
             pk=person.pk

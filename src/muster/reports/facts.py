@@ -305,6 +305,8 @@ def _refresh_person(delta: Delta, person_id: int) -> None:
         delta.ancestors,
     )
     have = {(f.node_id, f.own): f for f in PersonFact.objects.filter(person_id=person_id)}
+    new_rows: list[PersonFact] = []
+    gone: list[int] = []
     for key in set(want) | set(have):
         new, fact = want.get(key), have.get(key)
         old = fact.first_m if fact is not None else None
@@ -317,12 +319,16 @@ def _refresh_person(delta: Delta, person_id: int) -> None:
             delta.add_node(node, own, cal.day_of(new), PERSONS, 1)
         if fact is None:
             assert new is not None
-            PersonFact.objects.create(person_id=person_id, node_id=node, own=own, first_m=new)
+            new_rows.append(PersonFact(person_id=person_id, node_id=node, own=own, first_m=new))
         elif new is None:
-            fact.delete()
+            gone.append(fact.pk)
         else:
             fact.first_m = new
             fact.save(update_fields=["first_m"])
+    if new_rows:
+        PersonFact.objects.bulk_create(new_rows)
+    if gone:
+        PersonFact.objects.filter(pk__in=gone).delete()
 
 
 def _refresh_community(delta: Delta, person_id: int, unit_id: int, path: str) -> None:
@@ -372,18 +378,33 @@ def on_deployment(deployment: Deployment) -> None:
 
 
 def _bulk(model: type[Model], fields: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
-    """Insert many rows: COPY on PostgreSQL, ``executemany`` elsewhere."""
+    """Insert many rows: COPY on PostgreSQL, ``executemany`` elsewhere.
+
+    ``rows`` may be fed by a server-side cursor on the same connection, so on PostgreSQL the rows are
+    gathered in chunks and each chunk is copied once the cursor is idle (no query may run during COPY).
+    """
     if connection.vendor != "postgresql":
         return insert_many(model, fields, rows, chunk=5000)
     meta = model._meta
     cols = ", ".join(connection.ops.quote_name(str(meta.get_field(f).column)) for f in fields)  # type: ignore[union-attr]
+    sql = f"COPY {connection.ops.quote_name(meta.db_table)} ({cols}) FROM STDIN"
     n = 0
-    with connection.cursor() as cursor:
-        raw = cursor.cursor  # the psycopg cursor
-        with raw.copy(f"COPY {connection.ops.quote_name(meta.db_table)} ({cols}) FROM STDIN") as copy:
-            for r in rows:
-                copy.write_row(r)
-                n += 1
+
+    def copy(chunk: list[Sequence[Any]]) -> None:
+        with connection.cursor() as cursor, cursor.cursor.copy(sql) as cp:  # the psycopg cursor
+            for r in chunk:
+                cp.write_row(r)
+
+    chunk: list[Sequence[Any]] = []
+    for r in rows:
+        chunk.append(r)
+        if len(chunk) >= 50_000:
+            copy(chunk)
+            n += len(chunk)
+            chunk = []
+    if chunk:
+        copy(chunk)
+        n += len(chunk)
     return n
 
 

@@ -1,10 +1,11 @@
-"""Writing many rows fast: ``INSERT`` through the driver's ``executemany``.
+"""Writing many rows fast: ``COPY`` on PostgreSQL, else ``INSERT`` through the driver's ``executemany``.
 
 ``QuerySet.bulk_create`` compiles every value of every row through the ORM (tens of microseconds a row);
 an import of 100,000 people plus their audit events spends most of its time there. ``insert_many``
-adapts only the column types that need it (dates, datetimes, JSON, IP addresses) and lets the driver
-do the rest — portable SQL (quoted names, ``%s`` placeholders) for SQLite and PostgreSQL alike. Like
-``bulk_create`` it sends no signals and calls no ``save()``; run it inside a transaction.
+adapts only the column types that need it (dates, datetimes, JSON, IP addresses, as the backend's own
+operations do) and lets the driver do the rest: ``COPY … FROM STDIN`` with psycopg 3, otherwise one
+prepared ``INSERT`` (quoted names, ``%s`` placeholders) run over the rows. Like ``bulk_create`` it sends
+no signals and calls no ``save()``; run it inside a transaction.
 """
 
 from __future__ import annotations
@@ -62,12 +63,25 @@ def insert_many(
     convert = [_converter(f, conn) for f in model_fields]  # type: ignore[arg-type]
     columns = ", ".join(conn.ops.quote_name(str(f.column)) for f in model_fields)  # type: ignore[union-attr]
     marks = ", ".join(["%s"] * len(model_fields))
+    table = conn.ops.quote_name(meta.db_table)
     # Only quoted identifiers from the model's metadata go into the text; the values are parameters.
-    sql = f"INSERT INTO {conn.ops.quote_name(meta.db_table)} ({columns}) VALUES ({marks})"  # noqa: S608
+    sql = f"INSERT INTO {table} ({columns}) VALUES ({marks})"  # noqa: S608
+    copy_sql = f"COPY {table} ({columns}) FROM STDIN"
     needs = [(i, c) for i, c in enumerate(convert) if c is not None]
     last: dict[int, tuple[Any, Any]] = {}  # column → (value, converted): rows often share one timestamp
     total = 0
     batch: list[Sequence[Any]] = []
+
+    def flush(cursor: Any) -> None:
+        raw: Any = getattr(cursor, "cursor", None)
+        if conn.vendor == "postgresql" and hasattr(raw, "copy"):
+            # PostgreSQL (psycopg 3): COPY is many times faster than row-by-row INSERTs.
+            with raw.copy(copy_sql) as copy:
+                for values in batch:
+                    copy.write_row(values)
+        else:
+            cursor.executemany(sql, batch)
+
     with conn.cursor() as cursor:
         for row in rows:
             if needs:
@@ -85,10 +99,10 @@ def insert_many(
                 row = values
             batch.append(row)
             if len(batch) >= chunk:
-                cursor.executemany(sql, batch)
+                flush(cursor)
                 total += len(batch)
                 batch = []
         if batch:
-            cursor.executemany(sql, batch)
+            flush(cursor)
             total += len(batch)
     return total

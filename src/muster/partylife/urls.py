@@ -1,0 +1,45 @@
+from django.urls import path
+
+from muster.partylife.views import compliance, honors, index, meetings, pipeline, posts, talks
+
+app_name = "partylife"
+urlpatterns = [
+    path("", index.index, name="index"),
+    # meetings and their review
+    path("meetings/", meetings.meeting_index, name="meetings"),
+    path("meetings/new/", meetings.meeting_create, name="meeting_create"),
+    path("meetings/<int:pk>/", meetings.meeting_detail, name="meeting_detail"),
+    path("meetings/<int:pk>/edit/", meetings.meeting_edit, name="meeting_edit"),
+    path("meetings/<int:pk>/attendance/", meetings.meeting_attendance, name="meeting_attendance"),
+    path("meetings/<int:pk>/attach/", meetings.meeting_attach, name="meeting_attach"),
+    path("meetings/<int:pk>/submit/", meetings.meeting_submit, name="meeting_submit"),
+    path(
+        "meetings/<int:pk>/approve/", meetings.meeting_review, {"decision": "approve"}, name="meeting_approve"
+    ),
+    path("meetings/<int:pk>/return/", meetings.meeting_review, {"decision": "return"}, name="meeting_return"),
+    path("meetings/<int:pk>/correction/", meetings.meeting_correction, name="meeting_correction"),
+    path("review/", meetings.review_queue, name="review_queue"),
+    # compliance
+    path("compliance/", compliance.dashboard, name="compliance"),
+    path("compliance/freeze/", compliance.freeze, name="compliance_freeze"),
+    path("compliance/calendar/", compliance.calendar, name="compliance_calendar"),
+    path("compliance/inactivity/", compliance.inactivity, name="inactivity"),
+    # talks
+    path("talks/", talks.talk_index, name="talks"),
+    path("talks/new/", talks.talk_create, name="talk_create"),
+    path("talks/matrix/", talks.talk_matrix, name="talk_matrix"),
+    # membership pipeline
+    path("pipeline/", pipeline.pipeline_index, name="pipeline"),
+    path("pipeline/new/", pipeline.case_create, name="case_create"),
+    path("pipeline/<int:pk>/", pipeline.case_detail, name="case_detail"),
+    path("pipeline/<int:pk>/talk/", pipeline.case_talk, name="case_talk"),
+    # posts and contact points
+    path("posts/", posts.post_index, name="posts"),
+    path("posts/new/", posts.post_create, name="post_create"),
+    path("contact-points/new/", posts.contact_point_create, name="contact_point_create"),
+    path("contact-points/<int:pk>/", posts.contact_point_detail, name="contact_point_detail"),
+    # honors
+    path("honors/", honors.honor_index, name="honors"),
+    path("honors/new/", honors.honor_create, name="honor_create"),
+    path("honors/<int:pk>/", honors.honor_detail, name="honor_detail"),
+]

@@ -1,0 +1,1 @@
+"""Party-life web pages (thin: forms parse, services decide, queries read)."""

@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "muster.audit",
     "muster.orgs",
     "muster.mobilize",
+    "muster.roster",
     "muster.points",
     "muster.partylife",
     "muster.reports",

@@ -542,6 +542,8 @@ class _Planner:
             if fu.code in unresolved:
                 continue
             final_parent = self.final_parent.get(fu.code)
+            if final_parent in unresolved:
+                continue  # the parent's own row says what is wrong
             if fu.existing is None:
                 if final_parent is not None and not self.import_ok(final_parent):
                     self.errors.add(

@@ -106,7 +106,7 @@ class MeetingForm(BootstrapForm):
     def __init__(self, *args: Any, units: QuerySet[Unit], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         _set_units(self, "unit", units)
-        self.fields["kinds"].widget.attrs["class"] = "list-unstyled"
+        self.fields["kinds"].widget.attrs["class"] = "form-check-input me-1"
 
 
 class AttendanceForm(BootstrapForm):

@@ -103,7 +103,8 @@ class LeaderboardForm(forms.Form):
 
     def __init__(self, *args: Any, units: list[Unit], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["unit"].choices = [(u.code, f"{'— ' * (u.depth - 1)}{u.name}") for u in units]
+        unit_field: Any = self.fields["unit"]
+        unit_field.choices = [(u.code, f"{'— ' * (u.depth - 1)}{u.name}") for u in units]
 
 
 def _board_units(user: Any) -> list[Unit]:
@@ -181,7 +182,8 @@ class RuleForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["kind"].choices = [(k, str(v)) for k, v in LABELS.items()]
+        kind_field: Any = self.fields["kind"]
+        kind_field.choices = [(k, str(v)) for k, v in LABELS.items()]
 
 
 class RecomputeForm(forms.Form):

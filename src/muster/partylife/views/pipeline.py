@@ -37,6 +37,13 @@ MILESTONES = {
 }
 
 
+STATUS = {
+    "waiting": gettext_lazy("not yet"),
+    "due": gettext_lazy("due now"),
+    "overdue": gettext_lazy("overdue"),
+}
+
+
 def milestone_label(code: str) -> str:
     return str(MILESTONES.get(code, code))
 
@@ -156,7 +163,7 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
                     return redirect(reverse("partylife:case_detail", args=[case.pk]))
     through = timezone.localdate()
     milestones = [
-        (milestone_label(m.code), m.date, m.status)
+        (milestone_label(m.code), m.date, STATUS.get(m.status, m.status))
         for m in engine.milestones(case.stage, case.dates(), through=through)
     ]
     earliest = engine.earliest(nxt, case.dates()) if nxt else None

@@ -9,11 +9,20 @@ from typing import Any
 import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
 from muster.orgs.access import SYSTEM
 from muster.orgs.models import Person, Unit
 from muster.orgs.services import person_create, role_grant, team_create, team_member_add, unit_create
 from muster.orgs.validators import id_check_digit
+
+# Property tests run on a shared 2-core CI machine, in parallel: no per-example deadline, no flakiness
+# from slow data generation. The examples and their number stay the same.
+hypothesis_settings.register_profile(
+    "muster", deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True
+)
+hypothesis_settings.load_profile("muster")
 
 
 def make_id_number(area: str = "310104", birth: str = "19900307", seq: str = "123") -> str:

@@ -76,7 +76,7 @@ def insert_many(
         raw: Any = getattr(cursor, "cursor", None)
         if conn.vendor == "postgresql" and hasattr(raw, "copy"):
             # PostgreSQL (psycopg 3): COPY is many times faster than row-by-row INSERTs.
-            with raw.copy(copy_sql) as copy:
+            with conn.wrap_database_errors, raw.copy(copy_sql) as copy:  # driver errors as Django's
                 for values in batch:
                     copy.write_row(values)
         else:

@@ -40,7 +40,7 @@ demo: setup
 	$(VENV)/bin/muster demo
 
 test: setup chromium
-	$(VENV)/bin/pytest -q
+	$(VENV)/bin/pytest -q -n auto --dist loadfile
 
 # The browser test drives Debian's chromium through Playwright.
 chromium:

@@ -39,8 +39,8 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Count, F, Q, Sum
-from django.db.models.functions import Greatest, Least, Substr
+from django.db.models import Count, Sum
+from django.db.models.functions import Substr
 from django.utils.translation import gettext_lazy as _
 
 from muster.mobilize import timeutil
@@ -220,6 +220,7 @@ def _assemble(
     by_key: dict[str, dict[str, int]],
     total: dict[str, int],
     *,
+    children: list[tuple[int, str, str, str, bool, int]] | None = None,
     include_inactive_empty: bool = False,
 ) -> Rollup:
     """Rows from figures keyed by row path (a child's path; the unit's own path for its own row)."""
@@ -227,7 +228,7 @@ def _assemble(
     own = Figures(**by_key.get(unit.path, {}))
     if not own.is_empty:
         rows.append(Row(unit.pk, unit.code, unit.name, unit.path, True, own, False))
-    for pk, path, code, name, active, numchild in _children(unit):
+    for pk, path, code, name, active, numchild in _children(unit) if children is None else children:
         figs = Figures(**by_key.get(path, {}))
         if not active and figs.is_empty and not include_inactive_empty:
             continue
@@ -247,102 +248,118 @@ _BUCKET_MAP = {
 }
 
 
+def _q(model: Any) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+def _partial_sql(n_nodes: int) -> str:
+    """One statement for the cutoff's own day: facts of the day and the ledger rows overlapping it.
+
+    Parameters: (key length, midnight, cutoff, path pattern) for batches, pairs and community people;
+    (key length, cutoff, midnight, midnight, cutoff + 24 h, cutoff, pattern) for spans; then the node ids,
+    midnight and cutoff for people. Columns: figure, row key (a path, or a node id), flag, value.
+    """
+    nodes = ", ".join(["%s"] * n_nodes)
+    counted = []
+    for tag, model, when in (
+        ("b", BatchFact, "start_m"),
+        ("p", PairFact, "first_m"),
+        ("c", CommunityFact, "first_m"),
+    ):
+        counted.append(
+            f"SELECT '{tag}', SUBSTR(path, 1, %s), 0, COUNT(*) FROM {_q(model)} "  # noqa: S608
+            f"WHERE {when} >= %s AND {when} < %s AND path LIKE %s GROUP BY SUBSTR(path, 1, %s)"
+        )
+    spans = (
+        "SELECT 'm', SUBSTR(path, 1, %s), CASE WHEN community THEN 1 ELSE 0 END, "  # noqa: S608
+        "SUM(sign * ((CASE WHEN end_m < %s THEN end_m ELSE %s END) "
+        "- (CASE WHEN start_m > %s THEN start_m ELSE %s END))) "
+        f"FROM {_q(SpanFact)} WHERE end_m > %s AND end_m < %s AND start_m < %s AND path LIKE %s "
+        "GROUP BY SUBSTR(path, 1, %s), CASE WHEN community THEN 1 ELSE 0 END"
+    )
+    people = (
+        "SELECT 'q', CAST(node_id AS VARCHAR(20)), CASE WHEN own THEN 1 ELSE 0 END, COUNT(*) "  # noqa: S608
+        f"FROM {_q(PersonFact)} WHERE node_id IN ({nodes}) AND first_m >= %s AND first_m < %s "
+        "GROUP BY node_id, CASE WHEN own THEN 1 ELSE 0 END"
+    )
+    return " UNION ALL ".join([*counted, spans, people])
+
+
 def rollup(unit: Unit, as_of: datetime, *, pending: bool = True) -> Rollup:
-    """The figures of ``unit`` as of ``as_of`` (fast path; see the module docstring)."""
+    """The figures of ``unit`` as of ``as_of`` (fast path; see the module docstring).
+
+    Two or three statements (plain SQL: the ORM's compilation would cost more than the queries): the
+    children, the day buckets before the cutoff's day, and the facts of the cutoff's day.
+    """
     as_of = cutoff(as_of)
     cal = calendar()
     t = minute_of(as_of)
     day = cal.day_of(t)
     midnight = cal.midnight(day)
     children = _children(unit)
-    child_ids = [c[0] for c in children]
     path_of = {c[0]: c[1] for c in children}
+    nodes = [*path_of, unit.pk]
     k = len(unit.path) + STEP
+    pattern = unit.path + "%"
     by_key: defaultdict[str, defaultdict[str, int]] = defaultdict(lambda: defaultdict(int))
     total: defaultdict[str, int] = defaultdict(int)
 
-    def put(key: str | None, name: str, value: int | None) -> None:
-        if not value:
-            return
-        if key is None:
-            total[name] += value
-        else:
-            by_key[key][name] += value
+    def key_of(node: int, own: Any) -> str | None:
+        if node == unit.pk:
+            return unit.path if own else None
+        return None if own else path_of[node]
 
-    # whole days before the cutoff's day. (One IN list, not an OR, so that every database walks the
-    # (node, own, day) index; the children's own buckets come along and are skipped.)
-    nodes = [*child_ids, unit.pk]
-    sums = (
-        Bucket.objects.filter(node_id__in=nodes, day__lt=day)
-        .values("node_id", "own")
-        .annotate(**{f: Sum(f) for f in _BUCKET_MAP})
-        .order_by()
-    )
-    for s in sums:
-        if s["own"] and s["node_id"] != unit.pk:
-            continue
-        if s["node_id"] == unit.pk:
-            key = unit.path if s["own"] else None
-        else:
-            key = path_of[s["node_id"]]
-        for src, name in _BUCKET_MAP.items():
-            put(key, name, s[src])
-
-    # the cutoff's own day, exactly
-    if t > midnight:
-        subtree = Q(path__startswith=unit.path)
-        row_key = Substr("path", 1, k)
-        for model, when, name in (
-            (BatchFact, "start_m", "batches"),
-            (PairFact, "first_m", "person_times"),
-            (CommunityFact, "first_m", "community_persons"),
-        ):
-            qs = (
-                model.objects.filter(subtree, **{f"{when}__gte": midnight, f"{when}__lt": t})
-                .values(rk=row_key)
-                .annotate(n=Count("*"))
-                .order_by()
-            )
-            for r in qs:
-                put(r["rk"], name, r["n"])
-                put(None, name, r["n"])
-        people = (
-            PersonFact.objects.filter(node_id__in=nodes, first_m__gte=midnight, first_m__lt=t)
-            .values("node_id", "own")
-            .annotate(n=Count("*"))
-            .order_by()
+    marks = ", ".join(["%s"] * len(nodes))
+    sums = ", ".join(f"SUM({f})" for f in _BUCKET_MAP)
+    with connection.cursor() as cursor:
+        # whole days before the cutoff's day. (The children's own buckets come along and are skipped:
+        # one IN list walks the (node, own, day) index on every database.)
+        cursor.execute(
+            f"SELECT node_id, own, {sums} FROM {_q(Bucket)} "  # noqa: S608
+            f"WHERE node_id IN ({marks}) AND day < %s GROUP BY node_id, own",
+            [*nodes, day],
         )
-        for r in people:
-            if r["own"] and r["node_id"] != unit.pk:
+        for node, own, *values in cursor.fetchall():
+            if own and node != unit.pk:
                 continue
-            if r["node_id"] == unit.pk:
-                put(unit.path if r["own"] else None, "persons", r["n"])
-            else:
-                put(path_of[r["node_id"]], "persons", r["n"])
-        clipped = Least(F("end_m"), t) - Greatest(F("start_m"), midnight)
-        spans = (
-            SpanFact.objects.filter(subtree, end_m__gt=midnight, end_m__lt=t + 24 * 60, start_m__lt=t)
-            .values("community", rk=row_key)
-            .annotate(m=Sum(F("sign") * clipped))
-            .order_by()
-        )
-        for r in spans:
-            name = "community_minutes" if r["community"] else "minutes"
-            put(r["rk"], name, r["m"])
-            put(None, name, r["m"])
-
-    if pending:
-        pend = (
-            PendingFact.objects.filter(path__startswith=unit.path, start_m__lt=t)
-            .values(rk=Substr("path", 1, k))
-            .annotate(n=Count("*"), m=Sum("minutes"))
-            .order_by()
-        )
-        for r in pend:
-            for name, v in (("pending_entries", r["n"]), ("pending_minutes", r["m"])):
-                put(r["rk"], name, v)
-                put(None, name, v)
-    return _assemble(unit, as_of, {key: dict(v) for key, v in by_key.items()}, dict(total))
+            key = key_of(node, own)
+            target = total if key is None else by_key[key]
+            for name, v in zip(_BUCKET_MAP.values(), values, strict=True):
+                if v:
+                    target[name] += int(v)
+        if t > midnight:  # the cutoff's own day, exactly
+            params: list[Any] = []
+            for _tag in "bpc":
+                params += [k, midnight, t, pattern, k]
+            params += [k, t, t, midnight, midnight, midnight, t + 24 * 60, t, pattern, k]
+            params += [*nodes, midnight, t]
+            cursor.execute(_partial_sql(len(nodes)), params)
+            names = {"b": "batches", "p": "person_times", "c": "community_persons"}
+            for tag, rk, flag, value in cursor.fetchall():
+                if not value:
+                    continue
+                value = int(value)
+                if tag == "q":  # people: keyed by node, exact per row (not additive)
+                    node = int(rk)
+                    if flag and node != unit.pk:
+                        continue  # a child's own people are not a row here
+                    key = key_of(node, flag)
+                    (total if key is None else by_key[key])["persons"] += value
+                    continue
+                name = ("community_minutes" if flag else "minutes") if tag == "m" else names[tag]
+                by_key[rk][name] += value
+                total[name] += value
+        if pending:
+            cursor.execute(
+                f"SELECT SUBSTR(path, 1, %s), COUNT(*), SUM(minutes) FROM {_q(PendingFact)} "  # noqa: S608
+                "WHERE path LIKE %s AND start_m < %s GROUP BY SUBSTR(path, 1, %s)",
+                [k, pattern, t, k],
+            )
+            for rk, n, m in cursor.fetchall():
+                for name, v in (("pending_entries", int(n)), ("pending_minutes", int(m or 0))):
+                    by_key[rk][name] += v
+                    total[name] += v
+    return _assemble(unit, as_of, {key: dict(v) for key, v in by_key.items()}, dict(total), children=children)
 
 
 # ---------------------------------------------------------------- the straight query

@@ -46,7 +46,9 @@ def todo(out: str, match: str = "") -> None:
         where = [f for f, _line in e.occurrences]
         if match and not any(w.startswith(match) for w in where):
             continue
-        items.append({"msgid": e.msgid, "plural": e.msgid_plural or None, "context": e.msgctxt, "where": where})
+        items.append(
+            {"msgid": e.msgid, "plural": e.msgid_plural or None, "context": e.msgctxt, "where": where}
+        )
     Path(out).write_text(json.dumps(items, ensure_ascii=False, indent=1), encoding="utf-8")
     print(f"{len(items)} entries to translate written to {out}")
 

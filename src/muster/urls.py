@@ -11,5 +11,6 @@ urlpatterns = [
     path("mobilize/", include("muster.mobilize.urls")),
     path("party/", include("muster.partylife.urls")),
     path("points/", include("muster.points.urls")),
+    path("reports/", include("muster.reports.urls")),
     path("", include("muster.web.urls")),
 ]

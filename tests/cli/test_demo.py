@@ -57,9 +57,9 @@ def demo(django_db_setup: Any, django_db_blocker: Any) -> Iterator[Loaded]:
         atomic.__enter__()
         try:
             out1, out2 = io.StringIO(), io.StringIO()
-            call_command("demo", "--no-serve", stdout=out1)
+            call_command("demo", "--no-serve", "--no-seed", stdout=out1)
             events1, totals1 = AuditEvent.objects.count(), _totals()
-            call_command("demo", "--no-serve", stdout=out2)
+            call_command("demo", "--no-serve", "--no-seed", stdout=out2)
             yield Loaded(
                 out1.getvalue(), out2.getvalue(), events1, AuditEvent.objects.count(), totals1, _totals()
             )
@@ -257,7 +257,7 @@ def loaded_script_env(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> tuple[ScriptEnv, subprocess.CompletedProcess[str]]:
     env = make_script_env(tmp_path_factory.mktemp("demo") / "var")
-    first = env.run("demo", "--no-serve")
+    first = env.run("demo", "--no-serve", "--no-seed")
     assert first.returncode == 0, first.stderr
     return env, first
 
@@ -284,7 +284,7 @@ def test_console_script_demo_no_serve_is_idempotent(
     assert before["people"] >= 2500
     assert before["districts"] == 16 and before["inspections"] == 5
     assert before["people_created_by_cli"] == before["people"]
-    second = env.run("demo", "--no-serve")
+    second = env.run("demo", "--no-serve", "--no-seed")
     assert second.returncode == 0, second.stderr
     assert "nothing changed" in second.stdout
     assert _totals_line(second.stdout) == _totals_line(first.stdout)
@@ -318,7 +318,7 @@ def test_console_script_demo_serves_the_app_and_its_static_files(
     base = f"http://127.0.0.1:{port}"
     server_env = {**env.env, "MUSTER_DEBUG": "0", "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen(
-        [str(MUSTER), "demo", "--addrport", f"127.0.0.1:{port}"],
+        [str(MUSTER), "demo", "--no-seed", "--addrport", f"127.0.0.1:{port}"],
         env=server_env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

@@ -116,6 +116,22 @@ def test_personal_data_is_masked_where_the_actor_may_not_see_it(org, make_user):
     assert Person.objects.get(code="HP0001").phone == "13700002222"
 
 
+def test_units_out_of_view_stay_blank_and_blank_keeps_them(org, make_user):
+    party_admin = make_user("pa", "admin", org.xuhui_committee)  # sees 张丽 through her party branch only
+    sheets = list(read_back(roster_export(actor=party_admin, fmt="xlsx")[0]).values())
+    units, people = rows_by_code(sheets[0]), rows_by_code(sheets[1])
+    assert sorted(units) == ["XH-B01", "XH-DW"] and units["XH-DW"][2] is None  # SH-DW is not theirs to see
+    assert list(people) == ["XH0001"] and people["XH0001"][4:6] == [
+        None,
+        "XH-B01",
+    ]  # 徐汇 (XH) is out of view
+    before = db_state()
+    data, _t, name = roster_export(actor=party_admin, fmt="xlsx")
+    result = roster_import(actor=party_admin, filename=name, data=data)
+    assert not result.changed and (result.units_unchanged, result.people_unchanged) == (2, 1)
+    assert db_state() == before
+
+
 def test_one_unit_and_its_subtree(org, make_user):
     sheets = list(read_back(roster_export(actor=SYSTEM, fmt="xlsx", unit=org.xuhui)[0]).values())
     assert sorted(rows_by_code(sheets[0])) == ["XH", "XH-S1"]

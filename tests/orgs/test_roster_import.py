@@ -561,3 +561,9 @@ def test_visible_but_not_importable(org, make_user):
     assert (e.column, e.reason) == ("单位编码", "you may not import people into unit HP")
     # Unchanged rows of people they only see need no right at all.
     assert imp(people_book(person_row("HP0001", "李娜", "HP")), actor=user).people_unchanged == 1
+
+
+def test_blank_unit_keeps_the_stored_one_but_a_new_person_needs_one(org):
+    assert imp(people_book(person_row("XH0002", "王强", ""))).people_unchanged == 1
+    e = one(refused(people_book(person_row("XH0109", "新人", ""))))
+    assert (e.row, e.column, e.reason) == (2, "单位编码", "a unit code is required")

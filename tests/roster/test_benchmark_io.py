@@ -15,7 +15,8 @@ from muster.roster.engine.index import build_index
 from muster.roster.engine.model import Limits
 from muster.roster.management.commands.roster import Command
 
-DATA = Path(__file__).resolve().parents[3] / "shared" / "benchmarks" / "shift-scheduling"
+# Two small instances of the public Curtois & Qu benchmark, copied from ../shared/benchmarks (public data).
+DATA = Path(__file__).resolve().parent / "data"
 
 SMALL = """\
 SECTION_HORIZON

@@ -15,7 +15,7 @@ class Origin:
 
 
 _DEFAULT = Origin()
-_origin: ContextVar[Origin] = ContextVar("muster_audit_origin", default=_DEFAULT)  # noqa: B039 (frozen)
+_origin: ContextVar[Origin] = ContextVar("muster_audit_origin", default=_DEFAULT)
 
 
 def current_origin() -> Origin:

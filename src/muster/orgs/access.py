@@ -211,14 +211,20 @@ SCOPE_FIELDS: dict[str, tuple[str, ...]] = {
     "mobilize.post": ("unit__path",),
     "mobilize.shift": ("deployment__unit__path", "deployment__supported_unit__path", "post__unit__path"),
     "mobilize.assignment": (
-        "shift__deployment__unit__path", "shift__deployment__supported_unit__path", "shift__post__unit__path",
+        "shift__deployment__unit__path",
+        "shift__deployment__supported_unit__path",
+        "shift__post__unit__path",
     ),
     "mobilize.serviceentry": (
-        "person__unit__path", "person__party_unit__path", "deployment__unit__path",
+        "person__unit__path",
+        "person__party_unit__path",
+        "deployment__unit__path",
         "deployment__supported_unit__path",
     ),
     "mobilize.measurevalue": (
-        "deployment__unit__path", "deployment__supported_unit__path", "entry__person__unit__path",
+        "deployment__unit__path",
+        "deployment__supported_unit__path",
+        "entry__person__unit__path",
         "entry__person__party_unit__path",
     ),
     # Party life and points (issue 6)

@@ -742,7 +742,9 @@ class _Planner:
                 ok = False
 
             unit = text(cells[i_unit]) if i_unit < n else ""
-            if not unit:
+            if not unit and cur_unit is not None:
+                unit = cur_unit  # blank keeps the stored unit (an export leaves units out of view blank)
+            elif not unit:
                 err(sheet, rownum, col["unit"], "", _("a unit code is required"))
                 ok = False
             else:

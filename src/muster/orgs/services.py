@@ -660,7 +660,10 @@ def person_link_user(*, actor: Any, person: Person, user: Any | None) -> Person:
         person.user = user
         person.save(update_fields=["user", "updated_at"])
         log_action(
-            actor, action="orgs.person.user_linked", target=person, unit_path=person.unit.path,
+            actor,
+            action="orgs.person.user_linked",
+            target=person,
+            unit_path=person.unit.path,
             changes={"user": [before, after]},
         )
     return person

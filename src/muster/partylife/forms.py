@@ -80,12 +80,22 @@ class MeetingFilterForm(BootstrapForm):
         _set_units(self, "unit", units)
 
 
+class CheckboxList(forms.CheckboxSelectMultiple):
+    """Checkboxes styled by Bootstrap. The class goes on each box only: Django also puts the widget's
+    class on the list's wrapper, which ``form-check-input`` would shrink to a 1em square."""
+
+    def create_option(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        option = super().create_option(*args, **kwargs)
+        option["attrs"]["class"] = "form-check-input me-1"
+        return option
+
+
 class MeetingForm(BootstrapForm):
     unit = UnitChoiceField(label=_("Party organization"), queryset=Unit.objects.none())
     kinds = forms.MultipleChoiceField(
         label=_("Kinds"),
         choices=MeetingKind.choices,
-        widget=forms.CheckboxSelectMultiple,
+        widget=CheckboxList,
         help_text=_("One meeting may count as several kinds."),
     )
     topic = forms.CharField(label=_("Topic"), max_length=200)
@@ -106,7 +116,6 @@ class MeetingForm(BootstrapForm):
     def __init__(self, *args: Any, units: QuerySet[Unit], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         _set_units(self, "unit", units)
-        self.fields["kinds"].widget.attrs["class"] = "form-check-input me-1"
 
 
 class AttendanceForm(BootstrapForm):

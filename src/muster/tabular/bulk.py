@@ -69,40 +69,42 @@ def insert_many(
     copy_sql = f"COPY {table} ({columns}) FROM STDIN"
     needs = [(i, c) for i, c in enumerate(convert) if c is not None]
     last: dict[int, tuple[Any, Any]] = {}  # column → (value, converted): rows often share one timestamp
-    total = 0
-    batch: list[Sequence[Any]] = []
 
-    def flush(cursor: Any) -> None:
+    def adapted(row: Sequence[Any]) -> Sequence[Any]:
+        if not needs:
+            return row
+        values = list(row)
+        for i, c in needs:
+            v = values[i]
+            if v is None:
+                continue
+            seen = last.get(i)
+            if seen is not None and seen[0] is v:
+                values[i] = seen[1]
+            else:
+                values[i] = c(v)
+                last[i] = (v, values[i])
+        return values
+
+    total = 0
+    with conn.cursor() as cursor:
         raw: Any = getattr(cursor, "cursor", None)
         if conn.vendor == "postgresql" and hasattr(raw, "copy"):
-            # PostgreSQL (psycopg 3): COPY is many times faster than row-by-row INSERTs.
+            # PostgreSQL (psycopg 3): one COPY stream, many times faster than row-by-row INSERTs; the
+            # server stores rows while this process is still making the next ones.
             with conn.wrap_database_errors, raw.copy(copy_sql) as copy:  # driver errors as Django's
-                for values in batch:
-                    copy.write_row(values)
-        else:
-            cursor.executemany(sql, batch)
-
-    with conn.cursor() as cursor:
+                for row in rows:
+                    copy.write_row(adapted(row))
+                    total += 1
+            return total
+        batch: list[Sequence[Any]] = []
         for row in rows:
-            if needs:
-                values = list(row)
-                for i, c in needs:
-                    v = values[i]
-                    if v is None:
-                        continue
-                    seen = last.get(i)
-                    if seen is not None and seen[0] is v:
-                        values[i] = seen[1]
-                    else:
-                        values[i] = c(v)
-                        last[i] = (v, values[i])
-                row = values
-            batch.append(row)
+            batch.append(adapted(row))
             if len(batch) >= chunk:
-                flush(cursor)
+                cursor.executemany(sql, batch)
                 total += len(batch)
                 batch = []
         if batch:
-            flush(cursor)
+            cursor.executemany(sql, batch)
             total += len(batch)
     return total

@@ -6,7 +6,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -15,143 +14,380 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Tag',
+            name="Tag",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=40, unique=True, verbose_name='name')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=40, unique=True, verbose_name="name")),
             ],
             options={
-                'verbose_name': 'tag',
-                'verbose_name_plural': 'tags',
-                'ordering': ['name'],
+                "verbose_name": "tag",
+                "verbose_name_plural": "tags",
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Team',
+            name="Team",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=40, unique=True, verbose_name='code')),
-                ('name', models.CharField(max_length=120, verbose_name='name')),
-                ('kind', models.CharField(choices=[('volunteer', 'Volunteer team'), ('youth', 'Youth task force'), ('member', 'Party member task force'), ('reserve', 'Reserve team')], default='volunteer', max_length=16, verbose_name='type')),
-                ('description', models.TextField(blank=True, verbose_name='description')),
-                ('is_active', models.BooleanField(default=True, verbose_name='active')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.CharField(max_length=40, unique=True, verbose_name="code")),
+                ("name", models.CharField(max_length=120, verbose_name="name")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("volunteer", "Volunteer team"),
+                            ("youth", "Youth task force"),
+                            ("member", "Party member task force"),
+                            ("reserve", "Reserve team"),
+                        ],
+                        default="volunteer",
+                        max_length=16,
+                        verbose_name="type",
+                    ),
+                ),
+                ("description", models.TextField(blank=True, verbose_name="description")),
+                ("is_active", models.BooleanField(default=True, verbose_name="active")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'verbose_name': 'team',
-                'verbose_name_plural': 'teams',
-                'ordering': ['code'],
+                "verbose_name": "team",
+                "verbose_name_plural": "teams",
+                "ordering": ["code"],
             },
         ),
         migrations.CreateModel(
-            name='Unit',
+            name="Unit",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('path', models.CharField(max_length=255, unique=True)),
-                ('depth', models.PositiveIntegerField()),
-                ('numchild', models.PositiveIntegerField(default=0)),
-                ('code', models.CharField(max_length=40, unique=True, verbose_name='code')),
-                ('name', models.CharField(max_length=120, verbose_name='name')),
-                ('short_name', models.CharField(blank=True, max_length=60, verbose_name='short name')),
-                ('kind', models.CharField(choices=[('city_bureau', 'City bureau'), ('bureau_organ', 'Bureau organ'), ('district_bureau', 'District bureau'), ('inspection_bureau', 'Inspection bureau'), ('sub_bureau', 'Tax sub-bureau'), ('service_center', 'Taxpayer service center'), ('tax_office', 'Tax office'), ('section', 'Section'), ('service_hall', 'Tax service hall'), ('party_committee', 'Party committee'), ('general_branch', 'General branch'), ('branch', 'Party branch'), ('party_group', 'Party group')], max_length=24, verbose_name='type')),
-                ('is_active', models.BooleanField(default=True, verbose_name='active')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("path", models.CharField(max_length=255, unique=True)),
+                ("depth", models.PositiveIntegerField()),
+                ("numchild", models.PositiveIntegerField(default=0)),
+                ("code", models.CharField(max_length=40, unique=True, verbose_name="code")),
+                ("name", models.CharField(max_length=120, verbose_name="name")),
+                ("short_name", models.CharField(blank=True, max_length=60, verbose_name="short name")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("city_bureau", "City bureau"),
+                            ("bureau_organ", "Bureau organ"),
+                            ("district_bureau", "District bureau"),
+                            ("inspection_bureau", "Inspection bureau"),
+                            ("sub_bureau", "Tax sub-bureau"),
+                            ("service_center", "Taxpayer service center"),
+                            ("tax_office", "Tax office"),
+                            ("section", "Section"),
+                            ("service_hall", "Tax service hall"),
+                            ("party_committee", "Party committee"),
+                            ("general_branch", "General branch"),
+                            ("branch", "Party branch"),
+                            ("party_group", "Party group"),
+                        ],
+                        max_length=24,
+                        verbose_name="type",
+                    ),
+                ),
+                ("is_active", models.BooleanField(default=True, verbose_name="active")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'verbose_name': 'unit',
-                'verbose_name_plural': 'units',
+                "verbose_name": "unit",
+                "verbose_name_plural": "units",
             },
         ),
         migrations.CreateModel(
-            name='Person',
+            name="Person",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=40, unique=True, verbose_name='staff number')),
-                ('name', models.CharField(db_index=True, max_length=60, verbose_name='name')),
-                ('gender', models.CharField(blank=True, choices=[('M', 'Male'), ('F', 'Female')], max_length=1, verbose_name='gender')),
-                ('birth_date', models.DateField(blank=True, null=True, verbose_name='birth date')),
-                ('political_status', models.CharField(choices=[('member', 'Party member'), ('probationary', 'Probationary party member'), ('league', 'League member'), ('other_party', 'Democratic party member'), ('non_party', 'Non-party')], default='non_party', max_length=16, verbose_name='political status')),
-                ('employment_status', models.CharField(choices=[('active', 'In service'), ('seconded', 'Seconded'), ('retired', 'Retired'), ('left', 'Left')], default='active', max_length=12, verbose_name='employment status')),
-                ('phone_enc', models.CharField(blank=True, editable=False, max_length=120)),
-                ('id_number_enc', models.CharField(blank=True, editable=False, max_length=120)),
-                ('id_number_digest', models.CharField(blank=True, editable=False, max_length=64, null=True, unique=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('user', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='person', to=settings.AUTH_USER_MODEL, verbose_name='login')),
-                ('tags', models.ManyToManyField(blank=True, related_name='people', to='orgs.tag', verbose_name='tags')),
-                ('party_unit', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='party_members', to='orgs.unit', verbose_name='party organization')),
-                ('unit', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='people', to='orgs.unit', verbose_name='unit')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.CharField(max_length=40, unique=True, verbose_name="staff number")),
+                ("name", models.CharField(db_index=True, max_length=60, verbose_name="name")),
+                (
+                    "gender",
+                    models.CharField(
+                        blank=True,
+                        choices=[("M", "Male"), ("F", "Female")],
+                        max_length=1,
+                        verbose_name="gender",
+                    ),
+                ),
+                ("birth_date", models.DateField(blank=True, null=True, verbose_name="birth date")),
+                (
+                    "political_status",
+                    models.CharField(
+                        choices=[
+                            ("member", "Party member"),
+                            ("probationary", "Probationary party member"),
+                            ("league", "League member"),
+                            ("other_party", "Democratic party member"),
+                            ("non_party", "Non-party"),
+                        ],
+                        default="non_party",
+                        max_length=16,
+                        verbose_name="political status",
+                    ),
+                ),
+                (
+                    "employment_status",
+                    models.CharField(
+                        choices=[
+                            ("active", "In service"),
+                            ("seconded", "Seconded"),
+                            ("retired", "Retired"),
+                            ("left", "Left"),
+                        ],
+                        default="active",
+                        max_length=12,
+                        verbose_name="employment status",
+                    ),
+                ),
+                ("phone_enc", models.CharField(blank=True, editable=False, max_length=120)),
+                ("id_number_enc", models.CharField(blank=True, editable=False, max_length=120)),
+                (
+                    "id_number_digest",
+                    models.CharField(blank=True, editable=False, max_length=64, null=True, unique=True),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "user",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="person",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="login",
+                    ),
+                ),
+                (
+                    "tags",
+                    models.ManyToManyField(
+                        blank=True, related_name="people", to="orgs.tag", verbose_name="tags"
+                    ),
+                ),
+                (
+                    "party_unit",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="party_members",
+                        to="orgs.unit",
+                        verbose_name="party organization",
+                    ),
+                ),
+                (
+                    "unit",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="people",
+                        to="orgs.unit",
+                        verbose_name="unit",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'person',
-                'verbose_name_plural': 'people',
-                'ordering': ['code'],
+                "verbose_name": "person",
+                "verbose_name_plural": "people",
+                "ordering": ["code"],
             },
         ),
         migrations.CreateModel(
-            name='TeamMembership',
+            name="TeamMembership",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('role', models.CharField(choices=[('leader', 'Team leader'), ('member', 'Team member')], default='member', max_length=8, verbose_name='role')),
-                ('joined_on', models.DateField(blank=True, null=True, verbose_name='joined on')),
-                ('person', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='team_memberships', to='orgs.person')),
-                ('team', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='memberships', to='orgs.team')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[("leader", "Team leader"), ("member", "Team member")],
+                        default="member",
+                        max_length=8,
+                        verbose_name="role",
+                    ),
+                ),
+                ("joined_on", models.DateField(blank=True, null=True, verbose_name="joined on")),
+                (
+                    "person",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="team_memberships",
+                        to="orgs.person",
+                    ),
+                ),
+                (
+                    "team",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="memberships",
+                        to="orgs.team",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'team membership',
-                'verbose_name_plural': 'team memberships',
+                "verbose_name": "team membership",
+                "verbose_name_plural": "team memberships",
             },
         ),
         migrations.AddField(
-            model_name='team',
-            name='members',
-            field=models.ManyToManyField(related_name='teams', through='orgs.TeamMembership', to='orgs.person', verbose_name='members'),
+            model_name="team",
+            name="members",
+            field=models.ManyToManyField(
+                related_name="teams", through="orgs.TeamMembership", to="orgs.person", verbose_name="members"
+            ),
         ),
         migrations.AddField(
-            model_name='team',
-            name='unit',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='teams', to='orgs.unit', verbose_name='unit'),
+            model_name="team",
+            name="unit",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="teams",
+                to="orgs.unit",
+                verbose_name="unit",
+            ),
         ),
         migrations.CreateModel(
-            name='RoleGrant',
+            name="RoleGrant",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('role', models.CharField(choices=[('admin', 'Administrator'), ('manager', 'Manager'), ('secretary', 'Party secretary'), ('leader', 'Team leader'), ('member', 'Member'), ('viewer', 'Viewer')], max_length=12, verbose_name='role')),
-                ('granted_at', models.DateTimeField(auto_now_add=True)),
-                ('granted_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='grants', to=settings.AUTH_USER_MODEL)),
-                ('unit', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='grants', to='orgs.unit', verbose_name='unit')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[
+                            ("admin", "Administrator"),
+                            ("manager", "Manager"),
+                            ("secretary", "Party secretary"),
+                            ("leader", "Team leader"),
+                            ("member", "Member"),
+                            ("viewer", "Viewer"),
+                        ],
+                        max_length=12,
+                        verbose_name="role",
+                    ),
+                ),
+                ("granted_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "granted_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="grants",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "unit",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="grants",
+                        to="orgs.unit",
+                        verbose_name="unit",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'role grant',
-                'verbose_name_plural': 'role grants',
+                "verbose_name": "role grant",
+                "verbose_name_plural": "role grants",
             },
         ),
         migrations.CreateModel(
-            name='Partner',
+            name="Partner",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=40, unique=True, verbose_name='code')),
-                ('name', models.CharField(max_length=120, verbose_name='name')),
-                ('kind', models.CharField(choices=[('community', 'Community'), ('subdistrict', 'Subdistrict'), ('residents_committee', "Residents' committee"), ('village', 'Village'), ('park', 'Industrial park'), ('building', 'Office building'), ('enterprise', 'Enterprise'), ('test_site', 'Test site'), ('checkpoint', 'Checkpoint'), ('airport', 'Airport'), ('hotline', 'Hotline center'), ('health', 'Disease control / health body'), ('other', 'Other')], max_length=24, verbose_name='type')),
-                ('district', models.CharField(blank=True, max_length=40, verbose_name='district')),
-                ('address', models.CharField(blank=True, max_length=200, verbose_name='address')),
-                ('is_active', models.BooleanField(default=True, verbose_name='active')),
-                ('unit', models.ForeignKey(help_text='The unit that works with this partner; it scopes who sees it.', on_delete=django.db.models.deletion.PROTECT, related_name='partners', to='orgs.unit', verbose_name='liaison unit')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.CharField(max_length=40, unique=True, verbose_name="code")),
+                ("name", models.CharField(max_length=120, verbose_name="name")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("community", "Community"),
+                            ("subdistrict", "Subdistrict"),
+                            ("residents_committee", "Residents' committee"),
+                            ("village", "Village"),
+                            ("park", "Industrial park"),
+                            ("building", "Office building"),
+                            ("enterprise", "Enterprise"),
+                            ("test_site", "Test site"),
+                            ("checkpoint", "Checkpoint"),
+                            ("airport", "Airport"),
+                            ("hotline", "Hotline center"),
+                            ("health", "Disease control / health body"),
+                            ("other", "Other"),
+                        ],
+                        max_length=24,
+                        verbose_name="type",
+                    ),
+                ),
+                ("district", models.CharField(blank=True, max_length=40, verbose_name="district")),
+                ("address", models.CharField(blank=True, max_length=200, verbose_name="address")),
+                ("is_active", models.BooleanField(default=True, verbose_name="active")),
+                (
+                    "unit",
+                    models.ForeignKey(
+                        help_text="The unit that works with this partner; it scopes who sees it.",
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="partners",
+                        to="orgs.unit",
+                        verbose_name="liaison unit",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'partner',
-                'verbose_name_plural': 'partners',
-                'ordering': ['code'],
+                "verbose_name": "partner",
+                "verbose_name_plural": "partners",
+                "ordering": ["code"],
             },
         ),
         migrations.AddConstraint(
-            model_name='teammembership',
-            constraint=models.UniqueConstraint(fields=('team', 'person'), name='uniq_team_person'),
+            model_name="teammembership",
+            constraint=models.UniqueConstraint(fields=("team", "person"), name="uniq_team_person"),
         ),
         migrations.AddConstraint(
-            model_name='rolegrant',
-            constraint=models.UniqueConstraint(fields=('user', 'unit', 'role'), name='uniq_grant'),
+            model_name="rolegrant",
+            constraint=models.UniqueConstraint(fields=("user", "unit", "role"), name="uniq_grant"),
         ),
     ]

@@ -4,15 +4,25 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('orgs', '0001_initial'),
+        ("orgs", "0001_initial"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='rolegrant',
-            name='role',
-            field=models.CharField(choices=[('admin', 'Administrator'), ('manager', 'Manager'), ('secretary', 'Party secretary'), ('leader', 'Leader'), ('member', 'Member'), ('viewer', 'Viewer')], max_length=12, verbose_name='role'),
+            model_name="rolegrant",
+            name="role",
+            field=models.CharField(
+                choices=[
+                    ("admin", "Administrator"),
+                    ("manager", "Manager"),
+                    ("secretary", "Party secretary"),
+                    ("leader", "Leader"),
+                    ("member", "Member"),
+                    ("viewer", "Viewer"),
+                ],
+                max_length=12,
+                verbose_name="role",
+            ),
         ),
     ]

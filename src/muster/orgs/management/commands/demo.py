@@ -32,6 +32,11 @@ class Command(BaseCommand):
             "--no-serve", action="store_true", help=_("Only load the demo data; do not serve.")
         )
         parser.add_argument(
+            "--no-seed",
+            action="store_true",
+            help=_("Skip the Shanghai March 2022 ledger (the seed scenario of the reports)."),
+        )
+        parser.add_argument(
             "--addrport",
             default="127.0.0.1:8000",
             help=_("Address and port to serve on (default 127.0.0.1:8000)."),
@@ -52,6 +57,12 @@ class Command(BaseCommand):
             )
         else:
             self.stdout.write(_("The demo data is already loaded; nothing changed."))
+        if not options["no_seed"]:
+            from muster.reports.seed import load_seed_scenario
+
+            with origin(None, "cli"):
+                if load_seed_scenario(stdout=self.stdout if options["verbosity"] > 1 else None):
+                    self.stdout.write(_("The Shanghai March 2022 ledger (seed scenario) is loaded."))
         totals = summary.totals
         self.stdout.write(
             _("In the database: %(units)d units, %(people)d people, %(teams)d teams, %(partners)d partners.")

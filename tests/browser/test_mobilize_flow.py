@@ -41,7 +41,7 @@ def _log_in(page: Any, base: str, username: str) -> None:
     page.wait_for_url(f"{base}/")
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_dispatch_check_in_out_approve_and_total(live_server: Any, org: Any, make_user: Any) -> None:
     from playwright.sync_api import expect, sync_playwright
 

@@ -55,7 +55,7 @@ def _number(text: str) -> float:
     return float(re.sub(r"[^0-9.\-]", "", text))
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_party_lesson_recorded_approved_points_and_green_quarter(
     live_server: Any, org: Any, make_user: Any
 ) -> None:

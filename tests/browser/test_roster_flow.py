@@ -75,7 +75,7 @@ def _roster() -> bytes:
     return out.getvalue()
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_log_in_switch_language_import_and_find_people(live_server, org, make_user) -> None:
     from playwright.sync_api import expect, sync_playwright
 

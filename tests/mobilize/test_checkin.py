@@ -183,7 +183,7 @@ def test_post_shift_entry_kind(org: Any, cast: Any) -> None:
     assert e is not None and e.kind == EntryKind.HOTLINE and e.deployment is None
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="real row locks: run the suite on PostgreSQL")
 def test_concurrent_same_checkout_makes_one_entry(org: Any, cast: Any, batch: Any) -> None:
     svc.checkin_record(actor=cast.bob_user, shift=batch.shift, key="in", at=at("2022-03-12 08:00"))

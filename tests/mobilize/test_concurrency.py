@@ -16,7 +16,7 @@ from muster.mobilize.models import Assignment, Deployment
 from .conftest import at
 
 pytestmark = [
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(
         connection.vendor != "postgresql", reason="real row locks: run the suite on PostgreSQL"
     ),

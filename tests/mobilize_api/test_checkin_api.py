@@ -130,7 +130,7 @@ def test_leader_fixes_times_with_a_reason(org: Any, cast: Any, batch: Any, as_: 
     )
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="real row locks: run the suite on PostgreSQL")
 def test_same_checkout_posted_concurrently_makes_one_entry(org: Any, cast: Any, batch: Any) -> None:
     sid = batch.shift.pk

@@ -249,7 +249,7 @@ def test_a_second_approval_is_refused_and_gives_no_double_points(party: Party) -
     assert ledger_balances(2024)[party.m1.pk] == Decimal("2.00")
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="real concurrent transactions need PostgreSQL")
 def test_concurrent_approvals_one_wins(party: Party) -> None:
     m = hold_meeting(party, kinds=["theme_day"], when="2024-03-05 14:00", present=[party.m1], approve=False)

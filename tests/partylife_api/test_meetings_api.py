@@ -286,7 +286,7 @@ def test_lesson_points_cap_is_hit_exactly_at_the_boundary(party: Party, login: A
     assert Decimal(st["total"]) == 12
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_concurrent_approvals_one_wins_no_double_points(party: Party, login: Any) -> None:
     if connection.vendor == "sqlite":
         pytest.skip("SQLite serializes writers; the row lock is exercised on PostgreSQL")

@@ -22,7 +22,7 @@ pytestmark = [
 ]
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_series_charts_draw(live_server: Any, org: Any, make_user: Any) -> None:
     from playwright.sync_api import expect, sync_playwright
 

@@ -11,3 +11,6 @@ class PartylifeConfig(AppConfig):
         from muster.partylife import facts
 
         facts.register()
+        from muster.seeding import keep_defaults
+
+        keep_defaults(self, "0002_seed_requirements")

@@ -12,3 +12,6 @@ class PointsConfig(AppConfig):
         from muster.points import service_hours
 
         service_hours.register()
+        from muster.seeding import keep_defaults
+
+        keep_defaults(self, "0002_seed_rules")

@@ -175,7 +175,7 @@ def pending_rows(rows: QuerySet[ServiceEntry]) -> QuerySet[ServiceEntry]:
 
 def person_pending(person: Person) -> QuerySet[ServiceEntry]:
     """A person's entries and corrections waiting for approval."""
-    return pending_rows(ServiceEntry.objects.filter(person=person)).order_by("start")
+    return pending_rows(ServiceEntry.objects.filter(person=person)).order_by("start", "pk")
 
 
 def pending_for_approver(user: Any) -> list[ServiceEntry]:
@@ -194,7 +194,7 @@ def pending_for_approver(user: Any) -> list[ServiceEntry]:
         "shift__post",
         "shift__post__unit",
     )
-    return [r for r in qs.order_by("start") if may_approve_entry(user, r)]
+    return [r for r in qs.order_by("start", "pk") if may_approve_entry(user, r)]
 
 
 @dataclass(frozen=True)
@@ -396,7 +396,7 @@ def person_upcoming_shifts(person: Person, *, now: datetime) -> QuerySet[Shift]:
         Shift.objects.filter(assignments__person=person, end__gt=now)
         .exclude(deployment__status=DeploymentStatus.CANCELLED)
         .select_related("deployment", "post")
-        .order_by("start")
+        .order_by("start", "pk")
     )
 
 
@@ -407,7 +407,7 @@ def person_shifts(person: Person, *, since: datetime | None = None) -> QuerySet[
     )
     if since is not None:
         qs = qs.filter(end__gt=since)
-    return qs.select_related("deployment", "post").order_by("start")
+    return qs.select_related("deployment", "post").order_by("start", "pk")
 
 
 def post_coverage(post: Post, *, start: datetime, end: datetime) -> list[HourCoverage]:

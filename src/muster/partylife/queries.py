@@ -86,7 +86,7 @@ def meeting_get(user: Any, pk: Any) -> Meeting:
 def review_queue(user: Any) -> list[Meeting]:
     """Submitted meetings the user may approve (they hold ``PARTY_APPROVE`` on the committee above)."""
     out = []
-    for m in meeting_list(user, status=ReviewStatus.SUBMITTED).order_by("starts_at"):
+    for m in meeting_list(user, status=ReviewStatus.SUBMITTED).order_by("starts_at", "pk"):
         above = approval_unit(m.unit)
         if (above is None and access.is_all_powerful(user)) or (
             above is not None and access.can(user, Perm.PARTY_APPROVE, above)

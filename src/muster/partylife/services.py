@@ -178,7 +178,7 @@ def branch_membership_start(
         BranchMembership.objects.select_for_update()
         .filter(person=person)
         .filter(Q(end__isnull=True) | Q(end__gte=start))
-        .order_by("start")
+        .order_by("start", "pk")
     )
     for m in current:
         if m.start >= start:

@@ -11,8 +11,13 @@ database):
 1. generates the organization and the ledger with bulk inserts (PG: COPY; SQLite: executemany):
    5,000 units in a 5-level tree, 200,000 people, 400,000 batches over one year and N ledger rows
    (88 % batch service, 10 % community service, 1 % pending; 1 % of the approved entries corrected
-   later: a −1 row for the old interval and a +1 row for the new one), then builds the rollup's facts
-   and buckets with ``muster.reports.facts.rebuild()`` (timed);
+   later: a −1 row for the old interval and a +1 row for the new one; a person's batch service is
+   85 % in batches of their own city and 15 % elsewhere in their province), then builds the rollup's
+   facts and buckets (timed) — ``--facts``: ``rebuild`` runs ``muster.reports.facts.rebuild()`` (the
+   product's row-by-row rebuild, ~8 min per million entries on this machine), ``bulk`` computes the
+   same tables with pandas and bulk-loads them, ``check`` does both and compares every row of every
+   table (``bulk_equals_rebuild``); the default checks on the exactness database and uses ``bulk`` for
+   the size runs (so the 10M run loads in minutes);
 2. times the root rollup (``muster.reports.rollup.rollup``) at 40 random cutoffs (to the minute, so
    mostly in the middle of someone's shift): median and 95th percentile;
 3. times the baselines on the same data and cutoffs: the straight GROUP BY over the raw ledger
@@ -31,6 +36,7 @@ Targets: root rollup ≤ 100 ms median on PostgreSQL, ≤ 300 ms on SQLite, not 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import random
@@ -93,6 +99,41 @@ def make_units() -> list[tuple[int, str, int, int, str]]:
     return [tuple(u) for u in units]  # type: ignore[misc]
 
 
+def ancestor_at(units: list[tuple[int, str, int, int, str]], depth: int) -> Any:
+    """Array indexed by unit id: the id of the unit's ancestor at ``depth`` (itself if that deep; 0 if
+    the unit is shallower)."""
+    import numpy as np
+
+    by_path = {u[1]: u[0] for u in units}
+    out = np.zeros(len(units) + 1, dtype=np.int64)
+    for uid, path, d, _n, _c in units:
+        if d >= depth:
+            out[uid] = by_path[path[: 4 * depth]]
+    return out
+
+
+def local_batches(rng: Any, units: list[Any], entry_unit: Any, dep_unit: Any) -> Any:
+    """A batch index for each entry: 85 % among the batches of the person's city (depth 3), the rest
+    among those of the person's province — people serve near home, not across the country (with
+    uniformly random batches a person of a national system would count under ~1,000 units)."""
+    import numpy as np
+
+    out = np.empty(len(entry_unit), dtype=np.int64)
+    local = rng.random(len(entry_unit)) < 0.85
+    for depth, chosen in ((3, local), (2, ~local)):
+        anc = ancestor_at(units, depth)
+        dep_group = anc[dep_unit]
+        order = np.argsort(dep_group, kind="stable")
+        sorted_groups = dep_group[order]
+        group = anc[entry_unit[chosen]]
+        lo = np.searchsorted(sorted_groups, group, side="left")
+        hi = np.searchsorted(sorted_groups, group, side="right")
+        assert (hi > lo).all(), "a city or province without batches"
+        pick = lo + (rng.random(len(group)) * (hi - lo)).astype(np.int64)
+        out[chosen] = order[pick]
+    return out
+
+
 def generate(n_entries: int, seed: int, batches: int = BATCHES) -> dict[str, Any]:
     import numpy as np
 
@@ -114,7 +155,8 @@ def generate(n_entries: int, seed: int, batches: int = BATCHES) -> dict[str, Any
     kind_r = rng.random(n)
     community = kind_r < 0.10
     pending = (kind_r >= 0.10) & (kind_r < 0.11)
-    dep = rng.integers(0, BATCHES, size=n)
+    person = rng.integers(0, PEOPLE, size=n) + 1
+    dep = local_batches(rng, units, person_unit[person - 1], dep_unit)
     length = rng.integers(2, 25, size=n) * 30  # 1 to 12 hours
     length = np.where(community, rng.integers(2, 13, size=n) * 30, length)
     offset = rng.integers(0, 7 * 48, size=n) * 30
@@ -123,7 +165,6 @@ def generate(n_entries: int, seed: int, batches: int = BATCHES) -> dict[str, Any
         PERIOD_START + rng.integers(0, PERIOD_DAYS * 48, size=n) * 30,
         dep_start[dep] + np.minimum(offset, dep_days[dep] * 1440 - length),
     )
-    person = rng.integers(0, PEOPLE, size=n) + 1
     dep_id = np.where(community, 0, dep + 1)
     sign = np.where(pending, 0, 1)
     # corrections of 1 % of the approved batch entries: −1 of the old interval, +1 of the new one
@@ -300,7 +341,7 @@ def load(g: dict[str, Any], rows: dict[str, Any]) -> None:
             entry_rows,
         ),
     ]
-    with transaction.atomic():
+    with transaction.atomic(), bulk_mode([t[0] for t in tables]):
         with connection.cursor() as cursor:
             for table, cols, make in tables:
                 t0 = time.perf_counter()
@@ -326,6 +367,260 @@ def load(g: dict[str, Any], rows: dict[str, Any]) -> None:
                     )
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
+
+
+# ---------------------------------------------------------------- bulk-load mode
+
+
+@contextlib.contextmanager
+def bulk_mode(tables: list[str]) -> Any:
+    """Load ``tables`` the way bulk loads are done: their secondary indexes, unique and foreign-key
+    constraints are dropped first and recreated after (sorted index builds; one validating pass per
+    foreign key instead of a trigger per row). The schema afterwards is exactly the migrated one."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            names = ", ".join(f"'{t}'" for t in tables)
+            cursor.execute(
+                "SELECT c.conrelid::regclass::text, c.conname, pg_get_constraintdef(c.oid), c.contype "
+                f"FROM pg_constraint c WHERE c.conrelid::regclass::text IN ({names}) AND c.contype IN ('f', 'u')"
+            )
+            constraints = cursor.fetchall()
+            cursor.execute(
+                "SELECT tablename, indexname, indexdef FROM pg_indexes "
+                f"WHERE tablename IN ({names}) AND indexname NOT IN "
+                "(SELECT conname FROM pg_constraint WHERE contype IN ('p', 'u'))"
+            )
+            indexes = cursor.fetchall()
+            for table, name, _def, _t in constraints:
+                cursor.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
+            for _table, name, _def in indexes:
+                cursor.execute(f'DROP INDEX "{name}"')
+        else:
+            names = ", ".join(f"'{t}'" for t in tables)
+            cursor.execute(
+                f"SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN ({names})"
+            )
+            indexes = cursor.fetchall()
+            for name, _sql in indexes:
+                cursor.execute(f'DROP INDEX "{name}"')
+    yield
+    t0 = time.perf_counter()
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            for _table, _name, definition in indexes:
+                cursor.execute(definition)
+            for table, name, definition, _kind in sorted(constraints, key=lambda c: c[3] == "f"):
+                cursor.execute(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
+        else:
+            for _name, sql in indexes:
+                cursor.execute(sql)
+    print(f"  indexes and constraints rebuilt in {time.perf_counter() - t0:.1f} s (after the load)", file=sys.stderr, flush=True)
+
+
+# ---------------------------------------------------------------- the facts, vectorized
+
+
+def zone_offset_minutes() -> int:
+    """The bench zone's UTC offset, checked constant over the bench period (true for Asia/Shanghai)."""
+    from zoneinfo import ZoneInfo
+
+    from django.conf import settings
+
+    tz = ZoneInfo(settings.TIME_ZONE)
+    offsets = {
+        int(datetime.fromtimestamp((PERIOD_START + d * 1440) * 60, UTC).astimezone(tz).utcoffset().total_seconds())  # type: ignore[union-attr]
+        // 60
+        for d in range(-2, PERIOD_DAYS + 3)
+    }
+    assert len(offsets) == 1, f"{settings.TIME_ZONE} changes its offset in the bench period: use --facts rebuild"
+    return offsets.pop()
+
+
+def bulk_facts(g: dict[str, Any], rows: dict[str, Any]) -> dict[str, int]:
+    """The rollup's facts and buckets computed from the generated columns with pandas and bulk-loaded.
+
+    The same rules as ``muster.reports.facts.rebuild()`` (which walks the ledger row by row in Python,
+    about 8 minutes per million entries here); ``--facts check`` proves the two write identical tables.
+    Needs a zone with a constant offset over the period (day = (minute + offset) // 1440).
+    """
+    import numpy as np
+    import pandas as pd
+
+    from muster.reports.models import (
+        BatchFact,
+        Bucket,
+        CommunityFact,
+        PairFact,
+        PendingFact,
+        PersonFact,
+        SpanFact,
+    )
+
+    off = zone_offset_minutes()
+    epoch_ordinal = 719163  # date(1970, 1, 1).toordinal()
+
+    def day_of(m: Any) -> Any:
+        return (m + off) // 1440 + epoch_ordinal
+
+    units = g["units"]
+    path_of = np.array([""] + [u[1] for u in units], dtype=object)
+    anc = [ancestor_at(units, d) for d in range(1, 6)]
+    person_unit = np.concatenate([[0], g["person_unit"]])
+    counts: dict[str, int] = {}
+
+    # batches
+    active = np.nonzero(g["dep_status"] == "active")[0]
+    b = pd.DataFrame({"deployment_id": active + 1, "unit_id": g["dep_unit"][active], "start_m": g["dep_start"][active]})
+    b["path"] = path_of[b["unit_id"].to_numpy()]
+    counts["batches"] = write_table(BatchFact, b[["deployment_id", "unit_id", "path", "start_m"]])
+
+    # spans: every approved row (sign ±1) of a batch or of community service
+    e = pd.DataFrame(
+        {
+            "row_id": rows["id"],
+            "person_id": rows["person"],
+            "dep": rows["dep"],
+            "community": rows["community"],
+            "sign": rows["sign"],
+            "start_m": rows["start"],
+            "end_m": rows["end"],
+            "minutes": rows["minutes"],
+        }
+    )
+    dep_unit = np.concatenate([[0], g["dep_unit"]])
+    e["unit_id"] = np.where(e["community"], person_unit[e["person_id"].to_numpy()], dep_unit[e["dep"].to_numpy()])
+    e["path"] = path_of[e["unit_id"].to_numpy()]
+    approved = e[e["sign"] != 0].copy()
+    approved["day0"] = day_of(approved["start_m"].to_numpy())
+    nxt = (approved["day0"].to_numpy() + 1 - epoch_ordinal) * 1440 - off  # the next local midnight
+    end = approved["end_m"].to_numpy()
+    approved["min0"] = np.minimum(end, nxt) - approved["start_m"].to_numpy()
+    approved["min1"] = np.maximum(end - nxt, 0)
+    cols = ["row_id", "unit_id", "path", "community", "sign", "start_m", "end_m", "day0", "min0", "min1"]
+    counts["spans"] = write_table(SpanFact, approved[cols])
+
+    # first live interval of each (batch, person) pair and of each person's community service
+    net = approved.groupby(["dep", "person_id", "community", "start_m", "end_m"], sort=False)["sign"].sum()
+    live = net[net > 0].reset_index()
+    firsts = live.groupby(["dep", "person_id", "community"], sort=False)["start_m"].min().reset_index()
+    firsts = firsts.rename(columns={"start_m": "first_m"})
+    pairs = firsts[~firsts["community"]].copy()
+    pairs["deployment_id"] = pairs["dep"]
+    pairs["unit_id"] = dep_unit[pairs["dep"].to_numpy()]
+    pairs["path"] = path_of[pairs["unit_id"].to_numpy()]
+    counts["pairs"] = write_table(PairFact, pairs[["deployment_id", "person_id", "unit_id", "path", "first_m"]])
+    comm = firsts[firsts["community"]].copy()
+    comm["unit_id"] = person_unit[comm["person_id"].to_numpy()]
+    comm["path"] = path_of[comm["unit_id"].to_numpy()]
+    counts["community_persons"] = write_table(CommunityFact, comm[["person_id", "unit_id", "path", "first_m"]])
+
+    # pending rows (sign 0, nothing refers to them in the generated ledger)
+    pend = e[e["sign"] == 0]
+    counts["pending"] = write_table(
+        PendingFact,
+        pend[["row_id", "unit_id", "path", "community", "start_m", "minutes"]],
+    )
+
+    # distinct people: a person's first pair under every ancestor (own=False) and the unit itself (own=True)
+    pu = pairs["unit_id"].to_numpy()
+    parts = []
+    for level in anc:
+        node = level[pu]
+        keep = node > 0
+        parts.append(pd.DataFrame({"person_id": pairs["person_id"].to_numpy()[keep], "node_id": node[keep], "own": False, "first_m": pairs["first_m"].to_numpy()[keep]}))
+    parts.append(pd.DataFrame({"person_id": pairs["person_id"].to_numpy(), "node_id": pu, "own": True, "first_m": pairs["first_m"].to_numpy()}))
+    people = pd.concat(parts).groupby(["person_id", "node_id", "own"], sort=False)["first_m"].min().reset_index()
+    counts["person_units"] = write_table(PersonFact, people[["person_id", "node_id", "own", "first_m"]])
+
+    # buckets: leaf sums per (unit, day), then every ancestor's subtree and the unit's own
+    figs = ["batches", "pairs", "persons", "minutes", "c_persons", "c_minutes"]
+    leaf = [
+        pd.DataFrame({"unit_id": b["unit_id"], "day": day_of(b["start_m"].to_numpy()), "batches": 1}),
+        pd.DataFrame({"unit_id": pairs["unit_id"], "day": day_of(pairs["first_m"].to_numpy()), "pairs": 1}),
+        pd.DataFrame({"unit_id": comm["unit_id"], "day": day_of(comm["first_m"].to_numpy()), "c_persons": 1}),
+    ]
+    for community, fig in ((False, "minutes"), (True, "c_minutes")):
+        part = approved[approved["community"] == community]
+        signed0 = part["sign"].to_numpy() * part["min0"].to_numpy()
+        signed1 = part["sign"].to_numpy() * part["min1"].to_numpy()
+        leaf.append(pd.DataFrame({"unit_id": part["unit_id"], "day": part["day0"], fig: signed0}))
+        later = signed1 != 0
+        leaf.append(pd.DataFrame({"unit_id": part["unit_id"].to_numpy()[later], "day": part["day0"].to_numpy()[later] + 1, fig: signed1[later]}))
+    sums = pd.concat(leaf).fillna(0).groupby(["unit_id", "day"], sort=False).sum().reset_index()
+    for f in figs:
+        if f not in sums:
+            sums[f] = 0
+    su = sums["unit_id"].to_numpy()
+    bparts = [sums.rename(columns={"unit_id": "node_id"}).assign(own=True)]
+    for level in anc:
+        node = level[su]
+        keep = node > 0
+        bparts.append(sums[keep].assign(node_id=node[keep], own=False).drop(columns=["unit_id"]))
+    pp = pd.DataFrame({"node_id": people["node_id"], "own": people["own"], "day": day_of(people["first_m"].to_numpy()), "persons": 1})
+    bparts.append(pp)
+    buckets = pd.concat(bparts).fillna(0).groupby(["node_id", "own", "day"], sort=False)[figs].sum().reset_index()
+    buckets[figs] = buckets[figs].astype("int64")
+    buckets = buckets[(buckets[figs] != 0).any(axis=1)]
+    counts["buckets"] = write_table(Bucket, buckets[["node_id", "own", "day", *figs]])
+    return counts
+
+
+def write_table(model: Any, df: Any) -> int:
+    """Bulk-append a DataFrame whose columns are the table's column names (COPY on PostgreSQL)."""
+    import io
+
+    from django.db import connection
+
+    t0 = time.perf_counter()
+    table = model._meta.db_table
+    cols = ", ".join(connection.ops.quote_name(c) for c in df.columns)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            step = 2_000_000
+            for i in range(0, len(df), step):
+                buf = io.StringIO()
+                df.iloc[i : i + step].to_csv(buf, sep="\t", header=False, index=False)
+                with cursor.cursor.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
+                    copy.write(buf.getvalue())
+        else:
+            marks = ", ".join(["%s"] * len(df.columns))
+            values = [c.tolist() for _name, c in df.items()]
+            data = list(zip(*values, strict=True))
+            for i in range(0, len(data), 50_000):
+                cursor.executemany(f"INSERT INTO {table} ({cols}) VALUES ({marks})", data[i : i + 50_000])
+    print(f"  wrote {len(df)} rows to {table} in {time.perf_counter() - t0:.1f} s", file=sys.stderr, flush=True)
+    return len(df)
+
+
+def facts_models() -> tuple[Any, ...]:
+    from muster.reports.models import BatchFact, CommunityFact, PairFact, PendingFact, PersonFact, SpanFact
+
+    return (BatchFact, SpanFact, PairFact, CommunityFact, PendingFact, PersonFact)
+
+
+def fact_tables() -> dict[str, list[tuple[Any, ...]]]:
+    """Every fact and bucket row, without surrogate ids, sorted (to compare two builds)."""
+    from django.db import connection
+
+    from muster.reports.models import (
+        BatchFact,
+        Bucket,
+        CommunityFact,
+        PairFact,
+        PendingFact,
+        PersonFact,
+        SpanFact,
+    )
+
+    out = {}
+    for model in (BatchFact, SpanFact, PairFact, CommunityFact, PendingFact, PersonFact, Bucket):
+        fields = [f.column for f in model._meta.concrete_fields if not (f.primary_key and f.name == "id")]
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT {', '.join(fields)} FROM {model._meta.db_table}")
+            out[model.__name__] = sorted(tuple(int(v) if isinstance(v, bool) else v for v in r) for r in cursor.fetchall())
+    return out
 
 
 # ---------------------------------------------------------------- DuckDB baseline
@@ -411,10 +706,11 @@ def child(args: argparse.Namespace) -> dict[str, Any]:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
-    from django.db import connection
+    from django.db import connection, transaction
 
     from muster.orgs.models import Unit
     from muster.reports import facts
+    from muster.reports.models import Bucket
     from muster.reports.rollup import rollup, rollup_straight
 
     out: dict[str, Any] = {"db": connection.vendor, "entries": args.entries}
@@ -424,14 +720,52 @@ def child(args: argparse.Namespace) -> dict[str, Any]:
     out["ledger_rows"] = len(rows["id"])
     out["generate_s"] = round(time.perf_counter() - t0, 1)
     t0 = time.perf_counter()
-    load(g, rows)
-    out["load_s"] = round(time.perf_counter() - t0, 1)
+    if args.reuse and Unit.objects.exists():  # a database kept by an earlier run with --keep
+        out["reused"] = True
+    else:
+        load(g, rows)
+        out["load_s"] = round(time.perf_counter() - t0, 1)
     t0 = time.perf_counter()
-    counts = facts.rebuild(stdout=sys.stderr)
-    out["rebuild_s"] = round(time.perf_counter() - t0, 1)
+    if out.get("reused"):
+        counts = {"buckets": Bucket.objects.count()}
+    elif args.facts == "rebuild":
+        counts = facts.rebuild(stdout=sys.stderr)
+        out["rebuild_s"] = round(time.perf_counter() - t0, 1)
+    else:
+        from muster.reports.models import (
+            BatchFact,
+            Bucket,
+            CommunityFact,
+            PairFact,
+            PendingFact,
+            PersonFact,
+            SpanFact,
+        )
+
+        fact_models = (BatchFact, SpanFact, PairFact, CommunityFact, PendingFact, PersonFact, Bucket)
+        with transaction.atomic(), bulk_mode([m._meta.db_table for m in fact_models]):
+            counts = bulk_facts(g, rows)
+            print(f"  facts computed and written in {time.perf_counter() - t0:.1f} s", file=sys.stderr, flush=True)
+        out["bulk_facts_s"] = round(time.perf_counter() - t0, 1)
+        if args.facts == "check":  # the vectorized build and rebuild() must write the same tables
+            bulk = fact_tables()
+            t0 = time.perf_counter()
+            facts.rebuild(stdout=sys.stderr)
+            out["rebuild_s"] = round(time.perf_counter() - t0, 1)
+            again = fact_tables()
+            out["bulk_equals_rebuild"] = bulk == again
+            out["bulk_vs_rebuild_differences"] = {
+                name: len(set(rows_) ^ set(again[name])) for name, rows_ in bulk.items() if rows_ != again[name]
+            }
     out["facts"] = counts
+    t0 = time.perf_counter()
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":  # what autovacuum does to a loaded table: statistics, and
+            # the visibility map that lets the rollup's index-only scans skip the heap
+            for model in (Bucket, *facts_models()):
+                cursor.execute(f"VACUUM ANALYZE {model._meta.db_table}")
         cursor.execute("ANALYZE")
+    out["analyze_s"] = round(time.perf_counter() - t0, 1)
     root = Unit.objects.get(depth=1)
     rng = random.Random(args.seed)
     tz_offset = 8 * 60
@@ -576,16 +910,21 @@ def pg_admin(url: str, sql: str) -> None:
 
 def run(db: str, entries: int, args: argparse.Namespace, *, exact: int, writes_n: int) -> dict[str, Any]:
     env = dict(os.environ, DJANGO_SETTINGS_MODULE="muster.settings", MUSTER_DB_CONN_MAX_AGE="0")
+    tag = f"{entries}_x{exact}" if exact else str(entries)
+    pg_url = args.pg_url + f"_{tag}"
     if db == "sqlite":
-        f = Path(f"/tmp/muster_bench_rollup_{entries}.sqlite3")  # noqa: S108 (a scratch benchmark database)
-        for p in f.parent.glob(f.name + "*"):
-            p.unlink()
+        f = Path(f"/tmp/muster_bench_rollup_{tag}.sqlite3")  # noqa: S108 (a scratch benchmark database)
+        if not (args.reuse and f.exists()):
+            for p in f.parent.glob(f.name + "*"):
+                p.unlink()
         env["DATABASE_URL"] = f"sqlite:///{f}"
     else:
-        name = urlsplit(args.pg_url).path.lstrip("/")
-        pg_admin(args.pg_url, f"DROP DATABASE IF EXISTS {name}")
-        pg_admin(args.pg_url, f"CREATE DATABASE {name}")
-        env["DATABASE_URL"] = args.pg_url
+        name = urlsplit(pg_url).path.lstrip("/")
+        if not args.reuse:
+            pg_admin(args.pg_url, f"DROP DATABASE IF EXISTS {name}")
+        with contextlib.suppress(Exception):  # exists already (--reuse)
+            pg_admin(args.pg_url, f"CREATE DATABASE {name}")
+        env["DATABASE_URL"] = pg_url
     cmd = [
         sys.executable,
         __file__,
@@ -602,6 +941,9 @@ def run(db: str, entries: int, args: argparse.Namespace, *, exact: int, writes_n
         str(args.seed),
         "--batches",
         str(args.exact_batches if exact else BATCHES),
+        "--facts",
+        args.facts if args.facts != "auto" else ("check" if exact else "bulk"),
+        *(["--reuse"] if args.reuse else []),
     ]
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
@@ -611,13 +953,16 @@ def run(db: str, entries: int, args: argparse.Namespace, *, exact: int, writes_n
     except (IndexError, json.JSONDecodeError):
         result = {"db": db, "entries": entries, "error": proc.stdout[-2000:] + proc.stderr[-2000:]}
     result["wall_s"] = round(time.perf_counter() - t0, 1)
+    result["load_avg_1min"] = round(os.getloadavg()[0], 1)
+    if args.keep:
+        return result
     if db == "sqlite":
         for p in Path("/tmp").glob(  # noqa: S108
-            f"muster_bench_rollup_{entries}.sqlite3*"
+            f"muster_bench_rollup_{tag}.sqlite3*"
         ):
             p.unlink()
     else:
-        pg_admin(args.pg_url, f"DROP DATABASE IF EXISTS {urlsplit(args.pg_url).path.lstrip('/')}")
+        pg_admin(args.pg_url, f"DROP DATABASE IF EXISTS {urlsplit(pg_url).path.lstrip('/')}")
     return result
 
 
@@ -633,6 +978,20 @@ def main() -> None:
     ap.add_argument("--batches", type=int, default=BATCHES, help=argparse.SUPPRESS)
     ap.add_argument("--exact-batches", type=int, default=20_000, help="batches in the exactness database")
     ap.add_argument("--pg-url", default=os.environ.get("DATABASE_URL_PG", DEFAULT_PG))
+    ap.add_argument(
+        "--facts",
+        choices=["auto", "rebuild", "bulk", "check"],
+        default="auto",
+        help="how the facts are built: rebuild() (row by row), bulk (vectorized), check (both, compared); "
+        "auto: check on the exactness database, bulk on the size runs",
+    )
+    ap.add_argument("--keep", action="store_true", help="keep the bench databases (for --reuse)")
+    ap.add_argument(
+        "--reuse",
+        action="store_true",
+        help="time the queries on the databases kept by an earlier --keep run (same sizes and seed) instead of "
+        "loading them again",
+    )
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:

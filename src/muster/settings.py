@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "muster.orgs",
     "muster.mobilize",
     "muster.roster",
+    "muster.notify",
     "muster.points",
     "muster.partylife",
     "muster.reports",
@@ -77,6 +78,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "muster.web.context.navigation",
+                "muster.notify.context.notifications",
             ],
         },
     }
@@ -137,6 +139,10 @@ MEDIA_ROOT = VAR_DIR / "media"
 MUSTER_IMPORT_MAX_BYTES = int(os.environ.get("MUSTER_IMPORT_MAX_BYTES", str(20 * 1024 * 1024)))
 # Mobilization: a gap shorter than this between two shifts of one person is warned about (minutes).
 MUSTER_MIN_REST_MINUTES = int(os.environ.get("MUSTER_MIN_REST_MINUTES", "480"))
+# Rostering (issue 5): solve in the request thread instead of the background worker (tests), and the
+# notification channels that run (see muster.notify.services).
+MUSTER_ROSTER_SYNC = env_bool("MUSTER_ROSTER_SYNC", False)
+MUSTER_NOTIFY_CHANNELS = ["inapp"]
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 

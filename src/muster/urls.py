@@ -12,5 +12,7 @@ urlpatterns = [
     path("party/", include("muster.partylife.urls")),
     path("points/", include("muster.points.urls")),
     path("reports/", include("muster.reports.urls")),
+    path("roster/", include("muster.roster.urls")),
+    path("notifications/", include("muster.notify.urls")),
     path("", include("muster.web.urls")),
 ]

@@ -271,6 +271,12 @@ def test_openapi_document_lists_the_paths(client: Client) -> None:
         ("get", "/partylife/honors"),
         ("post", "/partylife/honors"),
         ("post", "/partylife/honors/{honor_id}/decide"),
+        ("post", "/partylife/honors/with-evidence"),
+        ("get", "/partylife/honors/{honor_id}/evidence"),
+        ("post", "/partylife/honors/{honor_id}/evidence"),
+        ("get", "/partylife/exemptions"),
+        ("post", "/partylife/exemptions"),
+        ("post", "/partylife/exemptions/{exemption_id}/revoke"),
         ("get", "/points/statement"),
         ("get", "/points/leaderboard"),
         ("get", "/points/rules"),
@@ -278,6 +284,14 @@ def test_openapi_document_lists_the_paths(client: Client) -> None:
         ("post", "/points/manual"),
         ("post", "/points/manual/{fact_id}/retract"),
         ("post", "/points/recompute"),
+        # rostering (issue 5)
+        ("post", "/roster/plans"),
+        ("get", "/roster/plans/{plan_id}"),
+        ("get", "/roster/plans/{plan_id}/progress"),
+        ("post", "/roster/plans/{plan_id}/solve"),
+        ("post", "/roster/plans/{plan_id}/cancel"),
+        ("post", "/roster/plans/{plan_id}/edit"),
+        ("post", "/roster/plans/{plan_id}/publish"),
     }
     # mobilization and reports list their own paths in their own tests
     listed = {

@@ -382,7 +382,8 @@ FOUNDATION_PATHS = (
     "/api/v1/people",
     "/api/v1/teams",
     "/api/v1/partners",
-    "/api/v1/roster",
+    "/api/v1/roster/import",  # the staff roster; /api/v1/roster/plans is rostering (tests/roster_app)
+    "/api/v1/roster/export",
     "/api/v1/me",
     "/api/v1/tokens",
 )

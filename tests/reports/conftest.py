@@ -15,6 +15,7 @@ from muster.mobilize.models import Deployment, EntryKind, ServiceEntry
 from muster.orgs.access import SYSTEM
 from muster.orgs.models import Person
 from muster.orgs.services import person_create
+from tests.partylife.conftest import party  # noqa: F401  (the party-life fixture, for the party figures)
 
 TZ = ZoneInfo("Asia/Shanghai")
 

@@ -18,6 +18,7 @@ import pytest
 from muster.mobilize import services as svc
 from muster.mobilize.models import EntryKind
 from muster.orgs.access import SYSTEM
+from tests.partylife.conftest import party  # noqa: F401  (the party-life fixture, for the party figures)
 
 TZ = ZoneInfo("Asia/Shanghai")
 QUERY = {"unit": "SH", "date": "2022-03-13", "time": "24:00"}

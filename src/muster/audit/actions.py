@@ -84,6 +84,7 @@ ACTIONS = {
     "partylife.contact_point.ended": _("Contact point ended"),
     "partylife.contact_visit.recorded": _("Contact point visit recorded"),
     "partylife.honor.proposed": _("Honor proposed"),
+    "partylife.honor.evidence_attached": _("Honor evidence attached"),
     "partylife.honor.decided": _("Honor approval decided"),
     "points.facts.recorded": _("Point facts recorded"),
     "points.facts.retracted": _("Point facts retracted"),

@@ -1105,6 +1105,13 @@ def _apply(plan: _Planner, actor: Any, filename: str, tables: dict[str, Table]) 
                     },
                 )
             )
+    # The rollup's facts (reports): the new batches and ledger rows, set-wise, in this transaction.
+    from muster.reports.facts import on_ledger_bulk
+
+    on_ledger_bulk(
+        deployment_ids=[d.obj.pk for d in new if d.obj is not None],
+        row_ids=list(entry_ids.values()) if plan.entries else [],
+    )
     log_actions_bulk(actor, events, batch=batch)
     summary_changes: dict[str, Any] = plan.result.as_dict()
     summary_changes.pop("dry_run", None)

@@ -40,7 +40,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from muster.audit.services import PendingEvent, log_action, log_actions_bulk
-from muster.orgs import access, crypto
+from muster.orgs import access, crypto, signals
 from muster.orgs.access import Perm
 from muster.orgs.models import (
     PARTY_KINDS,
@@ -1235,6 +1235,13 @@ def _write(plan: _Planner, actor: Any, filename: str) -> None:
             for chunk in _chunks(swapping):
                 Person.objects.filter(pk__in=chunk).update(id_number_digest=None)
             Person.objects.bulk_update(upd_people, _PERSON_FIELDS, batch_size=500)
+            rehomed = [
+                p.pk
+                for p, r in zip(upd_people, upd_rows, strict=True)
+                if r.existing is not None and p.unit_id != r.existing.unit_id
+            ]
+            if rehomed:
+                signals.home_units_changed.send(Person, person_ids=rehomed)
 
         through = Person.tags.through
         retag = [p.pk for p, r in zip(upd_people, upd_rows, strict=True) if "tags" in r.changes]
@@ -1341,9 +1348,11 @@ def _apply_units(plan: _Planner, now: Any, events: list[PendingEvent]) -> None:
         assert fu.existing is not None
         parent_code = plan.final_parent.get(fu.code)
         assert parent_code is not None
-        Unit.objects.move(
-            Unit.objects.get(pk=fu.existing.id), Unit.objects.get(code=parent_code), "last-child"
-        )
+        node = Unit.objects.get(pk=fu.existing.id)
+        old_path = node.path
+        Unit.objects.move(node, Unit.objects.get(code=parent_code), "last-child")
+        new_path = Unit.objects.filter(pk=node.pk).values_list("path", flat=True).get()
+        signals.unit_moved.send(Unit, unit_id=node.pk, old_path=old_path, new_path=new_path)
     changed = [fu for fu in plan.units.values() if fu.existing is not None and fu.changes]
     for fu in changed:
         assert fu.existing is not None

@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from muster.audit.services import diff, log_action
-from muster.orgs import access
+from muster.orgs import access, signals
 from muster.orgs.access import Perm
 from muster.orgs.models import (
     PARTY_KINDS,
@@ -140,8 +140,10 @@ def unit_move(*, actor: Any, unit: Unit, new_parent: Unit) -> Unit:
     old_parent = Unit.objects.get_parent(unit)
     if old_parent is not None and old_parent.pk == new_parent.pk:
         return unit
+    old_path = unit.path
     Unit.objects.move(unit, new_parent, "last-child")
     unit.refresh_from_db()
+    signals.unit_moved.send(Unit, unit_id=unit.pk, old_path=old_path, new_path=unit.path)
     log_action(
         actor,
         action="orgs.unit.moved",
@@ -408,6 +410,7 @@ def person_update(
         access.require(actor, Perm.VIEW, party_unit)
     before = person_snapshot(person)
     before["tags"] = sorted(person.tags.values_list("name", flat=True))
+    before_unit = person.unit_id
     keep = lambda v, cur: cur if v is _UNSET else v  # noqa: E731
     new_phone = keep(phone, person.phone)
     new_id = keep(id_number, person.id_number)
@@ -449,6 +452,8 @@ def person_update(
     changes = diff(before, after)
     if changes:
         person.save()
+        if person.unit_id != before_unit:
+            signals.home_units_changed.send(Person, person_ids=[person.pk])
         if tags is not _UNSET:
             person.tags.set(tag_objs)
         log_action(

@@ -19,10 +19,11 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
-from django.http import Http404, HttpRequest
+from django.http import Http404, HttpRequest, HttpResponseBase
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import Field, Query, Router, Schema, Status
+from ninja import Field, File, Form, Query, Router, Schema, Status
+from ninja.files import UploadedFile
 
 from muster.api.common import ErrorOut, PageParams, actor, paginate, required_unit
 from muster.orgs import access
@@ -31,12 +32,14 @@ from muster.orgs.models import Person, Team, Unit
 from muster.partylife import compliance, queries, services
 from muster.partylife.models import (
     ContactPoint,
+    Exemption,
     Honor,
     Meeting,
     MembershipCase,
     PartyPost,
     Talk,
 )
+from muster.partylife.queries import evidence_response
 
 router = Router(tags=["party life"])
 
@@ -503,6 +506,84 @@ def compliance_calendar(request: HttpRequest, q: Query[PeriodQuery]) -> list[dic
         for d in queries.compliance_calendar(user, unit, start=start, end=end, as_of=_as_of(q.as_of))
         if access.can(user, Perm.VIEW, d.unit)
     ]
+
+
+class ExemptionOut(Schema):
+    id: int
+    unit: str
+    requirement: str
+    start: date
+    end: date = Field(description="exclusive")
+    reason: str
+    approved_by: str
+    approved_at: str | None
+    revoked: bool
+
+
+class ExemptionIn(Schema):
+    unit: str = Field(description="the party organization exempted (code)")
+    requirement: str = Field(description="a requirement code: theme_day, party_lesson, …")
+    start: date
+    end: date = Field(description="exclusive")
+    reason: str
+
+
+class ExemptionQuery(Schema):
+    unit: str
+    start: date | None = None
+    end: date | None = None
+
+
+def _exemption_out(x: Any) -> dict[str, Any]:
+    return {
+        "id": x.pk,
+        "unit": x.unit.code,
+        "requirement": x.requirement_code,
+        "start": x.start,
+        "end": x.end,
+        "reason": x.reason,
+        "approved_by": x.approved_by_name,
+        "approved_at": _iso(x.approved_at),
+        "revoked": x.revoked,
+    }
+
+
+def _exemptions(user: Any) -> QuerySet[Exemption]:
+    return access.scoped(Exemption.objects.select_related("unit"), user, Perm.VIEW)
+
+
+@router.get("/partylife/exemptions", response={200: list[ExemptionOut], **WRITE_ERRORS})
+def list_exemptions(request: HttpRequest, q: Query[ExemptionQuery]) -> list[dict[str, Any]]:
+    """Exemptions under ``unit`` overlapping [start, end) (default: the current quarter), revoked ones too."""
+    user = actor(request)
+    unit = required_unit(user, q.unit, "unit")
+    start, end = _period(q.start, q.end)
+    qs = _exemptions(user).filter(unit__path__startswith=unit.path, start__lt=end, end__gt=start)
+    return [_exemption_out(x) for x in qs.order_by("unit__path", "start", "pk")]
+
+
+@router.post("/partylife/exemptions", response={201: ExemptionOut, **WRITE_ERRORS})
+def grant_exemption(request: HttpRequest, payload: ExemptionIn) -> Status:
+    """Exempt an organization from a requirement for a period; the caller is the approver (the right to
+    approve party life on the committee above the organization)."""
+    user = actor(request)
+    x = services.exemption_grant(
+        actor=user,
+        unit=required_unit(user, payload.unit, "unit"),
+        requirement_code=payload.requirement,
+        start=payload.start,
+        end=payload.end,
+        reason=payload.reason,
+    )
+    return Status(201, _exemption_out(x))
+
+
+@router.post("/partylife/exemptions/{exemption_id}/revoke", response={200: ExemptionOut, **WRITE_ERRORS})
+def revoke_exemption(request: HttpRequest, exemption_id: int, payload: ReasonIn) -> dict[str, Any]:
+    """Revoke an exemption, with the reason (the same approver rule as granting it)."""
+    user = actor(request)
+    x = access.get_scoped_or_404(_exemptions(user), user, pk=exemption_id)
+    return _exemption_out(services.exemption_revoke(actor=user, exemption=x, reason=payload.reason))
 
 
 class CutoffQuery(Schema):
@@ -1065,6 +1146,7 @@ class HonorOut(Schema):
     unit: str | None
     branch: str
     evidence_note: str
+    has_evidence: bool = Field(description="an evidence file is attached (GET …/evidence)")
     status: str
     chain: list[str] = Field(description="the committees that approve it, in order")
     approvals: list[HonorApprovalOut]
@@ -1079,7 +1161,9 @@ class HonorIn(Schema):
     person: str | None = None
     unit: str | None = None
     issuer: str = ""
-    evidence_note: str = Field("", description="where the evidence is (a file is attached in the web UI)")
+    evidence_note: str = Field(
+        "", description="where the evidence is (or attach the file: POST /partylife/honors/with-evidence)"
+    )
 
 
 class DecideIn(Schema):
@@ -1110,6 +1194,7 @@ def _honor_out(h: Honor) -> dict[str, Any]:
         "unit": h.unit.code if h.unit else None,
         "branch": h.branch.code,
         "evidence_note": h.evidence_note,
+        "has_evidence": bool(h.evidence),
         "status": h.status,
         "chain": [u.code for u in services.honor_chain(h)],
         "approvals": [
@@ -1137,9 +1222,7 @@ def list_honors(request: HttpRequest, q: Query[HonorFilters]) -> list[dict[str, 
     return [_honor_out(h) for h in qs.order_by("-awarded_on", "-id")[:1000]]
 
 
-@router.post("/partylife/honors", response={201: HonorOut, **WRITE_ERRORS})
-def propose_honor(request: HttpRequest, payload: HonorIn) -> Status:
-    """Propose a commendation or award; it enters its approval chain."""
+def _propose(request: HttpRequest, payload: HonorIn, evidence: UploadedFile | None = None) -> Status:
     user = actor(request)
     h = services.honor_propose(
         actor=user,
@@ -1151,9 +1234,62 @@ def propose_honor(request: HttpRequest, payload: HonorIn) -> Status:
         person=_person_opt(user, payload.person, "person"),
         unit=_scope_unit(user, payload.unit),
         issuer=payload.issuer,
+        evidence=evidence,
         evidence_note=payload.evidence_note,
     )
     return Status(201, _honor_out(_honors(user).get(pk=h.pk)))
+
+
+@router.post("/partylife/honors", response={201: HonorOut, **WRITE_ERRORS})
+def propose_honor(request: HttpRequest, payload: HonorIn) -> Status:
+    """Propose a commendation or award; it enters its approval chain."""
+    return _propose(request, payload)
+
+
+EVIDENCE_HELP = (
+    "The evidence file: a PDF scan or a photo (JPEG, PNG, WebP, HEIC), judged by its content, of at most "
+    "MUSTER_EVIDENCE_MAX_BYTES (5 MB by default); otherwise 422 with errors.evidence."
+)
+
+
+@router.post(
+    "/partylife/honors/with-evidence",
+    response={201: HonorOut, **WRITE_ERRORS},
+    summary="Propose an honor with its evidence file (multipart/form-data)",
+    description="The fields of POST /partylife/honors as form fields, and the file as `evidence`. "
+    + EVIDENCE_HELP,
+)
+def propose_honor_with_evidence(
+    request: HttpRequest, payload: Form[HonorIn], evidence: File[UploadedFile]
+) -> Status:
+    return _propose(request, payload, evidence)
+
+
+@router.post(
+    "/partylife/honors/{honor_id}/evidence",
+    response={200: HonorOut, **WRITE_ERRORS},
+    summary="Attach (or replace) the evidence file of an honor before its first decision",
+    description="multipart/form-data with the file as `evidence`; needs the right to record party life on "
+    "the proposing organization. " + EVIDENCE_HELP,
+)
+def attach_honor_evidence(
+    request: HttpRequest, honor_id: int, evidence: File[UploadedFile]
+) -> dict[str, Any]:
+    user = actor(request)
+    h = access.get_scoped_or_404(_honors(user), user, pk=honor_id)
+    services.honor_evidence_attach(actor=user, honor=h, evidence=evidence)
+    return _honor_out(_honors(user).get(pk=honor_id))
+
+
+@router.get(
+    "/partylife/honors/{honor_id}/evidence",
+    response={200: None, **NOT_FOUND},
+    summary="Download the evidence file of an honor (scoped like the honor: 404 out of scope)",
+)
+def honor_evidence(request: HttpRequest, honor_id: int) -> HttpResponseBase:
+    user = actor(request)
+    h = access.get_scoped_or_404(_honors(user), user, pk=honor_id)
+    return evidence_response(h)
 
 
 @router.post("/partylife/honors/{honor_id}/decide", response={200: HonorOut, **WRITE_ERRORS})

@@ -215,6 +215,13 @@ class ExemptionForm(BootstrapForm):
         assert isinstance(field, forms.ChoiceField)
         field.choices = codes
 
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        start, end = data.get("start"), data.get("end")
+        if start and end and end <= start:
+            self.add_error("end", _("The exemption must end after it starts."))
+        return data
+
 
 # ---------------------------------------------------------------- talks
 
@@ -312,7 +319,14 @@ class HonorForm(BootstrapForm):
     person = code_field(_("To a person (staff number)"))
     unit = forms.CharField(label=_("or to a unit (code)"), max_length=40, required=False)
     issuer = forms.CharField(label=_("Issued by"), max_length=200, required=False)
-    evidence = forms.FileField(label=_("Evidence"), required=False)
+    evidence = forms.FileField(
+        label=_("Evidence"),
+        required=False,
+        help_text=_("A PDF scan or a photo (JPEG, PNG, WebP or HEIC) of at most 5 MB."),
+        widget=forms.ClearableFileInput(
+            attrs={"accept": "application/pdf,image/jpeg,image/png,image/webp,image/heic"}
+        ),
+    )
     evidence_note = forms.CharField(label=_("Evidence (description or link)"), max_length=300, required=False)
 
     def __init__(self, *args: Any, units: QuerySet[Unit], **kwargs: Any) -> None:

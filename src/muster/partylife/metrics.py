@@ -2,7 +2,8 @@
 
 ``as_of`` is a cutoff instant (DESIGN.md): events count when they happened before it; posts and
 contact points count when in force on the cutoff's last included day. The metric registry of the
-reports work will register these functions; ``METRICS`` lists them with their ids.
+registry (``muster.reports.registry``) registers ``METRICS``: each function with its id, translatable
+label, unit and definition.
 
 Figures of the seed articles they answer: meetings held per kind (三会一课); talk coverage in
 person-times (近9000人次); model posts 104, vanguard posts 142, responsibility areas 93; contact
@@ -15,6 +16,9 @@ from collections.abc import Callable
 from datetime import date, datetime
 
 from django.db.models import Q, QuerySet
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from muster.orgs.models import Unit
 from muster.partylife.models import (
@@ -32,6 +36,7 @@ from muster.partylife.models import (
     TalkParticipant,
 )
 from muster.points.queries import last_day
+from muster.reports.registry import Metric
 
 
 def _held_meetings(unit: Unit, as_of: datetime) -> QuerySet[Meeting]:
@@ -157,28 +162,134 @@ def metric_applications(unit: Unit, as_of: datetime) -> int:
     return MembershipCase.objects.filter(branch__path__startswith=unit.path, applied_on__lte=day).count()
 
 
-METRICS: dict[str, Callable[[Unit, datetime], int]] = {
-    "partylife.meetings_held": metric_meetings_held,
-    **{
-        f"partylife.meetings_held.{k}": _f
-        for k, _f in (
-            (MeetingKind.BRANCH_GENERAL.value, metric_meetings_held_branch_general),
-            (MeetingKind.BRANCH_COMMITTEE.value, metric_meetings_held_branch_committee),
-            (MeetingKind.PARTY_GROUP.value, metric_meetings_held_party_group),
-            (MeetingKind.PARTY_LESSON.value, metric_meetings_held_party_lesson),
-            (MeetingKind.THEME_DAY.value, metric_meetings_held_theme_day),
-            (MeetingKind.LIFE_MEETING.value, metric_meetings_held_life_meeting),
-            (MeetingKind.APPRAISAL.value, metric_meetings_held_appraisal),
-        )
-    },
-    "partylife.talks": metric_talks,
-    "partylife.talk_person_times": metric_talk_person_times,
-    "partylife.model_posts": metric_model_posts,
-    "partylife.vanguard_posts": metric_vanguard_posts,
-    "partylife.responsibility_areas": metric_responsibility_areas,
-    "partylife.contact_points": metric_contact_points,
-    "partylife.contact_visits": metric_contact_visits,
-    "partylife.awards": metric_awards,
-    "partylife.commendations": metric_commendations,
-    "partylife.applications": metric_applications,
+_MEETING_KINDS: tuple[tuple[MeetingKind, Callable[[Unit, datetime], int]], ...] = (
+    (MeetingKind.BRANCH_GENERAL, metric_meetings_held_branch_general),
+    (MeetingKind.BRANCH_COMMITTEE, metric_meetings_held_branch_committee),
+    (MeetingKind.PARTY_GROUP, metric_meetings_held_party_group),
+    (MeetingKind.PARTY_LESSON, metric_meetings_held_party_lesson),
+    (MeetingKind.THEME_DAY, metric_meetings_held_theme_day),
+    (MeetingKind.LIFE_MEETING, metric_meetings_held_life_meeting),
+    (MeetingKind.APPRAISAL, metric_meetings_held_appraisal),
+)
+
+# The figures with their labels and units in both languages. ``group="party"`` with an ``order`` makes
+# a figure a column of the rollup page's party-life section (see ``muster.reports.party``).
+METRICS: dict[str, Metric] = {
+    m.id: m
+    for m in [
+        Metric(
+            "partylife.meetings_held",
+            _("Meetings held"),
+            metric_meetings_held,
+            _("Approved meetings held before the cutoff (a meeting of two kinds counts once)."),
+            pgettext_lazy("metric unit", "times"),
+            group="party",
+            order=10,
+        ),
+        *(
+            Metric(
+                f"partylife.meetings_held.{kind.value}",
+                format_lazy("{}: {}", _("Meetings held"), kind.label),
+                fn,
+                format_lazy(
+                    "{} ({})", _("Approved meetings of this kind held before the cutoff."), kind.label
+                ),
+                pgettext_lazy("metric unit", "times"),
+                group="party",
+            )
+            for kind, fn in _MEETING_KINDS
+        ),
+        Metric(
+            "partylife.talks",
+            _("Heart-to-heart talks"),
+            metric_talks,
+            _("Heart-to-heart talks recorded (not withdrawn) dated before the cutoff."),
+            pgettext_lazy("metric unit", "times"),
+            group="party",
+        ),
+        Metric(
+            "partylife.talk_person_times",
+            _("Talks (person-times)"),
+            metric_talk_person_times,
+            _("Talk coverage in person-times: the participants of every talk dated before the cutoff."),
+            pgettext_lazy("metric unit", "person-times"),
+            group="party",
+            order=20,
+        ),
+        Metric(
+            "partylife.model_posts",
+            _("Model posts"),
+            metric_model_posts,
+            _("Model posts (党员示范岗) in force on the cutoff's last day."),
+            pgettext_lazy("metric unit", "posts"),
+            group="party",
+            order=30,
+            additive=False,
+        ),
+        Metric(
+            "partylife.vanguard_posts",
+            _("Vanguard posts"),
+            metric_vanguard_posts,
+            _("Vanguard posts (党员先锋岗) in force on the cutoff's last day."),
+            pgettext_lazy("metric unit", "posts"),
+            group="party",
+            order=40,
+            additive=False,
+        ),
+        Metric(
+            "partylife.responsibility_areas",
+            _("Responsibility areas"),
+            metric_responsibility_areas,
+            _("Responsibility areas (党员责任区) in force on the cutoff's last day."),
+            pgettext_lazy("metric unit", "areas"),
+            group="party",
+            order=50,
+            additive=False,
+        ),
+        Metric(
+            "partylife.contact_points",
+            _("Contact points"),
+            metric_contact_points,
+            _("Leaders' contact points (领导干部联系点) in force on the cutoff's last day."),
+            pgettext_lazy("metric unit", "points"),
+            group="party",
+            order=60,
+        ),
+        Metric(
+            "partylife.contact_visits",
+            _("Contact point visits"),
+            metric_contact_visits,
+            _("Visits of leaders to their contact points dated before the cutoff."),
+            pgettext_lazy("metric unit", "visits"),
+            group="party",
+        ),
+        Metric(
+            "partylife.awards",
+            _("Awards"),
+            metric_awards,
+            _("Approved awards to units and people dated before the cutoff (获评各类奖项)."),
+            pgettext_lazy("metric unit", "awards"),
+            group="party",
+            order=70,
+            additive=False,
+        ),
+        Metric(
+            "partylife.commendations",
+            _("Commendations"),
+            metric_commendations,
+            _("Approved commendations (通报表扬) dated before the cutoff."),
+            pgettext_lazy("metric unit", "awards"),
+            group="party",
+            additive=False,
+        ),
+        Metric(
+            "partylife.applications",
+            _("Applications to join"),
+            metric_applications,
+            _("Applications to join the party (入党申请书) received before the cutoff."),
+            pgettext_lazy("metric unit", "persons"),
+            group="party",
+            order=80,
+        ),
+    ]
 }

@@ -526,7 +526,7 @@ class PartyPost(models.Model):
     class Meta:
         verbose_name = _("party post")
         verbose_name_plural = _("party posts")
-        ordering = ["kind", "name"]
+        ordering = ["kind", "name", "id"]
         constraints = [
             models.CheckConstraint(
                 condition=(Q(person__isnull=False) & Q(team__isnull=True))
@@ -582,7 +582,7 @@ class ContactVisit(models.Model):
     class Meta:
         verbose_name = _("contact visit")
         verbose_name_plural = _("contact visits")
-        ordering = ["-visited_on"]
+        ordering = ["-visited_on", "-id"]
 
     def __str__(self) -> str:
         return f"{self.contact_point} {self.visited_on}"

@@ -13,10 +13,11 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from django.db.models import Max, Q, QuerySet
-from django.http import Http404
+from django.http import FileResponse, Http404
 
 from muster.orgs import access
 from muster.orgs.access import Perm
@@ -26,6 +27,7 @@ from muster.partylife.models import (
     AttendanceStatus,
     ComplianceSnapshot,
     Exemption,
+    Honor,
     Meeting,
     MeetingRequirement,
     MembershipCase,
@@ -409,3 +411,20 @@ def pipeline_due(user: Any, unit: Unit, *, as_of: datetime) -> list[PipelineDue]
         for m in pipeline.milestones(c.stage, c.dates(), through=through)
     ]
     return sorted(out, key=lambda d: (d.milestone.date, d.case.person.code))
+
+
+# ---------------------------------------------------------------- honor evidence
+
+
+def evidence_response(honor: Honor) -> FileResponse:
+    """The evidence file of an honor the caller may see (checked by the caller), as a download."""
+    if not honor.evidence:
+        raise Http404
+    try:
+        handle = honor.evidence.open("rb")
+    except FileNotFoundError as exc:
+        raise Http404 from exc
+    name = f"honor-{honor.pk}-evidence{Path(honor.evidence.name).suffix}"
+    response = FileResponse(handle, as_attachment=True, filename=name)
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

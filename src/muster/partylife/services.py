@@ -28,11 +28,13 @@ unique (fact, generation, op) is the last guard against double points.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.db import transaction
@@ -875,6 +877,8 @@ def exemption_revoke(*, actor: Any, exemption: Exemption, reason: str) -> Exempt
     if not _text(reason):
         raise ValidationError({"reason": _("A reason is required.")})
     exemption = Exemption.objects.select_for_update().get(pk=exemption.pk)
+    if exemption.revoked:
+        raise ValidationError({"reason": _("This exemption was already revoked.")})
     exemption.revoked = True
     exemption.save(update_fields=["revoked"])
     log_action(
@@ -1376,6 +1380,51 @@ def honor_chain(honor: Honor) -> list[Unit]:
     return chain[:steps] or [honor.branch]
 
 
+# ---------------------------------------------------------------- honor evidence (scans and photos)
+
+EVIDENCE_TYPES = ".pdf, .jpg, .png, .webp, .heic"
+
+
+def evidence_max_bytes() -> int:
+    """The largest evidence file accepted (``MUSTER_EVIDENCE_MAX_BYTES``, default 5 MB)."""
+    return int(getattr(settings, "MUSTER_EVIDENCE_MAX_BYTES", 5 * 1024 * 1024))
+
+
+def evidence_extension(head: bytes) -> str | None:
+    """The extension of an accepted evidence format (a PDF scan or a photo), judged by content."""
+    from muster.mobilize.forms import image_extension
+
+    if head.startswith(b"%PDF-"):
+        return ".pdf"
+    return image_extension(head)
+
+
+def evidence_check(file: File[Any]) -> File[Any]:
+    """Refuse evidence that is too large or not a PDF or photo (by content, not by name); the stored
+    name is a random one with the right extension (the uploader's name is not trusted)."""
+    limit = evidence_max_bytes()
+    size = file.size or 0
+    if size > limit:
+        raise ValidationError(
+            {
+                "evidence": _("The file is too large (%(size)s MB; at most %(max)s MB).")
+                % {"size": round(size / 1048576, 1), "max": round(limit / 1048576, 1)}
+            }
+        )
+    if not size:
+        raise ValidationError({"evidence": _("The file is empty.")})
+    file.seek(0)
+    head = file.read(16)
+    file.seek(0)
+    ext = evidence_extension(head)
+    if ext is None:
+        raise ValidationError(
+            {"evidence": _("The evidence must be a PDF or a photo (%(types)s).") % {"types": EVIDENCE_TYPES}}
+        )
+    file.name = f"{uuid.uuid4().hex}{ext}"
+    return file
+
+
 @transaction.atomic
 def honor_propose(
     *,
@@ -1404,6 +1453,11 @@ def honor_propose(
         errors["person"] = _("An honor goes to one person or one unit.")
     if evidence is None and not _text(evidence_note):
         errors["evidence"] = _("Attach the evidence or describe where it is.")
+    elif evidence is not None:
+        try:
+            evidence_check(evidence)
+        except ValidationError as exc:
+            errors["evidence"] = exc.message_dict["evidence"][0]
     if awarded_on > today():
         errors["awarded_on"] = _("The date cannot be in the future.")
     if not is_party_org(branch):
@@ -1441,6 +1495,31 @@ def honor_propose(
             "name": honor.name,
             "to": person.code if person else unit.code if unit else None,
         },
+    )
+    return honor
+
+
+@transaction.atomic
+def honor_evidence_attach(*, actor: Any, honor: Honor, evidence: File[Any]) -> Honor:
+    """Attach (or replace) the evidence file of an honor still in approval with no decision yet."""
+    honor = Honor.objects.select_for_update().select_related("branch").get(pk=honor.pk)
+    if not access.scoped(Honor.objects.filter(pk=honor.pk), actor, Perm.VIEW).exists():
+        raise Http404
+    access.require(actor, Perm.PARTY_RECORD, honor.branch)
+    if honor.status not in (HonorStatus.DRAFT, HonorStatus.IN_APPROVAL) or honor.approvals.exists():
+        raise ValidationError(
+            {"evidence": _("The evidence can only be changed before the first decision on the honor.")}
+        )
+    evidence_check(evidence)
+    previous = honor.evidence.name if honor.evidence else ""
+    honor.evidence = evidence
+    honor.save(update_fields=["evidence"])
+    log_action(
+        actor,
+        action="partylife.honor.evidence_attached",
+        target=honor,
+        unit_path=honor.branch.path,
+        changes={"file": honor.evidence.name, "previous": previous, "size": evidence.size},
     )
     return honor
 

@@ -24,6 +24,10 @@ urlpatterns = [
     path("compliance/freeze/", compliance.freeze, name="compliance_freeze"),
     path("compliance/calendar/", compliance.calendar, name="compliance_calendar"),
     path("compliance/inactivity/", compliance.inactivity, name="inactivity"),
+    path("compliance/exemptions/new/", compliance.exemption_create, name="exemption_create"),
+    path(
+        "compliance/exemptions/<int:pk>/revoke/", compliance.exemption_revoke, name="exemption_revoke"
+    ),
     # talks
     path("talks/", talks.talk_index, name="talks"),
     path("talks/new/", talks.talk_create, name="talk_create"),
@@ -42,4 +46,5 @@ urlpatterns = [
     path("honors/", honors.honor_index, name="honors"),
     path("honors/new/", honors.honor_create, name="honor_create"),
     path("honors/<int:pk>/", honors.honor_detail, name="honor_detail"),
+    path("honors/<int:pk>/evidence/", honors.honor_evidence, name="honor_evidence"),
 ]

@@ -11,10 +11,13 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from django.db.models import Sum
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from muster.orgs.models import Unit
 from muster.points.models import PointEntry
 from muster.points.queries import last_day, points_total, scope_q
+from muster.reports.registry import Metric
 
 
 def metric_points_total(unit: Unit, as_of: datetime) -> Decimal:
@@ -41,8 +44,38 @@ def metric_points_average(unit: Unit, as_of: datetime) -> Decimal:
     return (metric_points_total(unit, as_of) / n).quantize(Decimal("0.01")) if n else Decimal("0.00")
 
 
-METRICS = {
-    "points.total": metric_points_total,
-    "points.people": metric_points_people,
-    "points.average": metric_points_average,
+METRICS: dict[str, Metric] = {
+    m.id: m
+    for m in [
+        Metric(
+            "points.total",
+            _("Points earned"),
+            metric_points_total,
+            _("Party-building points earned in the cutoff's year up to the cutoff (党建积分总分)."),
+            pgettext_lazy("metric unit", "points"),
+            kind="score",
+            group="party",
+            order=90,
+        ),
+        Metric(
+            "points.people",
+            _("People scored"),
+            metric_points_people,
+            _("People with a non-zero score in the cutoff's year up to the cutoff."),
+            pgettext_lazy("metric unit", "persons"),
+            group="party",
+            additive=False,
+        ),
+        Metric(
+            "points.average",
+            _("Average points"),
+            metric_points_average,
+            _("The average score of the people scored in the cutoff's year (0 when nobody is)."),
+            pgettext_lazy("metric unit", "points"),
+            kind="score",
+            group="party",
+            order=100,
+            additive=False,
+        ),
+    ]
 }

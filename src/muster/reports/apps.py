@@ -7,3 +7,9 @@ class ReportsConfig(AppConfig):
     label = "reports"
     verbose_name = _("Reports")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # The rollup's facts follow unit moves and home-unit changes (same transaction).
+        from muster.reports import facts
+
+        facts.connect()

@@ -14,6 +14,10 @@ Numbers are written exactly unless the caller asks for a rounding style for that
 - ``over`` (余): down to two significant figures (one for 万): 1500余 / over 1,500;
 - ``several`` (几…余): 几万余 / tens of thousands of.
 
+An optional party-life sentence (``PartyLife``) closes the paragraph, in the style of the 上海 article:
+"2024年全年，共开展“三会一课”等组织生活X次，开展谈心谈话近9000人次，设立党员示范岗104个、党员先锋岗142个、
+党员责任区93个，建立领导干部联系点286个，233个基层部门和个人获评各类奖项。" Zero figures are left out.
+
 Dates: a cutoff at midnight is the end of the previous day ("3月18日晚24点", "24:00 on 18 March").
 """
 
@@ -81,9 +85,42 @@ class Headline:
 
 
 @dataclass(frozen=True)
+class PartyLife:
+    """Party-life figures of the reporting organization: meetings, talks, awards and applications over
+    the cutoff's calendar year; posts and contact points in force on the cutoff. A zero is left out."""
+
+    as_of: datetime
+    meetings: Num = Num(0)
+    talk_person_times: Num = Num(0)
+    model_posts: Num = Num(0)
+    vanguard_posts: Num = Num(0)
+    responsibility_areas: Num = Num(0)
+    contact_points: Num = Num(0)
+    awards: Num = Num(0)
+    applications: Num = Num(0)
+
+    @property
+    def is_empty(self) -> bool:
+        return not any(
+            n.value
+            for n in (
+                self.meetings,
+                self.talk_person_times,
+                self.model_posts,
+                self.vanguard_posts,
+                self.responsibility_areas,
+                self.contact_points,
+                self.awards,
+                self.applications,
+            )
+        )
+
+
+@dataclass(frozen=True)
 class Briefing:
     headline: Headline
     notes: tuple[UnitNote, ...] = field(default_factory=tuple)
+    party: PartyLife | None = None
 
 
 # ---------------------------------------------------------------- numbers
@@ -318,8 +355,114 @@ def note_en(n: UnitNote) -> str:
     return "; ".join(parts) + "."
 
 
+def _year_zh(as_of: datetime) -> str:
+    day, _hm = _end_day(as_of)
+    if (day.month, day.day) == (12, 31):
+        return f"{day.year}年全年"
+    if (day.month, day.day) == (1, 1):
+        return f"{day.year}年1月1日"
+    return f"{day.year}年1月1日至{day.month}月{day.day}日"
+
+
+def _year_en(as_of: datetime) -> str:
+    day, _hm = _end_day(as_of)
+    if (day.month, day.day) == (12, 31):
+        return f"In {day.year}"
+    if (day.month, day.day) == (1, 1):
+        return f"On 1 January {day.year}"
+    return f"From 1 January to {day.day} {day:%B} {day.year}"
+
+
+def _and_en(parts: list[str]) -> str:
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+def party_zh(p: PartyLife) -> str:
+    """全年共开展“三会一课”等组织生活X次，开展谈心谈话近9000人次，设立党员示范岗104个、党员先锋岗142个、
+    党员责任区93个，建立领导干部联系点286个，233个基层部门和个人获评各类奖项，12名同志递交了入党申请书。"""
+    if p.is_empty:
+        return ""
+    clauses: list[str] = []
+    if p.meetings.value:
+        clauses.append(f"共开展“三会一课”等组织生活{number_zh(p.meetings)}次")
+    if p.talk_person_times.value:
+        clauses.append(f"开展谈心谈话{number_zh(p.talk_person_times)}人次")
+    posts = [
+        f"{name}{number_zh(n)}个"
+        for name, n in (
+            ("党员示范岗", p.model_posts),
+            ("党员先锋岗", p.vanguard_posts),
+            ("党员责任区", p.responsibility_areas),
+        )
+        if n.value
+    ]
+    if posts:
+        clauses.append("设立" + "、".join(posts))
+    if p.contact_points.value:
+        clauses.append(f"建立领导干部联系点{number_zh(p.contact_points)}个")
+    if p.awards.value:
+        clauses.append(f"{number_zh(p.awards)}个基层部门和个人获评各类奖项")
+    if p.applications.value:
+        clauses.append(f"{number_zh(p.applications)}名同志递交了入党申请书")
+    return f"{_year_zh(p.as_of)}，" + "，".join(clauses) + "。"
+
+
+def _one(n: Num) -> bool:
+    return n.value == 1 and n.style == "exact"
+
+
+def party_en(p: PartyLife) -> str:
+    """In 2024, branches held 120 meetings of organizational life; heart-to-heart talks reached nearly
+    9,000 person-times; there were 104 model posts, 142 vanguard posts and 93 responsibility areas; …"""
+    if p.is_empty:
+        return ""
+    clauses: list[str] = []
+    if p.meetings.value:
+        clauses.append(
+            f"branches held {number_en(p.meetings)} meeting{'' if _one(p.meetings) else 's'} "
+            "of organizational life"
+        )
+    if p.talk_person_times.value:
+        clauses.append(f"heart-to-heart talks reached {number_en(p.talk_person_times)} person-times")
+    posts = [
+        f"{number_en(n)} {name}{'' if _one(n) else 's'}"
+        for name, n in (
+            ("model post", p.model_posts),
+            ("vanguard post", p.vanguard_posts),
+            ("responsibility area", p.responsibility_areas),
+        )
+        if n.value
+    ]
+    if posts:
+        clauses.append(
+            f"there {'was' if len(posts) == 1 and posts[0].startswith('1 ') else 'were'} " + _and_en(posts)
+        )
+    if p.contact_points.value:
+        clauses.append(
+            f"leaders kept {number_en(p.contact_points)} contact point{'' if _one(p.contact_points) else 's'}"
+        )
+    if p.awards.value:
+        clauses.append(
+            "1 unit or person received an award"
+            if _one(p.awards)
+            else f"{number_en(p.awards)} units and people received awards"
+        )
+    if p.applications.value:
+        clauses.append(
+            "1 person applied to join the Party"
+            if _one(p.applications)
+            else f"{number_en(p.applications)} people applied to join the Party"
+        )
+    return f"{_year_en(p.as_of)}, " + "; ".join(clauses) + "."
+
+
 def write(briefing: Briefing, lang: str = "zh") -> str:
-    """The paragraph: the headline, then one sentence per notable unit."""
+    """The paragraph: the headline, one sentence per notable unit, then the party-life sentence."""
+    party = briefing.party
     if lang.startswith("zh"):
-        return headline_zh(briefing.headline) + "".join(note_zh(n) for n in briefing.notes)
-    return " ".join([headline_en(briefing.headline), *(note_en(n) for n in briefing.notes)])
+        text = headline_zh(briefing.headline) + "".join(note_zh(n) for n in briefing.notes)
+        return text + (party_zh(party) if party else "")
+    parts = [headline_en(briefing.headline), *(note_en(n) for n in briefing.notes)]
+    if party and not party.is_empty:
+        parts.append(party_en(party))
+    return " ".join(parts)

@@ -7,8 +7,8 @@ Two ways in, one set of rules:
   transaction, so the facts commit (or roll back) with the write. The cost per ledger row is a few
   small indexed reads (the rows of one (person, batch) pair, the pairs of one person) and at most a
   dozen bucket upserts.
-- ``rebuild()`` recomputes every fact and bucket from the ledger in one pass (after a bulk load, a unit
-  move, or with ``settings.MUSTER_ROLLUP_MAINTENANCE = False``).
+- ``rebuild()`` recomputes every fact and bucket from the ledger in one pass (after a bulk load that
+  bypassed the services, or with ``settings.MUSTER_ROLLUP_MAINTENANCE = False``).
 
 Rules (they are the report's definitions):
 
@@ -21,9 +21,17 @@ Rules (they are the report's definitions):
 - *hours*: every approved row (sign ±1) adds sign × its minutes, split by local day; the part before a
   cutoff is exact because the rows around the cutoff are clipped (``rollup``);
 - batches, pairs and dispatch hours are attributed to the batch's dispatching unit; community service
-  (``kind = community``, no batch) to the person's home unit (at the time of the first row of the
-  entry; ``rebuild`` re-attributes everything to the current units);
+  (``kind = community``, no batch) to the person's **current** home unit: when a person's home unit
+  changes, all their community facts (person, hours, pending rows) move with them to the new unit, past
+  days included (what ``rebuild`` gives too). A published ``Snapshot`` keeps the figures it showed;
 - *pending* rows (a record or a correction request waiting for a decision) are kept apart.
+
+The organization's changes keep the facts exact too (``muster.orgs.signals``, received in the same
+transaction): ``on_unit_moved`` rewrites the path prefix of the moved subtree's facts (one UPDATE per
+fact table), moves the subtree's day sums from the old ancestors to the new ones and recomputes the
+distinct people of the people who served in the subtree; ``on_home_units_changed`` re-attributes the
+community facts of the people whose home unit changed (set-wise, for the roster import).
+``on_ledger_bulk`` brings in rows and batches written in bulk (the ledger import) set-wise.
 
 Times are whole minutes since the Unix epoch (UTC); days are local dates (``settings.TIME_ZONE``) as
 ordinals. Local midnights are computed through ``zoneinfo``, so zones with summer time work too.
@@ -40,7 +48,8 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Model, Q
+from django.db.models import CharField, Model, Q, Value
+from django.db.models.functions import Concat, Substr
 
 from muster.mobilize.models import Deployment, DeploymentStatus, EntryKind, EntryOp, ServiceEntry
 from muster.mobilize.queries import pending_rows
@@ -149,8 +158,11 @@ class Delta:
         """Ids of the units on ``path`` (the unit itself included), root first."""
         ids = self._ancestors.get(path)
         if ids is None:
-            found = dict(Unit.objects.filter(path__in=prefixes(path)).values_list("path", "id"))
-            ids = [found[p] for p in prefixes(path) if p in found]
+            wanted = prefixes(path)
+            found = dict(
+                _fetch(f"SELECT path, id FROM {_table(Unit)} WHERE path IN ({_marks(len(wanted))})", wanted)  # noqa: S608
+            )
+            ids = [int(found[p]) for p in wanted if p in found]
             self._ancestors[path] = ids
         return ids
 
@@ -173,42 +185,139 @@ class Delta:
             upsert_buckets(rows)
 
 
+# ---------------------------------------------------------------- plain SQL helpers
+# The maintenance runs for every ledger row written: its reads and writes are plain statements (the
+# ORM's compilation of a dozen small queries cost more than the queries themselves).
+
+
+def _table(model: type[Model]) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+def _marks(n: int) -> str:
+    return ", ".join(["%s"] * n)
+
+
+def _fetch(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _run(sql: str, params: Sequence[Any]) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+def _insert(model: type[Model], columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    """Multi-row INSERT of plain values (``columns`` are the table's column names)."""
+    one = "(" + _marks(len(columns)) + ")"
+    for i in range(0, len(rows), 500):
+        chunk = rows[i : i + 500]
+        _run(
+            f"INSERT INTO {_table(model)} ({', '.join(columns)}) VALUES {', '.join([one] * len(chunk))}",  # noqa: S608
+            [v for r in chunk for v in r],
+        )
+
+
+def _set_first(model: type[Model], key: str, changes: Sequence[tuple[int, int]]) -> None:
+    """``first_m`` of the rows keyed by ``key``: ``(key value, first_m)`` pairs."""
+    for k, first in changes:
+        _run(f"UPDATE {_table(model)} SET first_m = %s WHERE {key} = %s", [first, k])  # noqa: S608
+
+
+def _delete(model: type[Model], key: str, keys: Sequence[int]) -> None:
+    if keys:
+        _run(f"DELETE FROM {_table(model)} WHERE {key} IN ({_marks(len(keys))})", list(keys))  # noqa: S608
+
+
+def _minute_sql(column: str) -> str:
+    """Whole minutes since the epoch of a datetime column (floored, as ``minute_of``)."""
+    if connection.vendor == "postgresql":
+        return f"CAST(FLOOR(EXTRACT(EPOCH FROM {column}) / 60) AS BIGINT)"
+    return f"(CAST(strftime('%%s', {column}) AS INTEGER) / 60)"
+
+
+def _span_rows_sql(where: str) -> str:
+    """``(deployment, person, sign, start_m, end_m)`` of the ledger rows with a sign matching ``where``."""
+    e = connection.ops.quote_name("end")
+    return (
+        f"SELECT deployment_id, person_id, sign, {_minute_sql('start')}, {_minute_sql(e)} "  # noqa: S608
+        f"FROM {_table(ServiceEntry)} WHERE sign <> 0 AND {where}"
+    )
+
+
 def upsert_buckets(rows: Sequence[Sequence[Any]]) -> None:
-    """Add ``(node_id, own, day, *FIGURES)`` rows to the buckets (SQLite ≥ 3.24 and PostgreSQL)."""
-    t = connection.ops.quote_name(Bucket._meta.db_table)
+    """Add ``(node_id, own, day, *FIGURES)`` rows to the buckets (SQLite ≥ 3.24 and PostgreSQL).
+
+    One multi-row statement per 500 rows (a ledger row touches a dozen buckets: one round trip).
+    """
+    t = _table(Bucket)
     cols = ", ".join(FIGURES)
     sets = ", ".join(f"{f} = {t}.{f} + excluded.{f}" for f in FIGURES)
-    marks = ", ".join(["%s"] * (3 + len(FIGURES)))
-    sql = (
-        f"INSERT INTO {t} (node_id, own, day, {cols}) VALUES ({marks}) "  # noqa: S608 (names from the model)
-        f"ON CONFLICT (node_id, own, day) DO UPDATE SET {sets}"
-    )
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, [list(r) for r in rows])
+    one = "(" + _marks(3 + len(FIGURES)) + ")"
+    for i in range(0, len(rows), 500):
+        chunk = rows[i : i + 500]
+        _run(
+            f"INSERT INTO {t} (node_id, own, day, {cols}) VALUES {', '.join([one] * len(chunk))} "  # noqa: S608
+            f"ON CONFLICT (node_id, own, day) DO UPDATE SET {sets}",
+            [v for r in chunk for v in r],
+        )
+
+
+def _chunked(items: Iterable[Any], size: int = 500) -> Iterable[list[Any]]:
+    chunk: list[Any] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 # ---------------------------------------------------------------- incremental maintenance
+
+SPAN_COLUMNS = ("row_id", "unit_id", "path", "community", "sign", "start_m", "end_m", "day0", "min0", "min1")
+PENDING_COLUMNS = ("row_id", "unit_id", "path", "community", "start_m", "minutes")
 
 
 def _attribution(row: ServiceEntry, community: bool) -> tuple[int, str]:
     """The unit a ledger row counts for: its batch's dispatching unit, or the person's home unit.
 
     A row that refers to an earlier row (approval, reversal, correction) keeps that row's attribution,
-    so a −1 always leaves the buckets its +1 went to.
+    so a −1 always leaves the buckets its +1 went to (attributions follow unit moves and home-unit
+    changes, so this is also the current unit).
     """
     if row.refers_to_id is not None:
-        for model in (SpanFact, PendingFact):
-            hit = model.objects.filter(row_id=row.refers_to_id).values_list("unit_id", "path").first()
-            if hit is not None:
-                return int(hit[0]), str(hit[1])
-    if not community:
-        assert row.deployment_id is not None
-        unit_id, path = (
-            Deployment.objects.filter(pk=row.deployment_id).values_list("unit_id", "unit__path").get()
+        hit = _fetch(
+            f"SELECT unit_id, path FROM {_table(SpanFact)} WHERE row_id = %s UNION ALL "  # noqa: S608
+            f"SELECT unit_id, path FROM {_table(PendingFact)} WHERE row_id = %s",
+            [row.refers_to_id, row.refers_to_id],
         )
+        if hit:
+            return int(hit[0][0]), str(hit[0][1])
+    if community:
+        table, pk = _table(Person), row.person_id
     else:
-        unit_id, path = Person.objects.filter(pk=row.person_id).values_list("unit_id", "unit__path").get()
+        assert row.deployment_id is not None
+        table, pk = _table(Deployment), row.deployment_id
+    (unit_id, path), *_rest = _fetch(
+        f"SELECT u.id, u.path FROM {table} x JOIN {_table(Unit)} u ON u.id = x.unit_id WHERE x.id = %s",  # noqa: S608
+        [pk],
+    )
     return int(unit_id), str(path)
+
+
+def _span_fact(
+    pk: int, unit_id: int, path: str, community: bool, sign: int, s: int, e: int, delta: Delta
+) -> tuple[Any, ...]:
+    """The ``SpanFact`` row (``SPAN_COLUMNS``) of an approved row; its minutes go into ``delta``."""
+    d0, m0, m1 = calendar().split(s, e)
+    figure = C_MINUTES if community else MINUTES
+    delta.add(unit_id, path, d0, figure, sign * m0)
+    delta.add(unit_id, path, d0 + 1, figure, sign * m1)
+    return (pk, unit_id, path, community, sign, s, e, d0, m0, m1)
 
 
 def on_ledger_row(row: ServiceEntry) -> None:
@@ -220,69 +329,73 @@ def on_ledger_row(row: ServiceEntry) -> None:
         return  # hotline and duty on a post: not in these figures
     unit_id, path = _attribution(row, community)
     if row.refers_to_id is not None:
-        PendingFact.objects.filter(row_id=row.refers_to_id).delete()
+        _delete(PendingFact, "row_id", [row.refers_to_id])
     s, e = minute_of(row.start), minute_of(row.end)
     if row.sign == 0:
         if row.op in PENDING_OPS:
-            PendingFact.objects.create(
-                row=row, unit_id=unit_id, path=path, community=community, start_m=s, minutes=row.minutes
-            )
+            _insert(PendingFact, PENDING_COLUMNS, [(row.pk, unit_id, path, community, s, row.minutes)])
         return
-    cal = calendar()
-    d0, m0, m1 = cal.split(s, e)
-    SpanFact.objects.create(
-        row=row,
-        unit_id=unit_id,
-        path=path,
-        community=community,
-        sign=row.sign,
-        start_m=s,
-        end_m=e,
-        day0=d0,
-        min0=m0,
-        min1=m1,
-    )
     delta = Delta()
-    figure = C_MINUTES if community else MINUTES
-    delta.add(unit_id, path, d0, figure, row.sign * m0)
-    delta.add(unit_id, path, d0 + 1, figure, row.sign * m1)
+    _insert(SpanFact, SPAN_COLUMNS, [_span_fact(row.pk, unit_id, path, community, row.sign, s, e, delta)])
     if community:
-        _refresh_community(delta, row.person_id, unit_id, path)
+        _refresh_communities(delta, {row.person_id: (unit_id, path)})
     else:
         assert row.deployment_id is not None
-        _refresh_pair(delta, row.deployment_id, row.person_id, unit_id, path)
+        _refresh_pairs(delta, {(row.deployment_id, row.person_id): (unit_id, path)})
     delta.flush()
 
 
-def _span_rows(qs: Any) -> list[tuple[int, int, int]]:
-    return [
-        (sign, minute_of(s), minute_of(e))
-        for sign, s, e in qs.exclude(sign=0).values_list("sign", "start", "end")
-    ]
+def _refresh_pairs(delta: Delta, pairs: dict[tuple[int, int], tuple[int, str]]) -> None:
+    """Recompute the ``PairFact`` of each (deployment, person) from the ledger; then their people.
 
-
-def _refresh_pair(delta: Delta, deployment_id: int, person_id: int, unit_id: int, path: str) -> None:
+    ``pairs`` maps each pair to the unit (id, path) a new fact is attributed to (the batch's unit).
+    """
     cal = calendar()
-    first = live_first(
-        _span_rows(ServiceEntry.objects.filter(deployment_id=deployment_id, person_id=person_id))
-    )
-    old = PairFact.objects.filter(deployment_id=deployment_id, person_id=person_id).first()
-    if old is not None and old.first_m == first:
-        return
-    if old is not None:
-        delta.add(old.unit_id, old.path, cal.day_of(old.first_m), PAIRS, -1)
-        if first is None:
-            old.delete()
-        else:
-            old.first_m = first
-            old.save(update_fields=["first_m"])
-            delta.add(old.unit_id, old.path, cal.day_of(first), PAIRS, 1)
-    elif first is not None:
-        PairFact.objects.create(
-            deployment_id=deployment_id, person_id=person_id, unit_id=unit_id, path=path, first_m=first
-        )
-        delta.add(unit_id, path, cal.day_of(first), PAIRS, 1)
-    _refresh_person(delta, person_id)
+    changed: set[int] = set()
+    for chunk in _chunked(sorted(pairs)):
+        deps = sorted({d for d, _p in chunk})
+        people = sorted({p for _d, p in chunk})
+        wanted = set(chunk)
+        where = f"person_id IN ({_marks(len(people))}) AND deployment_id IN ({_marks(len(deps))})"
+        rows: defaultdict[tuple[int, int], list[tuple[int, int, int]]] = defaultdict(list)
+        for dep, person, sign, s, e in _fetch(_span_rows_sql(where), [*people, *deps]):
+            if (dep, person) in wanted:
+                rows[(dep, person)].append((int(sign), int(s), int(e)))
+        have = {
+            (dep, person): (pk, int(unit_id), str(path), int(first))
+            for pk, dep, person, unit_id, path, first in _fetch(
+                f"SELECT id, deployment_id, person_id, unit_id, path, first_m FROM {_table(PairFact)} "  # noqa: S608
+                f"WHERE {where}",
+                [*people, *deps],
+            )
+            if (dep, person) in wanted
+        }
+        new_rows: list[tuple[Any, ...]] = []
+        moved: list[tuple[int, int]] = []
+        gone: list[int] = []
+        for key in chunk:
+            first = live_first(rows.get(key, ()))
+            old = have.get(key)
+            if old is not None and old[3] == first:
+                continue
+            changed.add(key[1])
+            if old is not None:
+                pk, old_unit, old_path, old_first = old
+                delta.add(old_unit, old_path, cal.day_of(old_first), PAIRS, -1)
+                if first is None:
+                    gone.append(pk)
+                else:
+                    moved.append((pk, first))
+                    delta.add(old_unit, old_path, cal.day_of(first), PAIRS, 1)
+            elif first is not None:
+                unit_id, path = pairs[key]
+                new_rows.append((key[0], key[1], unit_id, path, first))
+                delta.add(unit_id, path, cal.day_of(first), PAIRS, 1)
+        _insert(PairFact, ("deployment_id", "person_id", "unit_id", "path", "first_m"), new_rows)
+        _set_first(PairFact, "id", moved)
+        _delete(PairFact, "id", gone)
+    if changed:
+        _refresh_persons(delta, changed)
 
 
 def person_firsts(
@@ -298,80 +411,271 @@ def person_firsts(
     return out
 
 
-def _refresh_person(delta: Delta, person_id: int) -> None:
+def _refresh_persons(delta: Delta, person_ids: Iterable[int]) -> None:
+    """Recompute the ``PersonFact`` rows (distinct people per unit) of these people from their pairs."""
     cal = calendar()
-    want = person_firsts(
-        PairFact.objects.filter(person_id=person_id).values_list("unit_id", "path", "first_m"),
-        delta.ancestors,
-    )
-    have = {(f.node_id, f.own): f for f in PersonFact.objects.filter(person_id=person_id)}
-    new_rows: list[PersonFact] = []
-    gone: list[int] = []
-    for key in set(want) | set(have):
-        new, fact = want.get(key), have.get(key)
-        old = fact.first_m if fact is not None else None
-        if new == old:
-            continue
-        node, own = key
-        if old is not None:
-            delta.add_node(node, own, cal.day_of(old), PERSONS, -1)
-        if new is not None:
-            delta.add_node(node, own, cal.day_of(new), PERSONS, 1)
-        if fact is None:
-            assert new is not None
-            new_rows.append(PersonFact(person_id=person_id, node_id=node, own=own, first_m=new))
-        elif new is None:
-            gone.append(fact.pk)
-        else:
-            fact.first_m = new
-            fact.save(update_fields=["first_m"])
-    if new_rows:
-        PersonFact.objects.bulk_create(new_rows)
-    if gone:
-        PersonFact.objects.filter(pk__in=gone).delete()
+    for chunk in _chunked(sorted(set(person_ids))):
+        marks = _marks(len(chunk))
+        pairs: defaultdict[int, list[tuple[int, str, int]]] = defaultdict(list)
+        for person, unit_id, path, first in _fetch(
+            f"SELECT person_id, unit_id, path, first_m FROM {_table(PairFact)} WHERE person_id IN ({marks})",  # noqa: S608
+            chunk,
+        ):
+            pairs[person].append((int(unit_id), str(path), int(first)))
+        have: defaultdict[int, dict[tuple[int, bool], tuple[int, int]]] = defaultdict(dict)
+        for pk, person, node, own, first in _fetch(
+            f"SELECT id, person_id, node_id, own, first_m FROM {_table(PersonFact)} "  # noqa: S608
+            f"WHERE person_id IN ({marks})",
+            chunk,
+        ):
+            have[person][(int(node), bool(own))] = (pk, int(first))
+        new_rows: list[tuple[Any, ...]] = []
+        moved: list[tuple[int, int]] = []
+        gone: list[int] = []
+        for person in chunk:
+            want = person_firsts(pairs.get(person, ()), delta.ancestors)
+            mine = have.get(person, {})
+            for key in sorted(set(want) | set(mine)):
+                new, fact = want.get(key), mine.get(key)
+                old = fact[1] if fact is not None else None
+                if new == old:
+                    continue
+                node, own = key
+                if old is not None:
+                    delta.add_node(node, own, cal.day_of(old), PERSONS, -1)
+                if new is not None:
+                    delta.add_node(node, own, cal.day_of(new), PERSONS, 1)
+                if fact is None:
+                    assert new is not None
+                    new_rows.append((person, node, own, new))
+                elif new is None:
+                    gone.append(fact[0])
+                else:
+                    moved.append((fact[0], new))
+        _insert(PersonFact, ("person_id", "node_id", "own", "first_m"), new_rows)
+        _set_first(PersonFact, "id", moved)
+        _delete(PersonFact, "id", gone)
 
 
-def _refresh_community(delta: Delta, person_id: int, unit_id: int, path: str) -> None:
+def _refresh_communities(delta: Delta, people: dict[int, tuple[int, str]]) -> None:
+    """Recompute the ``CommunityFact`` of each person from the ledger.
+
+    ``people`` maps each person to the unit (id, path) a new fact is attributed to (the home unit).
+    """
     cal = calendar()
-    rows = ServiceEntry.objects.filter(person_id=person_id, kind=EntryKind.COMMUNITY, deployment__isnull=True)
-    first = live_first(_span_rows(rows))
-    old = CommunityFact.objects.filter(person_id=person_id).first()
-    if old is not None and old.first_m == first:
-        return
-    if old is not None:
-        delta.add(old.unit_id, old.path, cal.day_of(old.first_m), C_PERSONS, -1)
-        if first is None:
-            old.delete()
-        else:
-            old.first_m = first
-            old.save(update_fields=["first_m"])
-            delta.add(old.unit_id, old.path, cal.day_of(first), C_PERSONS, 1)
-    elif first is not None:
-        CommunityFact.objects.create(person_id=person_id, unit_id=unit_id, path=path, first_m=first)
-        delta.add(unit_id, path, cal.day_of(first), C_PERSONS, 1)
+    for chunk in _chunked(sorted(people)):
+        marks = _marks(len(chunk))
+        rows: defaultdict[int, list[tuple[int, int, int]]] = defaultdict(list)
+        where = f"person_id IN ({marks}) AND deployment_id IS NULL AND kind = %s"
+        for _dep, person, sign, s, e in _fetch(_span_rows_sql(where), [*chunk, EntryKind.COMMUNITY.value]):
+            rows[person].append((int(sign), int(s), int(e)))
+        have = {
+            person: (int(unit_id), str(path), int(first))
+            for person, unit_id, path, first in _fetch(
+                f"SELECT person_id, unit_id, path, first_m FROM {_table(CommunityFact)} "  # noqa: S608
+                f"WHERE person_id IN ({marks})",
+                chunk,
+            )
+        }
+        new_rows: list[tuple[Any, ...]] = []
+        moved: list[tuple[int, int]] = []
+        gone: list[int] = []
+        for person in chunk:
+            first = live_first(rows.get(person, ()))
+            old = have.get(person)
+            if old is not None and old[2] == first:
+                continue
+            if old is not None:
+                old_unit, old_path, old_first = old
+                delta.add(old_unit, old_path, cal.day_of(old_first), C_PERSONS, -1)
+                if first is None:
+                    gone.append(person)
+                else:
+                    moved.append((person, first))
+                    delta.add(old_unit, old_path, cal.day_of(first), C_PERSONS, 1)
+            elif first is not None:
+                unit_id, path = people[person]
+                new_rows.append((person, unit_id, path, first))
+                delta.add(unit_id, path, cal.day_of(first), C_PERSONS, 1)
+        _insert(CommunityFact, ("person_id", "unit_id", "path", "first_m"), new_rows)
+        _set_first(CommunityFact, "person_id", moved)
+        _delete(CommunityFact, "person_id", gone)
+
+
+def _refresh_batches(delta: Delta, deployment_ids: Iterable[int]) -> None:
+    """Bring the ``BatchFact`` of each deployment in step with it (created, moved in time, cancelled)."""
+    cal = calendar()
+    for chunk in _chunked(sorted(set(deployment_ids))):
+        have = {f.deployment_id: f for f in BatchFact.objects.filter(deployment_id__in=chunk)}
+        new_rows: list[BatchFact] = []
+        gone: list[int] = []
+        for pk, unit_id, path, start, status in Deployment.objects.filter(pk__in=chunk).values_list(
+            "pk", "unit_id", "unit__path", "start", "status"
+        ):
+            old = have.get(pk)
+            active = status == DeploymentStatus.ACTIVE
+            m = minute_of(start)
+            if old is not None and active and (old.start_m, old.unit_id, old.path) == (m, unit_id, path):
+                continue
+            if old is not None:
+                delta.add(old.unit_id, old.path, cal.day_of(old.start_m), BATCHES, -1)
+                gone.append(pk)
+            if active:
+                new_rows.append(BatchFact(deployment_id=pk, unit_id=unit_id, path=path, start_m=m))
+                delta.add(unit_id, path, cal.day_of(m), BATCHES, 1)
+        if gone:
+            BatchFact.objects.filter(deployment_id__in=gone).delete()
+        if new_rows:
+            BatchFact.objects.bulk_create(new_rows)
 
 
 def on_deployment(deployment: Deployment) -> None:
     """Bring the batch fact up to date after a batch is created, moved in time or cancelled."""
     if not enabled():
         return
+    delta = Delta()
+    _refresh_batches(delta, [deployment.pk])
+    delta.flush()
+
+
+def on_ledger_bulk(*, deployment_ids: Iterable[int] = (), row_ids: Iterable[int] = ()) -> None:
+    """Bring in batches and ledger rows written in bulk (the ledger import), set-wise (same transaction).
+
+    Rows that refer to an earlier row (the import writes none) go through ``on_ledger_row`` afterwards,
+    in the order they were written.
+    """
+    if not enabled():
+        return
+    delta = Delta()
+    _refresh_batches(delta, deployment_ids)
+    pairs: dict[tuple[int, int], tuple[int, str]] = {}
+    community: dict[int, tuple[int, str]] = {}
+    later: list[int] = []
+    fields = (
+        "pk", "person_id", "deployment_id", "kind", "sign", "op", "refers_to_id", "start", "end", "minutes",
+        "deployment__unit_id", "deployment__unit__path", "person__unit_id", "person__unit__path",
+    )  # fmt: skip
+    for chunk in _chunked(sorted(set(row_ids))):
+        spans: list[tuple[Any, ...]] = []
+        pend: list[tuple[Any, ...]] = []
+        rows = ServiceEntry.objects.filter(pk__in=chunk).order_by("pk").values_list(*fields)
+        for pk, person, dep, kind, sign, op, ref, start, end, minutes, du, dp, pu, pp in rows:
+            is_comm = dep is None and kind == EntryKind.COMMUNITY
+            if dep is None and not is_comm:
+                continue
+            if ref is not None:
+                later.append(pk)
+                continue
+            unit_id, path = (pu, pp) if is_comm else (du, dp)
+            s, e = minute_of(start), minute_of(end)
+            if sign == 0:
+                if op in PENDING_OPS:
+                    pend.append((pk, unit_id, path, is_comm, s, minutes))
+                continue
+            spans.append(_span_fact(pk, unit_id, path, is_comm, sign, s, e, delta))
+            if is_comm:
+                community[person] = (unit_id, path)
+            else:
+                pairs[(dep, person)] = (unit_id, path)
+        _insert(SpanFact, SPAN_COLUMNS, spans)
+        _insert(PendingFact, PENDING_COLUMNS, pend)
+    _refresh_pairs(delta, pairs)
+    _refresh_communities(delta, community)
+    delta.flush()
+    for pk in later:
+        on_ledger_row(ServiceEntry.objects.get(pk=pk))
+
+
+# ---------------------------------------------------------------- organization changes
+
+
+def on_unit_moved(*, unit_id: int, old_path: str, new_path: str, **_: Any) -> None:
+    """A unit and its subtree moved from ``old_path`` to ``new_path`` (same transaction, just after).
+
+    The facts of the subtree get the new path prefix (one UPDATE per fact table); the subtree's day
+    sums leave the ancestors the unit no longer has and join its new ancestors (the unit's own "tree"
+    buckets are exactly those sums); distinct people are not additive, so the people with dispatch
+    service in the subtree get their ``PersonFact`` rows recomputed.
+    """
+    if not enabled() or old_path == new_path:
+        return
+    new_prefix = Concat(Value(new_path), Substr("path", len(old_path) + 1), output_field=CharField())
+    for model in (BatchFact, SpanFact, PairFact, CommunityFact, PendingFact):
+        model.objects.filter(path__startswith=old_path).update(path=new_prefix)
+    chain = dict(
+        Unit.objects.filter(path__in=prefixes(old_path)[:-1] + prefixes(new_path)[:-1]).values_list(
+            "path", "id"
+        )
+    )
+    old_chain = {chain[p] for p in prefixes(old_path)[:-1] if p in chain}
+    new_chain = {chain[p] for p in prefixes(new_path)[:-1] if p in chain}
+    lose, gain = sorted(old_chain - new_chain), sorted(new_chain - old_chain)
+    delta = Delta()
+    if lose or gain:
+        for day, *values in Bucket.objects.filter(node_id=unit_id, own=False).values_list("day", *FIGURES):
+            for figure, v in enumerate(values):
+                if figure == PERSONS or not v:
+                    continue
+                for node in lose:
+                    delta.add_node(node, False, day, figure, -v)
+                for node in gain:
+                    delta.add_node(node, False, day, figure, v)
+        people = PersonFact.objects.filter(node_id=unit_id, own=False).values_list("person_id", flat=True)
+        _refresh_persons(delta, list(people))
+    delta.flush()
+
+
+def on_home_units_changed(*, person_ids: Iterable[int], **_: Any) -> None:
+    """Re-attribute the community service of these people to their current home unit (set-wise).
+
+    Their ``CommunityFact``, community ``SpanFact`` rows (with their minutes, day by day) and pending
+    community rows move from the unit they were attributed to to the current home unit.
+    """
+    if not enabled():
+        return
     cal = calendar()
     delta = Delta()
-    old = BatchFact.objects.filter(deployment_id=deployment.pk).first()
-    active = deployment.status == DeploymentStatus.ACTIVE
-    start = minute_of(deployment.start)
-    if old is not None and active and old.start_m == start:
-        return
-    if old is not None:
-        delta.add(old.unit_id, old.path, cal.day_of(old.start_m), BATCHES, -1)
-        old.delete()
-    if active:
-        path = Unit.objects.filter(pk=deployment.unit_id).values_list("path", flat=True).get()
-        BatchFact.objects.create(
-            deployment_id=deployment.pk, unit_id=deployment.unit_id, path=path, start_m=start
-        )
-        delta.add(deployment.unit_id, path, cal.day_of(start), BATCHES, 1)
+    for chunk in _chunked(sorted(set(person_ids))):
+        home = {
+            pk: (int(u), str(p))
+            for pk, u, p in Person.objects.filter(pk__in=chunk).values_list("pk", "unit_id", "unit__path")
+        }
+        targets: defaultdict[tuple[type[Model], tuple[int, str]], list[int]] = defaultdict(list)
+        for person, unit_id, path, first in CommunityFact.objects.filter(person_id__in=chunk).values_list(
+            "person_id", "unit_id", "path", "first_m"
+        ):
+            to = home[person]
+            if (unit_id, path) != to:
+                day = cal.day_of(first)
+                delta.add(unit_id, path, day, C_PERSONS, -1)
+                delta.add(*to, day, C_PERSONS, 1)
+                targets[(CommunityFact, to)].append(person)
+        for row, person, unit_id, path, sign, d0, m0, m1 in SpanFact.objects.filter(
+            community=True, row__person_id__in=chunk
+        ).values_list("row_id", "row__person_id", "unit_id", "path", "sign", "day0", "min0", "min1"):
+            to = home[person]
+            if (unit_id, path) != to:
+                for day, m in ((d0, m0), (d0 + 1, m1)):
+                    delta.add(unit_id, path, day, C_MINUTES, -sign * m)
+                    delta.add(*to, day, C_MINUTES, sign * m)
+                targets[(SpanFact, to)].append(row)
+        for row, person, unit_id, path in PendingFact.objects.filter(
+            community=True, row__person_id__in=chunk
+        ).values_list("row_id", "row__person_id", "unit_id", "path"):
+            if (unit_id, path) != home[person]:
+                targets[(PendingFact, home[person])].append(row)
+        for (model, (unit_id, path)), keys in targets.items():
+            key = "person_id" if model is CommunityFact else "row_id"
+            model._default_manager.filter(**{f"{key}__in": keys}).update(unit_id=unit_id, path=path)
     delta.flush()
+
+
+def connect() -> None:
+    """Listen to the organization's changes (``ReportsConfig.ready``)."""
+    from muster.orgs import signals
+
+    signals.unit_moved.connect(on_unit_moved, dispatch_uid="reports.facts.unit_moved")
+    signals.home_units_changed.connect(on_home_units_changed, dispatch_uid="reports.facts.home_units")
 
 
 # ---------------------------------------------------------------- rebuild

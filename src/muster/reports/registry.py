@@ -32,6 +32,13 @@ class Metric:
     definition: str | Promise = ""
     unit_label: str | Promise = ""  # 批, 人次, 小时…
     kind: str = "count"  # count | hours | score
+    # Where the figure is shown: ``group`` names a section of the rollup page and the dashboard
+    # ("party": 党建与组织生活); ``order`` sorts the section's columns (0: not a column of the section);
+    # ``additive``: the figure of a unit is the sum of its parts (so a unit's own row is the total
+    # minus its children); false for distinct counts and averages.
+    group: str = ""
+    order: int = 0
+    additive: bool = True
 
 
 _REGISTRY: dict[str, Metric] = {}
@@ -62,10 +69,14 @@ def autodiscover() -> None:
             continue
         offered = getattr(module, "METRICS", [])
         seen = set()
-        if isinstance(offered, dict):  # {"points.total": metric_points_total, …}
+        if isinstance(offered, dict):  # {"points.total": Metric(…) or metric_points_total, …}
             for mid, fn in offered.items():
-                register(_from_function(mid, fn))
-                seen.add(fn)
+                if isinstance(fn, Metric):
+                    register(fn)
+                    seen.add(fn.answer)
+                else:
+                    register(_from_function(mid, fn))
+                    seen.add(fn)
         else:
             for m in offered:
                 register(m)
@@ -85,6 +96,11 @@ def _from_function(mid: str, fn: Callable[[Unit, datetime], Number]) -> Metric:
 def metrics() -> list[Metric]:
     autodiscover()
     return list(_REGISTRY.values())
+
+
+def section(group: str) -> list[Metric]:
+    """The metrics shown as columns of a section (``group``), in their order."""
+    return sorted((m for m in metrics() if m.group == group and m.order), key=lambda m: (m.order, m.id))
 
 
 def get(metric_id: str) -> Metric:

@@ -9,8 +9,9 @@ Definitions (the page shows ``DEFINITIONS``):
   one person can serve in batches of two units);
 - **hours** are the part of each approved entry of a batch before the cutoff (a shift running at the
   cutoff counts up to the cutoff);
-- **community service** during home observation counts by the person's home unit, with its own
-  persons and hours;
+- **community service** during home observation counts by the person's (current) home unit, with its
+  own persons and hours: when a person moves, their community service moves with them, past days
+  included (a published ``Snapshot`` keeps what it showed);
 - entries **pending** approval are shown apart and never counted.
 
 All figures are for the ledger as it is now (late corrections included); a published ``Snapshot``

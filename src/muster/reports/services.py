@@ -125,12 +125,23 @@ def unit_details(unit: Unit, as_of: datetime, *, own: bool = False) -> UnitDetai
 
 
 def briefing_for(
-    unit: Unit, as_of: datetime, *, styles: dict[str, str] | None = None, limit: int = 20
+    unit: Unit,
+    as_of: datetime,
+    *,
+    styles: dict[str, str] | None = None,
+    limit: int = 20,
+    user: Any = None,
 ) -> bw.Briefing:
-    """The briefing's inputs: the headline figures of ``unit`` and a note per row with figures.
+    """The briefing's inputs: the headline figures of ``unit``, a note per row with figures and the
+    party-life sentence (from the registry's party figures of the party organization that stands for
+    ``unit``, see ``muster.reports.party``; left out when it has none, or when ``user`` is given and
+    may not see that organization).
 
-    ``styles`` overrides the rounding style of a measure (``{"residents_tested": "exact"}``).
+    ``styles`` overrides the rounding style of a measure or party figure (``{"residents_tested":
+    "exact"}``, ``{"talk_person_times": "exact"}``).
     """
+    from muster.reports import party as party_figures
+
     report = rollup(unit, as_of, pending=False)
     t = report.total
     active = [r for r in report.rows if r.figures.batches]
@@ -187,7 +198,11 @@ def briefing_for(
                 community_hours=f.community_hours,
             )
         )
-    return bw.Briefing(headline, tuple(notes[:limit]))
+    party_unit = party_figures.party_unit_for(unit)
+    party = None
+    if party_unit is not None and (user is None or access.can(user, Perm.VIEW, party_unit)):
+        party = party_figures.party_life(party_unit, report.as_of, styles=styles)
+    return bw.Briefing(headline, tuple(notes[:limit]), party)
 
 
 # ---------------------------------------------------------------- snapshots

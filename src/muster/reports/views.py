@@ -23,7 +23,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import content_disposition_header
+from django.utils.http import content_disposition_header, urlencode
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -33,6 +33,7 @@ from muster.orgs.access import Perm
 from muster.orgs.models import PARTY_KINDS, Unit
 from muster.reports import briefing as bw
 from muster.reports import excel, services
+from muster.reports import party as party_figures
 from muster.reports.facts import STEP
 from muster.reports.forms import (
     RANK_CHOICES,
@@ -150,8 +151,36 @@ def rollup_view(request: HttpRequest) -> HttpResponse:
             can_publish=access.can(request.user, services.PUBLISH_PERM, ctx.unit),
             publish_form=PublishForm(),
             export_form=ExportForm(),
+            party=_party_section(request, ctx),
         )
     return render(request, "reports/rollup.html", data)
+
+
+def _party_section(request: HttpRequest, ctx: Context) -> dict[str, Any]:
+    """The section "党建与组织生活": the registry's party figures of the party organization that stands
+    for the unit (see ``muster.reports.party`` for which one, and why)."""
+    assert ctx.unit is not None and ctx.as_of is not None
+    section = party_figures.party_section(request.user, ctx.unit, ctx.as_of)
+    out: dict[str, Any] = {"section": section, "unit": section.unit}
+    if section.unit is not None and section.visible:
+        out["switch"] = "?" + ctx.query(unit=section.unit.code)
+    table = section.table
+    if table is not None:
+        out["columns"] = [
+            {"id": m.id, "label": m.label, "unit_label": m.unit_label, "definition": m.definition}
+            for m in table.columns
+        ]
+        out["rows"] = [
+            {
+                "row": r,
+                "name": _row_name(r.name, r.own),
+                "link": None if r.own else "?" + ctx.query(unit=r.code),
+                "cells": [{"id": m.id, "value": v} for m, v in zip(table.columns, r.values, strict=True)],
+            }
+            for r in table.rows
+        ]
+        out["total"] = [{"id": m.id, "value": v} for m, v in zip(table.columns, table.total, strict=True)]
+    return out
 
 
 # ------------------------------------------------------------------ 2. time series
@@ -397,8 +426,8 @@ def briefing(request: HttpRequest) -> HttpResponse:
     data = _base(request, ctx, "briefing")
     if ctx.ok:
         assert ctx.unit is not None and ctx.as_of is not None
-        b = services.briefing_for(ctx.unit, ctx.as_of)
-        data.update(text_zh=bw.write(b, "zh"), text_en=bw.write(b, "en"))
+        b = services.briefing_for(ctx.unit, ctx.as_of, user=request.user)
+        data.update(text_zh=bw.write(b, "zh"), text_en=bw.write(b, "en"), has_party=b.party is not None)
     return render(request, "reports/briefing.html", data)
 
 
@@ -470,4 +499,37 @@ def home_report(user: Any) -> dict[str, Any] | None:
         else reverse("reports:rollup") + "?" + query,
         "query": query,
         "headline": _headline(unit, as_of, total, rows),
+    }
+
+
+def home_party(user: Any) -> dict[str, Any] | None:
+    """The party-life card of the home page, as of now (None: the user sees no party organization)."""
+    try:
+        admin_unit: Unit | None = services.report_unit(user)
+    except Http404:
+        admin_unit = None
+    unit = party_figures.home_party_unit(user, admin_unit)
+    if unit is None:
+        return None
+    now = timezone.now()
+    dash = party_figures.party_dashboard(user, unit, now)
+    day, time = split_cutoff(cutoff(now))
+    return {
+        "dash": dash,
+        "cutoff_text": cutoff_label(cutoff(now)),
+        "quarter": f"{dash.quarter_start.year}Q{(dash.quarter_start.month - 1) // 3 + 1}",
+        "compliance_url": reverse("partylife:compliance")
+        + "?"
+        + urlencode(
+            {
+                "scope": unit.pk,
+                "period": "quarter",
+                "year": dash.quarter_start.year,
+                "number": (dash.quarter_start.month - 1) // 3 + 1,
+            }
+        ),
+        "report_url": reverse("reports:rollup")
+        + "?"
+        + urlencode({"unit": unit.code, "date": day.isoformat(), "time": time}),
+        "leaderboard_url": reverse("points:leaderboard") + "?" + urlencode({"unit": unit.code}),
     }

@@ -10,6 +10,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -18,13 +19,15 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from muster.orgs.access import Perm, can, scoped
+from muster.orgs.access import NotAllowed, Perm, can, get_scoped_or_404, is_all_powerful, scoped
 from muster.orgs.models import Unit
 from muster.partylife import compliance as engine
 from muster.partylife import queries, services
-from muster.partylife.forms import ComplianceForm, parse_date
-from muster.partylife.models import Exemption, MeetingKind, Period
+from muster.partylife.forms import ComplianceForm, ExemptionForm, parse_date
+from muster.partylife.models import Exemption, MeetingKind, MeetingRequirement, Period
+from muster.partylife.roster import COMMITTEE_KINDS, MEETING_UNIT_KINDS
 from muster.partylife.views.common import default_scope, end_of_day, party_units
+from muster.web.views.common import apply_service_errors
 
 # worst first: the status a cell shows when its windows differ
 _ORDER = [engine.MISSED, engine.DUE, engine.UPCOMING, engine.MET, engine.EXEMPT]
@@ -176,11 +179,16 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     board = queries.compliance_dashboard(user, sel.scope, start=sel.start, end=sel.end, as_of=sel.as_of)
     columns = requirement_columns(board.rows)
     rows = matrix(board.rows, columns)
-    exemptions = (
+    exemptions = list(
         scoped(Exemption.objects.select_related("unit"), user, Perm.VIEW)
         .filter(unit__path__startswith=sel.scope.path, start__lt=sel.end, end__gt=sel.start)
-        .order_by("unit__path", "start")
+        .order_by("unit__path", "start", "pk")
     )
+    exemptable = set(exemptable_units(user).values_list("pk", flat=True))
+    for x in exemptions:
+        x.may_revoke = not x.revoked and x.unit_id in exemptable  # type: ignore[attr-defined]
+    for r in rows:
+        r["may_exempt"] = r["unit_id"] in exemptable
     return render(
         request,
         "partylife/compliance/dashboard.html",
@@ -192,6 +200,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "rows": rows,
             "behind": [r for r in rows if r["status"] == engine.BEHIND],
             "exemptions": exemptions,
+            "may_exempt": bool(exemptable),
             "may_freeze": not board.frozen
             and sel.end <= timezone.localdate()
             and can(user, Perm.PARTY_APPROVE, sel.scope),
@@ -260,3 +269,104 @@ def inactivity(request: HttpRequest) -> HttpResponse:
         "partylife/compliance/inactivity.html",
         {"form": form, "sel": sel, "warnings": warnings},
     )
+
+
+# ---------------------------------------------------------------- exemptions
+
+
+def requirement_choices() -> list[tuple[str, str]]:
+    """(code, label) of every requirement defined, in the dashboard's column order."""
+    kinds = _labels()
+    seen: dict[str, str] = {}
+    for code, kind in MeetingRequirement.objects.order_by("code", "valid_from").values_list("code", "kind"):
+        label = kinds.get(kind, kind)
+        if code == "secretary_lesson":
+            label = _("%(kind)s by the secretary") % {"kind": label}
+        seen.setdefault(code, f"{label} ({code})")
+    order = list(MeetingKind.values)
+    return sorted(seen.items(), key=lambda c: (order.index(c[0]) if c[0] in order else 99, c[0]))
+
+
+def exemptable_units(user: Any) -> QuerySet[Unit]:
+    """The organizations ``user`` may exempt: those whose reviewing committee they approve for (the
+    rule of ``services.exemption_grant``), found with one query for the committees."""
+    committees = [
+        u.path for u in Unit.objects.filter(kind__in=COMMITTEE_KINDS) if can(user, Perm.PARTY_APPROVE, u)
+    ]
+    all_committees = list(Unit.objects.filter(kind__in=COMMITTEE_KINDS).values_list("path", flat=True))
+    ok: list[int] = []
+    for u in party_units(user).filter(kind__in=MEETING_UNIT_KINDS).only("pk", "path"):
+        above = [p for p in all_committees if u.path.startswith(p) and p != u.path]
+        if (above and max(above, key=len) in committees) or (not above and is_all_powerful(user)):
+            ok.append(u.pk)
+    return Unit.objects.filter(pk__in=ok).order_by("path")
+
+
+@login_required
+def exemption_create(request: HttpRequest) -> HttpResponse:
+    """Grant an exemption (kind, period, reason); the acting user is the approver."""
+    user = request.user
+    units = exemptable_units(user)
+    initial: dict[str, Any] = {}
+    code = request.GET.get("unit")
+    if code:
+        unit = get_scoped_or_404(Unit.objects.all(), user, code=code)
+        if not units.filter(pk=unit.pk).exists():
+            raise NotAllowed(Perm.PARTY_APPROVE)
+        initial["unit"] = unit
+    elif not units.exists():
+        raise NotAllowed(Perm.PARTY_APPROVE)
+    for key in ("start", "end"):
+        day = parse_date(request.GET.get(key))
+        if day is not None:
+            initial[key] = day
+    if request.GET.get("requirement"):
+        initial["requirement_code"] = request.GET["requirement"]
+    back = request.GET.get("back") or request.POST.get("back") or ""
+    form = ExemptionForm(request.POST or None, units=units, codes=requirement_choices(), initial=initial)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            services.exemption_grant(
+                actor=user,
+                unit=d["unit"],
+                requirement_code=d["requirement_code"],
+                start=d["start"],
+                end=d["end"],
+                reason=d["reason"],
+            )
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        else:
+            messages.success(request, _("The exemption was granted."))
+            return redirect(reverse("partylife:compliance") + (f"?{back}" if back else ""))
+    return render(
+        request,
+        "partylife/compliance/exemption_form.html",
+        {
+            "form": form,
+            "title": _("Grant an exemption"),
+            "back": reverse("partylife:compliance") + (f"?{back}" if back else ""),
+            "back_query": back,
+            "form_id": "exemption-form",
+        },
+    )
+
+
+@login_required
+@require_POST
+def exemption_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    """Revoke an exemption, with a reason (the same approver rule as granting it)."""
+    user = request.user
+    exemption = get_scoped_or_404(Exemption.objects.select_related("unit"), user, pk=pk)
+    back = request.POST.get("back") or ""
+    try:
+        services.exemption_revoke(
+            actor=user, exemption=exemption, reason=str(request.POST.get("reason") or "")[:300]
+        )
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, _("The exemption was revoked."))
+    return redirect(reverse("partylife:compliance") + (f"?{back}" if back else ""))

@@ -7,7 +7,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from muster.orgs.access import NotAllowed, Perm, can, get_scoped_or_404, scoped
 from muster.orgs.models import Unit
-from muster.partylife import services
+from muster.partylife import queries, services
 from muster.partylife.forms import HonorDecideForm, HonorForm
 from muster.partylife.models import Honor, HonorStatus
 from muster.partylife.views.common import party_units, resolve_person
@@ -137,3 +137,10 @@ def honor_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "partylife/honors/detail.html",
         {"honor": honor, "chain": chain, "next_step": next_step, "may_decide": may_decide, "form": form},
     )
+
+
+@login_required
+def honor_evidence(request: HttpRequest, pk: int) -> HttpResponseBase:
+    """The evidence file, for those who may see the honor (404 otherwise)."""
+    honor = get_scoped_or_404(Honor.objects.all(), request.user, pk=pk)
+    return queries.evidence_response(honor)

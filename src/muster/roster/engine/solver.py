@@ -1,6 +1,8 @@
-"""Solve a roster: greedy → per-person repair → CP-SAT with a complete hint → LNS; and repair after a
-drop-out. Deterministic for a given seed and time budget as far as CP-SAT's multi-threading allows
-(``workers=1`` makes it fully deterministic)."""
+"""Solve a roster: greedy → per-person repair (a one-person model; when that finds nothing in time, a
+fast depth-first dive, forward then backward in time) → CP-SAT (a portfolio of ``portfolio_workers``
+threads) with a complete hint → LNS on big components; and repair after a drop-out. Deterministic for
+a given seed and time budget as far as CP-SAT's multi-threading allows (``workers=1`` makes it fully
+deterministic)."""
 
 from __future__ import annotations
 
@@ -36,13 +38,16 @@ class Options:
     seconds: float = 30.0
     seed: int = 0
     workers: int = 2  # CP-SAT threads; >= 2 lets its own neighbourhood search run
+    # CP-SAT threads of the full-model solves when ``workers`` >= 2: a wider portfolio (core-based
+    # search, max-LP bound, …) beats two threads even on two cores (the limit is wall-clock time).
+    portfolio_workers: int = 8
     greedy: bool = True  # start from the greedy roster (also used as the CP-SAT hint)
     hint: bool = True  # give CP-SAT the start roster as a complete hint
     lns: bool = True  # large-neighbourhood search on top of the full model / instead of it
     cpsat: bool = True  # False: greedy (+ per-person repair) only
     full_model_max_vars: int = 60_000  # above: LNS only
     full_model_share: float = 0.3  # share of the time for the full model before LNS (big components)
-    lns_small_vars: int = 200  # components up to this size get only the full model
+    lns_small_vars: int = 1000  # components up to this size get only the full model (all the time)
     lns_target_vars: int = 400  # free decisions per neighbourhood (adapted as it goes)
     lns_seconds: float = 0.5  # time limit of one neighbourhood solve
     target: int | None = None  # stop as soon as the objective reaches it
@@ -128,7 +133,10 @@ def _improve(run: _Run, sol: Solution, comps: list[list[int]] | None = None) -> 
                 break
             share = run.left() * size / total
             total -= size
-            use_full = size <= opts.full_model_max_vars or not feasible
+            # an infeasible start gets the full model unless it is far too big to even load in time
+            use_full = size <= opts.full_model_max_vars or (
+                not feasible and size <= 2 * opts.full_model_max_vars
+            )
             if use_full:
                 big = size > opts.lns_small_vars and opts.lns and feasible
                 secs = share * (opts.full_model_share if big else 1.0)
@@ -171,19 +179,38 @@ def _repair_people(run: _Run, sol: Solution, people: Iterable[int] | None = None
         p for p in (people if people is not None else range(len(sol))) if person_violations(idx, p, sol[p])
     ]
     run.stats["repaired_people"] = len(todo)
+    misses = 0  # consecutive people for whom the short objective solve found nothing
     for p in todo:
         if run.left() <= 0.05 * run.opts.seconds:
             break
+        budget = max(0.2, min(1.0, run.left() / max(1, 3 * len(todo))))
         # the start roster breaks this person's rules: no hint (it would mislead the search)
         sub = SubModel(idx, sol, [p], hint=False)
-        budget = max(0.2, min(1.0, run.left() / max(1, 3 * len(todo))))
-        status, solver = sub.solve(budget, workers=run.opts.workers, seed=run.opts.seed)
+        small = sub.n_vars <= 1000
+        status = cp_model.UNKNOWN
+        if misses < 2 or small:
+            status, solver = sub.solve(budget, workers=run.opts.workers, seed=run.opts.seed)
+            misses = misses + 1 if status == cp_model.UNKNOWN else 0
+        for backward in (False, True):
+            if status == cp_model.UNKNOWN:
+                # no roster found in time (tight hours, long horizon): any valid one, by a fast dive
+                status, solver = sub.dive(
+                    min(3.0, max(0.1, run.left())), seed=run.opts.seed, backward=backward
+                )
+                if status != cp_model.UNKNOWN and small:
+                    # then a short solve of the objective from there
+                    sub.hint_from(solver)
+                    st2, solver2 = sub.solve(budget, workers=run.opts.workers, seed=run.opts.seed)
+                    if st2 in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+                        status, solver = st2, solver2
         if status == cp_model.UNKNOWN:
-            # no roster found in time: look for any valid one, ignoring the objective
+            # the dives got lost: the full portfolio, ignoring the objective
             sub = SubModel(idx, sol, [p], hint=False)
             sub.model.clear_objective()
             status, solver = sub.solve(
-                min(max(1.0, budget * 5), max(0.1, run.left())), workers=run.opts.workers, seed=run.opts.seed
+                min(max(2.0, budget * 5), max(0.1, run.left())),
+                workers=_portfolio(run.opts),
+                seed=run.opts.seed,
             )
         if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             sol = sub.extract(solver)
@@ -212,7 +239,7 @@ def _full(run: _Run, sol: Solution, comp: list[int], seconds: float) -> tuple[So
 
     status, solver = sub.solve(
         seconds,
-        workers=opts.workers,
+        workers=_portfolio(opts),
         seed=opts.seed,
         on_solution=on_solution,
         stop=run.should_stop,
@@ -226,6 +253,10 @@ def _full(run: _Run, sol: Solution, comp: list[int], seconds: float) -> tuple[So
     if status == cp_model.INFEASIBLE:
         _raise_infeasible(idx, sol, comp if len(comp) < len(idx.problem.people) else None)
     return sol, status, None
+
+
+def _portfolio(opts: Options) -> int:
+    return opts.workers if opts.workers <= 1 else max(opts.workers, opts.portfolio_workers)
 
 
 def _lns(run: _Run, sol: Solution, comps: list[tuple[list[int], int]]) -> Solution:

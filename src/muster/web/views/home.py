@@ -9,7 +9,7 @@ from django.shortcuts import render
 from muster.orgs.access import Perm, can_anywhere, visible_roots
 from muster.orgs.models import RoleGrant
 from muster.orgs.queries import unit_counts
-from muster.reports.views import home_report
+from muster.reports.views import home_party, home_report
 
 
 @login_required
@@ -26,5 +26,6 @@ def home(request: HttpRequest) -> HttpResponse:
             "can_import": can_anywhere(user, Perm.IMPORT),
             "can_audit": can_anywhere(user, Perm.AUDIT),
             "report_card": home_report(user),
+            "party_card": home_party(user),
         },
     )

@@ -1,6 +1,7 @@
 """``muster brief --as-of "2022-03-18 24:00" [--unit CODE] [--lang zh|en] [--headline]``: the briefing.
 
-The first line is the headline sentence; the notable units follow (unless ``--headline``).
+The first line is the headline sentence; the notable units follow, then the party-life sentence when
+the unit's party organization has figures (unless ``--headline``).
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ class Command(BaseCommand):
             raise CommandError(
                 _("There is no unit with the code %(code)s.") % {"code": options["unit"]}
             ) from exc
-        b = services.briefing_for(unit, as_of)
+        b = services.briefing_for(unit, as_of, user=cli_actor(options["as_user"]))
         lang = options["lang"]
         head = bw.headline_zh(b.headline) if lang == "zh" else bw.headline_en(b.headline)
         self.stdout.write(head)
@@ -51,3 +52,5 @@ class Command(BaseCommand):
         notes = [bw.note_zh(n) if lang == "zh" else bw.note_en(n) for n in b.notes]
         if notes:
             self.stdout.write(("" if lang == "zh" else " ").join(notes))
+        if b.party is not None:
+            self.stdout.write(bw.party_zh(b.party) if lang == "zh" else bw.party_en(b.party))

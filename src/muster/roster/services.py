@@ -1,0 +1,671 @@
+"""Rostering services: create a plan, solve it in the background, edit the proposal, publish it.
+
+Who may: the people who manage the scope's shifts (``mobilize.dispatch`` on the batch's units or the
+post's unit, or the batch's leader — the same check as ``muster.mobilize.services.shift_assign``). A plan
+the user cannot see is "not found" (404); visible but not allowed is 403. Every change is audited.
+
+Solving runs on a module-level single worker thread (``EXECUTOR``); the thread opens its own database
+connection and closes it when done. Progress is written to the ``SolveRun`` at most twice a second; a
+cancel sets a flag the engine's stop callback reads. ``settings.MUSTER_ROSTER_SYNC = True`` runs the solve
+inline (tests, the command line).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import close_old_connections, connection, transaction
+from django.http import Http404
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from muster.audit.services import log_action
+from muster.mobilize import services as mob
+from muster.mobilize.models import Assignment, Deployment, DeploymentStatus, Post, Shift
+from muster.mobilize.queries import local_tz
+from muster.notify.services import notify, recipients_of
+from muster.orgs import access
+from muster.orgs.access import Perm
+from muster.orgs.models import Person
+from muster.roster import engine as eng
+from muster.roster.adapter import MAX_SECONDS, Built, Rules, build_problem, roster_errors, scope_shifts
+from muster.roster.models import (
+    PlanStatus,
+    ProposalSource,
+    ProposedAssignment,
+    RosterPlan,
+    RunKind,
+    RunStatus,
+    SolveRun,
+)
+
+log = logging.getLogger(__name__)
+EXECUTOR = ThreadPoolExecutor(max_workers=1, thread_name_prefix="muster-roster")
+PROGRESS_INTERVAL = 0.5  # seconds between progress writes
+
+
+# ---------------------------------------------------------------- access
+
+
+def _deployment_visible(actor: Any, d: Deployment) -> bool:
+    return access.scoped(Deployment.objects.filter(pk=d.pk), actor).exists()
+
+
+def _may_manage(actor: Any, deployment: Deployment | None, post: Post | None) -> bool:
+    if deployment is not None:
+        units = [u for u in (deployment.unit, deployment.supported_unit) if u is not None]
+        return any(access.can(actor, Perm.MOBILIZE_DISPATCH, u) for u in units) or mob._leads(
+            actor, deployment
+        )
+    assert post is not None
+    return access.can(actor, Perm.MOBILIZE_DISPATCH, post.unit)
+
+
+def _scope_check(actor: Any, deployment: Deployment | None, post: Post | None) -> None:
+    if (deployment is None) == (post is None):
+        raise ValidationError({"deployment": _("Roster either a batch or a post.")})
+    if deployment is not None:
+        visible = _deployment_visible(actor, deployment) or mob._leads(actor, deployment)
+    else:
+        assert post is not None
+        visible = access.scoped(Post.objects.filter(pk=post.pk), actor).exists()
+    if not visible:
+        raise Http404
+    if not _may_manage(actor, deployment, post):
+        raise access.NotAllowed(Perm.MOBILIZE_DISPATCH)
+    if deployment is not None and deployment.status == DeploymentStatus.CANCELLED:
+        raise ValidationError({"deployment": _("The batch is cancelled.")})
+
+
+def may_manage_plan(actor: Any, plan: RosterPlan) -> bool:
+    return _may_manage(actor, plan.deployment, plan.post)
+
+
+def plans_visible(actor: Any) -> Any:
+    """Plans whose batch or post the user may see."""
+    deployments = access.scoped(Deployment.objects.all(), actor).values("pk")
+    posts = access.scoped(Post.objects.all(), actor).values("pk")
+    from django.db.models import Q
+
+    q = Q(deployment__in=deployments) | Q(post__in=posts)
+    if getattr(actor, "pk", None) is not None:
+        q |= Q(deployment__leader__user_id=actor.pk)
+    return RosterPlan.objects.filter(q).select_related("deployment", "post", "deployment__unit", "post__unit")
+
+
+def plan_get_or_404(actor: Any, pk: Any) -> RosterPlan:
+    try:
+        return plans_visible(actor).get(pk=pk)
+    except (RosterPlan.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404 from exc
+
+
+def _require_manage(actor: Any, plan: RosterPlan) -> None:
+    if not plans_visible(actor).filter(pk=plan.pk).exists():
+        raise Http404
+    if not may_manage_plan(actor, plan):
+        raise access.NotAllowed(Perm.MOBILIZE_DISPATCH)
+
+
+def _audit(actor: Any, action: str, plan: RosterPlan, **changes: Any) -> None:
+    log_action(actor, action=f"roster.{action}", target=plan, unit_path=plan.unit.path, changes=changes)
+
+
+# ---------------------------------------------------------------- plans
+
+
+def _seconds(value: Any, cap: float | None) -> float:
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError) as exc:
+        raise ValidationError({"seconds": _("Give the time limit in seconds.")}) from exc
+    if seconds <= 0 or (cap is not None and seconds > cap):
+        raise ValidationError(
+            {"seconds": _("The time limit must be more than 0 and at most %(max)s seconds.") % {"max": cap}}
+        )
+    return seconds
+
+
+@transaction.atomic
+def plan_create(
+    *,
+    actor: Any,
+    start: date,
+    end: date,
+    deployment: Deployment | None = None,
+    post: Post | None = None,
+    rules: Rules | None = None,
+    seconds: float = 10,
+    seed: int = 0,
+    limits: eng.Limits = eng.WEB_LIMITS,
+    max_seconds: float | None = MAX_SECONDS,
+) -> RosterPlan:
+    """A new plan for a batch or post over ``[start, end]`` (whole days), seeded with the assignments
+    already made on the period's shifts (those with a check-in are locked). Checks the size first."""
+    _scope_check(actor, deployment, post)
+    rules = rules or Rules()
+    rules.validate()
+    seconds = _seconds(seconds, max_seconds)
+    if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed < 2**31:
+        raise ValidationError({"seed": _("The seed is a whole number from 0 to 2147483647.")})
+    build_problem(deployment=deployment, post=post, start=start, end=end, rules=rules, limits=limits)
+    plan = RosterPlan.objects.create(
+        deployment=deployment,
+        post=post,
+        start_date=start,
+        end_date=end,
+        status=PlanStatus.DRAFT,
+        options={
+            "rules": rules.to_dict(),
+            "seconds": seconds,
+            "seed": seed,
+            "web_limits": limits == eng.WEB_LIMITS,
+        },
+        created_by=actor if getattr(actor, "pk", None) else None,
+    )
+    existing = Assignment.objects.filter(shift__in=scope_shifts(deployment, post, start, end)).order_by("pk")
+    ProposedAssignment.objects.bulk_create(
+        [
+            ProposedAssignment(
+                plan=plan,
+                shift_id=a.shift_id,
+                person_id=a.person_id,
+                locked=a.check_events.exists(),
+                source=ProposalSource.EXISTING,
+            )
+            for a in existing
+        ]
+    )
+    _audit(actor, "plan.created", plan, start=str(start), end=str(end), seconds=seconds, seed=seed)
+    return plan
+
+
+def plan_rules(plan: RosterPlan) -> Rules:
+    return Rules.from_dict(plan.options.get("rules"))
+
+
+def _limits(plan: RosterPlan) -> eng.Limits:
+    return eng.WEB_LIMITS if plan.options.get("web_limits", True) else eng.Limits()
+
+
+def plan_build(plan: RosterPlan) -> Built:
+    rows = list(plan.proposals.values_list("person_id", "shift_id", "locked", "source"))
+    return build_problem(
+        deployment=plan.deployment,
+        post=plan.post,
+        start=plan.start_date,
+        end=plan.end_date,
+        rules=plan_rules(plan),
+        locks=[(p, s) for p, s, locked, _src in rows if locked],
+        keep=[(p, s) for p, s, locked, src in rows if not locked and src == ProposalSource.EXISTING],
+        limits=_limits(plan),
+    )
+
+
+# ---------------------------------------------------------------- solving
+
+
+@dataclass
+class _Job:
+    run_pk: int
+    plan_pk: int
+    built: Built
+    kind: str
+    seconds: float
+    seed: int
+    previous: list[tuple[str, str]]
+    dropped: list[str]
+    limits: eng.Limits
+    on_progress: Callable[[eng.Progress], None] | None = None
+
+
+def _sync() -> bool:
+    return bool(getattr(settings, "MUSTER_ROSTER_SYNC", False))
+
+
+@transaction.atomic
+def solve_start(
+    *,
+    actor: Any,
+    plan: RosterPlan,
+    seconds: float | None = None,
+    seed: int | None = None,
+    drop: Person | None = None,
+    sync: bool | None = None,
+    on_progress: Callable[[eng.Progress], None] | None = None,
+    max_seconds: float | None = MAX_SECONDS,
+) -> SolveRun:
+    """Solve (or re-solve, keeping the locked rows) the plan in the background; with ``drop``, repair
+    the proposal after that person drops out (everything else kept, fewest changes)."""
+    _require_manage(actor, plan)
+    plan = RosterPlan.objects.select_for_update().get(pk=plan.pk)
+    if plan.status == PlanStatus.PUBLISHED:
+        raise ValidationError({"plan": _("This plan is already published; start a new one.")})
+    _expire_stale_runs(plan)
+    if plan.runs.filter(status__in=[RunStatus.QUEUED, RunStatus.RUNNING]).exists():
+        raise ValidationError({"plan": _("A solve of this plan is already running.")})
+    seconds = _seconds(seconds if seconds is not None else plan.options.get("seconds", 10), max_seconds)
+    seed = int(seed if seed is not None else plan.options.get("seed", 0))
+    previous: list[tuple[str, str]] = []
+    dropped: list[str] = []
+    if drop is not None:
+        rows = list(plan.proposals.select_related("person"))
+        if not any(r.person_id == drop.pk for r in rows):
+            raise ValidationError({"person": _("%(person)s has no shift in this plan.") % {"person": drop}})
+        plan.proposals.filter(person=drop, locked=True).update(locked=False)
+        previous = [(r.person.code, str(r.shift_id)) for r in rows]
+        dropped = [drop.code]
+    built = plan_build(plan)
+    if drop is not None and drop.code not in built.people:
+        raise ValidationError({"person": _("%(person)s is not in the plan.") % {"person": drop}})
+    run = SolveRun.objects.create(
+        plan=plan,
+        kind=RunKind.REPAIR if drop is not None else RunKind.SOLVE,
+        seconds=seconds,
+        seed=seed,
+        created_by=actor if getattr(actor, "pk", None) else None,
+    )
+    plan.status = PlanStatus.SOLVING
+    plan.notes = [{"code": "excluded", "person": p.code, "name": p.name} for p in built.excluded]
+    plan.save(update_fields=["status", "notes", "updated_at"])
+    _audit(
+        actor, "solve.started", plan, run=run.pk, kind=run.kind, seconds=seconds, seed=seed, dropped=dropped
+    )
+    job = _Job(run.pk, plan.pk, built, run.kind, seconds, seed, previous, dropped, _limits(plan), on_progress)
+    if sync if sync is not None else _sync():
+        _execute(job, own_connection=False)
+        run.refresh_from_db()
+    else:
+        transaction.on_commit(lambda: EXECUTOR.submit(_execute, job, own_connection=True))
+    return run
+
+
+STALE_GRACE = timedelta(minutes=5)
+
+
+def _expire_stale_runs(plan: RosterPlan) -> None:
+    """A run still "running" long after its time limit died with its process (a restart): mark it failed
+    so that the plan can be solved again."""
+    now = timezone.now()
+    for run in plan.runs.filter(status__in=[RunStatus.QUEUED, RunStatus.RUNNING]):
+        if run.created_at + timedelta(seconds=run.seconds) + STALE_GRACE < now:
+            SolveRun.objects.filter(pk=run.pk).update(
+                status=RunStatus.FAILED, error=_("The solve was interrupted."), finished_at=now
+            )
+
+
+@transaction.atomic
+def solve_cancel(*, actor: Any, plan: RosterPlan) -> int:
+    """Ask the running solve of the plan to stop (it keeps the best roster found so far)."""
+    _require_manage(actor, plan)
+    n = plan.runs.filter(status__in=[RunStatus.QUEUED, RunStatus.RUNNING]).update(cancel_requested=True)
+    if n:
+        _audit(actor, "solve.cancelled", plan)
+    return n
+
+
+class _Progress:
+    def __init__(self, run_pk: int, extra: Callable[[eng.Progress], None] | None) -> None:
+        self.run_pk = run_pk
+        self.on_event = extra
+        self.last_write = 0.0
+        self.last_check = 0.0
+        self.cancelled = False
+        self.history: list[dict[str, Any]] = []
+        self.lock = threading.Lock()
+
+    def __call__(self, ev: eng.Progress) -> None:
+        with self.lock:
+            self.history.append(
+                {
+                    "elapsed": round(ev.elapsed, 3),
+                    "phase": ev.phase,
+                    "objective": ev.objective,
+                    "bound": ev.bound,
+                }
+            )
+            if self.on_event is not None:
+                self.on_event(ev)
+            now = time.monotonic()
+            if now - self.last_write < PROGRESS_INTERVAL:
+                return
+            self.last_write = now
+            SolveRun.objects.filter(pk=self.run_pk).update(
+                phase=ev.phase,
+                elapsed=round(ev.elapsed, 3),
+                objective=ev.objective,
+                bound=ev.bound,
+                history=self.history[-200:],
+            )
+
+    def stop(self) -> bool:
+        now = time.monotonic()
+        if not self.cancelled and now - self.last_check >= PROGRESS_INTERVAL:
+            self.last_check = now
+            self.cancelled = SolveRun.objects.filter(pk=self.run_pk, cancel_requested=True).exists()
+        return self.cancelled
+
+
+def engine_error_message(exc: eng.RosterError) -> str:
+    """The translated message of an engine error (by its code)."""
+    p = exc.params
+    if exc.code == "infeasible":
+        return _("The hard rules cannot all hold. Conflicting rules: %(rules)s.") % {
+            "rules": "; ".join(p.get("conflicts", [])) or "?"
+        }
+    texts = {
+        "empty_horizon": _("The period has no days."),
+        "no_people": _("There is nobody to roster."),
+        "no_availability": _("%(person)s is not available on any day of the period.") % p,
+        "end_before_start": _("A shift ends before it starts."),
+        "too_many_days": _(
+            "The request is too large to roster at once: %(days)s days; the limit is %(limit)s."
+        )
+        % {"days": p.get("days"), "limit": p.get("limit")},
+        "too_many_people": _(
+            "The request is too large to roster at once: %(count)s people; the limit is %(limit)s."
+        )
+        % {"count": p.get("count"), "limit": p.get("limit")},
+        "too_many_shifts": _(
+            "The request is too large to roster at once: %(count)s shifts; the limit is %(limit)s."
+        )
+        % {"count": p.get("count"), "limit": p.get("limit")},
+        "too_many_candidates": _("The request is too large to roster at once; split the period."),
+    }
+    if exc.code in texts:
+        return texts[exc.code]
+    return _("The roster could not be computed: %(message)s") % {"message": exc.message}
+
+
+def _execute(job: _Job, *, own_connection: bool) -> None:
+    if own_connection:
+        close_old_connections()
+    try:
+        _execute_inner(job)
+    except Exception:  # never leave a run "running" when something unexpected breaks
+        log.exception("roster solve %s failed", job.run_pk)
+        SolveRun.objects.filter(pk=job.run_pk).update(
+            status=RunStatus.FAILED,
+            error=_("Unexpected error; see the server log."),
+            finished_at=timezone.now(),
+        )
+        RosterPlan.objects.filter(pk=job.plan_pk).update(status=PlanStatus.DRAFT)
+    finally:
+        if own_connection:
+            connection.close()
+
+
+def _execute_inner(job: _Job) -> None:
+    SolveRun.objects.filter(pk=job.run_pk).update(status=RunStatus.RUNNING, started_at=timezone.now())
+    progress = _Progress(job.run_pk, job.on_progress)
+    opts = eng.Options(
+        seconds=job.seconds, seed=job.seed, progress=progress, stop=progress.stop, limits=job.limits
+    )
+    try:
+        if job.kind == RunKind.REPAIR:
+            result = eng.repair(job.built.problem, job.previous, job.dropped, opts)
+        else:
+            result = eng.solve(job.built.problem, opts)
+    except eng.RosterError as exc:
+        SolveRun.objects.filter(pk=job.run_pk).update(
+            status=RunStatus.FAILED,
+            error=engine_error_message(exc),
+            history=progress.history[-200:],
+            finished_at=timezone.now(),
+        )
+        RosterPlan.objects.filter(pk=job.plan_pk).update(status=PlanStatus.DRAFT)
+        return
+    _store_result(job, result, progress)
+
+
+@transaction.atomic
+def _store_result(job: _Job, result: eng.Result, progress: _Progress) -> None:
+    plan = RosterPlan.objects.select_for_update().get(pk=job.plan_pk)
+    built = job.built
+    locked = set(plan.proposals.filter(locked=True).values_list("person_id", "shift_id"))
+    existing = set(plan.proposals.filter(source=ProposalSource.EXISTING).values_list("person_id", "shift_id"))
+    plan.proposals.filter(locked=False).delete()
+    rows = []
+    for code, sid in result.assignments:
+        person, shift = built.people[code], built.shifts[sid]
+        if (person.pk, shift.pk) in locked:
+            continue
+        source = ProposalSource.EXISTING if (person.pk, shift.pk) in existing else ProposalSource.SOLVER
+        rows.append(ProposedAssignment(plan=plan, shift=shift, person=person, source=source))
+    ProposedAssignment.objects.bulk_create(rows)
+    uncovered = []
+    for u in result.uncovered:
+        s = built.shifts[u.shift]
+        uncovered.append(
+            {
+                "shift": s.pk,
+                "missing": u.missing,
+                "reasons": dict(sorted(u.reasons.items())),
+                "summary": u.summary,
+            }
+        )
+    plan.result = {
+        "status": result.status,
+        "objective": result.objective,
+        "breakdown": result.breakdown,
+        "uncovered": uncovered,
+        "elapsed": round(result.elapsed, 3),
+        "changes": result.stats.get("changes"),
+    }
+    plan.status = PlanStatus.PROPOSED
+    plan.save(update_fields=["result", "status", "updated_at"])
+    cancelled = progress.cancelled
+    SolveRun.objects.filter(pk=job.run_pk).update(
+        status=RunStatus.CANCELLED if cancelled else RunStatus.DONE,
+        phase="final",
+        elapsed=round(result.elapsed, 3),
+        objective=result.objective,
+        bound=result.bound,
+        history=progress.history[-200:],
+        finished_at=timezone.now(),
+    )
+
+
+# ---------------------------------------------------------------- editing the proposal
+
+EDIT_ACTIONS = ("add", "remove", "lock", "unlock")
+
+
+@transaction.atomic
+def proposal_edit(
+    *, actor: Any, plan: RosterPlan, action: str, shift: Shift, person: Person
+) -> ProposedAssignment | None:
+    """Add a person to a shift (locked, checked against the hard rules), remove one, lock or unlock."""
+    _require_manage(actor, plan)
+    plan = RosterPlan.objects.select_for_update().get(pk=plan.pk)
+    if action not in EDIT_ACTIONS:
+        raise ValidationError({"action": _("Unknown action %(action)s.") % {"action": action}})
+    if plan.status == PlanStatus.PUBLISHED:
+        raise ValidationError({"plan": _("This plan is already published; start a new one.")})
+    if (
+        plan.status == PlanStatus.SOLVING
+        or plan.runs.filter(status__in=[RunStatus.QUEUED, RunStatus.RUNNING]).exists()
+    ):
+        raise ValidationError({"plan": _("Wait until the solve has finished.")})
+    if (
+        not scope_shifts(plan.deployment, plan.post, plan.start_date, plan.end_date)
+        .filter(pk=shift.pk)
+        .exists()
+    ):
+        raise ValidationError({"shift": _("The shift is not in this plan's period.")})
+    row = plan.proposals.filter(shift=shift, person=person).first()
+    if action == "add":
+        if row is not None:
+            raise ValidationError({"person": _("%(person)s is already on this shift.") % {"person": person}})
+        built = plan_build(plan)
+        if person.code not in built.people:
+            raise ValidationError(
+                {
+                    "person": _(
+                        "%(person)s cannot be rostered in this plan (not a candidate, or busy all the time)."
+                    )
+                    % {"person": person}
+                }
+            )
+        roster = {(r.person.code, str(r.shift_id)) for r in plan.proposals.select_related("person")}
+        roster.add((person.code, str(shift.pk)))
+        errors = roster_errors(built, roster, person.code)
+        if errors:
+            raise ValidationError(
+                {
+                    "person": ValidationError(
+                        _("%(person)s cannot take this shift: %(errors)s")
+                        % {"person": person, "errors": " ".join(errors)},
+                        code="hard_rule",
+                    )
+                }
+            )
+        row = ProposedAssignment.objects.create(
+            plan=plan, shift=shift, person=person, locked=True, source=ProposalSource.MANUAL
+        )
+    else:
+        if row is None:
+            raise ValidationError({"person": _("%(person)s is not on this shift.") % {"person": person}})
+        if action == "remove":
+            row.delete()
+            row = None
+        else:
+            row.locked = action == "lock"
+            row.save(update_fields=["locked"])
+    if plan.status == PlanStatus.DRAFT:
+        plan.status = PlanStatus.PROPOSED
+        plan.save(update_fields=["status", "updated_at"])
+    _audit(actor, f"proposal.{action}", plan, shift=shift.pk, person=person.code)
+    return row
+
+
+# ---------------------------------------------------------------- publishing
+
+
+@dataclass
+class PublishResult:
+    added: int
+    removed: int
+    notified: int
+    warnings: list[str]
+
+
+def _fmt(dt: Any) -> str:
+    return timezone.localtime(dt, local_tz()).strftime("%Y-%m-%d %H:%M")
+
+
+@transaction.atomic
+def plan_publish(*, actor: Any, plan: RosterPlan) -> PublishResult:
+    """Make the proposal the real roster, all or nothing: remove the assignments of the period's shifts
+    that the plan dropped and create the new ones through the mobilization services (so their conflict
+    rules hold), then notify everyone whose shifts changed."""
+    _require_manage(actor, plan)
+    plan = RosterPlan.objects.select_for_update().get(pk=plan.pk)
+    if plan.status != PlanStatus.PROPOSED:
+        raise ValidationError(
+            {
+                "plan": _("Only a proposed roster can be published (this plan is %(status)s).")
+                % {"status": plan.get_status_display()}
+            }
+        )
+    shifts = list(scope_shifts(plan.deployment, plan.post, plan.start_date, plan.end_date))
+    by_pk = {s.pk: s for s in shifts}
+    current = {
+        (a.person_id, a.shift_id): a
+        for a in Assignment.objects.filter(shift__in=shifts).select_related("person")
+    }
+    wanted = {
+        (r.person_id, r.shift_id): r
+        for r in plan.proposals.select_related("person", "shift")
+        if r.shift_id in by_pk
+    }
+    removed: dict[int, list[Shift]] = {}
+    added: dict[int, list[Shift]] = {}
+    people: dict[int, Person] = {}
+    for key in sorted(set(current) - set(wanted)):
+        a = current[key]
+        mob.shift_unassign(actor=actor, shift=by_pk[a.shift_id], person=a.person)
+        removed.setdefault(a.person_id, []).append(by_pk[a.shift_id])
+        people[a.person_id] = a.person
+    warnings: list[str] = []
+    for key in sorted(set(wanted) - set(current), key=lambda k: (by_pk[k[1]].start, k[1], k[0])):
+        r = wanted[key]
+        try:
+            res = mob.shift_assign(actor=actor, shift=by_pk[r.shift_id], person=r.person)
+        except ValidationError as exc:
+            raise ValidationError(
+                {
+                    "plan": ValidationError(
+                        _("Nothing was published: %(person)s on %(shift)s: %(error)s")
+                        % {
+                            "person": r.person,
+                            "shift": _fmt(by_pk[r.shift_id].start),
+                            "error": " ".join(exc.messages),
+                        },
+                        code="conflict",
+                    )
+                }
+            ) from exc
+        warnings += [w.message for w in res.warnings]
+        added.setdefault(r.person_id, []).append(by_pk[r.shift_id])
+        people[r.person_id] = r.person
+    plan.status = PlanStatus.PUBLISHED
+    plan.published_at = timezone.now()
+    plan.save(update_fields=["status", "published_at", "updated_at"])
+    link = reverse("mobilize:my_service")
+    notified = 0
+    for pk in sorted(people):
+        person = Person.objects.select_related("user").get(pk=pk)
+        lines = [
+            _("New: %(start)s – %(end)s") % {"start": _fmt(s.start), "end": _fmt(s.end)}
+            for s in added.get(pk, [])
+        ]
+        lines += [
+            _("Cancelled: %(start)s – %(end)s") % {"start": _fmt(s.start), "end": _fmt(s.end)}
+            for s in removed.get(pk, [])
+        ]
+        title = _("Your roster for %(scope)s has changed") % {"scope": plan.scope_name}
+        notified += len(
+            notify(
+                recipients_of([person]),
+                verb="roster.published",
+                title=title,
+                body="\n".join(lines),
+                link=link,
+            )
+        )
+    _audit(
+        actor,
+        "plan.published",
+        plan,
+        added=sum(len(v) for v in added.values()),
+        removed=sum(len(v) for v in removed.values()),
+        notified=notified,
+    )
+    return PublishResult(
+        sum(len(v) for v in added.values()),
+        sum(len(v) for v in removed.values()),
+        notified,
+        list(dict.fromkeys(warnings)),
+    )
+
+
+def summary_line(plan: RosterPlan) -> str:
+    r = plan.result or {}
+    n = plan.proposals.count()
+    return ngettext(
+        "%(n)s assignment, penalty %(obj)s, %(unc)s shift(s) short",
+        "%(n)s assignments, penalty %(obj)s, %(unc)s shift(s) short",
+        n,
+    ) % {"n": n, "obj": r.get("objective", "—"), "unc": len(r.get("uncovered", []))}

@@ -1,0 +1,295 @@
+"""Rostering pages: the solve form, the plan with live progress, editing and publishing. Thin: the
+rules are in ``muster.roster.services``."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import timedelta
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from muster.mobilize import queries
+from muster.mobilize.models import Post, Shift
+from muster.orgs.access import get_scoped_or_404
+from muster.orgs.models import Person
+from muster.roster import services
+from muster.roster.adapter import Rules, candidates, scope_shifts
+from muster.roster.forms import ResolveForm, SolveForm
+from muster.roster.models import PlanStatus, RosterPlan
+from muster.web.views.common import apply_service_errors
+
+REASONS = {
+    "skill": gettext_lazy("lacks a required skill"),
+    "mode_remote": gettext_lazy("restricted to remote seats"),
+    "mode_local": gettext_lazy("restricted to on-site tasks"),
+    "site": gettext_lazy("not assigned to this site"),
+    "day_off": gettext_lazy("day off"),
+    "unavailable": gettext_lazy("busy elsewhere at that time"),
+    "kind_limit": gettext_lazy("may not work this shift type"),
+    "too_long": gettext_lazy("shift longer than the daily limit"),
+    "tail_rest": gettext_lazy("too soon after the previous period's last shift"),
+    "max_shifts_per_day": gettext_lazy("already working that day"),
+    "clash": gettext_lazy("too close to another of their shifts (rest, overlap or no morning after night)"),
+    "max_shifts_per_kind": gettext_lazy("at their limit for this shift type"),
+    "max_minutes_period": gettext_lazy("at their limit of hours for the period"),
+    "max_minutes_week": gettext_lazy("at their limit of hours for the week"),
+    "max_minutes_day": gettext_lazy("at their limit of hours for the day"),
+    "max_consecutive_days": gettext_lazy("at their limit of consecutive days"),
+    "min_consecutive_days": gettext_lazy("would leave a too short run of days worked"),
+    "min_consecutive_days_off": gettext_lazy("would leave a too short rest of days off"),
+    "max_weekends": gettext_lazy("at their limit of weekends"),
+    "max_count": gettext_lazy("the shift is full"),
+    "could_take": gettext_lazy("free to take it, but at a higher total penalty elsewhere"),
+}
+PENALTIES = {
+    "under": gettext_lazy("Missing people"),
+    "over": gettext_lazy("Extra people"),
+    "preferences": gettext_lazy("Changed assignments and wishes"),
+    "fairness": gettext_lazy("Unfairness (spread of hours and nights)"),
+}
+PHASES = {
+    "greedy": gettext_lazy("first roster"),
+    "repair": gettext_lazy("repairing"),
+    "cpsat": gettext_lazy("optimizing"),
+    "lns": gettext_lazy("improving by parts"),
+    "final": gettext_lazy("finished"),
+}
+
+
+def _scope(request: HttpRequest) -> tuple[Any, Any, str]:
+    user = request.user
+    if request.GET.get("deployment"):
+        try:
+            d = queries.deployment_get_or_404(user, pk=int(request.GET["deployment"]))
+        except ValueError as exc:
+            raise Http404 from exc
+        return d, None, reverse("mobilize:batch_detail", args=[d.pk])
+    if request.GET.get("post"):
+        try:
+            post = get_scoped_or_404(Post.objects.select_related("unit"), user, pk=int(request.GET["post"]))
+        except ValueError as exc:
+            raise Http404 from exc
+        return None, post, reverse("mobilize:post_detail", args=[post.pk])
+    raise Http404
+
+
+@login_required
+def plan_new(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    deployment, post, back = _scope(request)
+    if not services._may_manage(user, deployment, post):
+        raise services.access.NotAllowed(services.Perm.MOBILIZE_DISPATCH)
+    rules = Rules()
+    if deployment is not None:
+        first = timezone.localtime(deployment.start).date()
+        last = min(
+            timezone.localtime(deployment.end - timedelta(minutes=1)).date(), first + timedelta(days=27)
+        )
+    else:
+        first = timezone.localdate()
+        last = first + timedelta(days=6)
+    initial = {"start_date": first, "end_date": last, "seconds": 10, "seed": 0, **rules.to_dict()}
+    form = SolveForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            plan = services.plan_create(
+                actor=user,
+                deployment=deployment,
+                post=post,
+                start=d["start_date"],
+                end=d["end_date"],
+                rules=form.rules(),
+                seconds=d["seconds"],
+                seed=d["seed"],
+            )
+            services.solve_start(actor=user, plan=plan)
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        else:
+            return redirect("roster:plan_detail", pk=plan.pk)
+    scope = deployment.code if deployment is not None else post.name
+    return render(
+        request,
+        "roster/new.html",
+        {"form": form, "back": back, "scope": scope, "deployment": deployment, "post": post},
+    )
+
+
+def _progress_context(plan: RosterPlan) -> dict[str, Any]:
+    run = plan.runs.order_by("-created_at", "-id").first()
+    return {
+        "plan": plan,
+        "run": run,
+        "phase": PHASES.get(run.phase, run.phase) if run is not None else "",
+        "polling": run is not None and run.active,
+    }
+
+
+@login_required
+def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    user = request.user
+    plan = services.plan_get_or_404(user, pk)
+    may_manage = services.may_manage_plan(user, plan)
+    shifts = list(scope_shifts(plan.deployment, plan.post, plan.start_date, plan.end_date))
+    rows = list(
+        plan.proposals.select_related("person", "shift").order_by("shift__start", "shift_id", "person__code")
+    )
+    per_shift: dict[int, list[Any]] = defaultdict(list)
+    per_person: dict[int, list[Any]] = defaultdict(list)
+    people: dict[int, Person] = {}
+    for r in rows:
+        per_shift[r.shift_id].append(r)
+        per_person[r.person_id].append(r)
+        people[r.person_id] = r.person
+    result = plan.result or {}
+    shift_by_pk = {s.pk: s for s in shifts}
+    uncovered = []
+    for u in result.get("uncovered", []):
+        s = shift_by_pk.get(u["shift"])
+        reasons = [
+            (REASONS.get(code, code), n)
+            for code, n in sorted(u["reasons"].items(), key=lambda kv: (-kv[1], kv[0]))
+        ]
+        uncovered.append({"shift": s, "missing": u["missing"], "reasons": reasons})
+    breakdown = [(PENALTIES.get(k, k), v) for k, v in (result.get("breakdown") or {}).items()]
+    hours = {
+        pk: round(sum((r.shift.end - r.shift.start).total_seconds() for r in rs) / 3600, 1)
+        for pk, rs in per_person.items()
+    }
+    ctx = {
+        **_progress_context(plan),
+        "may_manage": may_manage,
+        "editable": may_manage and plan.status in (PlanStatus.PROPOSED, PlanStatus.DRAFT),
+        "shift_rows": [(s, per_shift.get(s.pk, [])) for s in shifts],
+        "person_rows": [
+            (people[pk], per_person[pk], hours[pk]) for pk in sorted(people, key=lambda k: people[k].code)
+        ],
+        "uncovered": uncovered,
+        "breakdown": breakdown,
+        "result": result,
+        "shifts": shifts,
+        "candidates": list(candidates(plan.deployment, plan.post, [s.pk for s in shifts]))
+        if may_manage
+        else [],
+        "resolve_form": ResolveForm(
+            initial={"seconds": int(plan.options.get("seconds", 10)), "seed": plan.options.get("seed", 0)}
+        ),
+        "published": plan.status == PlanStatus.PUBLISHED,
+    }
+    return render(request, "roster/plan.html", ctx)
+
+
+@login_required
+def plan_progress(request: HttpRequest, pk: int) -> HttpResponse:
+    plan = services.plan_get_or_404(request.user, pk)
+    ctx = _progress_context(plan)
+    response = render(request, "roster/_progress.html", ctx)
+    if request.GET.get("poll") and not ctx["polling"]:
+        response["HX-Refresh"] = "true"  # the solve is over: show the proposal
+    return response
+
+
+def _done(request: HttpRequest, plan: RosterPlan) -> HttpResponse:
+    return redirect("roster:plan_detail", pk=plan.pk)
+
+
+def _errors(request: HttpRequest, exc: ValidationError) -> None:
+    for message in exc.messages:
+        messages.error(request, message)
+
+
+@login_required
+@require_POST
+def plan_solve(request: HttpRequest, pk: int) -> HttpResponse:
+    plan = services.plan_get_or_404(request.user, pk)
+    form = ResolveForm(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for e in errors:
+                messages.error(request, str(e))
+        return _done(request, plan)
+    try:
+        services.solve_start(
+            actor=request.user,
+            plan=plan,
+            seconds=form.cleaned_data["seconds"],
+            seed=form.cleaned_data["seed"],
+        )
+    except ValidationError as exc:
+        _errors(request, exc)
+    return _done(request, plan)
+
+
+@login_required
+@require_POST
+def plan_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    plan = services.plan_get_or_404(request.user, pk)
+    services.solve_cancel(actor=request.user, plan=plan)
+    return _done(request, plan)
+
+
+def _shift_person(request: HttpRequest, plan: RosterPlan) -> tuple[Shift, Person]:
+    try:
+        shift = Shift.objects.get(pk=int(request.POST.get("shift", "")))
+        person = Person.objects.get(pk=int(request.POST.get("person", "")))
+    except (ValueError, Shift.DoesNotExist, Person.DoesNotExist) as exc:
+        raise ValidationError(_("Choose a shift and a person.")) from exc
+    return shift, person
+
+
+@login_required
+@require_POST
+def plan_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    plan = services.plan_get_or_404(request.user, pk)
+    try:
+        shift, person = _shift_person(request, plan)
+        services.proposal_edit(
+            actor=request.user, plan=plan, action=request.POST.get("action", ""), shift=shift, person=person
+        )
+    except ValidationError as exc:
+        _errors(request, exc)
+    return _done(request, plan)
+
+
+@login_required
+@require_POST
+def plan_repair(request: HttpRequest, pk: int) -> HttpResponse:
+    plan = services.plan_get_or_404(request.user, pk)
+    try:
+        person = Person.objects.filter(pk=int(request.POST.get("person") or 0)).first()
+        if person is None:
+            raise ValidationError(_("Choose the person who drops out."))
+        services.solve_start(actor=request.user, plan=plan, drop=person)
+    except (ValidationError, ValueError) as exc:
+        _errors(request, exc if isinstance(exc, ValidationError) else ValidationError(str(exc)))
+    return _done(request, plan)
+
+
+@login_required
+@require_POST
+def plan_publish(request: HttpRequest, pk: int) -> HttpResponse:
+    plan = services.plan_get_or_404(request.user, pk)
+    try:
+        res = services.plan_publish(actor=request.user, plan=plan)
+    except ValidationError as exc:
+        _errors(request, exc)
+    else:
+        messages.success(
+            request,
+            _("Published: %(added)s added, %(removed)s removed, %(notified)s people notified.")
+            % {"added": res.added, "removed": res.removed, "notified": res.notified},
+        )
+        for w in res.warnings:
+            messages.warning(request, w)
+    return _done(request, plan)

@@ -1,0 +1,101 @@
+"""Rostering in a browser: a coordinator opens a batch, presses 排班, waits for the proposal, publishes
+it, and a member sees the notification under the bell.
+
+The solve runs inline (MUSTER_ROSTER_SYNC): the test database is SQLite in shared-cache memory, where a
+reader and the worker thread's writer clash with "database table is locked" instead of waiting. The
+background worker is tested in tests/roster_app (test_background_solve_in_its_own_thread) and the live
+progress fragment over HTTP (test_progress_polls_while_running)."""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+CHROMIUM = Path("/usr/bin/chromium")
+LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
+PASSWORD = "pw-Muster-2026"
+TZ = ZoneInfo("Asia/Shanghai")
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium is not installed at /usr/bin/chromium"),
+]
+
+
+def _log_in(page: Any, base: str, username: str) -> None:
+    page.goto(f"{base}/accounts/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("form[action='/accounts/login/'] button[type=submit]")
+    page.wait_for_url(f"{base}/")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_roster_a_batch_publish_and_notify(live_server: Any, org: Any, make_user: Any, settings: Any) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    from muster.mobilize import services as svc
+    from muster.mobilize.models import Assignment
+    from muster.orgs.models import Person
+
+    settings.MUSTER_ROSTER_SYNC = True
+    leader = make_user("leader1", "leader", org.xuhui)
+    volunteer = make_user("bob")
+    Person.objects.filter(pk=org.bob.pk).update(user=volunteer)
+    d = svc.deployment_dispatch(
+        actor=leader,
+        unit=org.xuhui,
+        title="核酸检测",
+        start=datetime(2030, 3, 4, 0, 0, tzinfo=TZ),
+        end=datetime(2030, 3, 5, 0, 0, tzinfo=TZ),
+        people=[org.alice, org.bob],
+    ).deployment
+    svc.shift_create(
+        actor=leader,
+        deployment=d,
+        start=datetime(2030, 3, 4, 8, 0, tzinfo=TZ),
+        end=datetime(2030, 3, 4, 16, 0, tzinfo=TZ),
+        seats=2,
+        label="白班",
+    )
+    base = live_server.url
+    errors: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=LAUNCH_ARGS)
+        try:
+            page = browser.new_context(timezone_id="Asia/Shanghai").new_page()
+            page.set_default_timeout(30_000)
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            _log_in(page, base, "leader1")
+            page.goto(f"{base}/mobilize/batches/{d.pk}/")
+            expect(page.locator("#roster-link")).to_contain_text("排班")
+            page.click("#roster-link")
+            page.fill("#id_seconds", "2")
+            page.click("#solve-submit")
+            # the plan page shows the finished run and the proposal
+            expect(page.locator("#publish-button")).to_be_visible()
+            expect(page.locator("#run-status")).to_have_text("完成")
+            expect(page.locator("#per-shift span[data-person]")).to_have_count(2)
+            page.click("#publish-button")
+            expect(page.locator("#plan-status")).to_have_text("已发布")
+            assert Assignment.objects.filter(shift__deployment=d).count() == 2
+
+            member = browser.new_context(timezone_id="Asia/Shanghai").new_page()
+            member.set_default_timeout(30_000)
+            _log_in(member, base, "bob")
+            expect(member.locator("#unread-count")).to_have_text("1")
+            member.click("#nav-notifications")
+            expect(member.locator("#notification-list")).to_contain_text(f"{d.code}的排班有变动")
+            expect(member.locator("#notification-list")).to_contain_text("新增：2030-03-04 08:00")
+            member.click("#read-all")
+            expect(member.locator("#unread-count")).to_have_count(0)
+        finally:
+            browser.close()
+    assert errors == []

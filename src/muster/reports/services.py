@@ -99,12 +99,13 @@ def unit_details(unit: Unit, as_of: datetime, *, own: bool = False) -> UnitDetai
     tz = local_tz()
     first = span["lo"].astimezone(tz).date() if span["lo"] else None
     last = (min(span["hi"], as_of) - timedelta(minutes=1)).astimezone(tz).date() if span["hi"] else None
-    people = rows.values("person_id")
+    # Plain id lists, not nested subqueries: PostgreSQL planned the doubly nested IN over a freshly
+    # loaded ledger as a nested loop that ran for minutes.
+    people = sorted(set(rows.values_list("person_id", flat=True)))
+    memberships = TeamMembership.objects.filter(person_id__in=people)
+    team_ids = sorted(set(memberships.values_list("team_id", flat=True)))
     teams = tuple(
-        Team.objects.filter(
-            Q(unit=unit) if own else Q(unit__path__startswith=unit.path),
-            pk__in=TeamMembership.objects.filter(person_id__in=people).values("team_id"),
-        )
+        Team.objects.filter(Q(unit=unit) if own else Q(unit__path__startswith=unit.path), pk__in=team_ids)
         .order_by("code")
         .values_list("name", flat=True)
     )

@@ -143,6 +143,10 @@ MUSTER_MIN_REST_MINUTES = int(os.environ.get("MUSTER_MIN_REST_MINUTES", "480"))
 # notification channels that run (see muster.notify.services).
 MUSTER_ROSTER_SYNC = env_bool("MUSTER_ROSTER_SYNC", False)
 MUSTER_NOTIFY_CHANNELS = ["inapp"]
+# Reports: units down to this depth (1 = the root) keep hour buckets besides day buckets, so a rollup of
+# a unit above that depth as of a cutoff in the middle of a day reads the facts of one hour, not of a day.
+# Changing it needs `muster report --rebuild`.
+MUSTER_ROLLUP_HOUR_DEPTH = int(os.environ.get("MUSTER_ROLLUP_HOUR_DEPTH", "3"))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 

@@ -11,7 +11,7 @@ import pytest
 
 from muster.orgs.models import Unit
 from muster.reports import facts
-from muster.reports.models import Bucket, PairFact, PersonFact, SpanFact
+from muster.reports.models import Bucket, HourBucket, PairFact, PersonFact, SpanFact
 from muster.reports.rollup import rollup, rollup_straight
 
 from .conftest import at, random_ledger
@@ -32,8 +32,11 @@ def _cutoffs(rng: random.Random, ledger: Any, n: int) -> list[Any]:
     return out
 
 
-@pytest.mark.parametrize("seed", [1, 2, 3])
-def test_fast_path_equals_straight_query(org: Any, seed: int) -> None:
+@pytest.mark.parametrize(("seed", "hour_depth"), [(1, 3), (2, 3), (3, 2), (4, 0)])
+def test_fast_path_equals_straight_query(org: Any, settings: Any, seed: int, hour_depth: int) -> None:
+    """With hour buckets for every level of the test tree (3), for the top two (2: the districts'
+    rollups read a whole day's window) and none (0)."""
+    settings.MUSTER_ROLLUP_HOUR_DEPTH = hour_depth
     ledger = random_ledger(org, seed)
     rng = random.Random(seed)
     units = list(Unit.objects.all())
@@ -56,13 +59,22 @@ def _state() -> tuple[Any, ...]:
         for b in Bucket.objects.all()
         if any(getattr(b, f) for f in facts.FIGURES)
     }
+    buckets.update(
+        {
+            (h.node_id, h.own, h.day, h.slot): tuple(getattr(h, f) for f in facts.FIGURES)
+            for h in HourBucket.objects.all()
+            if any(getattr(h, f) for f in facts.FIGURES)
+        }
+    )
     pairs = set(PairFact.objects.values_list("deployment_id", "person_id", "first_m"))
     people = set(PersonFact.objects.values_list("person_id", "node_id", "own", "first_m"))
     spans = set(SpanFact.objects.values_list("row_id", "sign", "start_m", "end_m", "min0", "min1"))
     return buckets, pairs, people, spans
 
 
-def test_rebuild_equals_incremental(org: Any) -> None:
+@pytest.mark.parametrize("hour_depth", [2, 3])
+def test_rebuild_equals_incremental(org: Any, settings: Any, hour_depth: int) -> None:
+    settings.MUSTER_ROLLUP_HOUR_DEPTH = hour_depth
     random_ledger(org, 7)
     before = _state()
     counts = facts.rebuild()
@@ -78,3 +90,74 @@ def test_rebuild_after_maintenance_was_off(org: Any, settings: Any) -> None:
     assert rollup(root, cut).total.minutes == 0  # nothing maintained
     facts.rebuild()
     assert rollup(root, cut) == rollup_straight(root, cut)
+
+
+@pytest.mark.parametrize("hour_depth", [0, 2, 3])
+def test_shifts_on_the_hour_at_every_edge(org: Any, settings: Any, hour_depth: int) -> None:
+    """Shifts as rosters write them — on the hour, across midnight, back to back, 24 h — and cutoffs on
+    every half hour of two days and a minute either side of each edge: rows starting or ending exactly
+    at a bucket edge are where a window count can be off by one."""
+    from muster.mobilize import services as svc
+    from muster.mobilize.models import EntryKind
+    from muster.orgs.access import SYSTEM
+
+    settings.MUSTER_ROLLUP_HOUR_DEPTH = hour_depth
+    t0 = at("2022-03-10 00:00")
+    d = svc.deployment_dispatch(
+        actor=SYSTEM,
+        unit=org.xuhui_office,
+        title="三班倒",
+        start=t0 - timedelta(hours=2),
+        end=t0 + timedelta(days=3),
+        people=[org.alice, org.bob, org.carol],
+    ).deployment
+    h = timedelta(hours=1)
+    rows = []
+    for person, spans in (
+        (org.alice, [(-2, 6), (6, 14), (22, 30), (38, 46)]),  # across midnight, back to back
+        (org.bob, [(0, 8), (8, 16), (24, 48)]),  # midnight to midnight (24 h)
+        (org.carol, [(16, 24), (47, 48)]),
+    ):
+        for a, b in spans:
+            rows.append(
+                svc.entry_record(
+                    actor=SYSTEM,
+                    person=person,
+                    kind=EntryKind.DISPATCH,
+                    deployment=d,
+                    start=t0 + a * h,
+                    end=t0 + b * h,
+                    approve=True,
+                )
+            )
+    for a, b in ((1, 9), (9, 10), (23, 25)):  # community service of the organ's dave
+        svc.entry_record(
+            actor=SYSTEM,
+            person=org.dave,
+            kind=EntryKind.COMMUNITY,
+            start=t0 + a * h,
+            end=t0 + b * h,
+            approve=True,
+        )
+    svc.entry_correct(actor=SYSTEM, entry=rows[1], start=t0 + 7 * h, end=t0 + 15 * h, reason="晚到一小时")
+    svc.entry_record(  # pending, on the hour
+        actor=SYSTEM,
+        person=org.carol,
+        kind=EntryKind.DISPATCH,
+        deployment=d,
+        start=t0 + 30 * h,
+        end=t0 + 38 * h,
+        approve=False,
+    )
+    cuts = [t0 + timedelta(minutes=30 * i) for i in range(-6, 2 * 48 + 2)]
+    cuts += [t0 + i * h + timedelta(minutes=m) for i in range(0, 49) for m in (-1, 1)]
+    units = list(Unit.objects.all())
+    for cut in cuts:
+        for unit in units:
+            fast, slow = rollup(unit, cut), rollup_straight(unit, cut)
+            assert fast.rows == slow.rows, (unit.code, cut)
+            assert fast.total == slow.total, (unit.code, cut)
+    root = Unit.objects.get(code="SH")
+    assert rollup(root, t0 + 48 * h).total.minutes == 60 * (4 * 8 + (8 + 8 + 24) + (8 + 1))
+    assert rollup(root, t0 + 48 * h).total.community_minutes == 60 * (8 + 1 + 2)
+    assert rollup(root, t0 + 48 * h).total.pending_entries == 1

@@ -31,6 +31,7 @@ from muster.reports.models import (
     BatchFact,
     Bucket,
     CommunityFact,
+    HourBucket,
     PairFact,
     PendingFact,
     PersonFact,
@@ -58,6 +59,13 @@ def _state() -> tuple[Any, ...]:
         for b in Bucket.objects.all()
         if any(getattr(b, f) for f in facts.FIGURES)
     }
+    buckets.update(
+        {
+            (h.node_id, h.own, h.day, h.slot): tuple(getattr(h, f) for f in facts.FIGURES)
+            for h in HourBucket.objects.all()
+            if any(getattr(h, f) for f in facts.FIGURES)
+        }
+    )
     return (
         buckets,
         set(BatchFact.objects.values_list("deployment_id", "unit_id", "path", "start_m")),
@@ -150,7 +158,11 @@ def _guaranteed_service(org: Any) -> None:
 # ---------------------------------------------------------------- unit moves
 
 
-def test_move_a_district_under_another_parent_and_back(org: Any) -> None:
+@pytest.mark.parametrize("hour_depth", [1, 2, 3])
+def test_move_a_district_under_another_parent_and_back(org: Any, settings: Any, hour_depth: int) -> None:
+    """Hour buckets down to depth 1, 2 or 3: the move takes 徐汇 (depth 2, its office 3) one level down
+    and back, so its units gain or lose hour buckets on the way."""
+    settings.MUSTER_ROLLUP_HOUR_DEPTH = hour_depth
     ledger = random_ledger(org, 21)
     _guaranteed_service(org)
     cuts = _cutoffs(ledger, 8, 21)
@@ -175,7 +187,11 @@ def test_move_a_district_under_another_parent_and_back(org: Any) -> None:
     assert {c: by_code(org.root, c) for c in cuts} == root_before
 
 
-def test_move_a_leaf_office_through_the_api(org: Any, make_user: Any, login: Any) -> None:
+@pytest.mark.parametrize("hour_depth", [2, 3])
+def test_move_a_leaf_office_through_the_api(
+    org: Any, make_user: Any, login: Any, settings: Any, hour_depth: int
+) -> None:
+    settings.MUSTER_ROLLUP_HOUR_DEPTH = hour_depth
     ledger = random_ledger(org, 22)
     _guaranteed_service(org)
     cuts = _cutoffs(ledger, 6, 22)

@@ -58,6 +58,7 @@ from muster.reports.models import (
     BatchFact,
     Bucket,
     CommunityFact,
+    HourBucket,
     PairFact,
     PendingFact,
     PersonFact,
@@ -66,13 +67,29 @@ from muster.reports.models import (
 from muster.tabular.bulk import insert_many
 
 STEP = Unit.steplen
-FIGURES = ("batches", "pairs", "persons", "minutes", "c_persons", "c_minutes")
-BATCHES, PAIRS, PERSONS, MINUTES, C_PERSONS, C_MINUTES = range(6)
+FIGURES = (
+    "batches", "pairs", "persons", "minutes", "c_persons", "c_minutes",
+    "p_rows", "p_minutes", "opened", "closed", "c_opened", "c_closed",
+)  # fmt: skip
+(
+    BATCHES, PAIRS, PERSONS, MINUTES, C_PERSONS, C_MINUTES,
+    P_ROWS, P_MINUTES, OPENED, CLOSED, C_OPENED, C_CLOSED,
+) = range(len(FIGURES))  # fmt: skip
+NF = len(FIGURES)
 PENDING_OPS = (EntryOp.RECORD, EntryOp.CORRECT_REQUEST)
 
 
 def enabled() -> bool:
     return bool(getattr(settings, "MUSTER_ROLLUP_MAINTENANCE", True))
+
+
+def hour_depth() -> int:
+    """Units down to this depth keep hour buckets (``settings.MUSTER_ROLLUP_HOUR_DEPTH``)."""
+    return int(getattr(settings, "MUSTER_ROLLUP_HOUR_DEPTH", 3))
+
+
+def depth_of(path: str) -> int:
+    return len(path) // STEP
 
 
 # ---------------------------------------------------------------- minutes and days
@@ -112,6 +129,22 @@ class Calendar:
             self._midnight[day] = m
         return m
 
+    def slot(self, m: int) -> tuple[int, int]:
+        """(local day, hour of that day counted from its midnight) of minute ``m``."""
+        d = self.day_of(m)
+        return d, (m - self.midnight(d)) // 60
+
+    def hours(self, start: int, end: int) -> list[tuple[int, int, int]]:
+        """``[start, end)`` cut at the local hours: (day, slot, minutes) of each hour it overlaps."""
+        out = []
+        m = start
+        while m < end:
+            d, k = self.slot(m)
+            edge = min(self.midnight(d) + 60 * (k + 1), self.midnight(d + 1), end)
+            out.append((d, k, edge - m))
+            m = edge
+        return out
+
     def split(self, start: int, end: int) -> tuple[int, int, int]:
         """(day of ``start``, minutes on that day, minutes on the next day) of ``[start, end)``."""
         d0 = self.day_of(start)
@@ -147,12 +180,56 @@ def prefixes(path: str) -> list[str]:
 # ---------------------------------------------------------------- bucket deltas
 
 
-class Delta:
-    """Bucket changes gathered during one maintenance step, written at the end by upserts."""
+class Sink:
+    """Where figures go, cell by cell: ``cell(unit_id, path, day, slot, figure, value)`` with
+    ``slot=None`` for the day bucket. ``at`` and ``span`` say once how an instant and an approved row
+    fill the cells (days and hours alike), for the incremental ``Delta`` and for ``rebuild``'s sums."""
+
+    def cell(self, unit_id: int, path: str, day: int, slot: int | None, figure: int, value: int) -> None:
+        raise NotImplementedError
+
+    def at(self, unit_id: int, path: str, m: int, figure: int, value: int) -> None:
+        """``value`` of ``figure`` at minute ``m`` (a batch's start, a first service, a pending row)."""
+        if not value:
+            return
+        day, slot = calendar().slot(m)
+        self.cell(unit_id, path, day, None, figure, value)
+        self.cell(unit_id, path, day, slot, figure, value)
+
+    def span(self, unit_id: int, path: str, community: bool, sign: int, s: int, e: int) -> None:
+        """An approved row ``[s, e)`` with ``sign``: its minutes day by day and hour by hour, and its
+        start and end (at the minute before, see ``models``)."""
+        cal = calendar()
+        figure = C_MINUTES if community else MINUTES
+        d0, m0, m1 = cal.split(s, e)
+        if m0:
+            self.cell(unit_id, path, d0, None, figure, sign * m0)
+        if m1:
+            self.cell(unit_id, path, d0 + 1, None, figure, sign * m1)
+        for day, slot, minutes in cal.hours(s, e):
+            self.cell(unit_id, path, day, slot, figure, sign * minutes)
+        self.at(unit_id, path, s - 1, C_OPENED if community else OPENED, sign)
+        self.at(unit_id, path, e - 1, C_CLOSED if community else CLOSED, sign)
+
+    def pending(self, unit_id: int, path: str, s: int, minutes: int, sign: int) -> None:
+        """A pending row appears (``sign`` 1) or is decided (−1)."""
+        self.at(unit_id, path, s, P_ROWS, sign)
+        self.at(unit_id, path, s, P_MINUTES, sign * minutes)
+
+
+class Delta(Sink):
+    """Bucket changes gathered during one maintenance step, written at the end by upserts.
+
+    A cell of a unit goes to the day bucket of every ancestor's subtree and of the unit itself; a cell
+    of an hour only to those of the units at depth ≤ ``hour_depth()``.
+    """
 
     def __init__(self) -> None:
-        self.sums: defaultdict[tuple[int, bool, int], list[int]] = defaultdict(lambda: [0] * 6)
+        self.sums: defaultdict[tuple[int, bool, int], list[int]] = defaultdict(lambda: [0] * NF)
+        self.hours: defaultdict[tuple[int, bool, int, int], list[int]] = defaultdict(lambda: [0] * NF)
         self._ancestors: dict[str, list[int]] = {}
+        self.depth: dict[int, int] = {}
+        self.hour_depth = hour_depth()
 
     def ancestors(self, path: str) -> list[int]:
         """Ids of the units on ``path`` (the unit itself included), root first."""
@@ -163,26 +240,82 @@ class Delta:
                 _fetch(f"SELECT path, id FROM {_table(Unit)} WHERE path IN ({_marks(len(wanted))})", wanted)  # noqa: S608
             )
             ids = [int(found[p]) for p in wanted if p in found]
+            for p in wanted:
+                if p in found:
+                    self.depth[int(found[p])] = depth_of(p)
             self._ancestors[path] = ids
         return ids
 
-    def add(self, unit_id: int, path: str, day: int, figure: int, value: int) -> None:
-        """Add ``value`` to ``figure`` for ``day`` in every ancestor's subtree and the unit's own bucket."""
+    def know(self, paths: dict[int, str]) -> None:
+        """Preload the ancestors of units given as {id: path} (``rebuild``)."""
+        by_path = {p: i for i, p in paths.items()}
+        self.depth.update({i: depth_of(p) for i, p in paths.items()})
+        self._ancestors.update({p: [by_path[q] for q in prefixes(p) if q in by_path] for p in by_path})
+
+    def cell(self, unit_id: int, path: str, day: int, slot: int | None, figure: int, value: int) -> None:
         if not value:
             return
-        for node in self.ancestors(path):
-            self.sums[(node, False, day)][figure] += value
-        self.sums[(unit_id, True, day)][figure] += value
+        if slot is None:
+            for node in self.ancestors(path):
+                self.sums[(node, False, day)][figure] += value
+            self.sums[(unit_id, True, day)][figure] += value
+            return
+        limit = self.hour_depth
+        if limit < 1:
+            return
+        for node in self.ancestors(path)[:limit]:
+            self.hours[(node, False, day, slot)][figure] += value
+        if depth_of(path) <= limit:
+            self.hours[(unit_id, True, day, slot)][figure] += value
 
-    def add_node(self, node: int, own: bool, day: int, figure: int, value: int) -> None:
+    def node_at(self, node: int, own: bool, m: int, figure: int, value: int) -> None:
+        """``value`` at minute ``m`` for one node's bucket only (distinct people are not additive)."""
+        if not value:
+            return
+        day, slot = calendar().slot(m)
+        self.sums[(node, own, day)][figure] += value
+        depth = self.depth.get(node)
+        if depth is None:
+            (path,) = _fetch(f"SELECT path FROM {_table(Unit)} WHERE id = %s", [node])[0]  # noqa: S608
+            depth = self.depth[node] = depth_of(str(path))
+        if depth <= self.hour_depth:
+            self.hours[(node, own, day, slot)][figure] += value
+
+    def add_day(self, node: int, own: bool, day: int, figure: int, value: int) -> None:
         if value:
             self.sums[(node, own, day)][figure] += value
 
+    def add_hour(self, node: int, own: bool, day: int, slot: int, figure: int, value: int) -> None:
+        if value:
+            self.hours[(node, own, day, slot)][figure] += value
+
     def flush(self) -> None:
         rows = [(n, o, d, *v) for (n, o, d), v in self.sums.items() if any(v)]
+        hours = [(n, o, d, k, *v) for (n, o, d, k), v in self.hours.items() if any(v)]
         self.sums.clear()
+        self.hours.clear()
         if rows:
-            upsert_buckets(rows)
+            upsert_buckets(Bucket, rows)
+        if hours:
+            upsert_buckets(HourBucket, hours)
+
+
+class Leaf(Sink):
+    """Cells summed per unit (``rebuild`` and a moved subtree), spread over the ancestors at the end."""
+
+    def __init__(self) -> None:
+        self.cells: defaultdict[tuple[int, str, int, int | None], list[int]] = defaultdict(lambda: [0] * NF)
+
+    def cell(self, unit_id: int, path: str, day: int, slot: int | None, figure: int, value: int) -> None:
+        if value:
+            self.cells[(unit_id, path, day, slot)][figure] += value
+
+    def spread(self, delta: Delta) -> None:
+        for (unit_id, path, day, slot), values in self.cells.items():
+            for figure, v in enumerate(values):
+                if v:
+                    delta.cell(unit_id, path, day, slot, figure, v)
+        self.cells.clear()
 
 
 # ---------------------------------------------------------------- plain SQL helpers
@@ -247,20 +380,21 @@ def _span_rows_sql(where: str) -> str:
     )
 
 
-def upsert_buckets(rows: Sequence[Sequence[Any]]) -> None:
-    """Add ``(node_id, own, day, *FIGURES)`` rows to the buckets (SQLite ≥ 3.24 and PostgreSQL).
+def upsert_buckets(model: type[Bucket] | type[HourBucket], rows: Sequence[Sequence[Any]]) -> None:
+    """Add ``(node_id, own, day, [slot,] *FIGURES)`` rows to the buckets (SQLite ≥ 3.24 and PostgreSQL).
 
-    One multi-row statement per 500 rows (a ledger row touches a dozen buckets: one round trip).
+    One multi-row statement per 500 rows (a ledger row touches a few dozen buckets: one round trip).
     """
-    t = _table(Bucket)
+    t = _table(model)
+    key = "node_id, own, day" + (", slot" if model is HourBucket else "")
     cols = ", ".join(FIGURES)
     sets = ", ".join(f"{f} = {t}.{f} + excluded.{f}" for f in FIGURES)
-    one = "(" + _marks(3 + len(FIGURES)) + ")"
+    one = "(" + _marks(key.count(",") + 1 + len(FIGURES)) + ")"
     for i in range(0, len(rows), 500):
         chunk = rows[i : i + 500]
         _run(
-            f"INSERT INTO {t} (node_id, own, day, {cols}) VALUES {', '.join([one] * len(chunk))} "  # noqa: S608
-            f"ON CONFLICT (node_id, own, day) DO UPDATE SET {sets}",
+            f"INSERT INTO {t} ({key}, {cols}) VALUES {', '.join([one] * len(chunk))} "  # noqa: S608
+            f"ON CONFLICT ({key}) DO UPDATE SET {sets}",
             [v for r in chunk for v in r],
         )
 
@@ -314,9 +448,7 @@ def _span_fact(
 ) -> tuple[Any, ...]:
     """The ``SpanFact`` row (``SPAN_COLUMNS``) of an approved row; its minutes go into ``delta``."""
     d0, m0, m1 = calendar().split(s, e)
-    figure = C_MINUTES if community else MINUTES
-    delta.add(unit_id, path, d0, figure, sign * m0)
-    delta.add(unit_id, path, d0 + 1, figure, sign * m1)
+    delta.span(unit_id, path, community, sign, s, e)
     return (pk, unit_id, path, community, sign, s, e, d0, m0, m1)
 
 
@@ -328,14 +460,21 @@ def on_ledger_row(row: ServiceEntry) -> None:
     if row.deployment_id is None and not community:
         return  # hotline and duty on a post: not in these figures
     unit_id, path = _attribution(row, community)
+    delta = Delta()
     if row.refers_to_id is not None:
-        _delete(PendingFact, "row_id", [row.refers_to_id])
+        for p_unit, p_path, p_start, p_minutes in _fetch(
+            f"SELECT unit_id, path, start_m, minutes FROM {_table(PendingFact)} WHERE row_id = %s",  # noqa: S608
+            [row.refers_to_id],
+        ):
+            delta.pending(int(p_unit), str(p_path), int(p_start), int(p_minutes), -1)
+            _delete(PendingFact, "row_id", [row.refers_to_id])
     s, e = minute_of(row.start), minute_of(row.end)
     if row.sign == 0:
         if row.op in PENDING_OPS:
             _insert(PendingFact, PENDING_COLUMNS, [(row.pk, unit_id, path, community, s, row.minutes)])
+            delta.pending(unit_id, path, s, row.minutes, 1)
+        delta.flush()
         return
-    delta = Delta()
     _insert(SpanFact, SPAN_COLUMNS, [_span_fact(row.pk, unit_id, path, community, row.sign, s, e, delta)])
     if community:
         _refresh_communities(delta, {row.person_id: (unit_id, path)})
@@ -350,7 +489,6 @@ def _refresh_pairs(delta: Delta, pairs: dict[tuple[int, int], tuple[int, str]]) 
 
     ``pairs`` maps each pair to the unit (id, path) a new fact is attributed to (the batch's unit).
     """
-    cal = calendar()
     changed: set[int] = set()
     for chunk in _chunked(sorted(pairs)):
         deps = sorted({d for d, _p in chunk})
@@ -381,16 +519,16 @@ def _refresh_pairs(delta: Delta, pairs: dict[tuple[int, int], tuple[int, str]]) 
             changed.add(key[1])
             if old is not None:
                 pk, old_unit, old_path, old_first = old
-                delta.add(old_unit, old_path, cal.day_of(old_first), PAIRS, -1)
+                delta.at(old_unit, old_path, old_first, PAIRS, -1)
                 if first is None:
                     gone.append(pk)
                 else:
                     moved.append((pk, first))
-                    delta.add(old_unit, old_path, cal.day_of(first), PAIRS, 1)
+                    delta.at(old_unit, old_path, first, PAIRS, 1)
             elif first is not None:
                 unit_id, path = pairs[key]
                 new_rows.append((key[0], key[1], unit_id, path, first))
-                delta.add(unit_id, path, cal.day_of(first), PAIRS, 1)
+                delta.at(unit_id, path, first, PAIRS, 1)
         _insert(PairFact, ("deployment_id", "person_id", "unit_id", "path", "first_m"), new_rows)
         _set_first(PairFact, "id", moved)
         _delete(PairFact, "id", gone)
@@ -413,7 +551,6 @@ def person_firsts(
 
 def _refresh_persons(delta: Delta, person_ids: Iterable[int]) -> None:
     """Recompute the ``PersonFact`` rows (distinct people per unit) of these people from their pairs."""
-    cal = calendar()
     for chunk in _chunked(sorted(set(person_ids))):
         marks = _marks(len(chunk))
         pairs: defaultdict[int, list[tuple[int, str, int]]] = defaultdict(list)
@@ -442,9 +579,9 @@ def _refresh_persons(delta: Delta, person_ids: Iterable[int]) -> None:
                     continue
                 node, own = key
                 if old is not None:
-                    delta.add_node(node, own, cal.day_of(old), PERSONS, -1)
+                    delta.node_at(node, own, old, PERSONS, -1)
                 if new is not None:
-                    delta.add_node(node, own, cal.day_of(new), PERSONS, 1)
+                    delta.node_at(node, own, new, PERSONS, 1)
                 if fact is None:
                     assert new is not None
                     new_rows.append((person, node, own, new))
@@ -462,7 +599,6 @@ def _refresh_communities(delta: Delta, people: dict[int, tuple[int, str]]) -> No
 
     ``people`` maps each person to the unit (id, path) a new fact is attributed to (the home unit).
     """
-    cal = calendar()
     for chunk in _chunked(sorted(people)):
         marks = _marks(len(chunk))
         rows: defaultdict[int, list[tuple[int, int, int]]] = defaultdict(list)
@@ -487,16 +623,16 @@ def _refresh_communities(delta: Delta, people: dict[int, tuple[int, str]]) -> No
                 continue
             if old is not None:
                 old_unit, old_path, old_first = old
-                delta.add(old_unit, old_path, cal.day_of(old_first), C_PERSONS, -1)
+                delta.at(old_unit, old_path, old_first, C_PERSONS, -1)
                 if first is None:
                     gone.append(person)
                 else:
                     moved.append((person, first))
-                    delta.add(old_unit, old_path, cal.day_of(first), C_PERSONS, 1)
+                    delta.at(old_unit, old_path, first, C_PERSONS, 1)
             elif first is not None:
                 unit_id, path = people[person]
                 new_rows.append((person, unit_id, path, first))
-                delta.add(unit_id, path, cal.day_of(first), C_PERSONS, 1)
+                delta.at(unit_id, path, first, C_PERSONS, 1)
         _insert(CommunityFact, ("person_id", "unit_id", "path", "first_m"), new_rows)
         _set_first(CommunityFact, "person_id", moved)
         _delete(CommunityFact, "person_id", gone)
@@ -504,7 +640,6 @@ def _refresh_communities(delta: Delta, people: dict[int, tuple[int, str]]) -> No
 
 def _refresh_batches(delta: Delta, deployment_ids: Iterable[int]) -> None:
     """Bring the ``BatchFact`` of each deployment in step with it (created, moved in time, cancelled)."""
-    cal = calendar()
     for chunk in _chunked(sorted(set(deployment_ids))):
         have = {f.deployment_id: f for f in BatchFact.objects.filter(deployment_id__in=chunk)}
         new_rows: list[BatchFact] = []
@@ -518,11 +653,11 @@ def _refresh_batches(delta: Delta, deployment_ids: Iterable[int]) -> None:
             if old is not None and active and (old.start_m, old.unit_id, old.path) == (m, unit_id, path):
                 continue
             if old is not None:
-                delta.add(old.unit_id, old.path, cal.day_of(old.start_m), BATCHES, -1)
+                delta.at(old.unit_id, old.path, old.start_m, BATCHES, -1)
                 gone.append(pk)
             if active:
                 new_rows.append(BatchFact(deployment_id=pk, unit_id=unit_id, path=path, start_m=m))
-                delta.add(unit_id, path, cal.day_of(m), BATCHES, 1)
+                delta.at(unit_id, path, m, BATCHES, 1)
         if gone:
             BatchFact.objects.filter(deployment_id__in=gone).delete()
         if new_rows:
@@ -571,6 +706,7 @@ def on_ledger_bulk(*, deployment_ids: Iterable[int] = (), row_ids: Iterable[int]
             if sign == 0:
                 if op in PENDING_OPS:
                     pend.append((pk, unit_id, path, is_comm, s, minutes))
+                    delta.pending(unit_id, path, s, minutes, 1)
                 continue
             spans.append(_span_fact(pk, unit_id, path, is_comm, sign, s, e, delta))
             if is_comm:
@@ -594,8 +730,10 @@ def on_unit_moved(*, unit_id: int, old_path: str, new_path: str, **_: Any) -> No
 
     The facts of the subtree get the new path prefix (one UPDATE per fact table); the subtree's day
     sums leave the ancestors the unit no longer has and join its new ancestors (the unit's own "tree"
-    buckets are exactly those sums); distinct people are not additive, so the people with dispatch
-    service in the subtree get their ``PersonFact`` rows recomputed.
+    buckets are exactly those sums), and so do its hour sums for the ancestors that keep hour buckets;
+    distinct people are not additive, so the people with dispatch service in the subtree get their
+    ``PersonFact`` rows recomputed. When the move changes the subtree's depth, the hour buckets of its
+    units are recomputed from the subtree's facts (a unit keeps them only down to ``hour_depth()``).
     """
     if not enabled() or old_path == new_path:
         return
@@ -607,9 +745,13 @@ def on_unit_moved(*, unit_id: int, old_path: str, new_path: str, **_: Any) -> No
             "path", "id"
         )
     )
-    old_chain = {chain[p] for p in prefixes(old_path)[:-1] if p in chain}
-    new_chain = {chain[p] for p in prefixes(new_path)[:-1] if p in chain}
-    lose, gain = sorted(old_chain - new_chain), sorted(new_chain - old_chain)
+    old_chain = {chain[p]: depth_of(p) for p in prefixes(old_path)[:-1] if p in chain}
+    new_chain = {chain[p]: depth_of(p) for p in prefixes(new_path)[:-1] if p in chain}
+    lose = sorted(set(old_chain) - set(new_chain))
+    gain = sorted(set(new_chain) - set(old_chain))
+    limit = hour_depth()
+    old_depth, new_depth = depth_of(old_path), depth_of(new_path)
+    subtree: Leaf | None = None
     delta = Delta()
     if lose or gain:
         for day, *values in Bucket.objects.filter(node_id=unit_id, own=False).values_list("day", *FIGURES):
@@ -617,23 +759,100 @@ def on_unit_moved(*, unit_id: int, old_path: str, new_path: str, **_: Any) -> No
                 if figure == PERSONS or not v:
                     continue
                 for node in lose:
-                    delta.add_node(node, False, day, figure, -v)
+                    delta.add_day(node, False, day, figure, -v)
                 for node in gain:
-                    delta.add_node(node, False, day, figure, v)
+                    delta.add_day(node, False, day, figure, v)
+        hour_lose = [n for n in lose if old_chain[n] <= limit]
+        hour_gain = [n for n in gain if new_chain[n] <= limit]
+        if hour_lose or hour_gain:
+            if old_depth <= limit:  # the unit's own hour sums are the subtree's
+                hours: list[tuple[Any, ...]] = list(
+                    HourBucket.objects.filter(node_id=unit_id, own=False).values_list("day", "slot", *FIGURES)
+                )
+            else:
+                subtree = _subtree_leaf(new_path)
+                total: defaultdict[tuple[int, int], list[int]] = defaultdict(lambda: [0] * NF)
+                for (_u, _p, day, slot), values in subtree.cells.items():
+                    if slot is not None:
+                        for figure, v in enumerate(values):
+                            total[(day, slot)][figure] += v
+                hours = [(day, slot, *values) for (day, slot), values in total.items()]
+            for day, slot, *values in hours:
+                for figure, v in enumerate(values):
+                    if figure == PERSONS or not v:
+                        continue
+                    for node in hour_lose:
+                        delta.add_hour(node, False, day, slot, figure, -v)
+                    for node in hour_gain:
+                        delta.add_hour(node, False, day, slot, figure, v)
         people = PersonFact.objects.filter(node_id=unit_id, own=False).values_list("person_id", flat=True)
         _refresh_persons(delta, list(people))
+    delta.flush()
+    if old_depth != new_depth and min(old_depth, new_depth) <= limit:
+        _rehour_subtree(new_path, subtree or _subtree_leaf(new_path))
+
+
+def _subtree_leaf(path: str) -> Leaf:
+    """The cells (days and hours) of every fact attributed to a unit of ``path``'s subtree, per unit."""
+    leaf = Leaf()
+    like = [path + "%"]
+    for table, figure in ((BatchFact, BATCHES), (PairFact, PAIRS), (CommunityFact, C_PERSONS)):
+        when = "start_m" if table is BatchFact else "first_m"
+        for unit_id, p, m in _fetch(
+            f"SELECT unit_id, path, {when} FROM {_table(table)} WHERE path LIKE %s",  # noqa: S608
+            like,
+        ):
+            leaf.at(int(unit_id), str(p), int(m), figure, 1)
+    for unit_id, p, community, sign, s, e in _fetch(
+        f"SELECT unit_id, path, community, sign, start_m, end_m FROM {_table(SpanFact)} WHERE path LIKE %s",  # noqa: S608
+        like,
+    ):
+        leaf.span(int(unit_id), str(p), bool(community), int(sign), int(s), int(e))
+    for unit_id, p, s, minutes in _fetch(
+        f"SELECT unit_id, path, start_m, minutes FROM {_table(PendingFact)} WHERE path LIKE %s",  # noqa: S608
+        like,
+    ):
+        leaf.pending(int(unit_id), str(p), int(s), int(minutes), 1)
+    return leaf
+
+
+def _rehour_subtree(path: str, leaf: Leaf) -> None:
+    """Recompute the hour buckets of the units of ``path``'s subtree after a move changed their depth."""
+    limit = hour_depth()
+    units = dict(Unit.objects.filter(path__startswith=path).values_list("id", "path"))
+    HourBucket.objects.filter(node_id__in=list(units)).delete()
+    delta = Delta()
+    delta.know(units)
+    keep = {i for i, p in units.items() if depth_of(p) <= limit}
+    if not keep:
+        return
+    for (unit_id, p, day, slot), values in leaf.cells.items():
+        if slot is None:
+            continue
+        nodes = [(n, False) for n in delta.ancestors(p) if n in keep]
+        if unit_id in keep:
+            nodes.append((unit_id, True))
+        for node, own in nodes:
+            for figure, v in enumerate(values):
+                delta.add_hour(node, own, day, slot, figure, v)
+    cal = calendar()
+    for node, own, first in PersonFact.objects.filter(node_id__in=sorted(keep)).values_list(
+        "node_id", "own", "first_m"
+    ):
+        day, slot = cal.slot(first)
+        delta.add_hour(node, own, day, slot, PERSONS, 1)
     delta.flush()
 
 
 def on_home_units_changed(*, person_ids: Iterable[int], **_: Any) -> None:
     """Re-attribute the community service of these people to their current home unit (set-wise).
 
-    Their ``CommunityFact``, community ``SpanFact`` rows (with their minutes, day by day) and pending
-    community rows move from the unit they were attributed to to the current home unit.
+    Their ``CommunityFact``, community ``SpanFact`` rows (with their minutes, day by day and hour by
+    hour) and pending community rows move from the unit they were attributed to to the current home
+    unit.
     """
     if not enabled():
         return
-    cal = calendar()
     delta = Delta()
     for chunk in _chunked(sorted(set(person_ids))):
         home = {
@@ -646,24 +865,25 @@ def on_home_units_changed(*, person_ids: Iterable[int], **_: Any) -> None:
         ):
             to = home[person]
             if (unit_id, path) != to:
-                day = cal.day_of(first)
-                delta.add(unit_id, path, day, C_PERSONS, -1)
-                delta.add(*to, day, C_PERSONS, 1)
+                delta.at(unit_id, path, first, C_PERSONS, -1)
+                delta.at(*to, first, C_PERSONS, 1)
                 targets[(CommunityFact, to)].append(person)
-        for row, person, unit_id, path, sign, d0, m0, m1 in SpanFact.objects.filter(
+        for row, person, unit_id, path, sign, s, e in SpanFact.objects.filter(
             community=True, row__person_id__in=chunk
-        ).values_list("row_id", "row__person_id", "unit_id", "path", "sign", "day0", "min0", "min1"):
+        ).values_list("row_id", "row__person_id", "unit_id", "path", "sign", "start_m", "end_m"):
             to = home[person]
             if (unit_id, path) != to:
-                for day, m in ((d0, m0), (d0 + 1, m1)):
-                    delta.add(unit_id, path, day, C_MINUTES, -sign * m)
-                    delta.add(*to, day, C_MINUTES, sign * m)
+                delta.span(unit_id, path, True, -sign, s, e)
+                delta.span(*to, True, sign, s, e)
                 targets[(SpanFact, to)].append(row)
-        for row, person, unit_id, path in PendingFact.objects.filter(
+        for row, person, unit_id, path, s, minutes in PendingFact.objects.filter(
             community=True, row__person_id__in=chunk
-        ).values_list("row_id", "row__person_id", "unit_id", "path"):
-            if (unit_id, path) != home[person]:
-                targets[(PendingFact, home[person])].append(row)
+        ).values_list("row_id", "row__person_id", "unit_id", "path", "start_m", "minutes"):
+            to = home[person]
+            if (unit_id, path) != to:
+                delta.pending(unit_id, path, s, minutes, -1)
+                delta.pending(*to, s, minutes, 1)
+                targets[(PendingFact, to)].append(row)
         for (model, (unit_id, path)), keys in targets.items():
             key = "person_id" if model is CommunityFact else "row_id"
             model._default_manager.filter(**{f"{key}__in": keys}).update(unit_id=unit_id, path=path)
@@ -723,17 +943,14 @@ def rebuild(*, stdout: IO[str] | None = None) -> dict[str, int]:
     counts: dict[str, int] = {}
     with transaction.atomic():
         with connection.cursor() as cursor:
-            for model in (Bucket, PersonFact, PairFact, CommunityFact, SpanFact, PendingFact, BatchFact):
+            for model in (
+                Bucket, HourBucket, PersonFact, PairFact, CommunityFact, SpanFact, PendingFact, BatchFact,
+            ):  # fmt: skip
                 cursor.execute(f"DELETE FROM {connection.ops.quote_name(model._meta.db_table)}")  # noqa: S608
         delta = Delta()
         paths: dict[int, str] = dict(Unit.objects.values_list("id", "path"))
-        by_path = {p: i for i, p in paths.items()}
-
-        def ancestors(path: str) -> list[int]:
-            return [by_path[p] for p in prefixes(path) if p in by_path]
-
-        delta._ancestors = {p: ancestors(p) for p in by_path}
-        leaf: defaultdict[tuple[int, int], list[int]] = defaultdict(lambda: [0] * 6)
+        delta.know(paths)
+        leaf = Leaf()
 
         # batches
         dep_unit: dict[int, int] = {}
@@ -746,7 +963,7 @@ def rebuild(*, stdout: IO[str] | None = None) -> dict[str, int]:
                 continue
             m = minute_of(start)
             batch_rows.append((pk, unit_id, paths[unit_id], m))
-            leaf[(unit_id, cal.day_of(m))][BATCHES] += 1
+            leaf.at(unit_id, paths[unit_id], m, BATCHES, 1)
         counts["batches"] = _bulk(BatchFact, ["deployment", "unit", "path", "start_m"], batch_rows)
         del batch_rows
         _say(stdout, f"batches {counts['batches']}")
@@ -771,7 +988,7 @@ def rebuild(*, stdout: IO[str] | None = None) -> dict[str, int]:
                 if first is not None:
                     unit_id = dep_unit[key[0]]
                     pairs.append((key[1], key[0], unit_id, first))
-                    leaf[(unit_id, cal.day_of(first))][PAIRS] += 1
+                    leaf.at(unit_id, paths[unit_id], first, PAIRS, 1)
 
             for pk, dep, person, sign, start, end in qs.iterator(chunk_size=20000):
                 if (dep, person) != key:
@@ -781,10 +998,7 @@ def rebuild(*, stdout: IO[str] | None = None) -> dict[str, int]:
                 group.append((sign, s, e))
                 unit_id = dep_unit[dep]
                 d0, m0, m1 = cal.split(s, e)
-                cell = leaf[(unit_id, d0)]
-                cell[MINUTES] += sign * m0
-                if m1:
-                    leaf[(unit_id, d0 + 1)][MINUTES] += sign * m1
+                leaf.span(unit_id, paths[unit_id], False, sign, s, e)
                 yield (pk, unit_id, paths[unit_id], False, sign, s, e, d0, m0, m1)
             close()
 
@@ -818,7 +1032,7 @@ def rebuild(*, stdout: IO[str] | None = None) -> dict[str, int]:
                 if first is not None:
                     u = home[key]
                     community_facts.append((key, u, paths[u], first))
-                    leaf[(u, cal.day_of(first))][C_PERSONS] += 1
+                    leaf.at(u, paths[u], first, C_PERSONS, 1)
 
             for pk, person, unit_id, sign, start, end in qs.iterator(chunk_size=20000):
                 if person != key:
@@ -828,9 +1042,7 @@ def rebuild(*, stdout: IO[str] | None = None) -> dict[str, int]:
                 s, e = minute_of(start), minute_of(end)
                 group.append((sign, s, e))
                 d0, m0, m1 = cal.split(s, e)
-                leaf[(unit_id, d0)][C_MINUTES] += sign * m0
-                if m1:
-                    leaf[(unit_id, d0 + 1)][C_MINUTES] += sign * m1
+                leaf.span(unit_id, paths[unit_id], True, sign, s, e)
                 yield (pk, unit_id, paths[unit_id], True, sign, s, e, d0, m0, m1)
             close()
 
@@ -843,13 +1055,15 @@ def rebuild(*, stdout: IO[str] | None = None) -> dict[str, int]:
         pend = pending_rows(
             ServiceEntry.objects.filter(Q(deployment__isnull=False) | Q(kind=EntryKind.COMMUNITY))
         ).values_list("pk", "deployment__unit_id", "person__unit_id", "start", "minutes")
+
+        def pending_facts() -> Iterable[tuple[Any, ...]]:
+            for pk, du, pu, start, mins in pend.iterator(chunk_size=20000):
+                unit_id, s = du or pu, minute_of(start)
+                leaf.pending(unit_id, paths[unit_id], s, mins, 1)
+                yield (pk, unit_id, paths[unit_id], du is None, s, mins)
+
         counts["pending"] = _bulk(
-            PendingFact,
-            ["row", "unit", "path", "community", "start_m", "minutes"],
-            (
-                (pk, du or pu, paths[du or pu], du is None, minute_of(s), mins)
-                for pk, du, pu, s, mins in pend.iterator(chunk_size=20000)
-            ),
+            PendingFact, ["row", "unit", "path", "community", "start_m", "minutes"], pending_facts()
         )
 
         # distinct people under every unit
@@ -864,20 +1078,19 @@ def rebuild(*, stdout: IO[str] | None = None) -> dict[str, int]:
             firsts = person_firsts(((u, paths[u], f) for _p, _d, u, f in pairs[i:j]), delta.ancestors)
             for (node, own), first in firsts.items():
                 person_rows.append((person, node, own, first))
-                delta.add_node(node, own, cal.day_of(first), PERSONS, 1)
+                delta.node_at(node, own, first, PERSONS, 1)
             i = j
         pairs.clear()
         counts["person_units"] = _bulk(PersonFact, ["person", "node", "own", "first_m"], person_rows)
         del person_rows
 
         # leaf sums → every ancestor's subtree and the unit's own bucket
-        for (unit_id, day), values in leaf.items():
-            for fig, v in enumerate(values):
-                if v and fig != PERSONS:
-                    delta.add(unit_id, paths[unit_id], day, fig, v)
-        leaf.clear()
+        leaf.spread(delta)
         rows = [(n, o, d, *v) for (n, o, d), v in delta.sums.items() if any(v)]
         delta.sums.clear()
         counts["buckets"] = _bulk(Bucket, ["node", "own", "day", *FIGURES], rows)
-        _say(stdout, f"buckets {counts['buckets']}")
+        hours = [(n, o, d, k, *v) for (n, o, d, k), v in delta.hours.items() if any(v)]
+        delta.hours.clear()
+        counts["hour_buckets"] = _bulk(HourBucket, ["node", "own", "day", "slot", *FIGURES], hours)
+        _say(stdout, f"buckets {counts['buckets']}, hour buckets {counts['hour_buckets']}")
     return counts

@@ -10,7 +10,15 @@ The fast path (see ``muster.reports.rollup``) never scans the ledger. It reads:
   (an approved ledger row with sign ±1: its interval, split by local day) and ``PendingFact`` (a
   ledger row waiting for a decision);
 - *buckets*: per (unit, scope, local day) sums of those facts, for every ancestor of the unit the fact
-  is attributed to (scope "tree") and for that unit itself (scope "own").
+  is attributed to (scope "tree") and for that unit itself (scope "own");
+- *hour buckets*: the same sums per local hour of the day, kept only for the units of the top levels
+  (depth ≤ ``settings.MUSTER_ROLLUP_HOUR_DEPTH``, whose subtrees hold most of the ledger), so that a
+  cutoff in the middle of a day reads the facts of one hour, not of a whole day.
+
+Besides the figures shown, a bucket holds ``opened``/``closed`` (the signed number of approved rows
+starting / ending in it, counted at the minute before; ``c_`` for community service): a cutoff's
+clipped hours are then exact from the rows starting or ending between the bucket edge and the cutoff
+(see ``muster.reports.rollup``), and ``p_rows``/``p_minutes`` (pending rows, by their start).
 
 Facts and buckets are derived data: ``muster.reports.facts`` keeps them in step with the ledger inside
 the transaction that writes it, and ``facts.rebuild()`` recomputes them from scratch.
@@ -70,11 +78,12 @@ class SpanFact(Fact):
     min1 = models.IntegerField()
 
     class Meta:
-        # Covering: the rollup's cutoff-day query reads only these columns, so both databases answer it
-        # from the index alone (with the heap, the rows of one day lie scattered over the table and a
-        # 10M-row ledger costs a random read per overlapping row).
+        # Covering: the rollup reads the rows starting (ending) between a bucket edge and the cutoff
+        # through these, from the index alone (with the heap, the rows of one hour lie scattered over the
+        # table and a 10M-row ledger costs a random read per row).
         indexes = [
-            models.Index(fields=["end_m", "start_m", "path", "sign", "community"], name="rep_span_end_cover")
+            models.Index(fields=["start_m", "path", "sign", "community"], name="rep_span_start"),
+            models.Index(fields=["end_m", "path", "sign", "community"], name="rep_span_end"),
         ]
 
 
@@ -127,22 +136,54 @@ class PendingFact(Fact):
     start_m = models.BigIntegerField()
     minutes = models.IntegerField()
 
+    class Meta:
+        indexes = [models.Index(fields=["start_m", "path", "minutes"], name="rep_pending_start")]
 
-class Bucket(Fact):
-    """Sums of the facts of one local day for a unit's subtree (``own=False``) or the unit alone."""
 
-    node = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="+", db_index=False)
-    own = models.BooleanField()
-    day = models.IntegerField()  # proleptic Gregorian ordinal of the local date
+class BucketFigures(Fact):
+    """The summed figures of a bucket (see the module docstring)."""
+
     batches = models.BigIntegerField(default=0)
     pairs = models.BigIntegerField(default=0)
     persons = models.BigIntegerField(default=0)
     minutes = models.BigIntegerField(default=0)
     c_persons = models.BigIntegerField(default=0)
     c_minutes = models.BigIntegerField(default=0)
+    p_rows = models.BigIntegerField(default=0)
+    p_minutes = models.BigIntegerField(default=0)
+    opened = models.BigIntegerField(default=0)
+    closed = models.BigIntegerField(default=0)
+    c_opened = models.BigIntegerField(default=0)
+    c_closed = models.BigIntegerField(default=0)
+
+    class Meta:
+        abstract = True
+
+
+class Bucket(BucketFigures):
+    """Sums of the facts of one local day for a unit's subtree (``own=False``) or the unit alone."""
+
+    node = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="+", db_index=False)
+    own = models.BooleanField()
+    day = models.IntegerField()  # proleptic Gregorian ordinal of the local date
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["node", "own", "day"], name="rep_bucket_key")]
+
+
+class HourBucket(BucketFigures):
+    """Sums of the facts of one local hour (``slot`` hours after the day's local midnight), for the
+    units of the top levels only (depth ≤ ``settings.MUSTER_ROLLUP_HOUR_DEPTH``)."""
+
+    node = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="+", db_index=False)
+    own = models.BooleanField()
+    day = models.IntegerField()
+    slot = models.SmallIntegerField()  # 0..23 (24 on the long day of a summer-time change)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["node", "own", "day", "slot"], name="rep_hour_bucket_key")
+        ]
 
 
 class Snapshot(AppendOnlyModel):

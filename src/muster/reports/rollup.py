@@ -20,10 +20,12 @@ keeps them as they were. Times are compared to the minute: a cutoff is truncated
 Two implementations give the same answer:
 
 - ``rollup()`` — the fast path. Whole days before the cutoff's day come from the day buckets (one
-  short index range per row: rows × days, independent of the number of entries); the cutoff's own
-  day comes from the facts of that day, found through indexes on their instants, with the ledger rows
-  that overlap the day clipped exactly (an entry is at most 24 hours, so only rows ending in the
-  window ``(midnight, cutoff + 24 h)`` can overlap it).
+  short index range per row: rows × days, independent of the number of entries); for a unit of the
+  top levels (its children keep hour buckets, ``MUSTER_ROLLUP_HOUR_DEPTH``) the whole hours of the
+  cutoff's day come from the hour buckets; the rest — the window from the last bucket edge to the
+  cutoff, at most an hour (a day for deeper units) — comes from the facts in that window, found through
+  indexes on their instants. Rows running across the window's start are not read: their number is in
+  the buckets (rows opened minus rows closed), and only rows starting or ending inside the window are.
 - ``rollup_straight()`` — the straight query: GROUP BY over the raw ledger, deployments and units
   (what a hand-written SQL report computes). Tests and the benchmark hold the two to each other.
 """
@@ -48,11 +50,12 @@ from muster.mobilize import timeutil
 from muster.mobilize.models import Deployment, DeploymentStatus, EntryKind, ServiceEntry
 from muster.mobilize.queries import pending_rows
 from muster.orgs.models import Unit
-from muster.reports.facts import STEP, calendar, minute_of
+from muster.reports.facts import FIGURES, STEP, calendar, hour_depth, minute_of
 from muster.reports.models import (
     BatchFact,
     Bucket,
     CommunityFact,
+    HourBucket,
     PairFact,
     PendingFact,
     PersonFact,
@@ -253,114 +256,163 @@ def _q(model: Any) -> str:
     return connection.ops.quote_name(model._meta.db_table)
 
 
-def _partial_sql(n_nodes: int) -> str:
-    """One statement for the cutoff's own day: facts of the day and the ledger rows overlapping it.
+def _window_sql(n_nodes: int, pending: bool) -> str:
+    """One statement for the window ``[w0, t)`` between the last bucket edge and the cutoff.
 
-    Parameters: (key length, midnight, cutoff, path pattern) for batches, pairs and community people;
-    (key length, cutoff, midnight, midnight, cutoff + 24 h, cutoff, pattern) for spans; then the node ids,
-    midnight and cutoff for people. Columns: figure, row key (a path, or a node id), flag, value.
+    Parameters: (key length, w0, t, pattern, key length) for batches, pairs and community people;
+    (key length, t, w0, t, pattern, key length) for the rows starting in ``(w0, t)``, the same for those
+    ending in it; the node ids, w0 and t for people; (key length, w0, t, pattern, key length) for pending
+    rows. Columns: tag, row key (a path, or a node id), flag (community; own for people), value, value 2.
     """
     nodes = ", ".join(["%s"] * n_nodes)
-    counted = []
+    parts = []
     for tag, model, when in (
         ("b", BatchFact, "start_m"),
         ("p", PairFact, "first_m"),
         ("c", CommunityFact, "first_m"),
     ):
-        counted.append(
-            f"SELECT '{tag}', SUBSTR(path, 1, %s), 0, COUNT(*) FROM {_q(model)} "  # noqa: S608
+        parts.append(
+            f"SELECT '{tag}', SUBSTR(path, 1, %s), 0, COUNT(*), 0 FROM {_q(model)} "  # noqa: S608
             f"WHERE {when} >= %s AND {when} < %s AND path LIKE %s GROUP BY SUBSTR(path, 1, %s)"
         )
-    spans = (
-        "SELECT 'm', SUBSTR(path, 1, %s), CASE WHEN community THEN 1 ELSE 0 END, "  # noqa: S608
-        "SUM(sign * ((CASE WHEN end_m < %s THEN end_m ELSE %s END) "
-        "- (CASE WHEN start_m > %s THEN start_m ELSE %s END))) "
-        f"FROM {_q(SpanFact)} WHERE end_m > %s AND end_m < %s AND start_m < %s AND path LIKE %s "
-        "GROUP BY SUBSTR(path, 1, %s), CASE WHEN community THEN 1 ELSE 0 END"
-    )
-    people = (
-        "SELECT 'q', CAST(node_id AS VARCHAR(20)), CASE WHEN own THEN 1 ELSE 0 END, COUNT(*) "  # noqa: S608
+    for tag, when in (("s", "start_m"), ("e", "end_m")):
+        parts.append(
+            f"SELECT '{tag}', SUBSTR(path, 1, %s), CASE WHEN community THEN 1 ELSE 0 END, "  # noqa: S608
+            f"SUM(sign * (%s - {when})), 0 FROM {_q(SpanFact)} "
+            f"WHERE {when} > %s AND {when} < %s AND path LIKE %s "
+            "GROUP BY SUBSTR(path, 1, %s), CASE WHEN community THEN 1 ELSE 0 END"
+        )
+    parts.append(
+        "SELECT 'q', CAST(node_id AS VARCHAR(20)), CASE WHEN own THEN 1 ELSE 0 END, COUNT(*), 0 "  # noqa: S608
         f"FROM {_q(PersonFact)} WHERE node_id IN ({nodes}) AND first_m >= %s AND first_m < %s "
         "GROUP BY node_id, CASE WHEN own THEN 1 ELSE 0 END"
     )
-    return " UNION ALL ".join([*counted, spans, people])
+    if pending:
+        parts.append(
+            f"SELECT 'w', SUBSTR(path, 1, %s), 0, COUNT(*), SUM(minutes) FROM {_q(PendingFact)} "  # noqa: S608
+            "WHERE start_m >= %s AND start_m < %s AND path LIKE %s GROUP BY SUBSTR(path, 1, %s)"
+        )
+    return " UNION ALL ".join(parts)
+
+
+def uses_hours(unit: Unit) -> bool:
+    """Whether ``unit``'s rollup reads hour buckets: its children (and itself) keep them."""
+    return unit.depth + 1 <= hour_depth()
 
 
 def rollup(unit: Unit, as_of: datetime, *, pending: bool = True) -> Rollup:
     """The figures of ``unit`` as of ``as_of`` (fast path; see the module docstring).
 
-    Two or three statements (plain SQL: the ORM's compilation would cost more than the queries): the
-    children, the day buckets before the cutoff's day, and the facts of the cutoff's day.
+    Three or four statements (plain SQL: the ORM's compilation would cost more than the queries): the
+    children; the day buckets before the cutoff's day; the hour buckets of the cutoff's day before its
+    hour (for a unit whose children keep hour buckets; otherwise the window starts at midnight); and the
+    facts of the window from there to the cutoff. Hours in the window are exact without reading the rows
+    that merely overlap it: a bucket holds the signed number of rows that started and ended before its
+    edge, so the rows running at the window's start are known by their number, and only the rows
+    starting or ending inside the window are read::
+
+        minutes in [w0, t) = open(w0) × (t − w0) + Σ_starts in (w0, t) sign × (t − start)
+                                                 − Σ_ends in (w0, t) sign × (t − end)
     """
     as_of = cutoff(as_of)
     cal = calendar()
     t = minute_of(as_of)
     day = cal.day_of(t)
     midnight = cal.midnight(day)
+    hourly = uses_hours(unit)
+    slot = (t - midnight) // 60 if hourly else 0
+    w0 = midnight + 60 * slot
     children = _children(unit)
     path_of = {c[0]: c[1] for c in children}
     nodes = [*path_of, unit.pk]
     k = len(unit.path) + STEP
     pattern = unit.path + "%"
-    by_key: defaultdict[str, defaultdict[str, int]] = defaultdict(lambda: defaultdict(int))
-    total: defaultdict[str, int] = defaultdict(int)
+    base: defaultdict[str | None, list[int]] = defaultdict(lambda: [0] * len(FIGURES))
 
     def key_of(node: int, own: Any) -> str | None:
         if node == unit.pk:
             return unit.path if own else None
-        return None if own else path_of[node]
+        return path_of[node]
 
     marks = ", ".join(["%s"] * len(nodes))
-    sums = ", ".join(f"SUM({f})" for f in _BUCKET_MAP)
-    with connection.cursor() as cursor:
-        # whole days before the cutoff's day. (The children's own buckets come along and are skipped:
-        # one IN list walks the (node, own, day) index on every database.)
-        cursor.execute(
-            f"SELECT node_id, own, {sums} FROM {_q(Bucket)} "  # noqa: S608
-            f"WHERE node_id IN ({marks}) AND day < %s GROUP BY node_id, own",
-            [*nodes, day],
+    sums = ", ".join(f"SUM({f})" for f in (FIGURES if pending else FIGURES[:6] + FIGURES[8:]))
+    names = FIGURES if pending else FIGURES[:6] + FIGURES[8:]
+    where: list[tuple[Any, str, list[Any]]] = [(Bucket, "day < %s", [day])]
+    if slot:
+        where.append((HourBucket, "day = %s AND slot < %s", [day, slot]))
+    statements, params = [], []
+    for model, when, extra in where:
+        # the subtrees of the children and of the unit (the total), and the unit's own bucket
+        head = f"SELECT node_id, own, {sums} FROM {_q(model)} WHERE "  # noqa: S608
+        statements.append(
+            f"{head}own = %s AND node_id IN ({marks}) AND {when} GROUP BY node_id, own UNION ALL "
+            f"{head}own = %s AND node_id = %s AND {when} GROUP BY node_id, own"
         )
+        params += [False, *nodes, *extra, True, unit.pk, *extra]
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(statements), params)
         for node, own, *values in cursor.fetchall():
-            if own and node != unit.pk:
-                continue
-            key = key_of(node, own)
-            target = total if key is None else by_key[key]
-            for name, v in zip(_BUCKET_MAP.values(), values, strict=True):
+            sums_of = base[key_of(node, own)]
+            for name, v in zip(names, values, strict=True):
                 if v:
-                    target[name] += int(v)
-        if t > midnight:  # the cutoff's own day, exactly
-            params: list[Any] = []
+                    sums_of[FIGURES.index(name)] += int(v)
+        window: list[tuple[Any, ...]] = []
+        if t > w0:
+            wparams: list[Any] = []
             for _tag in "bpc":
-                params += [k, midnight, t, pattern, k]
-            params += [k, t, t, midnight, midnight, midnight, t + 24 * 60, t, pattern, k]
-            params += [*nodes, midnight, t]
-            cursor.execute(_partial_sql(len(nodes)), params)
-            names = {"b": "batches", "p": "person_times", "c": "community_persons"}
-            for tag, rk, flag, value in cursor.fetchall():
-                if not value:
-                    continue
-                value = int(value)
-                if tag == "q":  # people: keyed by node, exact per row (not additive)
-                    node = int(rk)
-                    if flag and node != unit.pk:
-                        continue  # a child's own people are not a row here
-                    key = key_of(node, flag)
-                    (total if key is None else by_key[key])["persons"] += value
-                    continue
-                name = ("community_minutes" if flag else "minutes") if tag == "m" else names[tag]
-                by_key[rk][name] += value
-                total[name] += value
+                wparams += [k, w0, t, pattern, k]
+            for _tag in "se":
+                wparams += [k, t, w0, t, pattern, k]
+            wparams += [*nodes, w0, t]
+            if pending:
+                wparams += [k, w0, t, pattern, k]
+            cursor.execute(_window_sql(len(nodes), pending), wparams)
+            window = cursor.fetchall()
+    by_key: defaultdict[str, defaultdict[str, int]] = defaultdict(lambda: defaultdict(int))
+    total: defaultdict[str, int] = defaultdict(int)
+    for key, v in base.items():
+        target: defaultdict[str, int] = total if key is None else by_key[key]
+        for src, name in _BUCKET_MAP.items():
+            target[name] += v[FIGURES.index(src)]
         if pending:
-            cursor.execute(
-                f"SELECT SUBSTR(path, 1, %s), COUNT(*), SUM(minutes) FROM {_q(PendingFact)} "  # noqa: S608
-                "WHERE path LIKE %s AND start_m < %s GROUP BY SUBSTR(path, 1, %s)",
-                [k, pattern, t, k],
-            )
-            for rk, n, m in cursor.fetchall():
-                for name, v in (("pending_entries", int(n)), ("pending_minutes", int(m or 0))):
-                    by_key[rk][name] += v
-                    total[name] += v
-    return _assemble(unit, as_of, {key: dict(v) for key, v in by_key.items()}, dict(total), children=children)
+            target["pending_entries"] += v[FIGURES.index("p_rows")]
+            target["pending_minutes"] += v[FIGURES.index("p_minutes")]
+        # the rows running at the window's start
+        span = t - w0
+        target["minutes"] += span * (v[FIGURES.index("opened")] - v[FIGURES.index("closed")])
+        target["community_minutes"] += span * (v[FIGURES.index("c_opened")] - v[FIGURES.index("c_closed")])
+    counted = {"b": "batches", "p": "person_times", "c": "community_persons"}
+    for tag, rk, flag, value, value2 in window:
+        if not value and not value2:
+            continue
+        value = int(value or 0)
+        if tag == "q":  # people: keyed by node, exact per row (not additive)
+            node = int(rk)
+            if flag and node != unit.pk:
+                continue  # a child's own people are not a row here
+            key = key_of(node, flag)
+            (total if key is None else by_key[key])["persons"] += value
+            continue
+        if tag in "se":
+            name = "community_minutes" if flag else "minutes"
+            value = value if tag == "s" else -value
+            by_key[rk][name] += value
+            total[name] += value
+            continue
+        if tag == "w":
+            for name, v in (("pending_entries", value), ("pending_minutes", int(value2 or 0))):
+                by_key[rk][name] += v
+                total[name] += v
+            continue
+        by_key[rk][counted[tag]] += value
+        total[counted[tag]] += value
+    return _assemble(
+        unit,
+        as_of,
+        {key: {n: v for n, v in d.items() if v} for key, d in by_key.items()},
+        {n: v for n, v in total.items() if v},
+        children=children,
+    )
 
 
 # ---------------------------------------------------------------- the straight query

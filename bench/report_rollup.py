@@ -373,6 +373,29 @@ def load(g: dict[str, Any], rows: dict[str, Any]) -> None:
 
 
 @contextlib.contextmanager
+def sqlite_loading() -> Any:
+    """SQLite's bulk-load settings for the load only: no rollback journal, no fsync, and a page cache
+    that holds the unique indexes being filled (with the default 2 MB cache, the random-order inserts
+    into the pairs' and people's unique indexes read and write a page of the multi-GB file per row:
+    the 10M load ran for more than 45 minutes). The timed queries run with the product's settings
+    (WAL, ``synchronous=NORMAL``, the default cache)."""
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        yield
+        return
+    with connection.cursor() as cursor:
+        for pragma in ("journal_mode=OFF", "synchronous=OFF", "cache_size=-8000000", "temp_store=MEMORY"):
+            cursor.execute(f"PRAGMA {pragma}")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            for pragma in ("cache_size=-2000", "temp_store=DEFAULT", "journal_mode=WAL", "synchronous=NORMAL"):
+                cursor.execute(f"PRAGMA {pragma}")
+
+
+@contextlib.contextmanager
 def bulk_mode(tables: list[str]) -> Any:
     """Load ``tables`` the way bulk loads are done: their secondary indexes, unique and foreign-key
     constraints are dropped first and recreated after (sorted index builds; one validating pass per
@@ -452,6 +475,7 @@ def bulk_facts(g: dict[str, Any], rows: dict[str, Any]) -> dict[str, int]:
         BatchFact,
         Bucket,
         CommunityFact,
+        HourBucket,
         PairFact,
         PendingFact,
         PersonFact,
@@ -534,36 +558,105 @@ def bulk_facts(g: dict[str, Any], rows: dict[str, Any]) -> dict[str, int]:
     people = pd.concat(parts).groupby(["person_id", "node_id", "own"], sort=False)["first_m"].min().reset_index()
     counts["person_units"] = write_table(PersonFact, people[["person_id", "node_id", "own", "first_m"]])
 
-    # buckets: leaf sums per (unit, day), then every ancestor's subtree and the unit's own
-    figs = ["batches", "pairs", "persons", "minutes", "c_persons", "c_minutes"]
-    leaf = [
-        pd.DataFrame({"unit_id": b["unit_id"], "day": day_of(b["start_m"].to_numpy()), "batches": 1}),
-        pd.DataFrame({"unit_id": pairs["unit_id"], "day": day_of(pairs["first_m"].to_numpy()), "pairs": 1}),
-        pd.DataFrame({"unit_id": comm["unit_id"], "day": day_of(comm["first_m"].to_numpy()), "c_persons": 1}),
-    ]
-    for community, fig in ((False, "minutes"), (True, "c_minutes")):
+    # buckets, with dense numpy sums (np.bincount; exact: every sum is an integer far below 2**53).
+    # Day buckets: per (node, day) for every unit's subtree ("tree", via its ancestors at each level) and
+    # for the unit alone ("own"); hour buckets: the same per (node, local hour) for the units down to
+    # the hour depth. Events are (unit, local minute, figure, weight); an approved row gives its minutes
+    # hour by hour (the day sums are the hours' sums) and its opening/closing at the minute before.
+    from muster.reports.facts import FIGURES, hour_depth
+
+    figs = list(FIGURES)
+    limit = hour_depth()
+    depth_of_unit = np.array([0] + [u[2] for u in units])
+    n_nodes = len(units) + 1
+    levels = np.stack(anc)  # [level, unit] -> ancestor at that level (0: none)
+    top = np.nonzero((depth_of_unit <= limit) & (np.arange(n_nodes) > 0))[0]  # units with hour buckets
+    compact = np.full(n_nodes, -1)
+    compact[top] = np.arange(len(top))
+    lo_day = (PERIOD_START + off) // 1440 - 2  # local days (and hours) from here
+    n_days = PERIOD_DAYS + 12
+    n_hours = 24 * n_days
+    day_tree = np.zeros((len(figs), n_nodes, n_days))
+    day_own = np.zeros((len(figs), n_nodes, n_days))
+    hour_tree = np.zeros((len(figs), len(top), n_hours))
+    hour_own = np.zeros((len(figs), len(top), n_hours))
+
+    def add(fig: str, unit: Any, local_m: Any, weight: Any = 1) -> None:
+        """Add events at local minutes (hours: local_m // 60) of leaf units to every bucket they reach."""
+        f = figs.index(fig)
+        unit = np.asarray(unit, dtype=np.int64)
+        hour = np.asarray(local_m, dtype=np.int64) // 60 - 24 * lo_day
+        day = hour // 24
+        w = np.broadcast_to(np.asarray(weight, dtype=np.float64), unit.shape)
+        assert hour.min(initial=0) >= 0 and hour.max(initial=0) < n_hours, "event outside the bench calendar"
+        day_own[f] += np.bincount(unit * n_days + day, weights=w, minlength=n_nodes * n_days).reshape(n_nodes, n_days)
+        own_c = compact[unit]
+        keep = own_c >= 0
+        hour_own[f] += np.bincount(own_c[keep] * n_hours + hour[keep], weights=w[keep], minlength=len(top) * n_hours).reshape(len(top), n_hours)
+        for level in range(levels.shape[0]):
+            node = levels[level][unit]
+            has = node > 0
+            day_tree[f] += np.bincount(node[has] * n_days + day[has], weights=w[has], minlength=n_nodes * n_days).reshape(n_nodes, n_days)
+            if level < limit:
+                c = compact[node[has]]
+                hour_tree[f] += np.bincount(c * n_hours + hour[has], weights=w[has], minlength=len(top) * n_hours).reshape(len(top), n_hours)
+
+    add("batches", b["unit_id"], b["start_m"] + off)
+    add("pairs", pairs["unit_id"], pairs["first_m"] + off)
+    add("c_persons", comm["unit_id"], comm["first_m"] + off)
+    add("p_rows", pend["unit_id"], pend["start_m"] + off)
+    add("p_minutes", pend["unit_id"], pend["start_m"] + off, pend["minutes"])
+    for community, prefix in ((False, ""), (True, "c_")):
         part = approved[approved["community"] == community]
-        signed0 = part["sign"].to_numpy() * part["min0"].to_numpy()
-        signed1 = part["sign"].to_numpy() * part["min1"].to_numpy()
-        leaf.append(pd.DataFrame({"unit_id": part["unit_id"], "day": part["day0"], fig: signed0}))
-        later = signed1 != 0
-        leaf.append(pd.DataFrame({"unit_id": part["unit_id"].to_numpy()[later], "day": part["day0"].to_numpy()[later] + 1, fig: signed1[later]}))
-    sums = pd.concat(leaf).fillna(0).groupby(["unit_id", "day"], sort=False).sum().reset_index()
-    for f in figs:
-        if f not in sums:
-            sums[f] = 0
-    su = sums["unit_id"].to_numpy()
-    bparts = [sums.rename(columns={"unit_id": "node_id"}).assign(own=True)]
-    for level in anc:
-        node = level[su]
-        keep = node > 0
-        bparts.append(sums[keep].assign(node_id=node[keep], own=False).drop(columns=["unit_id"]))
-    pp = pd.DataFrame({"node_id": people["node_id"], "own": people["own"], "day": day_of(people["first_m"].to_numpy()), "persons": 1})
-    bparts.append(pp)
-    buckets = pd.concat(bparts).fillna(0).groupby(["node_id", "own", "day"], sort=False)[figs].sum().reset_index()
-    buckets[figs] = buckets[figs].astype("int64")
-    buckets = buckets[(buckets[figs] != 0).any(axis=1)]
+        unit = part["unit_id"].to_numpy()
+        sign = part["sign"].to_numpy()
+        s_l = part["start_m"].to_numpy() + off
+        e_l = part["end_m"].to_numpy() + off
+        add(f"{prefix}opened", unit, s_l - 1, sign)
+        add(f"{prefix}closed", unit, e_l - 1, sign)
+        # each row cut at the local hours it overlaps, in slices (the pieces of 10M rows do not fit at once)
+        for i in range(0, len(part), 2_000_000):
+            sl = slice(i, i + 2_000_000)
+            s0, e0 = s_l[sl], e_l[sl]
+            h0 = s0 // 60
+            n = (np.maximum(e0 - 1, s0) // 60 - h0 + 1).astype(np.int64)
+            idx = np.repeat(np.arange(len(s0)), n)
+            h = h0[idx] + (np.arange(len(idx)) - np.repeat(np.cumsum(n) - n, n))
+            minutes = np.minimum(e0[idx], (h + 1) * 60) - np.maximum(s0[idx], h * 60)
+            add(f"{prefix}minutes", unit[sl][idx], h * 60, sign[sl][idx] * minutes)
+            del idx, h, minutes
+    # distinct people: one per (node, own) at the person's first minute there
+    p_node = people["node_id"].to_numpy()
+    p_own = people["own"].to_numpy().astype(bool)
+    p_hour = (people["first_m"].to_numpy() + off) // 60 - 24 * lo_day
+    f = figs.index("persons")
+    for own, target_d, target_h in ((True, day_own, hour_own), (False, day_tree, hour_tree)):
+        sel = p_own == own
+        node, hour = p_node[sel], p_hour[sel]
+        target_d[f] += np.bincount(node * n_days + hour // 24, minlength=n_nodes * n_days).reshape(n_nodes, n_days)
+        c = compact[node]
+        keep = c >= 0
+        target_h[f] += np.bincount(c[keep] * n_hours + hour[keep], minlength=len(top) * n_hours).reshape(len(top), n_hours)
+
+    def rows_of(dense: Any, own: bool, nodes: Any, hourly: bool) -> Any:
+        nz = np.nonzero((dense != 0).any(axis=0))
+        node, t = nodes[nz[0]], nz[1]
+        out = {"node_id": node, "own": own}
+        if hourly:
+            out.update({"day": t // 24 + lo_day + epoch_ordinal, "slot": t % 24})
+        else:
+            out["day"] = t + lo_day + epoch_ordinal
+        frame = pd.DataFrame(out)
+        for k, name in enumerate(figs):
+            frame[name] = dense[k][nz].astype(np.int64)
+        return frame
+
+    all_nodes = np.arange(n_nodes)
+    buckets = pd.concat([rows_of(day_own, True, all_nodes, False), rows_of(day_tree, False, all_nodes, False)])
     counts["buckets"] = write_table(Bucket, buckets[["node_id", "own", "day", *figs]])
+    del buckets
+    hours = pd.concat([rows_of(hour_own, True, top, True), rows_of(hour_tree, False, top, True)])
+    counts["hour_buckets"] = write_table(HourBucket, hours[["node_id", "own", "day", "slot", *figs]])
     return counts
 
 
@@ -608,6 +701,7 @@ def fact_tables() -> dict[str, list[tuple[Any, ...]]]:
         BatchFact,
         Bucket,
         CommunityFact,
+        HourBucket,
         PairFact,
         PendingFact,
         PersonFact,
@@ -615,7 +709,7 @@ def fact_tables() -> dict[str, list[tuple[Any, ...]]]:
     )
 
     out = {}
-    for model in (BatchFact, SpanFact, PairFact, CommunityFact, PendingFact, PersonFact, Bucket):
+    for model in (BatchFact, SpanFact, PairFact, CommunityFact, PendingFact, PersonFact, Bucket, HourBucket):
         fields = [f.column for f in model._meta.concrete_fields if not (f.primary_key and f.name == "id")]
         with connection.cursor() as cursor:
             cursor.execute(f"SELECT {', '.join(fields)} FROM {model._meta.db_table}")
@@ -710,7 +804,7 @@ def child(args: argparse.Namespace) -> dict[str, Any]:
 
     from muster.orgs.models import Unit
     from muster.reports import facts
-    from muster.reports.models import Bucket
+    from muster.reports.models import Bucket, HourBucket
     from muster.reports.rollup import rollup, rollup_straight
 
     out: dict[str, Any] = {"db": connection.vendor, "entries": args.entries}
@@ -720,6 +814,8 @@ def child(args: argparse.Namespace) -> dict[str, Any]:
     out["ledger_rows"] = len(rows["id"])
     out["generate_s"] = round(time.perf_counter() - t0, 1)
     t0 = time.perf_counter()
+    loading = sqlite_loading()
+    loading.__enter__()
     if args.reuse and Unit.objects.exists():  # a database kept by an earlier run with --keep
         out["reused"] = True
     else:
@@ -736,13 +832,14 @@ def child(args: argparse.Namespace) -> dict[str, Any]:
             BatchFact,
             Bucket,
             CommunityFact,
+            HourBucket,
             PairFact,
             PendingFact,
             PersonFact,
             SpanFact,
         )
 
-        fact_models = (BatchFact, SpanFact, PairFact, CommunityFact, PendingFact, PersonFact, Bucket)
+        fact_models = (BatchFact, SpanFact, PairFact, CommunityFact, PendingFact, PersonFact, Bucket, HourBucket)
         with transaction.atomic(), bulk_mode([m._meta.db_table for m in fact_models]):
             counts = bulk_facts(g, rows)
             print(f"  facts computed and written in {time.perf_counter() - t0:.1f} s", file=sys.stderr, flush=True)
@@ -757,12 +854,13 @@ def child(args: argparse.Namespace) -> dict[str, Any]:
             out["bulk_vs_rebuild_differences"] = {
                 name: len(set(rows_) ^ set(again[name])) for name, rows_ in bulk.items() if rows_ != again[name]
             }
+    loading.__exit__(None, None, None)
     out["facts"] = counts
     t0 = time.perf_counter()
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":  # what autovacuum does to a loaded table: statistics, and
             # the visibility map that lets the rollup's index-only scans skip the heap
-            for model in (Bucket, *facts_models()):
+            for model in (Bucket, HourBucket, *facts_models()):
                 cursor.execute(f"VACUUM ANALYZE {model._meta.db_table}")
         cursor.execute("ANALYZE")
     out["analyze_s"] = round(time.perf_counter() - t0, 1)
@@ -865,11 +963,18 @@ def writes(n: int) -> dict[str, Any]:
     from muster.orgs.access import SYSTEM
     from muster.orgs.models import Person
 
-    writers = list(Person.objects.filter(pk__gt=PEOPLE).select_related("unit")[: 2 * n])
+    writers = list(Person.objects.filter(pk__gt=PEOPLE).select_related("unit")[: 3 * n])
     base = datetime(2022, 2, 1, 8, tzinfo=UTC)
     out: dict[str, Any] = {}
-    for label, enabled, people in (("with", True, writers[:n]), ("without", False, writers[n:])):
+    depth = settings.MUSTER_ROLLUP_HOUR_DEPTH
+    for label, enabled, hours, people in (
+        ("with", True, depth, writers[:n]),
+        ("without", False, depth, writers[n : 2 * n]),
+        # the day buckets alone (what the hour buckets cost when recording)
+        ("with_day_buckets_only", True, 0, writers[2 * n :]),
+    ):
         settings.MUSTER_ROLLUP_MAINTENANCE = enabled
+        settings.MUSTER_ROLLUP_HOUR_DEPTH = hours
         unit = people[0].unit
         with transaction.atomic():
             d = svc.deployment_dispatch(
@@ -893,6 +998,7 @@ def writes(n: int) -> dict[str, Any]:
             )
         out[f"entries_per_s_{label}_maintenance"] = round(len(people) / (time.perf_counter() - t0), 1)
     settings.MUSTER_ROLLUP_MAINTENANCE = True
+    settings.MUSTER_ROLLUP_HOUR_DEPTH = depth
     return out
 
 

@@ -5,8 +5,9 @@ Two ways in, one set of rules:
 - ``on_ledger_row(row)`` and ``on_deployment(deployment)`` are called by ``muster.mobilize.services``
   right after it writes a ledger row or creates, moves or cancels a batch, inside the same
   transaction, so the facts commit (or roll back) with the write. The cost per ledger row is a few
-  small indexed reads (the rows of one (person, batch) pair, the pairs of one person) and at most a
-  dozen bucket upserts.
+  small indexed reads (the rows of one (person, batch) pair, the pairs of one person) and two
+  multi-row bucket upserts (the day buckets of the unit's ancestors; the hour buckets of those down
+  to ``MUSTER_ROLLUP_HOUR_DEPTH``, one per hour the row overlaps).
 - ``rebuild()`` recomputes every fact and bucket from the ledger in one pass (after a bulk load that
   bypassed the services, or with ``settings.MUSTER_ROLLUP_MAINTENANCE = False``).
 
@@ -24,7 +25,16 @@ Rules (they are the report's definitions):
   (``kind = community``, no batch) to the person's **current** home unit: when a person's home unit
   changes, all their community facts (person, hours, pending rows) move with them to the new unit, past
   days included (what ``rebuild`` gives too). A published ``Snapshot`` keeps the figures it showed;
-- *pending* rows (a record or a correction request waiting for a decision) are kept apart.
+- *pending* rows (a record or a correction request waiting for a decision) are kept apart, counted
+  at their start;
+- every approved row also counts, with its sign, as *opened* at the minute before its start and
+  *closed* at the minute before its end, so that the buckets before an edge say how many rows run
+  across it (the rollup clips them without reading them).
+
+Every figure goes to the day bucket of its local day and, for the units down to
+``MUSTER_ROLLUP_HOUR_DEPTH``, to the hour bucket of its local hour (``Sink`` says once how an instant and
+an approved row fill both; ``Delta`` spreads them over the ancestors incrementally, ``Leaf`` sums them
+per unit for ``rebuild``).
 
 The organization's changes keep the facts exact too (``muster.orgs.signals``, received in the same
 transaction): ``on_unit_moved`` rewrites the path prefix of the moved subtree's facts (one UPDATE per
@@ -55,6 +65,7 @@ from muster.mobilize.models import Deployment, DeploymentStatus, EntryKind, Entr
 from muster.mobilize.queries import pending_rows
 from muster.orgs.models import Person, Unit
 from muster.reports.models import (
+    BUCKET_FIGURES,
     BatchFact,
     Bucket,
     CommunityFact,
@@ -67,10 +78,7 @@ from muster.reports.models import (
 from muster.tabular.bulk import insert_many
 
 STEP = Unit.steplen
-FIGURES = (
-    "batches", "pairs", "persons", "minutes", "c_persons", "c_minutes",
-    "p_rows", "p_minutes", "opened", "closed", "c_opened", "c_closed",
-)  # fmt: skip
+FIGURES = BUCKET_FIGURES
 (
     BATCHES, PAIRS, PERSONS, MINUTES, C_PERSONS, C_MINUTES,
     P_ROWS, P_MINUTES, OPENED, CLOSED, C_OPENED, C_CLOSED,

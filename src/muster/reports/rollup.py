@@ -261,7 +261,8 @@ def _window_sql(n_nodes: int, pending: bool) -> str:
 
     Parameters: (key length, w0, t, pattern, key length) for batches, pairs and community people;
     (key length, t, w0, t, pattern, key length) for the rows starting in ``(w0, t)``, the same for those
-    ending in it; the node ids, w0 and t for people; (key length, w0, t, pattern, key length) for pending
+    ending in it; for people (false, the node ids, w0, t) and (true, the unit, w0, t); (key length, w0,
+    t, pattern, key length) for pending
     rows. Columns: tag, row key (a path, or a node id), flag (community; own for people), value, value 2.
     """
     nodes = ", ".join(["%s"] * n_nodes)
@@ -282,11 +283,13 @@ def _window_sql(n_nodes: int, pending: bool) -> str:
             f"WHERE {when} > %s AND {when} < %s AND path LIKE %s "
             "GROUP BY SUBSTR(path, 1, %s), CASE WHEN community THEN 1 ELSE 0 END"
         )
-    parts.append(
-        "SELECT 'q', CAST(node_id AS VARCHAR(20)), CASE WHEN own THEN 1 ELSE 0 END, COUNT(*), 0 "  # noqa: S608
-        f"FROM {_q(PersonFact)} WHERE node_id IN ({nodes}) AND first_m >= %s AND first_m < %s "
-        "GROUP BY node_id, CASE WHEN own THEN 1 ELSE 0 END"
-    )
+    for which in (f"own = %s AND node_id IN ({nodes})", "own = %s AND node_id = %s"):
+        # own fixed, so the (node, own, first_m) index ranges over the window's minutes
+        parts.append(
+            "SELECT 'q', CAST(node_id AS VARCHAR(20)), CASE WHEN own THEN 1 ELSE 0 END, COUNT(*), 0 "  # noqa: S608
+            f"FROM {_q(PersonFact)} WHERE {which} AND first_m >= %s AND first_m < %s "
+            "GROUP BY node_id, CASE WHEN own THEN 1 ELSE 0 END"
+        )
     if pending:
         parts.append(
             f"SELECT 'w', SUBSTR(path, 1, %s), 0, COUNT(*), SUM(minutes) FROM {_q(PendingFact)} "  # noqa: S608
@@ -363,7 +366,7 @@ def rollup(unit: Unit, as_of: datetime, *, pending: bool = True) -> Rollup:
                 wparams += [k, w0, t, pattern, k]
             for _tag in "se":
                 wparams += [k, t, w0, t, pattern, k]
-            wparams += [*nodes, w0, t]
+            wparams += [False, *nodes, w0, t, True, unit.pk, w0, t]
             if pending:
                 wparams += [k, w0, t, pattern, k]
             cursor.execute(_window_sql(len(nodes), pending), wparams)

@@ -154,3 +154,18 @@ def test_overlap_symmetric_and_consistent_with_gap(
 def test_parse_roundtrip_including_24(day: date, hour: int, pattern: str) -> None:
     text = pattern.format(y=day.year, m=day.month, d=day.day, h=hour)
     assert tu.parse_datetime(text, TZ) == tu.at_local(day, hour, TZ)
+
+
+@given(
+    st.datetimes(min_value=datetime(2021, 1, 1), max_value=datetime(2023, 12, 31)),
+    st.integers(min_value=0, max_value=48 * 60),
+)
+def test_minutes_are_elapsed_time_across_summer_time(start: datetime, minutes: int) -> None:
+    """In a zone with summer time, the minutes between two local times are the elapsed minutes (a
+    night shift over the spring change is an hour shorter on the wall clock than it lasts)."""
+    berlin = ZoneInfo("Europe/Berlin")
+    s = start.replace(second=0, microsecond=0, tzinfo=UTC).astimezone(berlin)
+    e = (s.astimezone(UTC) + timedelta(minutes=minutes)).astimezone(berlin)
+    assert tu.minutes_between(s, e) == minutes
+    spring = datetime(2022, 3, 26, 22, tzinfo=berlin)  # 22:00 CET → 06:00 CEST: 7 hours
+    assert tu.minutes_between(spring, datetime(2022, 3, 27, 6, tzinfo=berlin)) == 7 * 60

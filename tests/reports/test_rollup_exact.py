@@ -4,7 +4,7 @@ and late corrections), and a rebuild from scratch gives the same buckets as incr
 from __future__ import annotations
 
 import random
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -161,3 +161,60 @@ def test_shifts_on_the_hour_at_every_edge(org: Any, settings: Any, hour_depth: i
     assert rollup(root, t0 + 48 * h).total.minutes == 60 * (4 * 8 + (8 + 8 + 24) + (8 + 1))
     assert rollup(root, t0 + 48 * h).total.community_minutes == 60 * (8 + 1 + 2)
     assert rollup(root, t0 + 48 * h).total.pending_entries == 1
+
+
+@pytest.mark.parametrize("hour_depth", [0, 3])
+def test_summer_time_days_in_a_zone_that_has_them(org: Any, settings: Any, hour_depth: int) -> None:
+    """Europe/Berlin: the 23-hour day of 27 March 2022 and the 25-hour day of 30 October 2022 (its hour
+    slots run 0–24). Night shifts across both changes; cutoffs every 20 minutes around them."""
+    from zoneinfo import ZoneInfo
+
+    from muster.mobilize import services as svc
+    from muster.mobilize.models import EntryKind
+    from muster.orgs.access import SYSTEM
+
+    settings.TIME_ZONE = "Europe/Berlin"
+    settings.MUSTER_ROLLUP_HOUR_DEPTH = hour_depth
+    berlin = ZoneInfo("Europe/Berlin")
+    h = timedelta(hours=1)
+    for day in ((2022, 3, 26), (2022, 10, 29)):
+        t0 = datetime(*day, 18, 0, tzinfo=berlin)  # the evening before the change
+        d = svc.deployment_dispatch(
+            actor=SYSTEM,
+            unit=org.xuhui,
+            title="夜班",
+            start=t0,
+            end=t0 + 24 * h,
+            people=[org.alice, org.carol],
+        ).deployment
+        for person, a, b in ((org.alice, 0, 8), (org.alice, 8, 16), (org.carol, 4, 12), (org.carol, 12, 13)):
+            svc.entry_record(
+                actor=SYSTEM,
+                person=person,
+                kind=EntryKind.DISPATCH,
+                deployment=d,
+                start=t0 + a * h,
+                end=t0 + b * h,
+                approve=True,
+            )
+        svc.entry_record(
+            actor=SYSTEM,
+            person=org.dave,
+            kind=EntryKind.COMMUNITY,
+            start=t0 + 5 * h,
+            end=t0 + 10 * h,
+            approve=True,
+        )
+        units = list(Unit.objects.all())
+        for i in range(0, 3 * 24 + 1):
+            cut = t0 + timedelta(minutes=20 * i)
+            for unit in units:
+                fast, slow = rollup(unit, cut), rollup_straight(unit, cut)
+                assert fast.rows == slow.rows, (unit.code, cut)
+                assert fast.total == slow.total, (unit.code, cut)
+    long_day = facts.calendar().hours(
+        facts.minute_of(datetime(2022, 10, 30, tzinfo=berlin)),
+        facts.minute_of(datetime(2022, 10, 31, tzinfo=berlin)),
+    )
+    assert [slot for _day, slot, _m in long_day] == list(range(25))  # 25 hours, slots 0–24
+    assert all(m == 60 for _day, _slot, m in long_day)

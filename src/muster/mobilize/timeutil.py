@@ -21,7 +21,7 @@ import re
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from decimal import ROUND_HALF_UP, Decimal
 
 MAX_ENTRY_MINUTES = 24 * 60
@@ -62,7 +62,13 @@ def floor_minute(dt: datetime) -> datetime:
 
 
 def minutes_between(start: datetime, end: datetime) -> int:
-    """Whole minutes from ``start`` to ``end`` (floored; exact for minute-aligned times)."""
+    """Whole minutes from ``start`` to ``end`` (floored; exact for minute-aligned times).
+
+    Elapsed time, not wall-clock time: Python subtracts two aware datetimes of the same zone by their
+    wall clocks, so a night across a summer-time change would count an hour too many or too few.
+    """
+    if start.tzinfo is not None and end.tzinfo is not None:
+        start, end = start.astimezone(UTC), end.astimezone(UTC)
     seconds = (end - start).total_seconds()
     return int(seconds // 60)
 

@@ -218,3 +218,80 @@ def test_summer_time_days_in_a_zone_that_has_them(org: Any, settings: Any, hour_
     )
     assert [slot for _day, slot, _m in long_day] == list(range(25))  # 25 hours, slots 0–24
     assert all(m == 60 for _day, _slot, m in long_day)
+
+
+def test_a_long_night_across_the_short_summer_time_day(org: Any, settings: Any) -> None:
+    """23:30 on 26 March to 00:15 on 28 March in Europe/Berlin is 23 h 45 min: one entry over three
+    local days (the 27th has 23 hours). Recorded, rebuilt and reported exactly."""
+    from zoneinfo import ZoneInfo
+
+    from muster.mobilize import services as svc
+    from muster.mobilize.models import EntryKind
+    from muster.orgs.access import SYSTEM
+
+    settings.TIME_ZONE = "Europe/Berlin"
+    berlin = ZoneInfo("Europe/Berlin")
+    start, end = datetime(2022, 3, 26, 23, 30, tzinfo=berlin), datetime(2022, 3, 28, 0, 15, tzinfo=berlin)
+    d = svc.deployment_dispatch(
+        actor=SYSTEM, unit=org.huangpu, title="通宵", start=start, end=end, people=[org.carol]
+    ).deployment
+    row = svc.entry_record(
+        actor=SYSTEM,
+        person=org.carol,
+        kind=EntryKind.DISPATCH,
+        deployment=d,
+        start=start,
+        end=end,
+        approve=True,
+    )
+    assert row.minutes == 23 * 60 + 45
+    before = _state()
+    facts.rebuild()
+    assert _state() == before
+    root = Unit.objects.get(code="SH")
+    for cut in [start + timedelta(minutes=15 * i) for i in range(0, 4 * 25)]:
+        assert rollup(root, cut) == rollup_straight(root, cut), cut
+    assert rollup(root, end).total.minutes == 23 * 60 + 45
+
+
+def test_raising_the_hour_depth_takes_effect_at_the_rebuild(org: Any, settings: Any) -> None:
+    """The rollup reads hour buckets only as deep as the facts were built with: raising the setting
+    without a rebuild stays exact (the new hour buckets have no history yet), and so does lowering it."""
+    settings.MUSTER_ROLLUP_HOUR_DEPTH = 1
+    ledger = random_ledger(org, 31)
+    facts.rebuild()  # built with depth 1
+    settings.MUSTER_ROLLUP_HOUR_DEPTH = 3
+    assert facts.hour_depth_read() == 1
+    from muster.mobilize import services as svc
+    from muster.mobilize.models import EntryKind
+    from muster.orgs.access import SYSTEM
+    from muster.orgs.services import person_create
+
+    late = person_create(actor=SYSTEM, code="LATE01", name="新志愿者", unit=org.xuhui_office, gender="F")
+    t = at("2022-03-12 07:20")
+    d = svc.deployment_dispatch(
+        actor=SYSTEM, unit=org.xuhui_office, title="新批次", start=t, end=t + timedelta(days=1), people=[late]
+    ).deployment
+    for a, b in ((0, 8), (9, 17)):  # recorded with hour buckets kept down to depth 3 from now on
+        svc.entry_record(
+            actor=SYSTEM,
+            person=late,
+            kind=EntryKind.DISPATCH,
+            deployment=d,
+            start=t + timedelta(hours=a),
+            end=t + timedelta(hours=b),
+            approve=True,
+        )
+    units = list(Unit.objects.all())
+    cuts = [r.start + (r.end - r.start) / 3 for r in ledger.rows[::5]]
+    cuts += [t + timedelta(minutes=50 * i) for i in range(24)]
+    for cut in cuts:
+        for unit in units:
+            assert rollup(unit, cut) == rollup_straight(unit, cut), (unit.code, cut)
+    facts.rebuild()
+    assert facts.hour_depth_read() == 3
+    settings.MUSTER_ROLLUP_HOUR_DEPTH = 2
+    assert facts.hour_depth_read() == 2
+    for cut in cuts:
+        for unit in units:
+            assert rollup(unit, cut) == rollup_straight(unit, cut), (unit.code, cut)

@@ -73,6 +73,7 @@ from muster.reports.models import (
     PairFact,
     PendingFact,
     PersonFact,
+    RollupState,
     SpanFact,
 )
 from muster.tabular.bulk import insert_many
@@ -94,6 +95,15 @@ def enabled() -> bool:
 def hour_depth() -> int:
     """Units down to this depth keep hour buckets (``settings.MUSTER_ROLLUP_HOUR_DEPTH``)."""
     return int(getattr(settings, "MUSTER_ROLLUP_HOUR_DEPTH", 3))
+
+
+def hour_depth_read() -> int:
+    """The depth the rollup may read hour buckets down to: the lesser of the setting (what maintenance
+    keeps from now on) and the depth the facts were last rebuilt with (what has its whole history).
+    Raising the setting takes effect at the next ``rebuild()``; lowering it at once."""
+    stored = _fetch(f"SELECT value FROM {_table(RollupState)} WHERE name = %s", ["hour_depth"])  # noqa: S608
+    setting = hour_depth()
+    return min(setting, int(stored[0][0])) if stored else setting
 
 
 def depth_of(path: str) -> int:
@@ -154,12 +164,13 @@ class Calendar:
         return out
 
     def split(self, start: int, end: int) -> tuple[int, int, int]:
-        """(day of ``start``, minutes on that day, minutes on the next day) of ``[start, end)``."""
+        """(day of ``start``, minutes on that day, minutes after it) of ``[start, end)`` (the ``SpanFact``
+        columns; an entry of at most 24 hours can reach a third day across a 23-hour summer-time day,
+        so the buckets take their minutes from ``hours``)."""
         d0 = self.day_of(start)
         b = self.midnight(d0 + 1)
         if end <= b:
             return d0, end - start, 0
-        assert end <= self.midnight(d0 + 2), "an entry is at most 24 hours"
         return d0, b - start, end - b
 
 
@@ -207,15 +218,13 @@ class Sink:
     def span(self, unit_id: int, path: str, community: bool, sign: int, s: int, e: int) -> None:
         """An approved row ``[s, e)`` with ``sign``: its minutes day by day and hour by hour, and its
         start and end (at the minute before, see ``models``)."""
-        cal = calendar()
         figure = C_MINUTES if community else MINUTES
-        d0, m0, m1 = cal.split(s, e)
-        if m0:
-            self.cell(unit_id, path, d0, None, figure, sign * m0)
-        if m1:
-            self.cell(unit_id, path, d0 + 1, None, figure, sign * m1)
-        for day, slot, minutes in cal.hours(s, e):
+        per_day: Counter[int] = Counter()
+        for day, slot, minutes in calendar().hours(s, e):
             self.cell(unit_id, path, day, slot, figure, sign * minutes)
+            per_day[day] += minutes
+        for day, minutes in per_day.items():
+            self.cell(unit_id, path, day, None, figure, sign * minutes)
         self.at(unit_id, path, s - 1, C_OPENED if community else OPENED, sign)
         self.at(unit_id, path, e - 1, C_CLOSED if community else CLOSED, sign)
 
@@ -229,7 +238,9 @@ class Delta(Sink):
     """Bucket changes gathered during one maintenance step, written at the end by upserts.
 
     A cell of a unit goes to the day bucket of every ancestor's subtree and of the unit itself; a cell
-    of an hour only to those of the units at depth ≤ ``hour_depth()``.
+    of an hour only to the subtrees of the units at depth ≤ ``hour_depth()`` and to the unit itself if
+    it is above that depth (the rollup of a unit reads its own hour bucket only when its children have
+    theirs).
     """
 
     def __init__(self) -> None:
@@ -273,7 +284,7 @@ class Delta(Sink):
             return
         for node in self.ancestors(path)[:limit]:
             self.hours[(node, False, day, slot)][figure] += value
-        if depth_of(path) <= limit:
+        if depth_of(path) < limit:
             self.hours[(unit_id, True, day, slot)][figure] += value
 
     def node_at(self, node: int, own: bool, m: int, figure: int, value: int) -> None:
@@ -286,7 +297,7 @@ class Delta(Sink):
         if depth is None:
             (path,) = _fetch(f"SELECT path FROM {_table(Unit)} WHERE id = %s", [node])[0]  # noqa: S608
             depth = self.depth[node] = depth_of(str(path))
-        if depth <= self.hour_depth:
+        if depth < self.hour_depth or (depth == self.hour_depth and not own):
             self.hours[(node, own, day, slot)][figure] += value
 
     def add_day(self, node: int, own: bool, day: int, figure: int, value: int) -> None:
@@ -828,7 +839,7 @@ def _rehour_subtree(path: str, leaf: Leaf) -> None:
     """Recompute the hour buckets of the units of ``path``'s subtree after a move changed their depth."""
     limit = hour_depth()
     units = dict(Unit.objects.filter(path__startswith=path).values_list("id", "path"))
-    HourBucket.objects.filter(node_id__in=list(units)).delete()
+    HourBucket.objects.filter(node__path__startswith=path).delete()
     delta = Delta()
     delta.know(units)
     keep = {i for i, p in units.items() if depth_of(p) <= limit}
@@ -838,7 +849,7 @@ def _rehour_subtree(path: str, leaf: Leaf) -> None:
         if slot is None:
             continue
         nodes = [(n, False) for n in delta.ancestors(p) if n in keep]
-        if unit_id in keep:
+        if depth_of(p) < limit:
             nodes.append((unit_id, True))
         for node, own in nodes:
             for figure, v in enumerate(values):
@@ -847,6 +858,8 @@ def _rehour_subtree(path: str, leaf: Leaf) -> None:
     for node, own, first in PersonFact.objects.filter(node_id__in=sorted(keep)).values_list(
         "node_id", "own", "first_m"
     ):
+        if own and depth_of(units[node]) == limit:
+            continue
         day, slot = cal.slot(first)
         delta.add_hour(node, own, day, slot, PERSONS, 1)
     delta.flush()
@@ -1100,5 +1113,6 @@ def rebuild(*, stdout: IO[str] | None = None) -> dict[str, int]:
         hours = [(n, o, d, k, *v) for (n, o, d, k), v in delta.hours.items() if any(v)]
         delta.hours.clear()
         counts["hour_buckets"] = _bulk(HourBucket, ["node", "own", "day", "slot", *FIGURES], hours)
+        RollupState.objects.update_or_create(name="hour_depth", defaults={"value": delta.hour_depth})
         _say(stdout, f"buckets {counts['buckets']}, hour buckets {counts['hour_buckets']}")
     return counts

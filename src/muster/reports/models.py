@@ -201,6 +201,17 @@ class HourBucket(BucketFigures):
         ]
 
 
+class RollupState(models.Model):
+    """What the maintained facts were built with (``hour_depth``: the units down to that depth have
+    hour buckets with their whole history, set by ``facts.rebuild()``)."""
+
+    name = models.CharField(max_length=40, primary_key=True)
+    value = models.IntegerField()
+
+    def __str__(self) -> str:
+        return f"{self.name}={self.value}"
+
+
 class Snapshot(AppendOnlyModel):
     """A published report: the figures of a unit as of a cutoff, frozen when published.
 

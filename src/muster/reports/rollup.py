@@ -50,7 +50,7 @@ from muster.mobilize import timeutil
 from muster.mobilize.models import Deployment, DeploymentStatus, EntryKind, ServiceEntry
 from muster.mobilize.queries import pending_rows
 from muster.orgs.models import Unit
-from muster.reports.facts import FIGURES, STEP, calendar, hour_depth, minute_of
+from muster.reports.facts import FIGURES, STEP, calendar, hour_depth_read, minute_of
 from muster.reports.models import (
     BatchFact,
     Bucket,
@@ -298,9 +298,10 @@ def _window_sql(n_nodes: int, pending: bool) -> str:
     return " UNION ALL ".join(parts)
 
 
-def uses_hours(unit: Unit) -> bool:
-    """Whether ``unit``'s rollup reads hour buckets: its children (and itself) keep them."""
-    return unit.depth + 1 <= hour_depth()
+def uses_hours(unit: Unit, depth: int | None = None) -> bool:
+    """Whether ``unit``'s rollup reads hour buckets: its children (and itself) keep them
+    (``depth``: ``facts.hour_depth_read()``)."""
+    return unit.depth + 1 <= (hour_depth_read() if depth is None else depth)
 
 
 def rollup(unit: Unit, as_of: datetime, *, pending: bool = True) -> Rollup:

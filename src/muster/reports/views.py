@@ -18,7 +18,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db.models import Min
+from django.db.models import Min, Q
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -188,7 +188,9 @@ def _party_section(request: HttpRequest, ctx: Context) -> dict[str, Any]:
 
 def _default_start(unit: Unit, as_of: datetime) -> date:
     last = split_cutoff(as_of)[0]
-    first = Bucket.objects.filter(node_id=unit.pk, own=False).aggregate(d=Min("day"))["d"]
+    shown = Q(batches__gt=0) | Q(pairs__gt=0) | ~Q(minutes=0) | Q(c_persons__gt=0) | ~Q(c_minutes=0)
+    # (a bucket may hold only pending rows or a row's opening at the minute before it starts)
+    first = Bucket.objects.filter(shown, node_id=unit.pk, own=False).aggregate(d=Min("day"))["d"]
     start = date.fromordinal(first) if first else last - timedelta(days=13)
     return min(max(start, last - timedelta(days=SeriesForm.MAX_DAYS - 1)), last)
 

@@ -387,7 +387,7 @@ def sqlite_loading() -> Any:
         yield
         return
     with connection.cursor() as cursor:
-        for pragma in ("journal_mode=OFF", "synchronous=OFF", "cache_size=-8000000", "temp_store=MEMORY"):
+        for pragma in ("journal_mode=OFF", "synchronous=OFF", "cache_size=-3000000", "temp_store=MEMORY"):
             cursor.execute(f"PRAGMA {pragma}")
     try:
         yield

@@ -75,11 +75,25 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--data", default=str(DATA))
     ap.add_argument("--out-dir", default=str(ROOT / "bench" / "out" / "rosters"))
+    ap.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="OPTION=VALUE",
+        help="an engine option for this run, e.g. --set lns_small_vars=1000 --set full_linearization=1",
+    )
     args = ap.parse_args()
+    overrides: dict[str, object] = {}
+    for item in args.set:
+        key, _, value = item.partition("=")
+        if key not in Options.__dataclass_fields__:
+            ap.error(f"unknown engine option {key!r}")
+        overrides[key] = None if value == "none" else type(getattr(Options(), key) or 0)(value)
     out_dir = Path(args.out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     print(
-        f"# engine {args.seconds:g} s/instance{' (600 s on 13-24)' if args.long else ''}, seed {args.seed}; "
+        f"# engine {args.seconds:g} s/instance{' (600 s on 13-24)' if args.long else ''}, seed {args.seed}"
+        f"{' ' + ' '.join(args.set) if args.set else ''}; "
         f"baselines: greedy alone, plain CP-SAT {args.baseline_seconds:g} s (no hint, no LNS)"
     )
     head = (
@@ -92,7 +106,8 @@ def main() -> None:
         inst = bio.read_instance(Path(args.data) / f"Instance{n}.txt")
         best = bio.BEST_KNOWN[n]
         secs = 600 if (args.long and n >= 13) else args.seconds
-        eng = run_one(inst, Options(seconds=secs, seed=args.seed), out_dir / f"Instance{n}.roster")
+        opts = Options(seconds=secs, seed=args.seed, **overrides)  # type: ignore[arg-type]
+        eng = run_one(inst, opts, out_dir / f"Instance{n}.roster")
         assert eng["objective"] == eng["engine_objective"] or eng["hard"], "engine and evaluator disagree"
         g: dict[str, object] = {}
         pl: dict[str, object] = {}

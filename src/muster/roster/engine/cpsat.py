@@ -494,6 +494,7 @@ class SubModel:
         on_solution: Callable[[int, float], None] | None = None,
         stop: Callable[[], bool] | None = None,
         log: bool = False,
+        linearization: int | None = None,
     ) -> tuple[Any, cp_model.CpSolver]:
         solver = cp_model.CpSolver()
         prm = solver.parameters
@@ -501,6 +502,8 @@ class SubModel:
         prm.num_workers = workers
         prm.random_seed = seed
         prm.log_search_progress = log
+        if linearization is not None:
+            prm.linearization_level = linearization
         if self.diagnose:
             prm.num_workers = 1
         callback = _Callback(on_solution, stop) if (on_solution or stop) else None

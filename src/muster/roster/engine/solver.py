@@ -47,7 +47,11 @@ class Options:
     cpsat: bool = True  # False: greedy (+ per-person repair) only
     full_model_max_vars: int = 60_000  # above: LNS only
     full_model_share: float = 0.3  # share of the time for the full model before LNS (big components)
-    lns_small_vars: int = 1000  # components up to this size get only the full model (all the time)
+    # components up to this size get only the full model, all the time: CP-SAT's own neighbourhood
+    # search keeps its LP and shared solutions, which a Python LNS loop rebuilds every half second
+    lns_small_vars: int = 20_000
+    # linearization level of the full-model solves (2: the clauses of the rules enter the LP too)
+    full_linearization: int | None = 2
     lns_target_vars: int = 400  # free decisions per neighbourhood (adapted as it goes)
     lns_seconds: float = 0.5  # time limit of one neighbourhood solve
     target: int | None = None  # stop as soon as the objective reaches it
@@ -244,6 +248,7 @@ def _full(run: _Run, sol: Solution, comp: list[int], seconds: float) -> tuple[So
         on_solution=on_solution,
         stop=run.should_stop,
         log=opts.log,
+        linearization=opts.full_linearization,
     )
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         bound = round(solver.best_objective_bound)

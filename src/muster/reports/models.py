@@ -193,11 +193,11 @@ class HourBucket(BucketFigures):
     slot = models.SmallIntegerField()  # 0..23 (24 on the long day of a summer-time change)
 
     class Meta:
-        # No covering index (unlike the day buckets): the rows of one day are written during that day,
-        # so they lie together in the table, and without one PostgreSQL updates a row in place (a HOT
-        # update, no index write) — a ledger row touches a few dozen hour buckets.
         constraints = [
             models.UniqueConstraint(fields=["node", "own", "day", "slot"], name="rep_hour_bucket_key")
+        ]
+        indexes = [
+            models.Index(fields=["node", "own", "day", "slot"], include=BUCKET_FIGURES, name="rep_hour_cover")
         ]
 
 

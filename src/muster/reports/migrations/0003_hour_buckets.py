@@ -136,6 +136,27 @@ class Migration(migrations.Migration):
                 db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name="+", to="orgs.unit"
             ),
         ),
+        migrations.AddIndex(
+            model_name="hourbucket",
+            index=models.Index(
+                fields=["node", "own", "day", "slot"],
+                include=(
+                    "batches",
+                    "pairs",
+                    "persons",
+                    "minutes",
+                    "c_persons",
+                    "c_minutes",
+                    "p_rows",
+                    "p_minutes",
+                    "opened",
+                    "closed",
+                    "c_opened",
+                    "c_closed",
+                ),
+                name="rep_hour_cover",
+            ),
+        ),
         migrations.AddConstraint(
             model_name="hourbucket",
             constraint=models.UniqueConstraint(

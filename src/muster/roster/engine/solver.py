@@ -47,11 +47,12 @@ class Options:
     cpsat: bool = True  # False: greedy (+ per-person repair) only
     full_model_max_vars: int = 60_000  # above: LNS only
     full_model_share: float = 0.3  # share of the time for the full model before LNS (big components)
-    # components up to this size get only the full model, all the time: CP-SAT's own neighbourhood
-    # search keeps its LP and shared solutions, which a Python LNS loop rebuilds every half second
-    lns_small_vars: int = 20_000
-    # linearization level of the full-model solves (2: the clauses of the rules enter the LP too)
-    full_linearization: int | None = 2
+    # components up to this size get only the full model (all the time). Measured on instances 5-12
+    # at 60 s (bench/roster_public.py --set lns_small_vars=20000 --set full_linearization=2): better on
+    # five, worse on three (8: 1.56 vs 1.34, 11: 1.10 vs 1.04): no clear gain, so the default stays.
+    lns_small_vars: int = 1000
+    # linearization level of the full-model solves (None: CP-SAT's default; 2: clauses enter the LP)
+    full_linearization: int | None = None
     lns_target_vars: int = 400  # free decisions per neighbourhood (adapted as it goes)
     lns_seconds: float = 0.5  # time limit of one neighbourhood solve
     target: int | None = None  # stop as soon as the objective reaches it

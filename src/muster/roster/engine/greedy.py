@@ -8,6 +8,11 @@ import random
 from .evaluate import Solution
 from .index import Index
 
+# candidate keys (lower is better): 10 per hour already worked, so one 8-hour shift is 80
+WEEKEND_REUSE = 40
+WEEKEND_RATION = 600
+WEEK_URGENT = 150
+
 
 class _State:
     def __init__(self, idx: Index, p: int) -> None:
@@ -38,6 +43,15 @@ def greedy(idx: Index, seed: int = 0) -> Solution:
         for s in idx.elig[p]:
             takers.setdefault(s, []).append(p)
     counts = [0] * len(sh)
+    # per person and day: the days from that day to the end of its week the person can work at all
+    days_left: list[list[int]] = []
+    for p in range(n):
+        row = [0] * (pr.days + 1)
+        avail = {sh[s].day for s in idx.elig[p]}
+        for d in range(pr.days - 1, -1, -1):
+            same_week = d + 1 < pr.days and idx.week_of_day[d + 1] == idx.week_of_day[d]
+            row[d] = (d in avail) + (row[d + 1] if same_week else 0)
+        days_left.append(row)
 
     def add(p: int, s: int) -> None:
         st = states[p]
@@ -148,6 +162,24 @@ def greedy(idx: Index, seed: int = 0) -> Solution:
                         key -= 500  # finish a run that is still too short
                 if person.min_minutes_period:
                     key -= 300 * (person.min_minutes_period - st.minutes) / max(1, person.min_minutes_period)
+                wk = idx.weekend_of_day[d]
+                if wk >= 0 and person.max_weekends is not None:
+                    if wk in st.weekends:
+                        key -= WEEKEND_REUSE  # this weekend is already spent: use it
+                    else:
+                        # ration the weekends: someone who must still skip some of the remaining
+                        # weekends pays for spending one (else everyone works the early weekends and
+                        # nobody is left for the last)
+                        left = idx.n_weekends - wk
+                        allowed = person.max_weekends - len(st.weekends)
+                        key += WEEKEND_RATION * max(0, left - allowed) / left
+                if person.max_minutes_week:
+                    # someone who can no longer use the week's hours if they skip today goes first
+                    fits = (person.max_minutes_week - st.week_minutes.get(idx.week_of_day[d], 0)) // max(
+                        1, shift.minutes
+                    )
+                    if fits >= days_left[p][d]:
+                        key -= WEEK_URGENT
                 key += st.hours * 10 + tie[p]
                 cands.append((key, p))
             cands.sort()

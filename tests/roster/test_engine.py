@@ -6,6 +6,9 @@ import itertools
 import time
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from ortools.sat.python import cp_model
 
 from muster.roster.engine import (
     WEB_LIMITS,
@@ -222,3 +225,49 @@ def test_engine_does_not_import_django() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+@settings(max_examples=20, deadline=None)
+@given(
+    seed=st.integers(0, 10_000),
+    n_people=st.integers(1, 12),
+    first=st.integers(0, 13),
+    width=st.integers(1, 14),
+)
+def test_neighbourhood_objective_is_the_roster_objective(seed: int, n_people: int, first: int, width: int) -> None:
+    """A neighbourhood posts only the items its free decisions touch and keeps the rest as one
+    constant: its objective, at the current roster and at the roster it finds, must be exactly the
+    full objective of that roster."""
+    import random
+
+    from muster.roster.engine.cpsat import SubModel
+    from muster.roster.engine.evaluate import score
+    from muster.roster.engine.greedy import greedy
+
+    problem = volunteer_problem(VolunteerSpec(people=40, days=14, sites=5, seed=seed % 7))
+    idx = build_index(problem, Limits())
+    sol = greedy(idx, seed)
+    rng = random.Random(seed)
+    people = rng.sample(range(len(problem.people)), n_people)
+    days = (first, min(problem.days - 1, first + width - 1))
+    now = score(idx, sol)[0]
+    for given_objective in (None, now):
+        sub = SubModel(idx, sol, people, days, current_objective=given_objective)
+        if not sub.x:
+            continue
+        # at the current roster (every free decision fixed to its current value)
+        fixed = sub.model.clone()
+        for (p, s), v in sub.x.items():
+            fixed.add(fixed.get_bool_var_from_proto_index(v.index) == int(s in sol[p]))
+        solver = cp_model.CpSolver()
+        solver.parameters.num_workers = 1
+        solver.parameters.max_time_in_seconds = 5
+        if violations(idx, sol):
+            continue  # greedy left a rule to the repair: the fixed model is infeasible, nothing to compare
+        assert solver.solve(fixed) in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+        assert round(solver.objective_value) == now
+        # at the roster the neighbourhood search finds
+        status, found = sub.solve(0.5, workers=1, seed=seed)
+        assert status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+        new = sub.extract(found)
+        assert round(found.objective_value) == score(idx, new)[0] <= now

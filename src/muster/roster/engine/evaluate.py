@@ -155,3 +155,43 @@ def score(idx: Index, sol: Solution) -> tuple[int, dict[str, int]]:
             fairness += weights.spread_weekends * (max(weekends) - min(weekends))
     parts = {"under": under, "over": over, "preferences": prefs, "fairness": fairness}
     return under + over + prefs + fairness, parts
+
+
+def part_penalty(
+    idx: Index, sol: Solution, people: list[int], shifts: list[int], groups: list[list[int]]
+) -> tuple[int, list[int]]:
+    """The objective's terms of one part of the roster (the cover of ``shifts``, the preferences of
+    ``people``, the spread inside ``groups``) and the days of ``shifts`` that lack people. Summed over
+    the components of :attr:`Index.components` it is :func:`score`."""
+    pr = idx.problem
+    counts: dict[int, int] = {}
+    for p in people:
+        for s in sol[p]:
+            counts[s] = counts.get(s, 0) + 1
+    total = 0
+    short_days: list[int] = []
+    for s in shifts:
+        c = counts.get(s, 0)
+        req = pr.shifts[s].required
+        if c < req:
+            total += (req - c) * idx.under_w[s]
+            short_days.append(pr.shifts[s].day)
+        elif c > req:
+            total += (c - req) * idx.over_w[s]
+    for p in people:
+        for s, w in idx.pref_wanted_of.get(p, ()):
+            if s not in sol[p]:
+                total += w
+        for s, w in idx.pref_unwanted_of.get(p, ()):
+            if s in sol[p]:
+                total += w
+    weights = pr.weights
+    if weights.spread_hours or weights.spread_nights or weights.spread_weekends:
+        for group in groups:
+            hours = [sum(idx.hours[s] for s in sol[p]) for p in group]
+            nights = [sum(1 for s in sol[p] if pr.shifts[s].night) for p in group]
+            weekends = [len({idx.weekend_of_day[pr.shifts[s].day] for s in sol[p]} - {-1}) for p in group]
+            total += weights.spread_hours * (max(hours) - min(hours))
+            total += weights.spread_nights * (max(nights) - min(nights))
+            total += weights.spread_weekends * (max(weekends) - min(weekends))
+    return total, short_days

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 from .evaluate import Solution, person_violations, shift_counts
-from .index import STATIC_REASONS, Index, static_reason
+from .index import STATIC_REASONS, Index, profile_reason, static_reason
 from .model import Uncovered
 
 DYNAMIC_REASONS = {
@@ -29,32 +29,59 @@ REASON_TEXT = {**STATIC_REASONS, **DYNAMIC_REASONS}
 def explain(idx: Index, sol: Solution) -> list[Uncovered]:
     pr = idx.problem
     counts = shift_counts(idx, sol)
-    base = {p: {r for r, _ in person_violations(idx, p, sol[p])} for p in range(len(pr.people))}
+    base: dict[int, set[str]] = {}
+    # people with the same skills, mode and sites are kept out of a shift of another site (skill,
+    # mode) alike: one check per such profile, not per person (2,000 people × 1,000 short shifts)
+    profiles: dict[tuple[object, ...], list[int]] = {}
+    for p, person in enumerate(pr.people):
+        profiles.setdefault((person.skills, person.mode, person.sites), []).append(p)
     out = []
     for s, shift in enumerate(pr.shifts):
         missing = shift.required - counts[s]
         if missing <= 0:
             continue
         reasons: Counter[str] = Counter()
-        for p, person in enumerate(pr.people):
-            if s in sol[p]:
+        for members in profiles.values():
+            shared = profile_reason(pr.people[members[0]], shift)
+            if shared is not None:
+                reasons[shared] += len(members)  # none of them can be on the shift
                 continue
-            reason = static_reason(pr, person, shift)
-            if reason is None and s not in idx.elig_set[p]:
-                reason = "tail_rest"
-            if reason is None:
-                if shift.max_count is not None and counts[s] >= shift.max_count:
-                    reason = "max_count"
-                else:
-                    new = [
-                        r
-                        for r, _ in person_violations(idx, p, sol[p] | {s})
-                        if r not in base[p] and r != "ineligible"
-                    ]
-                    reason = _first(new) if new else "could_take"
-            reasons[reason] += 1
+            for p in members:
+                _person_reason(idx, sol, s, p, counts, base, reasons)
         out.append(Uncovered(shift.id, missing, dict(reasons), _summary(shift.id, missing, reasons)))
     return out
+
+
+def _person_reason(
+    idx: Index,
+    sol: Solution,
+    s: int,
+    p: int,
+    counts: list[int],
+    base: dict[int, set[str]],
+    reasons: Counter[str],
+) -> None:
+    pr = idx.problem
+    shift = pr.shifts[s]
+    person = pr.people[p]
+    if s in sol[p]:
+        return
+    reason = static_reason(pr, person, shift)
+    if reason is None and s not in idx.elig_set[p]:
+        reason = "tail_rest"
+    if reason is None:
+        if shift.max_count is not None and counts[s] >= shift.max_count:
+            reason = "max_count"
+        else:
+            if p not in base:
+                base[p] = {r for r, _ in person_violations(idx, p, sol[p])}
+            new = [
+                r
+                for r, _ in person_violations(idx, p, sol[p] | {s})
+                if r not in base[p] and r != "ineligible"
+            ]
+            reason = _first(new) if new else "could_take"
+    reasons[reason] += 1
 
 
 def _first(codes: list[str]) -> str:

@@ -136,8 +136,9 @@ def validate(problem: Problem, limits: Limits) -> None:
             )
 
 
-def static_reason(problem: Problem, person: Person, shift: Shift) -> str | None:
-    """Why ``person`` can never take ``shift`` (ignoring the rest of the roster), or None."""
+def profile_reason(person: Person, shift: Shift) -> str | None:
+    """The part of :func:`static_reason` that depends only on the person's skills, mode and sites (so
+    it holds for everybody with the same three)."""
     if not shift.skills <= person.skills:
         return "skill"
     if person.mode == "remote" and not shift.remote:
@@ -146,6 +147,14 @@ def static_reason(problem: Problem, person: Person, shift: Shift) -> str | None:
         return "mode_local"
     if person.sites is not None and shift.site not in person.sites:
         return "site"
+    return None
+
+
+def static_reason(problem: Problem, person: Person, shift: Shift) -> str | None:
+    """Why ``person`` can never take ``shift`` (ignoring the rest of the roster), or None."""
+    reason = profile_reason(person, shift)
+    if reason is not None:
+        return reason
     if shift.day in person.days_off:
         return "day_off"
     if person.availability is not None and not any(
@@ -182,6 +191,9 @@ class Index:
     week_of_day: list[int]
     n_weekends: int
     forbidden_next: dict[str, frozenset[str]]
+    # the preferences per person: [(shift, weight)]
+    pref_wanted_of: dict[int, list[tuple[int, int]]] = dataclass_field(default_factory=dict)
+    pref_unwanted_of: dict[int, list[tuple[int, int]]] = dataclass_field(default_factory=dict)
     component_of_person: list[int] = dataclass_field(default_factory=list)
     components: list[list[int]] = dataclass_field(default_factory=list)  # people per component
     fair_groups: list[list[int]] = dataclass_field(default_factory=list)
@@ -305,6 +317,10 @@ def build_index(problem: Problem, limits: Limits) -> Index:
         key = (pid[pref.person], sid[pref.shift])
         target = idx.pref_wanted if pref.wanted else idx.pref_unwanted
         target[key] = target.get(key, 0) + pref.weight
+    for (p, s), w in idx.pref_wanted.items():
+        idx.pref_wanted_of.setdefault(p, []).append((s, w))
+    for (p, s), w in idx.pref_unwanted.items():
+        idx.pref_unwanted_of.setdefault(p, []).append((s, w))
     _components(idx)
     idx.hours = [round(s.minutes / 60) for s in problem.shifts]
     return idx

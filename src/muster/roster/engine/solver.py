@@ -7,6 +7,7 @@ deterministic)."""
 from __future__ import annotations
 
 import dataclasses
+import math
 import random
 import time
 from collections.abc import Callable, Iterable
@@ -15,7 +16,7 @@ from dataclasses import dataclass, field
 from ortools.sat.python import cp_model
 
 from .cpsat import SubModel
-from .evaluate import Solution, person_violations, score, violations
+from .evaluate import Solution, part_penalty, person_violations, score, violations
 from .explain import explain
 from .greedy import greedy
 from .index import Index, build_index
@@ -53,6 +54,8 @@ class Options:
     lns_small_vars: int = 1000
     # linearization level of the full-model solves (None: CP-SAT's default; 2: clauses enter the LP)
     full_linearization: int | None = None
+    # a big component whose full-model share would be shorter than this goes straight to the LNS
+    full_model_min_seconds: float = 3.0
     lns_target_vars: int = 400  # free decisions per neighbourhood (adapted as it goes)
     lns_seconds: float = 0.5  # time limit of one neighbourhood solve
     target: int | None = None  # stop as soon as the objective reaches it
@@ -134,6 +137,7 @@ def _improve(run: _Run, sol: Solution, comps: list[list[int]] | None = None) -> 
         comps = comps if comps is not None else [c for c in idx.components if any(idx.elig[p] for p in c)]
         sizes = [sum(len(idx.elig[p]) for p in c) for c in comps]
         total = max(1, sum(sizes))
+        total0, budget0 = total, run.left()
         pending = []
         optimal_all = True
         for comp, size in sorted(zip(comps, sizes, strict=True), key=lambda cs: cs[1]):
@@ -146,9 +150,13 @@ def _improve(run: _Run, sol: Solution, comps: list[list[int]] | None = None) -> 
             use_full = size <= opts.full_model_max_vars or (
                 not feasible and size <= 2 * opts.full_model_max_vars
             )
+            big = size > opts.lns_small_vars and opts.lns and feasible
+            secs = share * (opts.full_model_share if big else 1.0)
+            if big and budget0 * size / total0 * opts.full_model_share < opts.full_model_min_seconds:
+                # many big components share the time: a full model each would get a fraction of a
+                # second (less than it takes to load); the LNS spends it where the penalties are
+                use_full = False
             if use_full:
-                big = size > opts.lns_small_vars and opts.lns and feasible
-                secs = share * (opts.full_model_share if big else 1.0)
                 sol, status, _bound = _full(run, sol, comp, secs)
                 feasible = not violations(idx, sol)
                 if status == cp_model.OPTIMAL:
@@ -269,54 +277,96 @@ def _portfolio(opts: Options) -> int:
     return opts.workers if opts.workers <= 1 else max(opts.workers, opts.portfolio_workers)
 
 
+class _Part:
+    """A component as the LNS sees it: its people, shifts and fairness groups, its current share of the
+    objective and the days that lack people, and how promising it has been lately."""
+
+    def __init__(self, idx: Index, people: list[int], size: int) -> None:
+        self.people = people
+        self.size = size
+        members = set(people)
+        self.shifts = sorted({s for p in people for s in idx.elig[p]})
+        self.groups = [g for g in idx.fair_groups if g[0] in members]
+        self.penalty = 0
+        self.short_days: list[int] = []
+        self.luck = 1.0  # shrinks while its neighbourhoods find nothing better
+
+    def refresh(self, idx: Index, sol: Solution) -> None:
+        self.penalty, self.short_days = part_penalty(idx, sol, self.people, self.shifts, self.groups)
+
+    def weight(self) -> float:
+        return self.luck * math.sqrt(self.penalty)
+
+
 def _lns(run: _Run, sol: Solution, comps: list[tuple[list[int], int]]) -> Solution:
+    """Large-neighbourhood search. A round picks a component (by the square root of its share of the
+    objective, times how lucky its last neighbourhoods were, so components whose penalty cannot go
+    down stop taking the time), then frees either a window of days for all its people — centred, most
+    of the time, on a day with a seat short — or a group of its people over the whole period."""
     idx, opts = run.idx, run.opts
     pr = idx.problem
     cur_obj = score(idx, sol)[0]
+    parts = [_Part(idx, comp, size) for comp, size in comps]
+    for part in parts:
+        part.refresh(idx, sol)
     target = opts.lns_target_vars
-    it = 0
-    accepted = 0
+    it = accepted = optimal = n_vars = 0
+    build_s = solve_s = 0.0
     while not run.should_stop():
+        weights = [part.weight() for part in parts]
+        if not any(weights):
+            break  # every component's penalty is 0
         it += 1
-        comp, size = comps[it % len(comps)] if len(comps) > 1 else comps[0]
-        per_person_day = max(1e-9, size / (len(comp) * pr.days))
-        kind = run.rng.random()
-        if kind < 0.5:
+        part = parts[0] if len(parts) == 1 else run.rng.choices(parts, weights)[0]
+        comp = part.people
+        per_person_day = max(1e-9, part.size / (len(comp) * pr.days))
+        width = max(2, min(pr.days, round(target / (per_person_day * len(comp)))))
+        n_people = max(2, min(len(comp), round(target / (per_person_day * pr.days))))
+        if run.rng.random() < 0.5 or len(comp) <= n_people:
             # a window of days for everyone in the component
-            width = max(2, min(pr.days, round(target / (per_person_day * len(comp)))))
-            start = run.rng.randrange(0, max(1, pr.days - width + 1))
             people: list[int] = comp
+            if part.short_days and run.rng.random() < 0.7:
+                centre = run.rng.choice(part.short_days)
+                start = min(max(0, centre - width // 2), max(0, pr.days - width))
+            else:
+                start = run.rng.randrange(0, max(1, pr.days - width + 1))
             days = (start, min(pr.days - 1, start + width - 1))
         else:
-            # a group of people over a long window (or the whole period)
-            n_people = max(2, min(len(comp), round(target / (per_person_day * pr.days))))
-            if n_people >= 2 and len(comp) > n_people:
-                people = run.rng.sample(comp, n_people)
-                days = (0, pr.days - 1)
-            else:
-                people = comp
-                width = max(2, min(pr.days, round(target / (per_person_day * len(comp)))))
-                start = run.rng.randrange(0, max(1, pr.days - width + 1))
-                days = (start, min(pr.days - 1, start + width - 1))
-        sub = SubModel(idx, sol, people, days, hint=True)
+            # a group of people over the whole period
+            people = run.rng.sample(comp, n_people)
+            days = (0, pr.days - 1)
         secs = min(opts.lns_seconds, run.left())
         if secs <= 0.05:
             break
+        t_build = time.monotonic()
+        sub = SubModel(idx, sol, people, days, hint=True, current_objective=cur_obj)
+        t_solve = time.monotonic()
         status, solver = sub.solve(secs, workers=opts.workers, seed=opts.seed + it)
+        build_s += t_solve - t_build
+        solve_s += time.monotonic() - t_solve
+        n_vars += sub.n_vars
+        optimal += status == cp_model.OPTIMAL
+        improved = False
         if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             obj = round(solver.objective_value)
             if obj <= cur_obj:
-                if obj < cur_obj:
-                    accepted += 1
+                improved = obj < cur_obj
+                accepted += improved
                 sol = sub.extract(solver)
                 cur_obj = obj
+                part.refresh(idx, sol)
                 run.report("lns", obj)
             if status == cp_model.OPTIMAL:
                 target = min(int(target * 1.15) + 1, 60_000)
             else:
                 target = max(100, int(target * 0.85))
+        part.luck = 1.0 if improved else max(0.02, part.luck * 0.7)
     run.stats["lns_iterations"] = it
     run.stats["lns_improvements"] = accepted
+    run.stats["lns_optimal"] = optimal
+    run.stats["lns_mean_vars"] = round(n_vars / max(1, it))
+    run.stats["lns_build_seconds"] = round(build_s, 2)
+    run.stats["lns_solve_seconds"] = round(solve_s, 2)
     return sol
 
 

@@ -234,7 +234,9 @@ def test_engine_does_not_import_django() -> None:
     first=st.integers(0, 13),
     width=st.integers(1, 14),
 )
-def test_neighbourhood_objective_is_the_roster_objective(seed: int, n_people: int, first: int, width: int) -> None:
+def test_neighbourhood_objective_is_the_roster_objective(
+    seed: int, n_people: int, first: int, width: int
+) -> None:
     """A neighbourhood posts only the items its free decisions touch and keeps the rest as one
     constant: its objective, at the current roster and at the roster it finds, must be exactly the
     full objective of that roster."""

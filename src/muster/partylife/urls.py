@@ -25,9 +25,7 @@ urlpatterns = [
     path("compliance/calendar/", compliance.calendar, name="compliance_calendar"),
     path("compliance/inactivity/", compliance.inactivity, name="inactivity"),
     path("compliance/exemptions/new/", compliance.exemption_create, name="exemption_create"),
-    path(
-        "compliance/exemptions/<int:pk>/revoke/", compliance.exemption_revoke, name="exemption_revoke"
-    ),
+    path("compliance/exemptions/<int:pk>/revoke/", compliance.exemption_revoke, name="exemption_revoke"),
     # talks
     path("talks/", talks.talk_index, name="talks"),
     path("talks/new/", talks.talk_create, name="talk_create"),

@@ -4,18 +4,25 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('partylife', '0002_seed_requirements'),
+        ("partylife", "0002_seed_requirements"),
     ]
 
     operations = [
         migrations.AlterModelOptions(
-            name='contactvisit',
-            options={'ordering': ['-visited_on', '-id'], 'verbose_name': 'contact visit', 'verbose_name_plural': 'contact visits'},
+            name="contactvisit",
+            options={
+                "ordering": ["-visited_on", "-id"],
+                "verbose_name": "contact visit",
+                "verbose_name_plural": "contact visits",
+            },
         ),
         migrations.AlterModelOptions(
-            name='partypost',
-            options={'ordering': ['kind', 'name', 'id'], 'verbose_name': 'party post', 'verbose_name_plural': 'party posts'},
+            name="partypost",
+            options={
+                "ordering": ["kind", "name", "id"],
+                "verbose_name": "party post",
+                "verbose_name_plural": "party posts",
+            },
         ),
     ]

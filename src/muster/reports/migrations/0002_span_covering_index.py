@@ -4,20 +4,21 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('mobilize', '0003_calendarfeed'),
-        ('orgs', '0002_alter_rolegrant_role'),
-        ('reports', '0001_initial'),
+        ("mobilize", "0003_calendarfeed"),
+        ("orgs", "0002_alter_rolegrant_role"),
+        ("reports", "0001_initial"),
     ]
 
     operations = [
         migrations.RemoveIndex(
-            model_name='spanfact',
-            name='rep_span_end',
+            model_name="spanfact",
+            name="rep_span_end",
         ),
         migrations.AddIndex(
-            model_name='spanfact',
-            index=models.Index(fields=['end_m', 'start_m', 'path', 'sign', 'community'], name='rep_span_end_cover'),
+            model_name="spanfact",
+            index=models.Index(
+                fields=["end_m", "start_m", "path", "sign", "community"], name="rep_span_end_cover"
+            ),
         ),
     ]

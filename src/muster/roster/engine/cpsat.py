@@ -32,7 +32,7 @@ class SubModel:
         idx: Index,
         current: Solution | None,
         free_people: Iterable[int] | None = None,
-        free_days: tuple[int, int] | None = None,
+        free_days: tuple[int, int] | frozenset[int] | None = None,
         *,
         diagnose: bool = False,
         hint: bool = True,
@@ -47,7 +47,16 @@ class SubModel:
         self.use_hint = hint and current is not None
         people = list(range(len(pr.people))) if free_people is None else sorted(set(free_people))
         self.free_people = people
-        lo, hi = (0, pr.days - 1) if free_days is None else free_days
+        # free days: all, a window (first, last) or any set of days (e.g. the weekends); the rules are
+        # posted over the span from the first to the last free day (outside the free days their
+        # terms are constants)
+        if free_days is None:
+            self.days = list(range(pr.days))
+        elif isinstance(free_days, tuple):
+            self.days = list(range(free_days[0], free_days[1] + 1))
+        else:
+            self.days = sorted(d for d in free_days if 0 <= d < pr.days)
+        lo, hi = (self.days[0], self.days[-1]) if self.days else (0, -1)
         self.lo, self.hi = lo, hi
         self.x: dict[tuple[int, int], cp_model.IntVar] = {}
         self._aux: dict[int, int] = {}
@@ -55,7 +64,7 @@ class SubModel:
         for p in people:
             locked = idx.locked[p]
             by_day = idx.elig_by_day[p]
-            for d in range(lo, hi + 1):
+            for d in self.days:
                 for s in by_day.get(d, ()):
                     if s in locked and not diagnose:
                         continue
@@ -204,7 +213,7 @@ class SubModel:
         all_vals = [(s, self.val(p, s)) for s in idx.elig[p]]
         # same-day count when more than one shift a day is allowed
         if person.max_shifts_per_day > 1:
-            for d in range(lo, hi + 1):
+            for d in self.days:
                 vals = [self.val(p, s) for s in by_day.get(d, ())]
                 if (
                     sum(1 for v in vals if not isinstance(v, int))
@@ -213,7 +222,7 @@ class SubModel:
                 ):
                     self._enforce(m.add(sum(vals) <= person.max_shifts_per_day), "max_shifts_per_day", pid)
         else:
-            for d in range(lo, hi + 1):
+            for d in self.days:
                 self.work(p, d)
         # clashes: overlap, rest, forbidden successions (a free shift with a later one)
         rest = person.min_rest_minutes
@@ -269,13 +278,13 @@ class SubModel:
             weeks: dict[int, list[tuple[int, Val]]] = {}
             for s, v in all_vals:
                 weeks.setdefault(idx.week_of_day[sh[s].day], []).append((sh[s].minutes, v))
-            free_weeks = {idx.week_of_day[d] for d in range(lo, hi + 1)}
+            free_weeks = {idx.week_of_day[d] for d in self.days}
             for w, items in weeks.items():
                 if w in free_weeks and sum(mn for mn, _ in items) > person.max_minutes_week:
                     expr = cp_model.LinearExpr.weighted_sum([v for _, v in items], [mn for mn, _ in items])
                     self._enforce(m.add(expr <= person.max_minutes_week), "max_minutes_week", pid)
         if person.max_minutes_day is not None:
-            for d in range(lo, hi + 1):
+            for d in self.days:
                 items2 = [(sh[s].minutes, self.val(p, s)) for s in by_day.get(d, ())]
                 if sum(mn for mn, _ in items2) > person.max_minutes_day:
                     expr = cp_model.LinearExpr.weighted_sum([v for _, v in items2], [mn for mn, _ in items2])
@@ -341,12 +350,15 @@ class SubModel:
         m = self.model
         counts = shift_counts(idx, self.current)
         free_by_shift: dict[int, list[cp_model.IntVar]] = {}
-        for (_p, s), v in self.x.items():
+        free_now: dict[int, int] = {}  # free decisions that are 1 in the current roster
+        for (p, s), v in self.x.items():
             free_by_shift.setdefault(s, []).append(v)
+            if s in self.current[p]:
+                free_now[s] = free_now.get(s, 0) + 1
         for s, vars_ in free_by_shift.items():
             shift = pr.shifts[s]
             now = counts[s]
-            base = now - sum(1 for p in self._current_takers(s) if (p, s) in self.x)
+            base = now - free_now.get(s, 0)
             req = shift.required
             uw, ow = idx.under_w[s], idx.over_w[s]
             self._posted_now += max(0, req - now) * uw + max(0, now - req) * ow
@@ -357,7 +369,7 @@ class SubModel:
                 self._enforce(m.add(y <= shift.max_count), "max_count", shift.id)
             if self.diagnose:
                 continue
-            hint_count = len(self._current_takers(s))
+            hint_count = now
             if uw and req - base > 0:
                 under = m.new_int_var(0, req - base, "")
                 m.add(under >= req - y)
@@ -374,16 +386,6 @@ class SubModel:
                     m.add(over >= y - req)
                     self._hint(over, max(0, hint_count - req))
                     self.objective_terms.append((over, ow))
-
-    def _current_takers(self, s: int) -> list[int]:
-        cache = getattr(self, "_takers", None)
-        if cache is None:
-            cache = {}
-            for p, shifts in enumerate(self.current):
-                for s2 in shifts:
-                    cache.setdefault(s2, []).append(p)
-            self._takers = cache
-        return cache.get(s, [])
 
     def _preferences(self) -> None:
         if self.diagnose:

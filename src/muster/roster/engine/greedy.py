@@ -186,4 +186,3 @@ def greedy(idx: Index, seed: int = 0) -> Solution:
             for _, p in cands[:need]:
                 add(p, s)
     return [st.shifts for st in states]
-

@@ -301,8 +301,9 @@ class _Part:
 def _lns(run: _Run, sol: Solution, comps: list[tuple[list[int], int]]) -> Solution:
     """Large-neighbourhood search. A round picks a component (by the square root of its share of the
     objective, times how lucky its last neighbourhoods were, so components whose penalty cannot go
-    down stop taking the time), then frees either a window of days for all its people — centred, most
-    of the time, on a day with a seat short — or a group of its people over the whole period."""
+    down stop taking the time), then frees one of: every weekend day (when someone has a weekend
+    limit) for some of its people; a window of days for all its people — centred, most of the time, on
+    a day with a seat short; a group of its people over the whole period."""
     idx, opts = run.idx, run.opts
     pr = idx.problem
     cur_obj = score(idx, sol)[0]
@@ -310,6 +311,10 @@ def _lns(run: _Run, sol: Solution, comps: list[tuple[list[int], int]]) -> Soluti
     for part in parts:
         part.refresh(idx, sol)
     target = opts.lns_target_vars
+    limited = any(
+        person.max_weekends is not None and person.max_weekends < idx.n_weekends for person in pr.people
+    )
+    weekend_days = frozenset(d for d in range(pr.days) if idx.weekend_of_day[d] >= 0) if limited else None
     it = accepted = optimal = n_vars = 0
     build_s = solve_s = 0.0
     while not run.should_stop():
@@ -322,9 +327,17 @@ def _lns(run: _Run, sol: Solution, comps: list[tuple[list[int], int]]) -> Soluti
         per_person_day = max(1e-9, part.size / (len(comp) * pr.days))
         width = max(2, min(pr.days, round(target / (per_person_day * len(comp)))))
         n_people = max(2, min(len(comp), round(target / (per_person_day * pr.days))))
-        if run.rng.random() < 0.5 or len(comp) <= n_people:
+        kind = run.rng.random()
+        days: tuple[int, int] | frozenset[int]
+        if weekend_days and kind < 1 / 3:
+            # every weekend at once, for as many of the component's people as the target allows: a
+            # weekend limit ties the weekends together, which no window of days can undo
+            k = max(2, min(len(comp), round(target / (per_person_day * len(weekend_days)))))
+            people: list[int] = comp if k >= len(comp) else run.rng.sample(comp, k)
+            days = weekend_days
+        elif kind < 2 / 3 or len(comp) <= n_people:
             # a window of days for everyone in the component
-            people: list[int] = comp
+            people = comp
             if part.short_days and run.rng.random() < 0.7:
                 centre = run.rng.choice(part.short_days)
                 start = min(max(0, centre - width // 2), max(0, pr.days - width))

@@ -301,9 +301,10 @@ class _Part:
 def _lns(run: _Run, sol: Solution, comps: list[tuple[list[int], int]]) -> Solution:
     """Large-neighbourhood search. A round picks a component (by the square root of its share of the
     objective, times how lucky its last neighbourhoods were, so components whose penalty cannot go
-    down stop taking the time), then frees one of: every weekend day (when someone has a weekend
-    limit) for some of its people; a window of days for all its people — centred, most of the time, on
-    a day with a seat short; a group of its people over the whole period."""
+    down stop taking the time), then frees one kind of neighbourhood: every weekend day (when someone
+    has a weekend limit) for some of its people; a window of days for all its people, around a day
+    with a seat short or anywhere; a group of its people over the whole period. Kinds that found
+    improvements lately are chosen more often."""
     idx, opts = run.idx, run.opts
     pr = idx.problem
     cur_obj = score(idx, sol)[0]
@@ -315,6 +316,7 @@ def _lns(run: _Run, sol: Solution, comps: list[tuple[list[int], int]]) -> Soluti
         person.max_weekends is not None and person.max_weekends < idx.n_weekends for person in pr.people
     )
     weekend_days = frozenset(d for d in range(pr.days) if idx.weekend_of_day[d] >= 0) if limited else None
+    kind_score = {"weekends": 0.5, "short_window": 0.5, "window": 0.5, "people": 0.5}
     it = accepted = optimal = n_vars = 0
     build_s = solve_s = 0.0
     while not run.should_stop():
@@ -327,18 +329,23 @@ def _lns(run: _Run, sol: Solution, comps: list[tuple[list[int], int]]) -> Soluti
         per_person_day = max(1e-9, part.size / (len(comp) * pr.days))
         width = max(2, min(pr.days, round(target / (per_person_day * len(comp)))))
         n_people = max(2, min(len(comp), round(target / (per_person_day * pr.days))))
-        kind = run.rng.random()
+        kinds = [k for k in kind_score if k != "weekends" or weekend_days]
+        if not part.short_days:
+            kinds.remove("short_window")
+        if len(comp) <= n_people:
+            kinds.remove("people")
+        kind = run.rng.choices(kinds, [kind_score[k] for k in kinds])[0]
         days: tuple[int, int] | frozenset[int]
-        if weekend_days and kind < 1 / 3:
+        people: list[int] = comp
+        if kind == "weekends" and weekend_days:
             # every weekend at once, for as many of the component's people as the target allows: a
             # weekend limit ties the weekends together, which no window of days can undo
             k = max(2, min(len(comp), round(target / (per_person_day * len(weekend_days)))))
-            people: list[int] = comp if k >= len(comp) else run.rng.sample(comp, k)
+            people = comp if k >= len(comp) else run.rng.sample(comp, k)
             days = weekend_days
-        elif kind < 2 / 3 or len(comp) <= n_people:
-            # a window of days for everyone in the component
-            people = comp
-            if part.short_days and run.rng.random() < 0.7:
+        elif kind in ("window", "short_window"):
+            # a window of days for everyone in the component (around a day with a seat short)
+            if kind == "short_window":
                 centre = run.rng.choice(part.short_days)
                 start = min(max(0, centre - width // 2), max(0, pr.days - width))
             else:
@@ -374,10 +381,13 @@ def _lns(run: _Run, sol: Solution, comps: list[tuple[list[int], int]]) -> Soluti
             else:
                 target = max(100, int(target * 0.85))
         part.luck = 1.0 if improved else max(0.02, part.luck * 0.7)
+        # the kinds of neighbourhood that find improvements are chosen more often (never below 0.1)
+        kind_score[kind] = max(0.1, 0.9 * kind_score[kind] + 0.1 * (1.0 if improved else 0.0))
     run.stats["lns_iterations"] = it
     run.stats["lns_improvements"] = accepted
     run.stats["lns_optimal"] = optimal
     run.stats["lns_mean_vars"] = round(n_vars / max(1, it))
+    run.stats["lns_kind_scores"] = " ".join(f"{k}={v:.2f}" for k, v in kind_score.items())
     run.stats["lns_build_seconds"] = round(build_s, 2)
     run.stats["lns_solve_seconds"] = round(solve_s, 2)
     return sol

@@ -233,9 +233,10 @@ def test_engine_does_not_import_django() -> None:
     n_people=st.integers(1, 12),
     first=st.integers(0, 13),
     width=st.integers(1, 14),
+    scattered=st.booleans(),
 )
 def test_neighbourhood_objective_is_the_roster_objective(
-    seed: int, n_people: int, first: int, width: int
+    seed: int, n_people: int, first: int, width: int, scattered: bool
 ) -> None:
     """A neighbourhood posts only the items its free decisions touch and keeps the rest as one
     constant: its objective, at the current roster and at the roster it finds, must be exactly the
@@ -251,7 +252,9 @@ def test_neighbourhood_objective_is_the_roster_objective(
     sol = greedy(idx, seed)
     rng = random.Random(seed)
     people = rng.sample(range(len(problem.people)), n_people)
-    days = (first, min(problem.days - 1, first + width - 1))
+    days: tuple[int, int] | frozenset[int] = (first, min(problem.days - 1, first + width - 1))
+    if scattered:  # any set of days (the LNS frees every weekend day at once)
+        days = frozenset(rng.sample(range(problem.days), min(problem.days, width)))
     now = score(idx, sol)[0]
     for given_objective in (None, now):
         sub = SubModel(idx, sol, people, days, current_objective=given_objective)
@@ -273,3 +276,60 @@ def test_neighbourhood_objective_is_the_roster_objective(
         assert status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
         new = sub.extract(found)
         assert round(found.objective_value) == score(idx, new)[0] <= now
+
+
+def test_explanations_per_profile_match_a_check_per_person() -> None:
+    """explain() checks skills, mode and sites once per profile of people: the counts it gives must be
+    those of checking every person on their own."""
+    from collections import Counter
+
+    from muster.roster.engine.evaluate import person_violations, shift_counts
+    from muster.roster.engine.explain import explain
+    from muster.roster.engine.greedy import greedy
+    from muster.roster.engine.index import static_reason
+
+    problem = volunteer_problem(VolunteerSpec(people=60, days=14, sites=12, seed=3))
+    idx = build_index(problem, Limits())
+    sol = greedy(idx, 0)
+    counts = shift_counts(idx, sol)
+    found = {u.shift: u for u in explain(idx, sol)}
+    assert found, "the instance should leave some seats short"
+    for s, shift in enumerate(problem.shifts):
+        missing = shift.required - counts[s]
+        if missing <= 0:
+            assert shift.id not in found
+            continue
+        expected: Counter[str] = Counter()
+        for p, person in enumerate(problem.people):
+            if s in sol[p]:
+                continue
+            reason = static_reason(problem, person, shift)
+            if reason is None and s not in idx.elig_set[p]:
+                reason = "tail_rest"
+            if reason is None:
+                if shift.max_count is not None and counts[s] >= shift.max_count:
+                    reason = "max_count"
+                else:
+                    before = {r for r, _ in person_violations(idx, p, sol[p])}
+                    new = [r for r, _ in person_violations(idx, p, sol[p] | {s}) if r not in before]
+                    new = [r for r in new if r != "ineligible"]
+                    reason = min(new, key=_reason_rank) if new else "could_take"
+            expected[reason] += 1
+        assert found[shift.id].missing == missing
+        assert found[shift.id].reasons == dict(expected), shift.id
+
+
+def _reason_rank(code: str) -> int:
+    from muster.roster.engine.explain import DYNAMIC_REASONS
+
+    order = list(DYNAMIC_REASONS)
+    return order.index(code) if code in order else len(order)
+
+
+def test_the_clock_includes_building_the_index() -> None:
+    problem = volunteer_problem(VolunteerSpec(people=200, days=14, sites=20, seed=1))
+    res = solve(problem, Options(seconds=2, seed=0))
+    assert res.stats["index_seconds"] > 0
+    assert res.time_to_first_feasible is not None
+    assert res.time_to_first_feasible >= res.stats["index_seconds"] + res.stats["greedy_seconds"]
+    assert res.elapsed >= res.time_to_first_feasible

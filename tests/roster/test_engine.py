@@ -333,3 +333,48 @@ def test_the_clock_includes_building_the_index() -> None:
     assert res.time_to_first_feasible is not None
     assert res.time_to_first_feasible >= res.stats["index_seconds"] + res.stats["greedy_seconds"]
     assert res.elapsed >= res.time_to_first_feasible
+
+
+def _unfair_problem() -> Problem:
+    """Four interchangeable people, 14 day shifts of one seat: a roster where one person works them all
+    (as far as the rules let them) is valid but as unfair as it gets."""
+    people = [Person(f"P{i}", max_consecutive_days=5, min_rest_minutes=11 * H, group="g") for i in range(4)]
+    shifts = [Shift(f"D{d}", d, d * 1440 + 8 * H, d * 1440 + 16 * H, "D", required=1) for d in range(14)]
+    return Problem(days=14, people=people, shifts=shifts, weights=Weights(spread_hours=1))
+
+
+def test_balance_evens_out_hours_without_breaking_rules() -> None:
+    from muster.roster.engine.balance import balance
+    from muster.roster.engine.evaluate import score
+
+    problem = _unfair_problem()
+    idx = build_index(problem, Limits())
+    # P0 works days 0-4 and 6-10, P1 the rest
+    sol = [{d for d in range(14) if d not in (5, 11, 12, 13)}, {5, 11, 12, 13}, set(), set()]
+    assert not violations(idx, sol)
+    before = score(idx, sol)[0]
+    moved = balance(idx, sol, time.monotonic() + 10)
+    hours = sorted(sum(idx.hours[s] for s in x) for x in sol)
+    assert moved > 0
+    assert not violations(idx, sol)
+    assert score(idx, sol)[0] < before
+    assert hours[-1] - hours[0] <= 8  # within one shift
+    assert sum(hours) == 14 * 8  # every seat still covered
+
+
+def test_fill_gives_short_seats_to_whoever_can_take_them() -> None:
+    from muster.roster.engine.balance import fill
+    from muster.roster.engine.evaluate import score
+
+    problem = _unfair_problem()
+    idx = build_index(problem, Limits())
+    sol: list[set[int]] = [{0, 1}, {2, 3}, set(), set()]
+    before = score(idx, sol)[0]
+    filled = fill(idx, sol, time.monotonic() + 10)
+    assert filled == 10
+    assert not violations(idx, sol)
+    assert score(idx, sol)[0] < before
+    # a deadline in the past does nothing
+    sol2: list[set[int]] = [set(), set(), set(), set()]
+    assert fill(idx, sol2, time.monotonic() - 1) == 0
+    assert sol2 == [set(), set(), set(), set()]

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from ortools.sat.python import cp_model
 
+from .balance import balance, fill
 from .cpsat import SubModel
 from .evaluate import Solution, part_penalty, person_violations, score, violations
 from .explain import explain
@@ -79,9 +80,10 @@ class _Run:
         self.bound: int | None = None
         self.rng = random.Random(opts.seed)
         self.stats: dict[str, float | int | str] = {}
+        self.reserve = 0.0  # seconds kept back for the final polish
 
     def left(self) -> float:
-        return self.deadline - time.monotonic()
+        return self.deadline - self.reserve - time.monotonic()
 
     def elapsed(self) -> float:
         return time.monotonic() - self.t0
@@ -124,7 +126,29 @@ def solve(problem: Problem, options: Options | None = None) -> Result:
     run.report("greedy", obj, feasible)
     if opts.greedy and opts.cpsat:
         sol = _repair_people(run, sol)
+        sol = _polish(run, sol, POLISH_SHARE * opts.seconds, "polish_start")
     return _improve(run, sol)
+
+
+POLISH_SHARE = 0.03  # of the time, for the polish after the repair and again at the end
+
+
+def _polish(run: _Run, sol: Solution, seconds: float, label: str) -> Solution:
+    """Cheap moves on a valid roster: even out hours inside the fairness groups, then give short seats
+    to whoever can still take them (:mod:`.balance`)."""
+    idx = run.idx
+    if violations(idx, sol):
+        return sol
+    deadline = time.monotonic() + max(0.0, min(seconds, run.left()))
+    sol = [set(x) for x in sol]
+    wts = idx.problem.weights
+    spread = wts.spread_hours or wts.spread_nights or wts.spread_weekends
+    moved = balance(idx, sol, deadline) if spread else 0
+    filled = fill(idx, sol, deadline)
+    run.stats[f"{label}_moved"] = moved
+    run.stats[f"{label}_filled"] = filled
+    run.report("polish", score(idx, sol)[0])
+    return sol
 
 
 def _improve(run: _Run, sol: Solution, comps: list[list[int]] | None = None) -> Result:
@@ -133,6 +157,8 @@ def _improve(run: _Run, sol: Solution, comps: list[list[int]] | None = None) -> 
     if feasible:
         run.report("repair", score(idx, sol)[0])
     optimal_all = False
+    if opts.cpsat and opts.greedy and feasible:
+        run.reserve = min(2.0, POLISH_SHARE * opts.seconds)
     if opts.cpsat:
         comps = comps if comps is not None else [c for c in idx.components if any(idx.elig[p] for p in c)]
         sizes = [sum(len(idx.elig[p]) for p in c) for c in comps]
@@ -168,6 +194,9 @@ def _improve(run: _Run, sol: Solution, comps: list[list[int]] | None = None) -> 
                 pending.append((comp, size))
         if opts.lns and feasible and pending and not run.should_stop():
             sol = _lns(run, sol, pending)
+        if opts.greedy and feasible and not optimal_all:
+            run.reserve = 0.0
+            sol = _polish(run, sol, run.left(), "polish_end")
     obj, parts = score(idx, sol)
     viol = violations(idx, sol)
     label = "optimal" if optimal_all and not viol else ("feasible" if not viol else "infeasible_start")

@@ -1,0 +1,97 @@
+"""Evening out hours inside the fairness groups: move single shifts from the person with the most hours
+to one with fewer, when both rosters stay valid and the objective does not get worse.
+
+A move keeps the shift's head-count, so the cover terms do not change; only the two people's
+preferences and their group's spread do. Moves that leave the objective equal are taken when they
+bring the two people's hours closer (the sum of squared hours then strictly falls, so the pass ends).
+It is plain Python and fast (a few thousand checks of one person's rules), so it runs on rosters far
+too big for the CP-SAT model to reach every group in time.
+"""
+
+from __future__ import annotations
+
+import time
+
+from .evaluate import Solution, part_penalty, person_violations, shift_counts
+from .index import Index
+
+
+def balance(idx: Index, sol: Solution, deadline: float, groups: list[list[int]] | None = None) -> int:
+    """Improve ``sol`` in place until no move helps or ``deadline`` (time.monotonic()) passes; returns
+    the number of shifts moved."""
+    moved = 0
+    for group in idx.fair_groups if groups is None else groups:
+        while True:
+            if time.monotonic() >= deadline:
+                return moved
+            hours = {p: sum(idx.hours[s] for s in sol[p]) for p in group}
+            top = max(group, key=lambda p: (hours[p], p))
+            bottom = min(group, key=lambda p: (hours[p], p))
+            # from the busiest person to anyone with fewer hours, else to the least busy from anyone
+            by_hours = sorted(group, key=lambda p: (hours[p], p))
+            if not any(
+                _move(idx, sol, group, top, q, hours) for q in by_hours if hours[q] < hours[top]
+            ) and not any(
+                _move(idx, sol, group, p, bottom, hours)
+                for p in reversed(by_hours)
+                if hours[p] > hours[bottom] and p != top
+            ):
+                break
+            moved += 1
+    return moved
+
+
+def _move(idx: Index, sol: Solution, group: list[int], top: int, q: int, hours: dict[int, int]) -> bool:
+    """Move one shift of ``top`` to ``q`` if that keeps both valid and the objective no worse."""
+    # the person's own unwanted shifts first: giving one away helps twice
+    mine = sorted(sol[top] - idx.locked[top], key=lambda s: (-idx.pref_unwanted.get((top, s), 0), s))
+    before: int | None = None
+    for s in mine:
+        if s not in idx.elig_set[q] or s in sol[q] or hours[top] - hours[q] <= idx.hours[s]:
+            continue
+        new_top = sol[top] - {s}
+        new_q = sol[q] | {s}
+        if person_violations(idx, q, new_q) or person_violations(idx, top, new_top):
+            continue
+        if before is None:
+            before = part_penalty(idx, sol, [top, q], [], [group])[0]
+        old_top, old_q = sol[top], sol[q]
+        sol[top], sol[q] = new_top, new_q
+        if part_penalty(idx, sol, [top, q], [], [group])[0] <= before:
+            return True
+        sol[top], sol[q] = old_top, old_q
+    return False
+
+
+def fill(idx: Index, sol: Solution, deadline: float) -> int:
+    """Give seats still short to people who can take them with every rule kept (after moves elsewhere,
+    someone may have room again); returns the number of seats filled."""
+    pr = idx.problem
+    counts = shift_counts(idx, sol)
+    takers: dict[int, list[int]] = {}
+    short = {s for s, shift in enumerate(pr.shifts) if counts[s] < shift.required}
+    if not short:
+        return 0
+    for p, el in enumerate(idx.elig):
+        for s in el:
+            if s in short:
+                takers.setdefault(s, []).append(p)
+    group_of = {p: g for g in idx.fair_groups for p in g}
+    filled = 0
+    for s in sorted(short, key=lambda s: (pr.shifts[s].start, s)):
+        for p in sorted(takers.get(s, ()), key=lambda p: (sum(idx.hours[x] for x in sol[p]), p)):
+            if time.monotonic() >= deadline:
+                return filled
+            if counts[s] >= pr.shifts[s].required:
+                break
+            if s in sol[p] or person_violations(idx, p, sol[p] | {s}):
+                continue
+            groups = [group_of[p]] if p in group_of else []
+            before = part_penalty(idx, sol, [p], [s], groups)[0]
+            sol[p].add(s)
+            if part_penalty(idx, sol, [p], [s], groups)[0] < before:
+                counts[s] += 1
+                filled += 1
+            else:
+                sol[p].discard(s)
+    return filled

@@ -378,3 +378,39 @@ def test_fill_gives_short_seats_to_whoever_can_take_them() -> None:
     sol2: list[set[int]] = [set(), set(), set(), set()]
     assert fill(idx, sol2, time.monotonic() - 1) == 0
     assert sol2 == [set(), set(), set(), set()]
+
+
+def test_fill_keeps_the_maximum_head_count() -> None:
+    """A shift may ask for more people than its maximum (required 2, at most 1): the polish must not
+    staff it past the maximum (from a review: it did, and the result broke a hard rule)."""
+    people = [Person("a", sites=frozenset("x")), Person("b", sites=frozenset("x"))] + [
+        Person(f"p{i}", sites=frozenset("y"), min_rest_minutes=660) for i in range(6)
+    ]
+    shifts = [Shift("X", 0, 480, 960, site="x", required=2, max_count=1)] + [
+        Shift(f"y{d}{k}", d, d * 1440 + a * 60, d * 1440 + b * 60, "MEN"[k], site="y", required=2)
+        for d in range(7)
+        for k, (a, b) in enumerate([(6, 14), (14, 22), (22, 30)])
+    ]
+    from muster.roster.engine.balance import fill
+
+    problem = Problem(days=7, people=people, shifts=shifts)
+    idx = build_index(problem, Limits())
+    sol: list[set[int]] = [{0}] + [set() for _ in people[1:]]  # a on X: one short, at the maximum
+    fill(idx, sol, time.monotonic() + 10)
+    assert 0 not in sol[1]
+    assert not violations(idx, sol)
+    res = solve(problem, Options(seconds=3, workers=1, lns_small_vars=10))
+    assert res.stats["violations"] == 0
+    assert res.status in ("feasible", "optimal")
+    assert sum(1 for _, s in res.assignments if s == "X") == 1
+
+
+def test_a_single_big_component_still_gets_the_full_model_at_short_limits() -> None:
+    """The skip of the full model (many big components sharing little time) must not hit a problem
+    with one big component at the app's 10 s default (from a review)."""
+    problem = volunteer_problem(VolunteerSpec(people=30, days=7, sites=4, seed=0))
+    res = solve(problem, Options(seconds=3, seed=0))
+    idx = build_index(problem, Limits())
+    big = [c for c in idx.components if sum(len(idx.elig[p]) for p in c) > Options().lns_small_vars]
+    assert len(big) == 1
+    assert res.stats["full_model_vars"] >= sum(len(idx.elig[p]) for p in big[0])

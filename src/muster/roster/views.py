@@ -62,6 +62,7 @@ PHASES = {
     "repair": gettext_lazy("repairing"),
     "cpsat": gettext_lazy("optimizing"),
     "lns": gettext_lazy("improving by parts"),
+    "polish": gettext_lazy("evening out"),
     "final": gettext_lazy("finished"),
 }
 

@@ -3,7 +3,9 @@ to one with fewer, when both rosters stay valid and the objective does not get w
 
 A move keeps the shift's head-count, so the cover terms do not change; only the two people's
 preferences and their group's spread do. Moves that leave the objective equal are taken when they
-bring the two people's hours closer (the sum of squared hours then strictly falls, so the pass ends).
+bring the two people's hours closer (a move of h > 0 hours needs a gap of more than h, so the sum of
+squared hours strictly falls; shifts that round to 0 hours only ever move towards the least busy, so
+the pass ends).
 It is plain Python and fast (a few thousand checks of one person's rules), so it runs on rosters far
 too big for the CP-SAT model to reach every group in time.
 """
@@ -11,18 +13,29 @@ too big for the CP-SAT model to reach every group in time.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 from .evaluate import Solution, part_penalty, person_violations, shift_counts
 from .index import Index
 
 
-def balance(idx: Index, sol: Solution, deadline: float, groups: list[list[int]] | None = None) -> int:
-    """Improve ``sol`` in place until no move helps or ``deadline`` (time.monotonic()) passes; returns
-    the number of shifts moved."""
+def balance(
+    idx: Index,
+    sol: Solution,
+    deadline: float,
+    groups: list[list[int]] | None = None,
+    stop: Callable[[], bool] | None = None,
+) -> int:
+    """Improve ``sol`` in place until no move helps, ``deadline`` (time.monotonic()) passes or ``stop()``
+    says so; returns the number of shifts moved."""
+
+    def over() -> bool:
+        return time.monotonic() >= deadline or (stop is not None and stop())
+
     moved = 0
     for group in idx.fair_groups if groups is None else groups:
         while True:
-            if time.monotonic() >= deadline:
+            if over():
                 return moved
             hours = {p: sum(idx.hours[s] for s in sol[p]) for p in group}
             top = max(group, key=lambda p: (hours[p], p))
@@ -30,9 +43,9 @@ def balance(idx: Index, sol: Solution, deadline: float, groups: list[list[int]] 
             # from the busiest person to anyone with fewer hours, else to the least busy from anyone
             by_hours = sorted(group, key=lambda p: (hours[p], p))
             if not any(
-                _move(idx, sol, group, top, q, hours) for q in by_hours if hours[q] < hours[top]
+                _move(idx, sol, group, top, q, hours, over) for q in by_hours if hours[q] < hours[top]
             ) and not any(
-                _move(idx, sol, group, p, bottom, hours)
+                _move(idx, sol, group, p, bottom, hours, over)
                 for p in reversed(by_hours)
                 if hours[p] > hours[bottom] and p != top
             ):
@@ -41,8 +54,18 @@ def balance(idx: Index, sol: Solution, deadline: float, groups: list[list[int]] 
     return moved
 
 
-def _move(idx: Index, sol: Solution, group: list[int], top: int, q: int, hours: dict[int, int]) -> bool:
+def _move(
+    idx: Index,
+    sol: Solution,
+    group: list[int],
+    top: int,
+    q: int,
+    hours: dict[int, int],
+    over: Callable[[], bool],
+) -> bool:
     """Move one shift of ``top`` to ``q`` if that keeps both valid and the objective no worse."""
+    if over():
+        return False
     # the person's own unwanted shifts first: giving one away helps twice
     mine = sorted(sol[top] - idx.locked[top], key=lambda s: (-idx.pref_unwanted.get((top, s), 0), s))
     before: int | None = None
@@ -63,9 +86,10 @@ def _move(idx: Index, sol: Solution, group: list[int], top: int, q: int, hours: 
     return False
 
 
-def fill(idx: Index, sol: Solution, deadline: float) -> int:
-    """Give seats still short to people who can take them with every rule kept (after moves elsewhere,
-    someone may have room again); returns the number of seats filled."""
+def fill(idx: Index, sol: Solution, deadline: float, stop: Callable[[], bool] | None = None) -> int:
+    """Give seats still short (and below their maximum head-count) to people who can take them with
+    every rule kept (after moves elsewhere, someone may have room again); returns the number of seats
+    filled."""
     pr = idx.problem
     counts = shift_counts(idx, sol)
     takers: dict[int, list[int]] = {}
@@ -80,9 +104,10 @@ def fill(idx: Index, sol: Solution, deadline: float) -> int:
     filled = 0
     for s in sorted(short, key=lambda s: (pr.shifts[s].start, s)):
         for p in sorted(takers.get(s, ()), key=lambda p: (sum(idx.hours[x] for x in sol[p]), p)):
-            if time.monotonic() >= deadline:
+            if time.monotonic() >= deadline or (stop is not None and stop()):
                 return filled
-            if counts[s] >= pr.shifts[s].required:
+            cap = pr.shifts[s].max_count
+            if counts[s] >= pr.shifts[s].required or (cap is not None and counts[s] >= cap):
                 break
             if s in sol[p] or person_violations(idx, p, sol[p] | {s}):
                 continue

@@ -80,8 +80,8 @@ class SubModel:
         # The objective's terms are posted only for the shifts, preferences and fairness groups the
         # free decisions touch; everything else keeps its current penalty, which enters as one
         # constant: the current objective less the current penalties of the posted items. (A
-        # neighbourhood of 1,000 decisions in a 2,000-person roster is then built in milliseconds,
-        # not in the time it takes to walk the whole roster.)
+        # neighbourhood of 1,000 decisions in a 2,000-person roster is then built in tens of
+        # milliseconds; only the head-counts are taken from the whole roster.)
         self._posted_now = 0  # current penalties of the posted items
         for p in people:
             self._person(p)
@@ -369,11 +369,10 @@ class SubModel:
                 self._enforce(m.add(y <= shift.max_count), "max_count", shift.id)
             if self.diagnose:
                 continue
-            hint_count = now
             if uw and req - base > 0:
                 under = m.new_int_var(0, req - base, "")
                 m.add(under >= req - y)
-                self._hint(under, max(0, req - hint_count))
+                self._hint(under, max(0, req - now))
                 self.objective_terms.append((under, uw))
             if ow and base + len(vars_) > req:
                 if base >= req:
@@ -384,7 +383,7 @@ class SubModel:
                 else:
                     over = m.new_int_var(0, base + len(vars_) - req, "")
                     m.add(over >= y - req)
-                    self._hint(over, max(0, hint_count - req))
+                    self._hint(over, max(0, now - req))
                     self.objective_terms.append((over, ow))
 
     def _preferences(self) -> None:

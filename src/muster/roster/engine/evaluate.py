@@ -161,8 +161,9 @@ def part_penalty(
     idx: Index, sol: Solution, people: list[int], shifts: list[int], groups: list[list[int]]
 ) -> tuple[int, list[int]]:
     """The objective's terms of one part of the roster (the cover of ``shifts``, the preferences of
-    ``people``, the spread inside ``groups``) and the days of ``shifts`` that lack people. Summed over
-    the components of :attr:`Index.components` it is :func:`score`."""
+    ``people``, the spread inside ``groups``) and the days of ``shifts`` that lack people. For one
+    component (its people, the shifts they can take, its fairness groups) it is the part of
+    :func:`score` that changes when only that component's rosters change."""
     pr = idx.problem
     counts: dict[int, int] = {}
     for p in people:

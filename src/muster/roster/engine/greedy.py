@@ -173,8 +173,11 @@ def greedy(idx: Index, seed: int = 0) -> Solution:
                         left = idx.n_weekends - wk
                         allowed = person.max_weekends - len(st.weekends)
                         key += WEEKEND_RATION * max(0, left - allowed) / left
-                if person.max_minutes_week:
-                    # someone who can no longer use the week's hours if they skip today goes first
+                # someone who can no longer use the week's hours if they skip today goes first (no
+                # weekly limit counts as room for every day left)
+                if person.max_minutes_week is None:
+                    key -= WEEK_URGENT
+                else:
                     fits = (person.max_minutes_week - st.week_minutes.get(idx.week_of_day[d], 0)) // max(
                         1, shift.minutes
                     )

@@ -190,7 +190,7 @@ class Uncovered:
 @dataclass(frozen=True)
 class Progress:
     elapsed: float
-    phase: str  # "greedy", "cpsat", "lns", "repair"
+    phase: str  # "greedy", "repair", "polish", "cpsat", "lns", "final"
     objective: int
     bound: int | None = None
 

@@ -130,21 +130,22 @@ def solve(problem: Problem, options: Options | None = None) -> Result:
     return _improve(run, sol)
 
 
-POLISH_SHARE = 0.03  # of the time, for the polish after the repair and again at the end
+POLISH_SHARE = 0.02  # of the time (at most 1 s at the end) for the polish after the repair and at the end
 
 
 def _polish(run: _Run, sol: Solution, seconds: float, label: str) -> Solution:
     """Cheap moves on a valid roster: even out hours inside the fairness groups, then give short seats
     to whoever can still take them (:mod:`.balance`)."""
     idx = run.idx
-    if violations(idx, sol):
+    if violations(idx, sol) or (run.opts.stop is not None and run.opts.stop()):
         return sol
     deadline = time.monotonic() + max(0.0, min(seconds, run.left()))
     sol = [set(x) for x in sol]
     wts = idx.problem.weights
     spread = wts.spread_hours or wts.spread_nights or wts.spread_weekends
-    moved = balance(idx, sol, deadline) if spread else 0
-    filled = fill(idx, sol, deadline)
+    stop = run.opts.stop
+    moved = balance(idx, sol, deadline, stop=stop) if spread else 0
+    filled = fill(idx, sol, deadline, stop=stop)
     run.stats[f"{label}_moved"] = moved
     run.stats[f"{label}_filled"] = filled
     run.report("polish", score(idx, sol)[0])
@@ -158,12 +159,13 @@ def _improve(run: _Run, sol: Solution, comps: list[list[int]] | None = None) -> 
         run.report("repair", score(idx, sol)[0])
     optimal_all = False
     if opts.cpsat and opts.greedy and feasible:
-        run.reserve = min(2.0, POLISH_SHARE * opts.seconds)
+        run.reserve = min(1.0, POLISH_SHARE * opts.seconds)
     if opts.cpsat:
         comps = comps if comps is not None else [c for c in idx.components if any(idx.elig[p] for p in c)]
         sizes = [sum(len(idx.elig[p]) for p in c) for c in comps]
         total = max(1, sum(sizes))
         total0, budget0 = total, run.left()
+        n_big = sum(1 for size in sizes if size > opts.lns_small_vars)
         pending = []
         optimal_all = True
         for comp, size in sorted(zip(comps, sizes, strict=True), key=lambda cs: cs[1]):
@@ -178,9 +180,13 @@ def _improve(run: _Run, sol: Solution, comps: list[list[int]] | None = None) -> 
             )
             big = size > opts.lns_small_vars and opts.lns and feasible
             secs = share * (opts.full_model_share if big else 1.0)
-            if big and budget0 * size / total0 * opts.full_model_share < opts.full_model_min_seconds:
+            if (
+                big
+                and n_big > 1
+                and budget0 * size / total0 * opts.full_model_share < opts.full_model_min_seconds
+            ):
                 # many big components share the time: a full model each would get a fraction of a
-                # second (less than it takes to load); the LNS spends it where the penalties are
+                # second (and lose much of it to loading); the LNS spends it where the penalties are
                 use_full = False
             if use_full:
                 sol, status, _bound = _full(run, sol, comp, secs)
@@ -402,9 +408,12 @@ def _lns(run: _Run, sol: Solution, comps: list[tuple[list[int], int]]) -> Soluti
                 improved = obj < cur_obj
                 accepted += improved
                 sol = sub.extract(solver)
-                cur_obj = obj
+                # the roster's exact objective: only this component changed (the solver's value of a
+                # FEASIBLE solution may carry slack in its auxiliary variables)
+                old = part.penalty
                 part.refresh(idx, sol)
-                run.report("lns", obj)
+                cur_obj += part.penalty - old
+                run.report("lns", cur_obj)
             if status == cp_model.OPTIMAL:
                 target = min(int(target * 1.15) + 1, 60_000)
             else:

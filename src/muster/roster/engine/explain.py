@@ -75,6 +75,14 @@ def _person_reason(
         else:
             if p not in base:
                 base[p] = {r for r, _ in person_violations(idx, p, sol[p])}
+            if (
+                person.max_shifts_per_day <= 1
+                and "max_shifts_per_day" not in base[p]
+                and any(pr.shifts[x].day == shift.day for x in sol[p])
+            ):
+                # already working that day: the first reason in order, without checking every rule
+                reasons["max_shifts_per_day"] += 1
+                return
             new = [
                 r
                 for r, _ in person_violations(idx, p, sol[p] | {s})

@@ -278,19 +278,32 @@ def test_neighbourhood_objective_is_the_roster_objective(
         assert round(found.objective_value) == score(idx, new)[0] <= now
 
 
-def test_explanations_per_profile_match_a_check_per_person() -> None:
-    """explain() checks skills, mode and sites once per profile of people: the counts it gives must be
-    those of checking every person on their own."""
+@pytest.mark.parametrize("source", ["volunteer", "Instance4", "Instance7"])
+def test_explanations_per_profile_match_a_check_per_person(source: str) -> None:
+    """explain() checks skills, mode and sites once per profile of people and the other rules around
+    the shift only: the counts it gives must be those of checking every rule of every person on their
+    own with the shift added. The benchmark instances bring minimum runs of days on and off."""
     from collections import Counter
+    from pathlib import Path
 
+    from muster.roster import benchmark_io as bio
     from muster.roster.engine.evaluate import person_violations, shift_counts
     from muster.roster.engine.explain import explain
     from muster.roster.engine.greedy import greedy
     from muster.roster.engine.index import static_reason
 
-    problem = volunteer_problem(VolunteerSpec(people=60, days=14, sites=12, seed=3))
-    idx = build_index(problem, Limits())
-    sol = greedy(idx, 0)
+    if source == "volunteer":
+        problem = volunteer_problem(VolunteerSpec(people=60, days=14, sites=12, seed=3))
+        idx = build_index(problem, Limits())
+        sol = greedy(idx, 0)
+    else:
+        problem = bio.to_problem(bio.read_instance(Path(__file__).parent / "data" / f"{source}.txt"))
+        idx = build_index(problem, Limits())
+        res = solve(problem, Options(seconds=2, seed=0))
+        sol = [set() for _ in problem.people]
+        for person_id, shift_id in res.assignments:
+            sol[idx.pid[person_id]].add(idx.sid[shift_id])
+        assert not violations(idx, sol)
     counts = shift_counts(idx, sol)
     found = {u.shift: u for u in explain(idx, sol)}
     assert found, "the instance should leave some seats short"
@@ -414,3 +427,37 @@ def test_a_single_big_component_still_gets_the_full_model_at_short_limits() -> N
     big = [c for c in idx.components if sum(len(idx.elig[p]) for p in c) > Options().lns_small_vars]
     assert len(big) == 1
     assert res.stats["full_model_vars"] >= sum(len(idx.elig[p]) for p in big[0])
+
+
+@pytest.mark.parametrize("source", ["volunteer", "Instance1", "Instance4", "Instance7"])
+def test_local_check_of_one_more_shift_equals_the_full_rule_check(source: str) -> None:
+    """added_violations() checks one more shift around it; for every person and every shift they could
+    take, it must name exactly the rules that the full check of the roster with the shift added names."""
+    from pathlib import Path
+
+    from muster.roster import benchmark_io as bio
+    from muster.roster.engine.evaluate import person_violations
+    from muster.roster.engine.explain import added_violations
+
+    if source == "volunteer":
+        problem = volunteer_problem(VolunteerSpec(people=60, days=14, sites=12, seed=3))
+    else:
+        problem = bio.to_problem(bio.read_instance(Path(__file__).parent / "data" / f"{source}.txt"))
+    idx = build_index(problem, Limits())
+    res = solve(problem, Options(seconds=1, seed=0))
+    sol: list[set[int]] = [set() for _ in problem.people]
+    for person_id, shift_id in res.assignments:
+        sol[idx.pid[person_id]].add(idx.sid[shift_id])
+    cache: dict = {}  # type: ignore[type-arg]
+    checked = set()
+    for p in range(len(problem.people)):
+        assert not person_violations(idx, p, sol[p])
+        for s in idx.elig[p]:
+            if s in sol[p]:
+                continue
+            full = {r for r, _ in person_violations(idx, p, sol[p] | {s})}
+            assert added_violations(idx, sol, p, s, cache) == full, (p, problem.shifts[s].id)
+            checked |= full
+    if source != "volunteer":
+        # the instances exercise the run rules (else this test would not guard them)
+        assert {"min_consecutive_days_off", "max_consecutive_days"} & checked

@@ -77,15 +77,9 @@ def _person_reason(
         else:
             if p not in base:
                 base[p] = {r for r, _ in person_violations(idx, p, sol[p])}
-            if base[p]:
-                # the person's roster already breaks a rule: check every rule with the shift added
-                new = [
-                    r
-                    for r, _ in person_violations(idx, p, sol[p] | {s})
-                    if r not in base[p] and r != "ineligible"
-                ]
-            else:
-                new = sorted(added_violations(idx, sol, p, s, cache))
+            # the rules the shift would newly break, checked around it (exactly the full check's
+            # on a valid roster; on one that already breaks rules, those are left out as before)
+            new = sorted(added_violations(idx, sol, p, s, cache) - base[p])
             reason = _first(new) if new else "could_take"
     reasons[reason] += 1
 
@@ -123,6 +117,12 @@ class _Load:
             self.day_minutes[sh[s].day] += sh[s].minutes
             self.week_minutes[idx.week_of_day[sh[s].day]] += sh[s].minutes
         self.weekends = {idx.weekend_of_day[sh[s].day] for s in shifts} - {-1}
+        self.by_day: dict[int, list[int]] = {}
+        for s in shifts:
+            self.by_day.setdefault(sh[s].day, []).append(s)
+        # a shift can clash only with shifts this many days away (rest after the longest shift)
+        longest = max((sh[s].end - sh[s].day * 1440 for s in idx.elig[p]), default=0)
+        self.reach = 1 + (longest + idx.problem.people[p].min_rest_minutes) // 1440
 
 
 def added_violations(idx: Index, sol: Solution, p: int, s: int, cache: dict[int, _Load]) -> set[str]:
@@ -140,7 +140,11 @@ def added_violations(idx: Index, sol: Solution, p: int, s: int, cache: dict[int,
     d = shift.day
     if load.days[d + t] + 1 > person.max_shifts_per_day:
         out.add("max_shifts_per_day")
-    if any(idx.clash(p, s, other) for other in sol[p]):
+    if any(
+        idx.clash(p, s, other)
+        for day in range(d - load.reach, d + load.reach + 1)
+        for other in load.by_day.get(day, ())
+    ):
         out.add("clash")
     limit = person.max_shifts_per_kind.get(shift.kind)
     if limit is not None and load.kinds[shift.kind] + 1 > limit:

@@ -143,16 +143,7 @@ def score(idx: Index, sol: Solution) -> tuple[int, dict[str, int]]:
     for (p, s), w in idx.pref_unwanted.items():
         if s in sol[p]:
             prefs += w
-    fairness = 0
-    weights = pr.weights
-    if weights.spread_hours or weights.spread_nights or weights.spread_weekends:
-        for group in idx.fair_groups:
-            hours = [sum(idx.hours[s] for s in sol[p]) for p in group]
-            nights = [sum(1 for s in sol[p] if pr.shifts[s].night) for p in group]
-            weekends = [len({idx.weekend_of_day[pr.shifts[s].day] for s in sol[p]} - {-1}) for p in group]
-            fairness += weights.spread_hours * (max(hours) - min(hours))
-            fairness += weights.spread_nights * (max(nights) - min(nights))
-            fairness += weights.spread_weekends * (max(weekends) - min(weekends))
+    fairness = spread_penalty(idx, sol, idx.fair_groups)
     parts = {"under": under, "over": over, "preferences": prefs, "fairness": fairness}
     return under + over + prefs + fairness, parts
 
@@ -186,7 +177,15 @@ def part_penalty(
         for s, w in idx.pref_unwanted_of.get(p, ()):
             if s in sol[p]:
                 total += w
+    total += spread_penalty(idx, sol, groups)
+    return total, short_days
+
+
+def spread_penalty(idx: Index, sol: Solution, groups: list[list[int]]) -> int:
+    """The fairness terms: the weighted spread of hours, nights and weekends inside each group."""
+    pr = idx.problem
     weights = pr.weights
+    total = 0
     if weights.spread_hours or weights.spread_nights or weights.spread_weekends:
         for group in groups:
             hours = [sum(idx.hours[s] for s in sol[p]) for p in group]
@@ -195,4 +194,4 @@ def part_penalty(
             total += weights.spread_hours * (max(hours) - min(hours))
             total += weights.spread_nights * (max(nights) - min(nights))
             total += weights.spread_weekends * (max(weekends) - min(weekends))
-    return total, short_days
+    return total

@@ -422,7 +422,8 @@ def test_a_single_big_component_still_gets_the_full_model_at_short_limits() -> N
     """The skip of the full model (many big components sharing little time) must not hit a problem
     with one big component at the app's 10 s default (from a review)."""
     problem = volunteer_problem(VolunteerSpec(people=30, days=7, sites=4, seed=0))
-    res = solve(problem, Options(seconds=3, seed=0))
+    # (unhinted_max_vars=0: a component this small would otherwise get the unhinted full model alone)
+    res = solve(problem, Options(seconds=3, seed=0, unhinted_max_vars=0))
     idx = build_index(problem, Limits())
     big = [c for c in idx.components if sum(len(idx.elig[p]) for p in c) > Options().lns_small_vars]
     assert len(big) == 1
@@ -461,3 +462,31 @@ def test_local_check_of_one_more_shift_equals_the_full_rule_check(source: str) -
     if source != "volunteer":
         # the instances exercise the run rules (else this test would not guard them)
         assert {"min_consecutive_days_off", "max_consecutive_days"} & checked
+
+
+def test_small_components_are_searched_unhinted_and_never_end_worse_than_the_start(monkeypatch) -> None:
+    """A valid start is not hinted to the full model of a small component; when that search ends with
+    a worse roster (here: forced to an empty one), the start is kept."""
+    from muster.roster.engine import cpsat
+
+    problem = volunteer_problem(VolunteerSpec(people=30, days=7, sites=4, seed=0))
+    res = solve(problem, Options(seconds=3, seed=0, lns=False))
+    assert res.stats["full_model_hinted"] == 0
+    assert res.stats["violations"] == 0
+    hinted = solve(problem, Options(seconds=3, seed=0, lns=False, unhinted_max_vars=0))
+    assert hinted.stats["full_model_hinted"] == 1
+
+    real_extract = cpsat.SubModel.extract
+
+    def empty_when_unhinted(self: cpsat.SubModel, solver: cp_model.CpSolver) -> list[set[int]]:
+        found = real_extract(self, solver)
+        if not self.use_hint and len(self.free_people) > 1:  # the full model (not a one-person repair)
+            return [set(self.idx.locked[p]) for p in range(len(found))]
+        return found
+
+    monkeypatch.setattr(cpsat.SubModel, "extract", empty_when_unhinted)
+    kept = solve(problem, Options(seconds=3, seed=0, lns=False))
+    start = [ev.objective for ev in kept.history if ev.phase in ("greedy", "repair", "polish")]
+    assert start
+    assert kept.stats["violations"] == 0
+    assert kept.objective <= min(start)

@@ -1,8 +1,9 @@
 """Solve a roster: greedy → per-person repair (a one-person model; when that finds nothing in time, a
 fast depth-first dive, forward then backward in time) → CP-SAT (a portfolio of ``portfolio_workers``
-threads) with a complete hint → LNS on big components; and repair after a drop-out. Deterministic for
-a given seed and time budget as far as CP-SAT's multi-threading allows (``workers=1`` makes it fully
-deterministic)."""
+threads; the start roster as a complete hint, except on small components over short periods,
+searched unhinted with the start as the fallback) → LNS on big components; and repair after a
+drop-out. Deterministic for a given seed and time budget as far as CP-SAT's multi-threading allows
+(``workers=1`` makes it fully deterministic)."""
 
 from __future__ import annotations
 
@@ -45,13 +46,22 @@ class Options:
     portfolio_workers: int = 8
     greedy: bool = True  # start from the greedy roster (also used as the CP-SAT hint)
     hint: bool = True  # give CP-SAT the start roster as a complete hint
+    # a component of up to this many decisions over up to this many days, with a valid start, gets the
+    # full model alone (all its time) WITHOUT the start as hint: there CP-SAT's own first rosters lead
+    # to better ones than a patched-up greedy roster does (a hint steers every thread of the portfolio
+    # towards it). The start stays the fallback: the result is never worse than it. Measured at 60 s
+    # (bench/roster_public.py; --set unhinted_max_vars=0 restores the hint): instances 5-10 went from
+    # 1.08/1.15/1.34/1.27/1.08 to 1.01/1.05/1.24/1.00/1.03; on longer horizons (14: 42 days, 16: 56) or
+    # bigger components (11, 12) the unhinted search fell far behind the hinted one with LNS.
+    unhinted_max_vars: int = 4_000
+    unhinted_max_days: int = 28
     lns: bool = True  # large-neighbourhood search on top of the full model / instead of it
     cpsat: bool = True  # False: greedy (+ per-person repair) only
     full_model_max_vars: int = 60_000  # above: LNS only
     full_model_share: float = 0.3  # share of the time for the full model before LNS (big components)
-    # components up to this size get only the full model (all the time). Measured on instances 5-12
-    # at 60 s (bench/roster_public.py --set lns_small_vars=20000 --set full_linearization=2): better on
-    # five, worse on three (8: 1.56 vs 1.34, 11: 1.10 vs 1.04): no clear gain, so the default stays.
+    # components up to this size get only the full model (all the time), bigger ones (unless unhinted,
+    # above) a share of it and then the LNS. The full model alone, unhinted, on every component of
+    # instances 11-19 at 60 s: far behind (14: 1.89 instead of 1.29, 18: 2.13 instead of 1.37).
     lns_small_vars: int = 1000
     # linearization level of the full-model solves (None: CP-SAT's default; 2: clauses enter the LP)
     full_linearization: int | None = None
@@ -170,7 +180,13 @@ def _improve(run: _Run, sol: Solution, comps: list[list[int]] | None = None) -> 
         sizes = [sum(len(idx.elig[p]) for p in c) for c in comps]
         total = max(1, sum(sizes))
         total0, budget0 = total, run.left()
-        n_big = sum(1 for size in sizes if size > opts.lns_small_vars)
+
+        def unhinted_fits(size: int) -> bool:
+            return (
+                opts.greedy and size <= opts.unhinted_max_vars and idx.problem.days <= opts.unhinted_max_days
+            )
+
+        n_big = sum(1 for size in sizes if size > opts.lns_small_vars and not unhinted_fits(size))
         pending = []
         optimal_all = True
         for comp, size in sorted(zip(comps, sizes, strict=True), key=lambda cs: cs[1]):
@@ -183,7 +199,8 @@ def _improve(run: _Run, sol: Solution, comps: list[list[int]] | None = None) -> 
             use_full = size <= opts.full_model_max_vars or (
                 not feasible and size <= 2 * opts.full_model_max_vars
             )
-            big = size > opts.lns_small_vars and opts.lns and feasible
+            unhinted = feasible and unhinted_fits(size)
+            big = size > opts.lns_small_vars and opts.lns and feasible and not unhinted
             secs = share * (opts.full_model_share if big else 1.0)
             if (
                 big
@@ -194,7 +211,7 @@ def _improve(run: _Run, sol: Solution, comps: list[list[int]] | None = None) -> 
                 # second (and lose much of it to loading); the LNS spends it where the penalties are
                 use_full = False
             if use_full:
-                sol, status, _bound = _full(run, sol, comp, secs)
+                sol, status, _bound = _full(run, sol, comp, secs, hint=opts.hint and not unhinted)
                 feasible = not violations(idx, sol)
                 if status == cp_model.OPTIMAL:
                     continue
@@ -286,9 +303,14 @@ def _raise_infeasible(idx: Index, sol: Solution, people: list[int] | None) -> No
     )
 
 
-def _full(run: _Run, sol: Solution, comp: list[int], seconds: float) -> tuple[Solution, int, int | None]:
+def _full(
+    run: _Run, sol: Solution, comp: list[int], seconds: float, *, hint: bool
+) -> tuple[Solution, int, int | None]:
     idx, opts = run.idx, run.opts
-    sub = SubModel(idx, sol, comp, hint=opts.hint and opts.greedy)
+    hint = hint and opts.greedy
+    valid = not violations(idx, sol)
+    sub = SubModel(idx, sol, comp, hint=hint)
+    run.stats["full_model_hinted"] = int(hint)
     run.stats["full_model_vars"] = int(run.stats.get("full_model_vars", 0)) + sub.n_vars
 
     def on_solution(obj: int, bound: float) -> None:
@@ -307,7 +329,12 @@ def _full(run: _Run, sol: Solution, comp: list[int], seconds: float) -> tuple[So
         bound = round(solver.best_objective_bound)
         if len(comp) == len(idx.problem.people):
             run.bound = bound
-        return sub.extract(solver), status, bound
+        found = sub.extract(solver)
+        if not hint and valid and score(idx, found)[0] > score(idx, sol)[0]:
+            return sol, int(cp_model.FEASIBLE), bound  # the start was better (unhinted search fell short)
+        return found, status, bound
+    if not hint and valid:
+        return sol, status, None  # nothing found without the hint: the start stays
     if status == cp_model.INFEASIBLE:
         _raise_infeasible(idx, sol, comp if len(comp) < len(idx.problem.people) else None)
     return sol, status, None

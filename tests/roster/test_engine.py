@@ -422,8 +422,7 @@ def test_a_single_big_component_still_gets_the_full_model_at_short_limits() -> N
     """The skip of the full model (many big components sharing little time) must not hit a problem
     with one big component at the app's 10 s default (from a review)."""
     problem = volunteer_problem(VolunteerSpec(people=30, days=7, sites=4, seed=0))
-    # (unhinted_max_vars=0: a component this small would otherwise get the unhinted full model alone)
-    res = solve(problem, Options(seconds=3, seed=0, unhinted_max_vars=0))
+    res = solve(problem, Options(seconds=3, seed=0))
     idx = build_index(problem, Limits())
     big = [c for c in idx.components if sum(len(idx.elig[p]) for p in c) > Options().lns_small_vars]
     assert len(big) == 1
@@ -464,16 +463,27 @@ def test_local_check_of_one_more_shift_equals_the_full_rule_check(source: str) -
         assert {"min_consecutive_days_off", "max_consecutive_days"} & checked
 
 
-def test_small_components_are_searched_unhinted_and_never_end_worse_than_the_start(monkeypatch) -> None:
-    """A valid start is not hinted to the full model of a small component; when that search ends with
-    a worse roster (here: forced to an empty one), the start is kept."""
+def test_patched_up_starts_are_not_hinted_and_the_result_is_never_worse_than_the_start(monkeypatch) -> None:
+    """A small component whose greedy roster broke the rules of many of its people (Instance4: 9 of
+    10, rewritten by the repair) gets the full model without that start as hint; a greedy roster that
+    kept the rules (the volunteer generator) stays the hint. When the unhinted search ends with a worse
+    roster (here: forced to an empty one), the start is kept."""
+    from pathlib import Path
+
+    from muster.roster import benchmark_io as bio
     from muster.roster.engine import cpsat
 
-    problem = volunteer_problem(VolunteerSpec(people=30, days=7, sites=4, seed=0))
-    res = solve(problem, Options(seconds=3, seed=0, lns=False))
+    volunteers = volunteer_problem(VolunteerSpec(people=30, days=7, sites=4, seed=0))
+    res = solve(volunteers, Options(seconds=2, seed=0))
+    assert res.stats["repaired_people"] == 0
+    assert res.stats["full_model_hinted"] == 1
+
+    problem = bio.to_problem(bio.read_instance(Path(__file__).parent / "data" / "Instance4.txt"))
+    res = solve(problem, Options(seconds=3, seed=0))
+    assert int(res.stats["repaired_people"]) >= 3
     assert res.stats["full_model_hinted"] == 0
     assert res.stats["violations"] == 0
-    hinted = solve(problem, Options(seconds=3, seed=0, lns=False, unhinted_max_vars=0))
+    hinted = solve(problem, Options(seconds=3, seed=0, unhinted_max_vars=0))
     assert hinted.stats["full_model_hinted"] == 1
 
     real_extract = cpsat.SubModel.extract
@@ -485,7 +495,7 @@ def test_small_components_are_searched_unhinted_and_never_end_worse_than_the_sta
         return found
 
     monkeypatch.setattr(cpsat.SubModel, "extract", empty_when_unhinted)
-    kept = solve(problem, Options(seconds=3, seed=0, lns=False))
+    kept = solve(problem, Options(seconds=3, seed=0))
     start = [ev.objective for ev in kept.history if ev.phase in ("greedy", "repair", "polish")]
     assert start
     assert kept.stats["violations"] == 0

@@ -46,13 +46,19 @@ class Options:
     portfolio_workers: int = 8
     greedy: bool = True  # start from the greedy roster (also used as the CP-SAT hint)
     hint: bool = True  # give CP-SAT the start roster as a complete hint
-    # a component of up to this many decisions over up to this many days, with a valid start, gets the
-    # full model alone (all its time) WITHOUT the start as hint: there CP-SAT's own first rosters lead
-    # to better ones than a patched-up greedy roster does (a hint steers every thread of the portfolio
-    # towards it). The start stays the fallback: the result is never worse than it. Measured at 60 s
-    # (bench/roster_public.py; --set unhinted_max_vars=0 restores the hint): instances 5-10 went from
-    # 1.08/1.15/1.34/1.27/1.08 to 1.01/1.05/1.24/1.00/1.03; on longer horizons (14: 42 days, 16: 56) or
-    # bigger components (11, 12) the unhinted search fell far behind the hinted one with LNS.
+    # A component whose start is a patched-up roster (the greedy broke the rules of at least
+    # ``unhinted_repaired_share`` of its people, so the per-person repair rewrote them) and that is small
+    # (up to ``unhinted_max_vars`` decisions over up to ``unhinted_max_days`` days) gets the full model
+    # alone (all its time) WITHOUT the start as hint: a hint steers every thread of the portfolio
+    # towards it, and there CP-SAT's own first rosters lead to better ones. The start stays the
+    # fallback: the result is never worse than it. A greedy roster that keeps the rules as built (the
+    # generated volunteer rosters: nobody repaired) is a good guide and stays the hint (unhinted,
+    # 500x7x50 ended 12 seats shorter). Measured at 60 s (bench/roster_public.py; --set
+    # unhinted_max_vars=0 restores the hint), two to four runs each: instance 5 1.01-1.09 (before
+    # 1.08), 6 1.00-1.06 (1.05-1.15), 7 1.01-1.22 (1.02), 8 1.24-1.42 (1.34-1.41), 9 1.00-1.01
+    # (1.09-1.27), 10 1.03-1.09 (1.08). On longer periods (14: 42 days, 16: 56) or bigger components
+    # (11, 12) the unhinted search fell far behind the hinted one with the LNS.
+    unhinted_repaired_share: float = 0.25
     unhinted_max_vars: int = 4_000
     unhinted_max_days: int = 28
     lns: bool = True  # large-neighbourhood search on top of the full model / instead of it
@@ -91,6 +97,7 @@ class _Run:
         self.rng = random.Random(opts.seed)
         self.stats: dict[str, float | int | str] = {}
         self.reserve = 0.0  # seconds kept back for the final polish
+        self.repaired: set[int] = set()  # people whose start roster broke their own rules
 
     def left(self) -> float:
         return self.deadline - self.reserve - time.monotonic()
@@ -181,12 +188,19 @@ def _improve(run: _Run, sol: Solution, comps: list[list[int]] | None = None) -> 
         total = max(1, sum(sizes))
         total0, budget0 = total, run.left()
 
-        def unhinted_fits(size: int) -> bool:
+        def unhinted_fits(comp: list[int], size: int) -> bool:
             return (
-                opts.greedy and size <= opts.unhinted_max_vars and idx.problem.days <= opts.unhinted_max_days
+                opts.greedy
+                and size <= opts.unhinted_max_vars
+                and idx.problem.days <= opts.unhinted_max_days
+                and sum(1 for p in comp if p in run.repaired) >= opts.unhinted_repaired_share * len(comp)
             )
 
-        n_big = sum(1 for size in sizes if size > opts.lns_small_vars and not unhinted_fits(size))
+        n_big = sum(
+            1
+            for comp, size in zip(comps, sizes, strict=True)
+            if size > opts.lns_small_vars and not unhinted_fits(comp, size)
+        )
         pending = []
         optimal_all = True
         for comp, size in sorted(zip(comps, sizes, strict=True), key=lambda cs: cs[1]):
@@ -199,7 +213,7 @@ def _improve(run: _Run, sol: Solution, comps: list[list[int]] | None = None) -> 
             use_full = size <= opts.full_model_max_vars or (
                 not feasible and size <= 2 * opts.full_model_max_vars
             )
-            unhinted = feasible and unhinted_fits(size)
+            unhinted = feasible and unhinted_fits(comp, size)
             big = size > opts.lns_small_vars and opts.lns and feasible and not unhinted
             secs = share * (opts.full_model_share if big else 1.0)
             if (
@@ -253,6 +267,7 @@ def _repair_people(run: _Run, sol: Solution, people: Iterable[int] | None = None
         p for p in (people if people is not None else range(len(sol))) if person_violations(idx, p, sol[p])
     ]
     run.stats["repaired_people"] = len(todo)
+    run.repaired.update(todo)
     misses = 0  # consecutive people for whom the short objective solve found nothing
     for p in todo:
         if run.left() <= 0.05 * run.opts.seconds:
@@ -330,7 +345,7 @@ def _full(
         if len(comp) == len(idx.problem.people):
             run.bound = bound
         found = sub.extract(solver)
-        if not hint and valid and score(idx, found)[0] > score(idx, sol)[0]:
+        if not hint and valid and (violations(idx, found) or score(idx, found)[0] > score(idx, sol)[0]):
             return sol, int(cp_model.FEASIBLE), bound  # the start was better (unhinted search fell short)
         return found, status, bound
     if not hint and valid:

@@ -54,10 +54,10 @@ class Options:
     # fallback: the result is never worse than it. A greedy roster that keeps the rules as built (the
     # generated volunteer rosters: nobody repaired) is a good guide and stays the hint (unhinted,
     # 500x7x50 ended 12 seats shorter). Measured at 60 s (bench/roster_public.py; --set
-    # unhinted_max_vars=0 restores the hint), two to four runs each: instance 5 1.01-1.09 (before
-    # 1.08), 6 1.00-1.06 (1.05-1.15), 7 1.01-1.22 (1.02), 8 1.24-1.42 (1.34-1.41), 9 1.00-1.01
-    # (1.09-1.27), 10 1.03-1.09 (1.08). On longer periods (14: 42 days, 16: 56) or bigger components
-    # (11, 12) the unhinted search fell far behind the hinted one with the LNS.
+    # unhinted_max_vars=0 restores the hint), median of three or four runs (of two or three before):
+    # instance 5 1.084 (1.08), 6 1.054 (1.10), 7 1.015 (1.02), 8 1.276 (1.41), 9 1.013 (1.18), 10 1.059
+    # (1.077); single runs spread widely (9: 1.000-1.232). On longer periods (14: 42 days, 16: 56) or
+    # bigger components (11, 12) the unhinted search fell far behind the hinted one with the LNS.
     unhinted_repaired_share: float = 0.25
     unhinted_max_vars: int = 4_000
     unhinted_max_days: int = 28

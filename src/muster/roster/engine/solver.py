@@ -1,9 +1,9 @@
 """Solve a roster: greedy → per-person repair (a one-person model; when that finds nothing in time, a
 fast depth-first dive, forward then backward in time) → CP-SAT (a portfolio of ``portfolio_workers``
-threads; the start roster as a complete hint, except on small components over short periods,
-searched unhinted with the start as the fallback) → LNS on big components; and repair after a
-drop-out. Deterministic for a given seed and time budget as far as CP-SAT's multi-threading allows
-(``workers=1`` makes it fully deterministic)."""
+threads; the start roster as a complete hint, except on small components over short periods whose
+start the repair had to patch for many people: those are searched unhinted, the start the fallback)
+→ LNS on big components; and repair after a drop-out. Deterministic for a given seed and time budget
+as far as CP-SAT's multi-threading allows (``workers=1`` makes it fully deterministic)."""
 
 from __future__ import annotations
 
@@ -225,7 +225,9 @@ def _improve(run: _Run, sol: Solution, comps: list[list[int]] | None = None) -> 
                 # second (and lose much of it to loading); the LNS spends it where the penalties are
                 use_full = False
             if use_full:
-                sol, status, _bound = _full(run, sol, comp, secs, hint=opts.hint and not unhinted)
+                sol, status, _bound = _full(
+                    run, sol, comp, secs, hint=opts.hint and not unhinted, fallback=unhinted
+                )
                 feasible = not violations(idx, sol)
                 if status == cp_model.OPTIMAL:
                     continue
@@ -319,14 +321,17 @@ def _raise_infeasible(idx: Index, sol: Solution, people: list[int] | None) -> No
 
 
 def _full(
-    run: _Run, sol: Solution, comp: list[int], seconds: float, *, hint: bool
+    run: _Run, sol: Solution, comp: list[int], seconds: float, *, hint: bool, fallback: bool = False
 ) -> tuple[Solution, int, int | None]:
+    """The full model of ``comp``. With ``fallback`` (the start is a valid roster, searched unhinted) the
+    start is kept unless the search returns a valid roster at least as good."""
     idx, opts = run.idx, run.opts
     hint = hint and opts.greedy
-    valid = not violations(idx, sol)
     sub = SubModel(idx, sol, comp, hint=hint)
-    run.stats["full_model_hinted"] = int(hint)
+    key = "full_models_hinted" if hint else "full_models_unhinted"
+    run.stats[key] = int(run.stats.get(key, 0)) + 1
     run.stats["full_model_vars"] = int(run.stats.get("full_model_vars", 0)) + sub.n_vars
+    best_before, n_history = run.best_obj, len(run.history)
 
     def on_solution(obj: int, bound: float) -> None:
         run.report("cpsat", obj)
@@ -345,11 +350,20 @@ def _full(
         if len(comp) == len(idx.problem.people):
             run.bound = bound
         found = sub.extract(solver)
-        if not hint and valid and (violations(idx, found) or score(idx, found)[0] > score(idx, sol)[0]):
-            return sol, int(cp_model.FEASIBLE), bound  # the start was better (unhinted search fell short)
+        if fallback:
+            broken = bool(violations(idx, found))
+            if broken or score(idx, found)[0] > score(idx, sol)[0]:
+                run.stats["unhinted_kept_start"] = int(run.stats.get("unhinted_kept_start", 0)) + 1
+                # any progress reported during this search is of a roster that is not kept
+                run.best_obj = best_before
+                del run.history[n_history:]
+                return sol, int(cp_model.FEASIBLE), bound
         return found, status, bound
-    if not hint and valid:
-        return sol, status, None  # nothing found without the hint: the start stays
+    if fallback:
+        # nothing found in time (or, against a valid start, INFEASIBLE: the model and the rule check
+        # would disagree): the start stays
+        run.stats["unhinted_kept_start"] = int(run.stats.get("unhinted_kept_start", 0)) + 1
+        return sol, status, None
     if status == cp_model.INFEASIBLE:
         _raise_infeasible(idx, sol, comp if len(comp) < len(idx.problem.people) else None)
     return sol, status, None

@@ -99,6 +99,9 @@ class _Run:
         self.reserve = 0.0  # seconds kept back for the final polish
         self.repaired: set[int] = set()  # people whose start roster broke their own rules
 
+    def count(self, key: str, n: int = 1) -> None:
+        self.stats[key] = int(self.stats.get(key, 0)) + n
+
     def left(self) -> float:
         return self.deadline - self.reserve - time.monotonic()
 
@@ -225,9 +228,8 @@ def _improve(run: _Run, sol: Solution, comps: list[list[int]] | None = None) -> 
                 # second (and lose much of it to loading); the LNS spends it where the penalties are
                 use_full = False
             if use_full:
-                sol, status, _bound = _full(
-                    run, sol, comp, secs, hint=opts.hint and not unhinted, fallback=unhinted
-                )
+                hint = opts.hint and opts.greedy and not unhinted
+                sol, status, _bound = _full(run, sol, comp, secs, hint=hint, fallback=unhinted)
                 feasible = not violations(idx, sol)
                 if status == cp_model.OPTIMAL:
                     continue
@@ -326,11 +328,9 @@ def _full(
     """The full model of ``comp``. With ``fallback`` (the start is a valid roster, searched unhinted) the
     start is kept unless the search returns a valid roster at least as good."""
     idx, opts = run.idx, run.opts
-    hint = hint and opts.greedy
     sub = SubModel(idx, sol, comp, hint=hint)
-    key = "full_models_hinted" if hint else "full_models_unhinted"
-    run.stats[key] = int(run.stats.get(key, 0)) + 1
-    run.stats["full_model_vars"] = int(run.stats.get("full_model_vars", 0)) + sub.n_vars
+    run.count("full_models_hinted" if hint else "full_models_unhinted")
+    run.count("full_model_vars", sub.n_vars)
     best_before, n_history = run.best_obj, len(run.history)
 
     def on_solution(obj: int, bound: float) -> None:
@@ -353,7 +353,7 @@ def _full(
         if fallback:
             broken = bool(violations(idx, found))
             if broken or score(idx, found)[0] > score(idx, sol)[0]:
-                run.stats["unhinted_kept_start"] = int(run.stats.get("unhinted_kept_start", 0)) + 1
+                run.count("unhinted_kept_start")
                 # any progress reported during this search is of a roster that is not kept
                 run.best_obj = best_before
                 del run.history[n_history:]
@@ -362,7 +362,7 @@ def _full(
     if fallback:
         # nothing found in time (or, against a valid start, INFEASIBLE: the model and the rule check
         # would disagree): the start stays
-        run.stats["unhinted_kept_start"] = int(run.stats.get("unhinted_kept_start", 0)) + 1
+        run.count("unhinted_kept_start")
         return sol, status, None
     if status == cp_model.INFEASIBLE:
         _raise_infeasible(idx, sol, comp if len(comp) < len(idx.problem.people) else None)

@@ -522,3 +522,38 @@ def test_patched_up_starts_are_not_hinted_and_the_result_is_never_worse_than_the
     # the broken roster would have scored better: only the rule check keeps it out
     everyone = [set(idx.elig[p]) for p in range(len(problem.people))]
     assert score(idx, everyone)[0] < min(start)
+
+
+def test_big_patched_up_components_skip_the_full_model_for_the_lns() -> None:
+    """A component over ``patched_full_max_vars`` decisions whose start the repair patched up goes
+    straight to the LNS (and still ends valid and no worse than its start); the same component with a
+    higher threshold, and a component nobody had to be repaired in, get the full model first."""
+    from pathlib import Path
+
+    from muster.roster import benchmark_io as bio
+
+    problem = bio.to_problem(bio.read_instance(Path(__file__).parent / "data" / "Instance4.txt"))
+    # Instance4 is one component of 468 decisions: make it "big" and keep it hinted
+    common = {"seconds": 3.0, "seed": 0, "lns_small_vars": 100, "unhinted_max_vars": 0}
+    res = solve(problem, Options(patched_full_max_vars=400, **common))  # type: ignore[arg-type]
+    assert int(res.stats["repaired_people"]) >= 3
+    assert res.stats["lns_only_patched"] == 1
+    assert "full_models_hinted" not in res.stats and "full_models_unhinted" not in res.stats
+    assert int(res.stats["lns_iterations"]) > 0
+    assert res.stats["violations"] == 0
+    start = [ev.objective for ev in res.history if ev.phase in ("greedy", "repair", "polish")]
+    assert res.objective <= min(start)
+    assert any(ev.phase == "lns" for ev in res.history)
+
+    full = solve(problem, Options(patched_full_max_vars=500, **common))  # type: ignore[arg-type]
+    assert "lns_only_patched" not in full.stats
+    assert full.stats["full_models_hinted"] == 1
+
+    volunteers = volunteer_problem(VolunteerSpec(people=30, days=7, sites=4, seed=0))
+    vol = solve(
+        volunteers,
+        Options(seconds=2, seed=0, lns_small_vars=0, patched_full_max_vars=0, full_model_min_seconds=0),
+    )
+    assert vol.stats["repaired_people"] == 0
+    assert "lns_only_patched" not in vol.stats
+    assert int(vol.stats["full_models_hinted"]) >= 1

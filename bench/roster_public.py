@@ -21,6 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
+from engine_options import add_set_flag, overrides  # noqa: E402
 from muster.roster import benchmark_io as bio  # noqa: E402
 from muster.roster.engine import Options, solve  # noqa: E402
 
@@ -75,20 +76,9 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--data", default=str(DATA))
     ap.add_argument("--out-dir", default=str(ROOT / "bench" / "out" / "rosters"))
-    ap.add_argument(
-        "--set",
-        action="append",
-        default=[],
-        metavar="OPTION=VALUE",
-        help="an engine option for this run, e.g. --set lns_small_vars=1000 --set full_linearization=1",
-    )
+    add_set_flag(ap)
     args = ap.parse_args()
-    overrides: dict[str, object] = {}
-    for item in args.set:
-        key, _, value = item.partition("=")
-        if key not in Options.__dataclass_fields__:
-            ap.error(f"unknown engine option {key!r}")
-        overrides[key] = None if value == "none" else type(getattr(Options(), key) or 0)(value)
+    chosen = overrides(ap, args.set)
     out_dir = Path(args.out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     print(
@@ -106,7 +96,7 @@ def main() -> None:
         inst = bio.read_instance(Path(args.data) / f"Instance{n}.txt")
         best = bio.BEST_KNOWN[n]
         secs = 600 if (args.long and n >= 13) else args.seconds
-        opts = Options(seconds=secs, seed=args.seed, **overrides)  # type: ignore[arg-type]
+        opts = Options(seconds=secs, seed=args.seed, **chosen)  # type: ignore[arg-type]
         eng = run_one(inst, opts, out_dir / f"Instance{n}.roster")
         assert eng["objective"] == eng["engine_objective"] or eng["hard"], "engine and evaluator disagree"
         g: dict[str, object] = {}

@@ -25,6 +25,7 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from ortools.graph.python import max_flow  # noqa: E402
 
+from engine_options import add_set_flag, overrides  # noqa: E402
 from muster.roster.engine import Options, Problem, VolunteerSpec, solve, volunteer_problem  # noqa: E402
 
 
@@ -114,8 +115,13 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=30)
     ap.add_argument("--sizes", default="50x7x5,500x7x50,500x28x50,2000x28x200")
     ap.add_argument("--seed", type=int, default=0)
+    add_set_flag(ap)
     args = ap.parse_args()
-    print(f"# engine {args.seconds:g} s; baseline: greedy construction alone; seed {args.seed}")
+    chosen = overrides(ap, args.set)
+    print(
+        f"# engine {args.seconds:g} s{' ' + ' '.join(args.set) if args.set else ''}; "
+        f"baseline: greedy construction alone; seed {args.seed}"
+    )
     print(
         f"{'size':>13} {'shifts':>6} {'seats':>6} {'bound':>6} | {'1st(s)':>6} {'wall':>5} {'obj':>8} "
         f"{'covered':>7} {'gap':>4} {'spread h':>8} {'(shifts)':>8} {'viol':>4} | {'g.obj':>8} "
@@ -128,7 +134,7 @@ def main() -> None:
         t0 = time.monotonic()
         bound = flow_bound(problem)
         tb = time.monotonic() - t0
-        res = solve(problem, Options(seconds=args.seconds, seed=args.seed))
+        res = solve(problem, Options(seconds=args.seconds, seed=args.seed, **chosen))  # type: ignore[arg-type]
         m = measures(problem, res.assignments)
         g = solve(problem, Options(seconds=args.seconds, seed=args.seed, cpsat=False))
         gm = measures(problem, g.assignments)

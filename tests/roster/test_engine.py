@@ -19,6 +19,7 @@ from muster.roster.engine import (
     Preference,
     Problem,
     ProblemTooLarge,
+    Result,
     RosterInputError,
     Shift,
     TailShift,
@@ -539,7 +540,7 @@ def test_big_patched_up_components_skip_the_full_model_for_the_lns() -> None:
     assert int(res.stats["repaired_people"]) >= 3
     assert res.stats["lns_only_patched"] == 1
     assert "full_models_hinted" not in res.stats and "full_models_unhinted" not in res.stats
-    assert int(res.stats["lns_iterations"]) > 0
+    assert res.stats["lns_cpsat_models"] == 1  # 28 days: CP-SAT's own LNS
     assert res.stats["violations"] == 0
     start = [ev.objective for ev in res.history if ev.phase in ("greedy", "repair", "polish")]
     assert res.objective <= min(start)
@@ -557,3 +558,42 @@ def test_big_patched_up_components_skip_the_full_model_for_the_lns() -> None:
     assert vol.stats["repaired_people"] == 0
     assert "lns_only_patched" not in vol.stats
     assert int(vol.stats["full_models_hinted"]) >= 1
+
+
+def test_the_lns_is_cpsats_own_over_short_periods_and_this_engines_over_long_ones() -> None:
+    """Up to ``lns_cpsat_max_days`` days the LNS is CP-SAT's own on the whole component (hinted with
+    the start, never worse than it); over longer periods, with one worker (deterministic) or with
+    ``lns_mode="python"`` it is the engine's own neighbourhoods; an unknown mode is refused."""
+    from pathlib import Path
+
+    from muster.roster import benchmark_io as bio
+
+    problem = bio.to_problem(bio.read_instance(Path(__file__).parent / "data" / "Instance4.txt"))
+    common = {
+        "seconds": 3.0,
+        "seed": 0,
+        "lns_small_vars": 100,
+        "unhinted_max_vars": 0,
+        "patched_full_max_vars": 400,
+    }
+
+    def run(**kw: object) -> Result:
+        res = solve(problem, Options(**{**common, **kw}))  # type: ignore[arg-type]
+        assert res.stats["violations"] == 0
+        start = [ev.objective for ev in res.history if ev.phase in ("greedy", "repair", "polish")]
+        assert res.objective <= min(start)
+        assert any(ev.phase == "lns" for ev in res.history)
+        return res
+
+    short = run()
+    assert problem.days == 28 == Options().lns_cpsat_max_days
+    assert short.stats["lns_cpsat_models"] == 1
+    assert short.stats["lns_iterations"] == 0  # CP-SAT's LNS took all the time
+    for kw in ({"lns_cpsat_max_days": 27}, {"workers": 1}, {"lns_mode": "python"}):
+        own = run(**kw)
+        assert "lns_cpsat_models" not in own.stats, kw
+        assert int(own.stats["lns_iterations"]) > 0, kw
+    forced = run(lns_mode="cpsat", lns_cpsat_max_days=7)
+    assert forced.stats["lns_cpsat_models"] == 1
+    with pytest.raises(ValueError, match="lns_mode"):
+        Options(lns_mode="fast")

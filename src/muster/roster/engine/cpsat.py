@@ -498,6 +498,7 @@ class SubModel:
         stop: Callable[[], bool] | None = None,
         log: bool = False,
         linearization: int | None = None,
+        lns_only: bool = False,
     ) -> tuple[Any, cp_model.CpSolver]:
         solver = cp_model.CpSolver()
         prm = solver.parameters
@@ -505,6 +506,8 @@ class SubModel:
         prm.num_workers = workers
         prm.random_seed = seed
         prm.log_search_progress = log
+        # every worker improves the hinted roster by CP-SAT's own large-neighbourhood search
+        prm.use_lns_only = lns_only
         if linearization is not None:
             prm.linearization_level = linearization
         if self.diagnose:

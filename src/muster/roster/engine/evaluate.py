@@ -152,7 +152,7 @@ def part_penalty(
     idx: Index, sol: Solution, people: list[int], shifts: list[int], groups: list[list[int]]
 ) -> tuple[int, list[int]]:
     """The objective's terms of one part of the roster (the cover of ``shifts``, the preferences of
-    ``people``, the spread inside ``groups``) and those of ``shifts`` that lack people. For one
+    ``people``, the spread inside ``groups``) and the days of ``shifts`` that lack people. For one
     component (its people, the shifts they can take, its fairness groups) it is the part of
     :func:`score` that changes when only that component's rosters change."""
     pr = idx.problem
@@ -161,13 +161,13 @@ def part_penalty(
         for s in sol[p]:
             counts[s] = counts.get(s, 0) + 1
     total = 0
-    short: list[int] = []
+    short_days: list[int] = []
     for s in shifts:
         c = counts.get(s, 0)
         req = pr.shifts[s].required
         if c < req:
             total += (req - c) * idx.under_w[s]
-            short.append(s)
+            short_days.append(pr.shifts[s].day)
         elif c > req:
             total += (c - req) * idx.over_w[s]
     for p in people:
@@ -178,7 +178,7 @@ def part_penalty(
             if s in sol[p]:
                 total += w
     total += spread_penalty(idx, sol, groups)
-    return total, short
+    return total, short_days
 
 
 def spread_penalty(idx: Index, sol: Solution, groups: list[list[int]]) -> int:

@@ -376,7 +376,7 @@ def _full(
         run.report("lns" if lns_only else "cpsat", obj)
 
     status, solver = sub.solve(
-        seconds,
+        min(seconds, max(0.05, run.left())),  # the model's build counts too
         workers=opts.lns_workers if lns_only else _portfolio(opts),
         seed=opts.seed,
         on_solution=on_solution,
@@ -424,17 +424,11 @@ class _Part:
         self.shifts = sorted({s for p in people for s in idx.elig[p]})
         self.groups = [g for g in idx.fair_groups if g[0] in members]
         self.penalty = 0
-        self.short: list[int] = []  # the shifts that lack people
         self.short_days: list[int] = []
         self.luck = 1.0  # shrinks while its neighbourhoods find nothing better
-        self.takers: dict[int, list[int]] = {}  # shift -> the people who can take it
-        for p in people:
-            for s in idx.elig[p]:
-                self.takers.setdefault(s, []).append(p)
 
     def refresh(self, idx: Index, sol: Solution) -> None:
-        self.penalty, self.short = part_penalty(idx, sol, self.people, self.shifts, self.groups)
-        self.short_days = [idx.problem.shifts[s].day for s in self.short]
+        self.penalty, self.short_days = part_penalty(idx, sol, self.people, self.shifts, self.groups)
 
     def weight(self) -> float:
         return self.luck * math.sqrt(self.penalty)
@@ -446,7 +440,7 @@ def _lns(run: _Run, sol: Solution, comps: list[tuple[list[int], int]]) -> Soluti
     One component over a short period (up to ``lns_cpsat_max_days`` days): CP-SAT's own LNS on the
     whole of it (generic and relaxation-induced neighbourhoods, all in C++: no model rebuilt per
     neighbourhood), hinted with the current roster. Otherwise (and with any time left) this engine's
-    (:class:`_Lns`: windows of days, groups of people, blocks of both, the weekends), which knows the
+    (:class:`_Lns`: windows of days, groups of people, the weekends), which knows the
     roster's structure and spends the time on the components where the penalties are. Measured at
     60 s on the public instances (one component each) and 30 s on the volunteer rosters:
     - 13 (120 people, 28 days): CP-SAT's 4,076-4,674 against ours 5,280-6,251; 11 and 12: about the
@@ -478,9 +472,8 @@ class _Lns:
     share of the objective, times how lucky its last neighbourhoods were, so components whose penalty
     cannot go down stop taking the time), then frees one kind of neighbourhood: every weekend day
     (when someone has a weekend limit) for some of its people; a window of days for all its people,
-    around a day with a seat short or anywhere; a group of its people over the whole period; a block
-    (a window of days for a share of its people, first those who could take a short seat). Kinds that
-    found improvements lately are chosen more often."""
+    around a day with a seat short or anywhere; a group of its people over the whole period. Kinds
+    that found improvements lately are chosen more often."""
 
     def __init__(self, run: _Run, sol: Solution, comps: list[tuple[list[int], int]]) -> None:
         self.run_ = run
@@ -497,7 +490,7 @@ class _Lns:
         self.weekend_days = (
             frozenset(d for d in range(pr.days) if idx.weekend_of_day[d] >= 0) if limited else None
         )
-        self.kind_score = {"weekends": 0.5, "short_window": 0.5, "window": 0.5, "people": 0.5, "block": 0.5}
+        self.kind_score = {"weekends": 0.5, "short_window": 0.5, "window": 0.5, "people": 0.5}
         self.it = self.accepted = self.optimal = self.n_vars = 0
         self.build_s = self.solve_s = 0.0
 
@@ -548,8 +541,6 @@ class _Lns:
                 kinds.remove("short_window")
             if len(comp) <= n_people:
                 kinds.remove("people")
-            if len(comp) < 4 or width >= pr.days:
-                kinds.remove("block")
             kind = rng.choices(kinds, [kind_score[k] for k in kinds])[0]
             days: tuple[int, int] | frozenset[int]
             people: list[int] = comp
@@ -567,25 +558,6 @@ class _Lns:
                 else:
                     start = rng.randrange(0, max(1, pr.days - width + 1))
                 days = (start, min(pr.days - 1, start + width - 1))
-            elif kind == "block":
-                # a window of days for a share of the component's people: first those who could take
-                # a seat that is short (the window around it), then anyone. Where rules tie a person's
-                # days together (hours in the period, runs of days), a window for everyone leaves each
-                # person too little room, and a few people over the whole period cannot reach the seats.
-                n = max(2, min(len(comp) - 1, round(len(comp) * rng.uniform(0.1, 0.5))))
-                w = max(2, min(pr.days, round(target / (per_person_day * n))))
-                if part.short:
-                    s0 = rng.choice(part.short)
-                    takers = part.takers.get(s0, [])
-                    people = rng.sample(takers, min(n, len(takers)))
-                    if len(people) < n:
-                        chosen = set(people)
-                        people += rng.sample([p for p in comp if p not in chosen], n - len(people))
-                    start = min(max(0, pr.shifts[s0].day - rng.randrange(w)), max(0, pr.days - w))
-                else:
-                    people = rng.sample(comp, n)
-                    start = rng.randrange(0, max(1, pr.days - w + 1))
-                days = (start, min(pr.days - 1, start + w - 1))
             else:
                 # a group of people over the whole period
                 people = rng.sample(comp, n_people)

@@ -443,8 +443,8 @@ def _lns(run: _Run, sol: Solution, comps: list[tuple[list[int], int]]) -> Soluti
     (:class:`_Lns`: windows of days, groups of people, the weekends), which knows the
     roster's structure and spends the time on the components where the penalties are. Measured at
     60 s on the public instances (one component each) and 30 s on the volunteer rosters:
-    - 13 (120 people, 28 days): CP-SAT's 4,076-4,674 against ours 5,280-6,251; 11 and 12: about the
-      same (11 1.04-1.10 against 1.11; 12 1.35-1.42 against 1.33-1.60);
+    - 13 (120 people, 28 days): CP-SAT's 3,695-4,867 (six runs) against ours 5,280-6,251; 11 and 12:
+      about the same (11 1.04-1.13 against 1.11; 12 1.35-1.52 against 1.33-1.60);
     - 15-18 and 20 (42-182 days): ours better (17: 1.15-1.17 against 1.36; 18 1.37-1.44 against
       1.48; 20 1.69-2.02 against 2.31); CP-SAT's restarted in time slices lost its momentum
       (13: 5,815-6,008), so the choice is made once;

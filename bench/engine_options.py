@@ -3,12 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
-
-from muster.roster.engine import Options
+from muster.roster.engine import Options  # the scripts put src/ on the path before importing this
 
 
 def add_set_flag(ap: argparse.ArgumentParser) -> None:

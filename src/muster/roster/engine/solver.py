@@ -468,7 +468,7 @@ def _lns(run: _Run, sol: Solution, comps: list[tuple[list[int], int]]) -> Soluti
 
 
 class _Lns:
-    """This module's large-neighbourhood search. A round picks a component (by the square root of its
+    """This engine's large-neighbourhood search. A round picks a component (by the square root of its
     share of the objective, times how lucky its last neighbourhoods were, so components whose penalty
     cannot go down stop taking the time), then frees one kind of neighbourhood: every weekend day
     (when someone has a weekend limit) for some of its people; a window of days for all its people,

@@ -588,7 +588,6 @@ def test_the_lns_is_cpsats_own_over_short_periods_and_this_engines_over_long_one
     short = run()
     assert problem.days == 28 == Options().lns_cpsat_max_days
     assert short.stats["lns_cpsat_models"] == 1
-    assert short.stats["lns_iterations"] == 0  # CP-SAT's LNS took all the time
     for kw in ({"lns_cpsat_max_days": 27}, {"workers": 1}, {"lns_mode": "python"}):
         own = run(**kw)
         assert "lns_cpsat_models" not in own.stats, kw

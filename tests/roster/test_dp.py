@@ -240,3 +240,28 @@ def test_neighbourhoods_post_period_totals_as_constants_plus_their_own_decisions
     new = sub.extract(found)
     assert violations(idx, new) == []
     assert round(found.objective_value) == score(idx, new)[0] <= now
+
+
+def test_the_walk_back_prices_weekends_as_the_forward_pass_does() -> None:
+    """A weekend price must steer the walk back the way it steered the values: Saturday and Sunday
+    both worth taking, a price per weekend worked below their sum, so the best path takes both (one
+    weekend paid once), not Sunday alone."""
+    import numpy as np
+
+    shifts = [
+        Shift("SAT", 0, 8 * H, 16 * H, "D", required=1, weight_under=3),
+        Shift("SUN", 1, 1440 + 8 * H, 1440 + 16 * H, "D", required=1, weight_under=100),
+    ]
+    problem = Problem(days=2, people=[Person("A")], shifts=shifts, tail_days=1, start_weekday=5)
+    idx = build_index(problem, Limits())
+    sol: list[set[int]] = [set()]
+    ctx = DPContext(idx, noise=0.0)
+    ctx.refresh(sol)
+    dp = PersonDP(ctx, 0)
+    base = dp.base_costs(sol)
+    lam = np.array([0.0])
+    nu = np.zeros(1)
+    ws, os_ = dp._forward(base, lam, 50.0, nu)
+    assert dp._final(ws[-1], os_[-1])[0] == -103 + 50
+    path = dp._back(ws, os_, 0, base, lam, 50.0, nu)
+    assert path is not None and sorted(problem.shifts[s].id for s in path) == ["SAT", "SUN"]

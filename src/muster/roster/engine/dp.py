@@ -97,7 +97,16 @@ class PersonDP:
         pr = idx.problem
         person = pr.people[p]
         self.ctx, self.idx, self.p = ctx, idx, p
-        self.applicable = person.max_shifts_per_day == 1
+        # not handled (the caller's one-person CP-SAT model is): several shifts a day, weekly minute
+        # limits, rest or overlap reaching past the next day, no day worked at all allowed
+        sh0 = pr.shifts
+        reach = max((sh0[s].end - sh0[s].day * 1440 for s in idx.elig[p]), default=0)
+        self.applicable = (
+            person.max_shifts_per_day == 1
+            and person.max_minutes_week is None
+            and reach + person.min_rest_minutes <= 2 * 1440
+            and (person.max_consecutive_days is None or person.max_consecutive_days >= 1)
+        )
         days = pr.days
         self.days = days
         self.minc = max(1, person.min_consecutive_days)
@@ -290,12 +299,16 @@ class PersonDP:
                     ):
                         col = np.where(allowed, wp[:, src, f], INF)
                         jj = int(np.argmin(col))
-                        cands.append((float(col[jj]), (0, jj, src, f)))
+                        # the weekend price as _forward adds it: a continued run pays on the
+                        # weekend's first day, a new run on any weekend day
+                        cont = mu if self.first_weekend_day[d] else 0.0
+                        cands.append((float(col[jj]) + cont, (0, jj, src, f)))
                 if i == 0 and f == 0:
+                    new_run = mu if self.weekend[d] else 0.0
                     for oi in range(NO):
                         for of in (0, 1):
                             if oi >= minoff - 1 or of == 1:
-                                cands.append((float(op[oi, of]), (1, oi, of)))
+                                cands.append((float(op[oi, of]) + new_run, (1, oi, of)))
             else:
                 _, oi, of = state
                 if oi == 0 and of == 0:
@@ -522,7 +535,7 @@ class PersonDP:
                 continue
             kind = sh[s2].kind
             lim = limits.get(kind)
-            if lim is not None and kinds[kind] + 1 > lim:
+            if lim is not None and kinds[kind] + (kind != sh[by_day[d]].kind) > lim:
                 continue
             a, b = by_day.get(d - 1), by_day.get(d + 1)
             if (a is not None and idx.clash(p, a, s2)) or (b is not None and idx.clash(p, s2, b)):

@@ -1,0 +1,57 @@
+"""The upper bounds of the volunteer benchmark (bench/roster_volunteer.py): they must bound every valid
+roster's cover, and the LP one must see the rules the flow relaxes."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from muster.roster.engine import Options, Person, Problem, Shift, VolunteerSpec, solve, volunteer_problem
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+
+from roster_volunteer import flow_bound, lp_bound, measures
+
+
+def _shift(sid: str, day: int, start_h: int, hours: int, kind: str, site: str = "A") -> Shift:
+    start = day * 1440 + start_h * 60
+    return Shift(id=sid, day=day, start=start, end=start + hours * 60, kind=kind, site=site, required=1)
+
+
+def test_the_lp_sees_the_rest_rule_the_flow_relaxes() -> None:
+    # one person, a night (22-06) and the next morning (08-16): 11 h rest allows only one
+    pr = Problem(
+        days=2,
+        people=[Person(id="p", min_rest_minutes=11 * 60)],
+        shifts=[_shift("n0", 0, 22, 8, "N"), _shift("m1", 1, 8, 8, "M")],
+    )
+    assert flow_bound(pr) == 2
+    assert lp_bound(pr) == 1
+
+
+def test_the_lp_sees_weekly_minutes_consecutive_days_and_weekends() -> None:
+    # 7 days of one 12 h seat; 40 h a week: at most 3 (the flow's count at the shortest length too)
+    seats = [_shift(f"d{d}", d, 8, 12, "D") for d in range(7)]
+    week = Problem(days=7, people=[Person(id="p", max_minutes_week=40 * 60)], shifts=seats)
+    assert lp_bound(week) == 3
+    # 8-hour seats, at most 2 days in a row: 5 of 7 (days 0-1, 3-4, 6)
+    seats8 = [_shift(f"d{d}", d, 8, 8, "D") for d in range(7)]
+    row = Problem(days=7, people=[Person(id="p", max_consecutive_days=2)], shifts=seats8)
+    assert flow_bound(row) == 7
+    assert lp_bound(row) == 5
+    # no weekend allowed (day 0 is a Monday): the Saturday and the Sunday seats are out
+    no_weekend = Problem(days=7, people=[Person(id="p", max_weekends=0)], shifts=seats8)
+    assert lp_bound(no_weekend) == 5
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_both_bounds_hold_for_the_engines_roster(seed: int) -> None:
+    pr = volunteer_problem(VolunteerSpec(people=50, days=7, sites=5, seed=seed))
+    res = solve(pr, Options(seconds=3, seed=seed))
+    assert res.status in ("optimal", "feasible")
+    covered = measures(pr, res.assignments)["covered"]
+    lp, flow = lp_bound(pr), flow_bound(pr)
+    assert covered <= lp <= flow  # the LP keeps every constraint of the flow (start_weekday 0)
+    assert pr.start_weekday == 0

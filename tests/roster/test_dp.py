@@ -19,6 +19,8 @@ from muster.roster.engine.greedy import greedy
 from muster.roster.engine.index import build_index
 from muster.roster.engine.model import Limits
 
+from .helpers import objective_at_current
+
 H = 60
 DATA = Path(__file__).parent / "data"
 KINDS = {"D": (7 * H, 15 * H), "E": (14 * H, 22 * H), "N": (22 * H, 30 * H)}
@@ -227,14 +229,7 @@ def test_neighbourhoods_post_period_totals_as_constants_plus_their_own_decisions
         days = frozenset(d for d in range(problem.days) if idx.weekend_of_day[d] >= 0)
     now = score(idx, sol)[0]
     sub = SubModel(idx, sol, people, days, current_objective=now)
-    fixed = sub.model.clone()
-    for (p, s), v in sub.x.items():
-        fixed.add(fixed.get_bool_var_from_proto_index(v.index) == int(s in sol[p]))
-    solver = cp_model.CpSolver()
-    solver.parameters.num_workers = 1
-    solver.parameters.max_time_in_seconds = 5
-    assert solver.solve(fixed) in (cp_model.OPTIMAL, cp_model.FEASIBLE)
-    assert round(solver.objective_value) == now
+    assert objective_at_current(sub, sol) == now
     status, found = sub.solve(5.0, workers=1, seed=seed)
     assert status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
     new = sub.extract(found)

@@ -32,5 +32,5 @@ def overrides(ap: argparse.ArgumentParser, items: list[str]) -> dict[str, object
                 ap.error(f"{key} takes true or false")
             out[key] = value == "true"
         else:
-            out[key] = type(current or 0)(value)
+            out[key] = (int if current is None else type(current))(value)
     return out

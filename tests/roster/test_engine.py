@@ -140,7 +140,15 @@ def test_progress_is_reported_and_a_seed_makes_it_repeatable() -> None:
     g2 = solve(problem, Options(seconds=3, seed=5, cpsat=False))
     g3 = solve(problem, Options(seconds=3, seed=6, cpsat=False))
     assert events and events[-1].objective == r1.objective
-    assert all(a.objective > b.objective for a, b in itertools.pairwise(events))
+    # the fairness weights make the first half a solve without them (phase "cover"), then the whole
+    # objective: each part improves strictly, and the clock runs on
+    cover = [e for e in events if e.phase == "cover"]
+    whole = [e for e in events if e.phase != "cover"]
+    assert cover and whole and events[: len(cover)] == cover
+    for part in (cover, whole):
+        assert all(a.objective > b.objective for a, b in itertools.pairwise(part))
+    assert all(a.elapsed <= b.elapsed for a, b in itertools.pairwise(events))
+    assert isinstance(r1.stats["cover_greedy_objective"], int)  # the first phase's own figures
     assert r1.time_to_first_feasible is not None and r1.time_to_first_feasible < 3
     check(problem, r1)
     # the construction is deterministic for a seed (CP-SAT under a wall-clock limit need not be)
@@ -268,7 +276,8 @@ def test_neighbourhood_objective_is_the_roster_objective(
         # at the current roster (every free decision fixed to its current value)
         assert objective_at_current(sub, sol) == now
         # at the roster the neighbourhood search finds
-        status, found = sub.solve(0.5, workers=1, seed=seed)
+        # (time enough under a loaded machine: the check is of the objective, not of the speed)
+        status, found = sub.solve(5.0, workers=1, seed=seed)
         assert status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
         new = sub.extract(found)
         assert round(found.objective_value) == score(idx, new)[0] <= now

@@ -58,6 +58,7 @@ PENALTIES = {
     "fairness": gettext_lazy("Unfairness (spread of hours and nights)"),
 }
 PHASES = {
+    "cover": gettext_lazy("filling seats (fairness not yet counted)"),
     "greedy": gettext_lazy("first roster"),
     "repair": gettext_lazy("repairing"),
     "cpsat": gettext_lazy("optimizing"),

@@ -178,7 +178,11 @@ def solve(problem: Problem, options: Options | None = None) -> Result:
     :class:`Infeasible` (naming the clashing rules) when the hard rules cannot all hold."""
     t0 = time.monotonic()
     opts = options or Options()
-    idx = build_index(problem, opts.limits)
+    return _solve(build_index(problem, opts.limits), opts, t0)
+
+
+def _solve(idx: Index, opts: Options, t0: float) -> Result:
+    problem = idx.problem
     run = _Run(idx, opts, t0)
     run.stats["index_seconds"] = round(run.elapsed(), 3)
     w = problem.weights
@@ -211,6 +215,8 @@ def _cover_first(run: _Run, problem: Problem) -> Result:
     plain = dataclasses.replace(
         problem, weights=dataclasses.replace(w, spread_hours=0, spread_nights=0, spread_weekends=0)
     )
+    # the same index (nothing in it depends on the fairness weights, which are read from the problem)
+    plain_idx = dataclasses.replace(idx, problem=plain)
     outer = opts.progress
     offset = run.elapsed()  # the first phase's clock starts here
 
@@ -218,8 +224,8 @@ def _cover_first(run: _Run, problem: Problem) -> Result:
         if outer is not None:
             outer(Progress(run.elapsed(), "cover", ev.objective, None))
 
-    first = solve(
-        plain,
+    first = _solve(
+        plain_idx,
         dataclasses.replace(
             opts,
             seconds=opts.cover_first * max(0.0, run.left()),
@@ -227,6 +233,7 @@ def _cover_first(run: _Run, problem: Problem) -> Result:
             progress=forward if outer is not None else None,
             target=None,  # a target is on the whole objective
         ),
+        time.monotonic(),
     )
     for key, value in first.stats.items():
         run.stats[f"cover_{key}"] = value

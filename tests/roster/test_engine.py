@@ -19,6 +19,7 @@ from muster.roster.engine import (
     Preference,
     Problem,
     ProblemTooLarge,
+    Progress,
     Result,
     RosterInputError,
     Shift,
@@ -149,6 +150,11 @@ def test_progress_is_reported_and_a_seed_makes_it_repeatable() -> None:
         assert all(a.objective > b.objective for a, b in itertools.pairwise(part))
     assert all(a.elapsed <= b.elapsed for a, b in itertools.pairwise(events))
     assert isinstance(r1.stats["cover_greedy_objective"], int)  # the first phase's own figures
+    # without that phase (or without fairness weights) no "cover" progress
+    plain_events: list[Progress] = []
+    r0 = solve(problem, Options(seconds=1, seed=5, workers=1, cover_first=0, progress=plain_events.append))
+    assert plain_events and all(e.phase != "cover" for e in plain_events)
+    assert "cover_greedy_objective" not in r0.stats
     assert r1.time_to_first_feasible is not None and r1.time_to_first_feasible < 3
     check(problem, r1)
     # the construction is deterministic for a seed (CP-SAT under a wall-clock limit need not be)

@@ -76,10 +76,12 @@ def flow_bound(problem: Problem) -> int:
         weeks = set()
         days = set()
         for s in el:
-            w = s.day // 7
+            w = (s.day + problem.start_weekday) // 7  # calendar weeks, as the engine counts them
             if w not in weeks:
                 weeks.add(w)
-                cap = 7 if p.max_minutes_week is None else p.max_minutes_week // shortest
+                cap = (
+                    7 * p.max_shifts_per_day if p.max_minutes_week is None else p.max_minutes_week // shortest
+                )
                 mf.add_arc_with_capacity(node(("p", p.id)), node(("w", p.id, w)), cap)
             if s.day not in days:
                 days.add(s.day)
@@ -117,7 +119,9 @@ def lp_bound(problem: Problem) -> int:
         groups[find(i)].append(p)
     # seats nobody can take add nothing; each part covers a whole number of seats, at most its LP
     # optimum rounded down
-    return sum(math.floor(_lp_part(problem, people) + 1e-6) for people in groups.values())
+    return sum(
+        math.floor((v := _lp_part(problem, people)) + 1e-5 * max(1.0, v)) for people in groups.values()
+    )
 
 
 def _lp_part(problem: Problem, people: list[Person]) -> float:
@@ -159,6 +163,8 @@ def _lp_part(problem: Problem, people: list[Person]) -> float:
             for a in el:
                 later: dict[int, list[object]] = defaultdict(list)
                 for b in by_day.get(a.day + 1, []) + by_day.get(a.day + 2, []):
+                    if b.start < a.start:
+                        continue  # (a shift's day need not be its start's: the rest counts by times)
                     if b.start < a.end + p.min_rest_minutes or (
                         b.day == a.day + 1 and b.kind in forbidden.get(a.kind, ())
                     ):

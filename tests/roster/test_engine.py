@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import time
 
@@ -141,20 +142,28 @@ def test_progress_is_reported_and_a_seed_makes_it_repeatable() -> None:
     g2 = solve(problem, Options(seconds=3, seed=5, cpsat=False))
     g3 = solve(problem, Options(seconds=3, seed=6, cpsat=False))
     assert events and events[-1].objective == r1.objective
-    # the fairness weights make the first half a solve without them (phase "cover"), then the whole
-    # objective: each part improves strictly, and the clock runs on
-    cover = [e for e in events if e.phase == "cover"]
-    whole = [e for e in events if e.phase != "cover"]
-    assert cover and whole and events[: len(cover)] == cover
-    for part in (cover, whole):
+    # the fairness weights make half the time after the repair a solve without them (phase "cover"),
+    # then the whole objective: each part improves strictly, and the clock runs on
+    phases = [e.phase for e in events]
+    first, last = phases.index("cover"), len(phases) - phases[::-1].index("cover")
+    assert set(phases[first:last]) == {"cover"} and 0 < first and last < len(events)
+    for part in (events[:first], events[first:last], events[last:]):
         assert all(a.objective > b.objective for a, b in itertools.pairwise(part))
     assert all(a.elapsed <= b.elapsed for a, b in itertools.pairwise(events))
-    assert isinstance(r1.stats["cover_greedy_objective"], int)  # the first phase's own figures
-    # without that phase (or without fairness weights) no "cover" progress
-    plain_events: list[Progress] = []
-    r0 = solve(problem, Options(seconds=1, seed=5, workers=1, cover_first=0, progress=plain_events.append))
-    assert plain_events and all(e.phase != "cover" for e in plain_events)
-    assert "cover_greedy_objective" not in r0.stats
+    assert events[last - 1].objective == r1.stats["cover_objective"]  # the roster it handed on,
+    assert events[last].phase == "fairness"  # then its whole objective
+    assert r1.history == events
+    # without that phase, or without fairness weights, no "cover" progress
+    for opts, prob in (
+        (Options(seconds=1, seed=5, workers=1, cover_first=0), problem),
+        (Options(seconds=1, seed=5, workers=1), dataclasses.replace(problem, weights=Weights())),
+    ):
+        seen: list[Progress] = []
+        r0 = solve(prob, dataclasses.replace(opts, progress=seen.append))
+        assert seen and all(e.phase != "cover" for e in seen)
+        assert "cover_objective" not in r0.stats
+    with pytest.raises(ValueError, match="cover_first"):
+        Options(cover_first=1.0)
     assert r1.time_to_first_feasible is not None and r1.time_to_first_feasible < 3
     check(problem, r1)
     # the construction is deterministic for a seed (CP-SAT under a wall-clock limit need not be)

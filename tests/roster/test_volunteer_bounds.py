@@ -55,3 +55,52 @@ def test_both_bounds_hold_for_the_engines_roster(seed: int) -> None:
     lp, flow = lp_bound(pr), flow_bound(pr)
     assert covered <= lp <= flow  # the LP keeps every constraint of the flow (start_weekday 0)
     assert pr.start_weekday == 0
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_no_valid_roster_covers_more_than_either_bound(seed: int) -> None:
+    """Every roster of a tiny random problem that the engine's rule check accepts (two shifts a day,
+    a week starting mid-week, rest, consecutive days, weekends, weekly minutes) covers at most what
+    both bounds say."""
+    import itertools
+    import random
+
+    from muster.roster.engine.evaluate import violations
+    from muster.roster.engine.index import build_index
+    from muster.roster.engine.model import Limits
+
+    rng = random.Random(seed)
+    days = rng.randint(3, 5)
+    shifts = []
+    for d in range(days):
+        for k in range(rng.randint(1, 3)):
+            start = d * 1440 + rng.choice([0, 6, 8, 14, 20, 22]) * 60
+            shifts.append(
+                Shift(
+                    id=f"s{d}{k}", day=d, start=start, end=start + rng.choice([4, 8, 12]) * 60, kind=f"K{k}"
+                )
+            )
+    shifts = rng.sample(shifts, min(len(shifts), 11))
+    person = Person(
+        id="p",
+        max_shifts_per_day=rng.choice([1, 1, 2]),
+        max_minutes_week=rng.choice([None, 16 * 60, 24 * 60]),
+        min_rest_minutes=rng.choice([0, 8 * 60, 11 * 60]),
+        max_consecutive_days=rng.choice([None, 1, 2]),
+        max_weekends=rng.choice([None, 0, 1]),
+    )
+    pr = Problem(
+        days=days,
+        people=[person],
+        shifts=shifts,
+        start_weekday=rng.randrange(7),
+        forbidden_successions=frozenset({("K2", "K0")}),
+    )
+    idx = build_index(pr, Limits())
+    best = 0
+    for n in range(len(shifts), 0, -1):
+        if any(not violations(idx, [set(c)]) for c in itertools.combinations(range(len(shifts)), n)):
+            best = n
+            break
+    assert best <= lp_bound(pr)
+    assert best <= flow_bound(pr)

@@ -59,6 +59,7 @@ PENALTIES = {
 }
 PHASES = {
     "cover": gettext_lazy("filling seats (fairness not yet counted)"),
+    "fairness": gettext_lazy("counting fairness"),
     "greedy": gettext_lazy("first roster"),
     "repair": gettext_lazy("repairing"),
     "cpsat": gettext_lazy("optimizing"),

@@ -190,9 +190,9 @@ class Uncovered:
 @dataclass(frozen=True)
 class Progress:
     elapsed: float
-    phase: str  # "cover", "greedy", "repair", "polish", "cpsat", "lns", "final"
+    phase: str  # "greedy", "repair", "polish", "cover", "fairness", "cpsat", "lns", "final"
     # the best so far; in phase "cover" (Options.cover_first) without the fairness terms, so the value
-    # may rise when the whole objective takes over
+    # may rise at "fairness", where the whole objective takes over
     objective: int
     bound: int | None = None
 

@@ -101,13 +101,15 @@ class Options:
     lns_workers: int = 2  # CP-SAT threads of its own LNS (4 or 8 threads on 2 cores: worse)
     lns_target_vars: int = 400  # free decisions per neighbourhood (adapted as it goes)
     lns_seconds: float = 0.5  # time limit of one neighbourhood solve
-    # With fairness weights (spread of hours, nights, weekends): this share of the time solves the
-    # roster without them (cover and wishes only), the rest the whole objective from that roster. The
+    # With fairness weights (spread of hours, nights, weekends): this share of the time left after the
+    # repair solves the roster without them (cover and wishes only), the rest the whole objective from
+    # that roster (see _cover_first). The
     # spread terms slow the search for seats (one short community of 500 x 28 x 50 alone, 30 s: 517 and
     # 514 seats covered with them, 526 without). At 30 s (bench/roster_volunteer.py, seeds 0 and 1),
     # objective without -> with 0.5: 500 x 28 x 50 33,020 -> 31,496 and 32,647 -> 32,398 (seats
     # 7,295 -> 7,311, 7,299 -> 7,302); 2,000 x 28 x 200 170,016 -> 169,785 and 170,412 -> 170,295
     # (27,009 -> 27,012, 27,006 -> 27,008); 0.3 and 0.7 in between (31,478 / 31,770; 170,259 / 169,566).
+    # (Single runs of solve() alone; the benchmark's own runs are in the README.)
     # The wishes stay: dropped too, 500 x 28 x 50 covered 7,306 but ended at 33,701 (wishes 2,101 left
     # to the second half); on the public benchmark (wishes only, no fairness) dropping the wishes first
     # helped 8 and 9 (1.28, 1.04) and hurt 10 (1.12 against 1.05), so it is not done.
@@ -119,6 +121,8 @@ class Options:
     log: bool = False
 
     def __post_init__(self) -> None:
+        if not 0 <= self.cover_first < 1:
+            raise ValueError(f"cover_first must be at least 0 and below 1, not {self.cover_first!r}")
         if self.lns_mode not in LNS_MODES:
             raise ValueError(f"lns_mode must be one of {', '.join(LNS_MODES)}, not {self.lns_mode!r}")
 
@@ -185,14 +189,6 @@ def _solve(idx: Index, opts: Options, t0: float) -> Result:
     problem = idx.problem
     run = _Run(idx, opts, t0)
     run.stats["index_seconds"] = round(run.elapsed(), 3)
-    w = problem.weights
-    if (
-        opts.cover_first > 0
-        and opts.greedy
-        and opts.cpsat
-        and (w.spread_hours or w.spread_nights or w.spread_weekends)
-    ):
-        return _cover_first(run, problem)
     sol = greedy(idx, opts.seed) if opts.greedy else [set(idx.locked[p]) for p in range(len(problem.people))]
     run.stats["greedy_seconds"] = round(run.elapsed() - float(run.stats["index_seconds"]), 3)
     feasible = not violations(idx, sol)
@@ -203,49 +199,53 @@ def _solve(idx: Index, opts: Options, t0: float) -> Result:
     if opts.greedy and opts.cpsat:
         sol = _repair_people(run, sol)
         sol = _polish(run, sol, POLISH_SHARE * opts.seconds, "polish_start")
+        w = problem.weights
+        if opts.cover_first > 0 and (w.spread_hours or w.spread_nights or w.spread_weekends):
+            sol = _cover_first(run, sol)
     return _improve(run, sol)
 
 
-def _cover_first(run: _Run, problem: Problem) -> Result:
-    """The roster without the fairness terms first (cover and wishes only) for ``cover_first`` of the
-    time, then the whole objective from that roster (see ``Options.cover_first``). The progress of
-    the first phase is reported as phase "cover", its objective without the fairness terms."""
+def _cover_first(run: _Run, sol: Solution) -> Solution:
+    """From the repaired start: the roster without the fairness terms (cover and wishes only) for
+    ``cover_first`` of the time left; the whole objective then starts from it (see
+    ``Options.cover_first``). Its progress is reported as phase "cover", the objective without the
+    fairness terms; its search figures are in the stats as ``cover_*``."""
     opts, idx = run.opts, run.idx
+    problem = idx.problem
     w = problem.weights
     plain = dataclasses.replace(
         problem, weights=dataclasses.replace(w, spread_hours=0, spread_nights=0, spread_weekends=0)
     )
-    # the same index (nothing in it depends on the fairness weights, which are read from the problem)
+    # the same index: nothing in it depends on the fairness weights (they are read from the problem)
     plain_idx = dataclasses.replace(idx, problem=plain)
-    outer = opts.progress
-    offset = run.elapsed()  # the first phase's clock starts here
 
     def forward(ev: Progress) -> None:
-        if outer is not None:
-            outer(Progress(run.elapsed(), "cover", ev.objective, None))
+        out = Progress(run.elapsed(), "cover", ev.objective, None)
+        run.history.append(out)
+        if opts.progress is not None:
+            opts.progress(out)
 
-    first = _solve(
-        plain_idx,
-        dataclasses.replace(
-            opts,
-            seconds=opts.cover_first * max(0.0, run.left()),
-            cover_first=0.0,
-            progress=forward if outer is not None else None,
-            target=None,  # a target is on the whole objective
-        ),
-        time.monotonic(),
+    first_opts = dataclasses.replace(
+        opts,
+        seconds=opts.cover_first * max(0.0, run.left() - run.reserve),
+        cover_first=0.0,
+        progress=forward,
+        target=None,  # a target is on the whole objective
     )
+    first = _Run(plain_idx, first_opts)
+    first.repaired = set(run.repaired)  # (the unhinted full model of patched-up starts, as usual)
+    found, _optimal = _search(first, sol, closing=False)
     for key, value in first.stats.items():
         run.stats[f"cover_{key}"] = value
-        if key.startswith(("greedy_", "repaired_", "polish_start_")):
-            run.stats[key] = value  # the construction happened in the first phase
-    if first.time_to_first_feasible is not None:
-        run.first_feasible = offset + first.time_to_first_feasible
-    sol: Solution = [set() for _ in problem.people]
-    for pid, sid in first.assignments:
-        sol[idx.pid[pid]].add(idx.sid[sid])
-    # the whole objective from here: the best-so-far starts again (the first phase's scale differs)
-    return _improve(run, sol)
+    plain_obj = score(plain_idx, found)[0]
+    run.stats["cover_objective"] = plain_obj
+    if not violations(idx, sol) and (violations(idx, found) or score(idx, found)[0] > score(idx, sol)[0]):
+        found = sol  # (the search keeps the rules of a valid start) the start is better on the whole
+    # the fairness terms join: the whole objective of the roster handed on is reported (phase
+    # "fairness", even when it is no better than the start's), and the best so far counts from it
+    run.best_obj = None
+    run.report("fairness", score(idx, found)[0], not violations(idx, found))
+    return found
 
 
 CLOSING_SECONDS_PER_PAIR = 2e-6
@@ -272,6 +272,34 @@ def _polish(run: _Run, sol: Solution, seconds: float, label: str) -> Solution:
 
 
 def _improve(run: _Run, sol: Solution, comps: list[list[int]] | None = None) -> Result:
+    idx = run.idx
+    sol, optimal_all = _search(run, sol, comps)
+    obj, parts = score(idx, sol)
+    viol = violations(idx, sol)
+    label = "optimal" if optimal_all and not viol else ("feasible" if not viol else "infeasible_start")
+    if not viol:
+        run.report("final", obj)
+    pr = idx.problem
+    return Result(
+        status=label,
+        assignments=sorted((pr.people[p].id, pr.shifts[s].id) for p in range(len(pr.people)) for s in sol[p]),
+        objective=obj,
+        breakdown=parts,
+        uncovered=explain(idx, sol),
+        bound=run.bound,
+        time_to_first_feasible=run.first_feasible,
+        elapsed=run.elapsed(),
+        history=run.history,
+        stats={**run.stats, "violations": len(viol)},
+    )
+
+
+def _search(
+    run: _Run, sol: Solution, comps: list[list[int]] | None = None, *, closing: bool = True
+) -> tuple[Solution, bool]:
+    """The full models and the LNS (and the polish at the end) from ``sol``: the roster and whether
+    every component was solved to optimality. ``closing``: keep back time for the closing work of
+    :func:`_improve`."""
     idx, opts = run.idx, run.opts
     feasible = not violations(idx, sol)
     if feasible:
@@ -279,8 +307,8 @@ def _improve(run: _Run, sol: Solution, comps: list[list[int]] | None = None) -> 
     optimal_all = False
     # time kept back: the closing work (score, rule check, explanations of the short seats) grows with
     # the candidate pairs, about 1 s at 500,000 on the benchmark machine; and the polish at the end
-    closing = min(0.1 * opts.seconds, CLOSING_SECONDS_PER_PAIR * idx.n_pairs)
-    run.reserve = closing
+    closing_s = min(0.1 * opts.seconds, CLOSING_SECONDS_PER_PAIR * idx.n_pairs) if closing else 0.0
+    run.reserve = closing_s
     if opts.cpsat and opts.greedy and feasible:
         run.reserve += min(1.0, POLISH_SHARE * opts.seconds)
     if opts.cpsat:
@@ -345,26 +373,9 @@ def _improve(run: _Run, sol: Solution, comps: list[list[int]] | None = None) -> 
         if opts.lns and feasible and pending and not run.should_stop():
             sol = _lns(run, sol, pending)
         if opts.greedy and feasible and not optimal_all:
-            run.reserve = closing
+            run.reserve = closing_s
             sol = _polish(run, sol, run.left(), "polish_end")
-    obj, parts = score(idx, sol)
-    viol = violations(idx, sol)
-    label = "optimal" if optimal_all and not viol else ("feasible" if not viol else "infeasible_start")
-    if not viol:
-        run.report("final", obj)
-    pr = idx.problem
-    return Result(
-        status=label,
-        assignments=sorted((pr.people[p].id, pr.shifts[s].id) for p in range(len(pr.people)) for s in sol[p]),
-        objective=obj,
-        breakdown=parts,
-        uncovered=explain(idx, sol),
-        bound=run.bound,
-        time_to_first_feasible=run.first_feasible,
-        elapsed=run.elapsed(),
-        history=run.history,
-        stats={**run.stats, "violations": len(viol)},
-    )
+    return sol, optimal_all
 
 
 def _repair_people(run: _Run, sol: Solution, people: Iterable[int] | None = None) -> Solution:

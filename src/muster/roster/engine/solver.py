@@ -272,26 +272,8 @@ def _polish(run: _Run, sol: Solution, seconds: float, label: str) -> Solution:
 
 
 def _improve(run: _Run, sol: Solution, comps: list[list[int]] | None = None) -> Result:
-    idx = run.idx
     sol, optimal_all = _search(run, sol, comps)
-    obj, parts = score(idx, sol)
-    viol = violations(idx, sol)
-    label = "optimal" if optimal_all and not viol else ("feasible" if not viol else "infeasible_start")
-    if not viol:
-        run.report("final", obj)
-    pr = idx.problem
-    return Result(
-        status=label,
-        assignments=sorted((pr.people[p].id, pr.shifts[s].id) for p in range(len(pr.people)) for s in sol[p]),
-        objective=obj,
-        breakdown=parts,
-        uncovered=explain(idx, sol),
-        bound=run.bound,
-        time_to_first_feasible=run.first_feasible,
-        elapsed=run.elapsed(),
-        history=run.history,
-        stats={**run.stats, "violations": len(viol)},
-    )
+    return _result(run, sol, optimal=optimal_all)
 
 
 def _search(
@@ -811,7 +793,7 @@ def _min_change(run: _Run, sol: Solution, start: Solution, candidates: list[int]
     return sub.extract(solver)
 
 
-def _result(run: _Run, sol: Solution) -> Result:
+def _result(run: _Run, sol: Solution, *, optimal: bool = False) -> Result:
     idx = run.idx
     pr = idx.problem
     obj, parts = score(idx, sol)
@@ -819,7 +801,7 @@ def _result(run: _Run, sol: Solution) -> Result:
     if not viol:
         run.report("final", obj)
     return Result(
-        status="feasible" if not viol else "infeasible_start",
+        status="infeasible_start" if viol else ("optimal" if optimal else "feasible"),
         assignments=sorted((pr.people[p].id, pr.shifts[s].id) for p in range(len(pr.people)) for s in sol[p]),
         objective=obj,
         breakdown=parts,

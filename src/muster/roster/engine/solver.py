@@ -103,13 +103,13 @@ class Options:
     lns_seconds: float = 0.5  # time limit of one neighbourhood solve
     # With fairness weights (spread of hours, nights, weekends): this share of the time left after the
     # repair solves the roster without them (cover and wishes only), the rest the whole objective from
-    # that roster (see _cover_first). The
-    # spread terms slow the search for seats (one short community of 500 x 28 x 50 alone, 30 s: 517 and
-    # 514 seats covered with them, 526 without). At 30 s (bench/roster_volunteer.py, seeds 0 and 1),
-    # objective without -> with 0.5: 500 x 28 x 50 33,020 -> 31,496 and 32,647 -> 32,398 (seats
-    # 7,295 -> 7,311, 7,299 -> 7,302); 2,000 x 28 x 200 170,016 -> 169,785 and 170,412 -> 170,295
-    # (27,009 -> 27,012, 27,006 -> 27,008); 0.3 and 0.7 in between (31,478 / 31,770; 170,259 / 169,566).
-    # (Single runs of solve() alone; the benchmark's own runs are in the README.)
+    # that roster (see _cover_first). The spread terms slow the search for seats (one short community
+    # of 500 x 28 x 50 alone, 30 s: 517 and 514 seats covered with them, 526 without). Single runs of
+    # solve() at 30 s (first version of the phase, the greedy inside it; seeds 0 and 1), objective
+    # without -> with 0.5: 500 x 28 x 50 33,020 -> 31,496 and 32,647 -> 32,398 (seats 7,295 -> 7,311,
+    # 7,299 -> 7,302); 2,000 x 28 x 200 170,016 -> 169,785 and 170,412 -> 170,295 (27,009 -> 27,012,
+    # 27,006 -> 27,008); 0.3 and 0.7 in between (31,478 / 31,770; 170,259 / 169,566). The benchmark's
+    # own runs are in the README.
     # The wishes stay: dropped too, 500 x 28 x 50 covered 7,306 but ended at 33,701 (wishes 2,101 left
     # to the second half); on the public benchmark (wishes only, no fairness) dropping the wishes first
     # helped 8 and 9 (1.28, 1.04) and hurt 10 (1.12 against 1.05), so it is not done.
@@ -182,11 +182,7 @@ def solve(problem: Problem, options: Options | None = None) -> Result:
     :class:`Infeasible` (naming the clashing rules) when the hard rules cannot all hold."""
     t0 = time.monotonic()
     opts = options or Options()
-    return _solve(build_index(problem, opts.limits), opts, t0)
-
-
-def _solve(idx: Index, opts: Options, t0: float) -> Result:
-    problem = idx.problem
+    idx = build_index(problem, opts.limits)
     run = _Run(idx, opts, t0)
     run.stats["index_seconds"] = round(run.elapsed(), 3)
     sol = greedy(idx, opts.seed) if opts.greedy else [set(idx.locked[p]) for p in range(len(problem.people))]
@@ -237,8 +233,7 @@ def _cover_first(run: _Run, sol: Solution) -> Solution:
     found, _optimal = _search(first, sol, closing=False)
     for key, value in first.stats.items():
         run.stats[f"cover_{key}"] = value
-    plain_obj = score(plain_idx, found)[0]
-    run.stats["cover_objective"] = plain_obj
+    run.stats["cover_objective"] = score(plain_idx, found)[0]
     if not violations(idx, sol) and (violations(idx, found) or score(idx, found)[0] > score(idx, sol)[0]):
         found = sol  # (the search keeps the rules of a valid start) the start is better on the whole
     # the fairness terms join: the whole objective of the roster handed on is reported (phase

@@ -119,6 +119,34 @@ def test_preferences_and_fairness_are_weighed() -> None:
     assert result.objective == 0 and result.status == "optimal"
 
 
+def test_the_cover_phase_takes_only_the_components_with_a_seat_short() -> None:
+    """Two sites nobody shares: X (two people, one seat a day) can be covered in full, Y (one person,
+    two seats a day, one shift a day at most) cannot. The phase without the fairness terms solves Y
+    alone; with X alone there is nothing to fill and no such phase."""
+    x = [dataclasses.replace(s, id=f"X{s.id}", site="X") for s in day_shifts(4)]
+    y = [dataclasses.replace(s, id=f"Y{s.id}", site="Y") for s in day_shifts(4)]
+    people = [
+        Person("A", sites=frozenset({"X"}), min_rest_minutes=11 * H),
+        Person("B", sites=frozenset({"X"}), min_rest_minutes=11 * H),
+        Person("C", sites=frozenset({"Y"}), min_rest_minutes=11 * H),
+    ]
+    fair = Weights(spread_hours=1)
+    both = Problem(days=4, people=people, shifts=x + y, weights=fair)
+    events: list[Progress] = []
+    result = solve(both, Options(seconds=2, workers=1, progress=events.append))
+    check(both, result)
+    assert result.stats["cover_components"] == 1
+    assert any(e.phase == "cover" for e in events)
+    assert len(result.uncovered) == 4  # Y keeps one seat a day short; X is whole
+    assert {u.shift for u in result.uncovered} <= {s.id for s in y}
+    only_x = Problem(days=4, people=people[:2], shifts=x, weights=fair)
+    events = []
+    result = solve(only_x, Options(seconds=2, workers=1, progress=events.append))
+    assert result.stats["cover_components"] == 0 and "cover_objective" not in result.stats
+    assert events and all(e.phase not in ("cover", "fairness") for e in events)
+    assert not result.uncovered
+
+
 def test_locks_and_previous_period_tail() -> None:
     shifts = day_shifts(3)
     people = [Person("A", max_consecutive_days=2, min_rest_minutes=11 * H), Person("B"), Person("C")]

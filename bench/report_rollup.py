@@ -393,7 +393,12 @@ def sqlite_loading() -> Any:
         yield
     finally:
         with connection.cursor() as cursor:
-            for pragma in ("cache_size=-2000", "temp_store=DEFAULT", "journal_mode=WAL", "synchronous=NORMAL"):
+            for pragma in (
+                "cache_size=-2000",
+                "temp_store=DEFAULT",
+                "journal_mode=WAL",
+                "synchronous=NORMAL",
+            ):
                 cursor.execute(f"PRAGMA {pragma}")
 
 
@@ -441,7 +446,11 @@ def bulk_mode(tables: list[str]) -> Any:
         else:
             for _name, sql in indexes:
                 cursor.execute(sql)
-    print(f"  indexes and constraints rebuilt in {time.perf_counter() - t0:.1f} s (after the load)", file=sys.stderr, flush=True)
+    print(
+        f"  indexes and constraints rebuilt in {time.perf_counter() - t0:.1f} s (after the load)",
+        file=sys.stderr,
+        flush=True,
+    )
 
 
 # ---------------------------------------------------------------- the facts, vectorized
@@ -455,11 +464,18 @@ def zone_offset_minutes() -> int:
 
     tz = ZoneInfo(settings.TIME_ZONE)
     offsets = {
-        int(datetime.fromtimestamp((PERIOD_START + d * 1440) * 60, UTC).astimezone(tz).utcoffset().total_seconds())  # type: ignore[union-attr]
+        int(
+            datetime.fromtimestamp((PERIOD_START + d * 1440) * 60, UTC)
+            .astimezone(tz)
+            .utcoffset()
+            .total_seconds()
+        )  # type: ignore[union-attr]
         // 60
         for d in range(-2, PERIOD_DAYS + 3)
     }
-    assert len(offsets) == 1, f"{settings.TIME_ZONE} changes its offset in the bench period: use --facts rebuild"
+    assert len(offsets) == 1, (
+        f"{settings.TIME_ZONE} changes its offset in the bench period: use --facts rebuild"
+    )
     return offsets.pop()
 
 
@@ -498,7 +514,9 @@ def bulk_facts(g: dict[str, Any], rows: dict[str, Any]) -> dict[str, int]:
 
     # batches
     active = np.nonzero(g["dep_status"] == "active")[0]
-    b = pd.DataFrame({"deployment_id": active + 1, "unit_id": g["dep_unit"][active], "start_m": g["dep_start"][active]})
+    b = pd.DataFrame(
+        {"deployment_id": active + 1, "unit_id": g["dep_unit"][active], "start_m": g["dep_start"][active]}
+    )
     b["path"] = path_of[b["unit_id"].to_numpy()]
     counts["batches"] = write_table(BatchFact, b[["deployment_id", "unit_id", "path", "start_m"]])
 
@@ -516,7 +534,9 @@ def bulk_facts(g: dict[str, Any], rows: dict[str, Any]) -> dict[str, int]:
         }
     )
     dep_unit = np.concatenate([[0], g["dep_unit"]])
-    e["unit_id"] = np.where(e["community"], person_unit[e["person_id"].to_numpy()], dep_unit[e["dep"].to_numpy()])
+    e["unit_id"] = np.where(
+        e["community"], person_unit[e["person_id"].to_numpy()], dep_unit[e["dep"].to_numpy()]
+    )
     e["path"] = path_of[e["unit_id"].to_numpy()]
     approved = e[e["sign"] != 0].copy()
     approved["day0"] = day_of(approved["start_m"].to_numpy())
@@ -536,11 +556,15 @@ def bulk_facts(g: dict[str, Any], rows: dict[str, Any]) -> dict[str, int]:
     pairs["deployment_id"] = pairs["dep"]
     pairs["unit_id"] = dep_unit[pairs["dep"].to_numpy()]
     pairs["path"] = path_of[pairs["unit_id"].to_numpy()]
-    counts["pairs"] = write_table(PairFact, pairs[["deployment_id", "person_id", "unit_id", "path", "first_m"]])
+    counts["pairs"] = write_table(
+        PairFact, pairs[["deployment_id", "person_id", "unit_id", "path", "first_m"]]
+    )
     comm = firsts[firsts["community"]].copy()
     comm["unit_id"] = person_unit[comm["person_id"].to_numpy()]
     comm["path"] = path_of[comm["unit_id"].to_numpy()]
-    counts["community_persons"] = write_table(CommunityFact, comm[["person_id", "unit_id", "path", "first_m"]])
+    counts["community_persons"] = write_table(
+        CommunityFact, comm[["person_id", "unit_id", "path", "first_m"]]
+    )
 
     # pending rows (sign 0, nothing refers to them in the generated ledger)
     pend = e[e["sign"] == 0]
@@ -555,9 +579,29 @@ def bulk_facts(g: dict[str, Any], rows: dict[str, Any]) -> dict[str, int]:
     for level in anc:
         node = level[pu]
         keep = node > 0
-        parts.append(pd.DataFrame({"person_id": pairs["person_id"].to_numpy()[keep], "node_id": node[keep], "own": False, "first_m": pairs["first_m"].to_numpy()[keep]}))
-    parts.append(pd.DataFrame({"person_id": pairs["person_id"].to_numpy(), "node_id": pu, "own": True, "first_m": pairs["first_m"].to_numpy()}))
-    people = pd.concat(parts).groupby(["person_id", "node_id", "own"], sort=False)["first_m"].min().reset_index()
+        parts.append(
+            pd.DataFrame(
+                {
+                    "person_id": pairs["person_id"].to_numpy()[keep],
+                    "node_id": node[keep],
+                    "own": False,
+                    "first_m": pairs["first_m"].to_numpy()[keep],
+                }
+            )
+        )
+    parts.append(
+        pd.DataFrame(
+            {
+                "person_id": pairs["person_id"].to_numpy(),
+                "node_id": pu,
+                "own": True,
+                "first_m": pairs["first_m"].to_numpy(),
+            }
+        )
+    )
+    people = (
+        pd.concat(parts).groupby(["person_id", "node_id", "own"], sort=False)["first_m"].min().reset_index()
+    )
     counts["person_units"] = write_table(PersonFact, people[["person_id", "node_id", "own", "first_m"]])
 
     # buckets, with dense numpy sums (np.bincount; exact: every sum is an integer far below 2**53).
@@ -593,17 +637,25 @@ def bulk_facts(g: dict[str, Any], rows: dict[str, Any]) -> dict[str, int]:
         day = hour // 24
         w = np.broadcast_to(np.asarray(weight, dtype=np.float64), unit.shape)
         assert hour.min(initial=0) >= 0 and hour.max(initial=0) < n_hours, "event outside the bench calendar"
-        day_own[f] += np.bincount(unit * n_days + day, weights=w, minlength=n_nodes * n_days).reshape(n_nodes, n_days)
+        day_own[f] += np.bincount(unit * n_days + day, weights=w, minlength=n_nodes * n_days).reshape(
+            n_nodes, n_days
+        )
         own_c = compact_own[unit]
         keep = own_c >= 0
-        hour_own[f] += np.bincount(own_c[keep] * n_hours + hour[keep], weights=w[keep], minlength=len(top) * n_hours).reshape(len(top), n_hours)
+        hour_own[f] += np.bincount(
+            own_c[keep] * n_hours + hour[keep], weights=w[keep], minlength=len(top) * n_hours
+        ).reshape(len(top), n_hours)
         for level in range(levels.shape[0]):
             node = levels[level][unit]
             has = node > 0
-            day_tree[f] += np.bincount(node[has] * n_days + day[has], weights=w[has], minlength=n_nodes * n_days).reshape(n_nodes, n_days)
+            day_tree[f] += np.bincount(
+                node[has] * n_days + day[has], weights=w[has], minlength=n_nodes * n_days
+            ).reshape(n_nodes, n_days)
             if level < limit:
                 c = compact[node[has]]
-                hour_tree[f] += np.bincount(c * n_hours + hour[has], weights=w[has], minlength=len(top) * n_hours).reshape(len(top), n_hours)
+                hour_tree[f] += np.bincount(
+                    c * n_hours + hour[has], weights=w[has], minlength=len(top) * n_hours
+                ).reshape(len(top), n_hours)
 
     add("batches", b["unit_id"], b["start_m"] + off)
     add("pairs", pairs["unit_id"], pairs["first_m"] + off)
@@ -637,10 +689,14 @@ def bulk_facts(g: dict[str, Any], rows: dict[str, Any]) -> dict[str, int]:
     for own, target_d, target_h in ((True, day_own, hour_own), (False, day_tree, hour_tree)):
         sel = p_own == own
         node, hour = p_node[sel], p_hour[sel]
-        target_d[f] += np.bincount(node * n_days + hour // 24, minlength=n_nodes * n_days).reshape(n_nodes, n_days)
+        target_d[f] += np.bincount(node * n_days + hour // 24, minlength=n_nodes * n_days).reshape(
+            n_nodes, n_days
+        )
         c = (compact_own if own else compact)[node]
         keep = c >= 0
-        target_h[f] += np.bincount(c[keep] * n_hours + hour[keep], minlength=len(top) * n_hours).reshape(len(top), n_hours)
+        target_h[f] += np.bincount(c[keep] * n_hours + hour[keep], minlength=len(top) * n_hours).reshape(
+            len(top), n_hours
+        )
 
     def rows_of(dense: Any, own: bool, nodes: Any, hourly: bool) -> Any:
         nz = np.nonzero((dense != 0).any(axis=0))
@@ -656,7 +712,9 @@ def bulk_facts(g: dict[str, Any], rows: dict[str, Any]) -> dict[str, int]:
         return frame
 
     all_nodes = np.arange(n_nodes)
-    buckets = pd.concat([rows_of(day_own, True, all_nodes, False), rows_of(day_tree, False, all_nodes, False)])
+    buckets = pd.concat(
+        [rows_of(day_own, True, all_nodes, False), rows_of(day_tree, False, all_nodes, False)]
+    )
     counts["buckets"] = write_table(Bucket, buckets[["node_id", "own", "day", *figs]])
     del buckets
     hours = pd.concat([rows_of(hour_own, True, top, True), rows_of(hour_tree, False, top, True)])
@@ -687,7 +745,9 @@ def write_table(model: Any, df: Any) -> int:
             data = list(zip(*values, strict=True))
             for i in range(0, len(data), 50_000):
                 cursor.executemany(f"INSERT INTO {table} ({cols}) VALUES ({marks})", data[i : i + 50_000])
-    print(f"  wrote {len(df)} rows to {table} in {time.perf_counter() - t0:.1f} s", file=sys.stderr, flush=True)
+    print(
+        f"  wrote {len(df)} rows to {table} in {time.perf_counter() - t0:.1f} s", file=sys.stderr, flush=True
+    )
     return len(df)
 
 
@@ -717,7 +777,9 @@ def fact_tables() -> dict[str, list[tuple[Any, ...]]]:
         fields = [f.column for f in model._meta.concrete_fields if not (f.primary_key and f.name == "id")]
         with connection.cursor() as cursor:
             cursor.execute(f"SELECT {', '.join(fields)} FROM {model._meta.db_table}")
-            out[model.__name__] = sorted(tuple(int(v) if isinstance(v, bool) else v for v in r) for r in cursor.fetchall())
+            out[model.__name__] = sorted(
+                tuple(int(v) if isinstance(v, bool) else v for v in r) for r in cursor.fetchall()
+            )
     return out
 
 
@@ -843,10 +905,23 @@ def child(args: argparse.Namespace) -> dict[str, Any]:
             SpanFact,
         )
 
-        fact_models = (BatchFact, SpanFact, PairFact, CommunityFact, PendingFact, PersonFact, Bucket, HourBucket)
+        fact_models = (
+            BatchFact,
+            SpanFact,
+            PairFact,
+            CommunityFact,
+            PendingFact,
+            PersonFact,
+            Bucket,
+            HourBucket,
+        )
         with transaction.atomic(), bulk_mode([m._meta.db_table for m in fact_models]):
             counts = bulk_facts(g, rows)
-            print(f"  facts computed and written in {time.perf_counter() - t0:.1f} s", file=sys.stderr, flush=True)
+            print(
+                f"  facts computed and written in {time.perf_counter() - t0:.1f} s",
+                file=sys.stderr,
+                flush=True,
+            )
         out["bulk_facts_s"] = round(time.perf_counter() - t0, 1)
         if args.facts == "check":  # the vectorized build and rebuild() must write the same tables
             bulk = fact_tables()
@@ -856,7 +931,9 @@ def child(args: argparse.Namespace) -> dict[str, Any]:
             again = fact_tables()
             out["bulk_equals_rebuild"] = bulk == again
             out["bulk_vs_rebuild_differences"] = {
-                name: len(set(rows_) ^ set(again[name])) for name, rows_ in bulk.items() if rows_ != again[name]
+                name: len(set(rows_) ^ set(again[name]))
+                for name, rows_ in bulk.items()
+                if rows_ != again[name]
             }
     loading.__exit__(None, None, None)
     out["facts"] = counts

@@ -147,6 +147,28 @@ def test_the_cover_phase_takes_only_the_components_with_a_seat_short() -> None:
     assert not result.uncovered
 
 
+def test_the_lns_frees_people_who_could_take_a_short_seat() -> None:
+    """While seats are short, this engine's LNS also frees groups drawn from the people who could take
+    one; with every seat covered that kind is not drawn."""
+    short = volunteer_problem(VolunteerSpec(people=30, days=7, sites=6, seed=2))
+    opts = Options(seconds=3, workers=1, lns_mode="python", cover_first=0, lns_target_vars=60)
+    result = solve(short, opts)
+    check(short, result)
+    assert result.uncovered  # (the generator leaves seats nobody can take)
+    drawn = dict(kv.split("=") for kv in str(result.stats["lns_kinds_drawn"]).split())
+    assert int(drawn["short_people"]) > 0
+    # every seat covered: two wishes for one seat (one unmet, or one too many) are all the penalty left
+    wishes = [Preference("A", "M0", 5), Preference("B", "M0", 5)]
+    people = [Person(c, min_rest_minutes=11 * H) for c in "ABCDEF"]
+    whole = Problem(days=7, people=people, shifts=day_shifts(7), preferences=wishes)
+    forced = dataclasses.replace(opts, seconds=1, full_model_max_vars=0)
+    result = solve(whole, forced)
+    check(whole, result)
+    assert not result.uncovered and int(result.stats["lns_iterations"]) > 0
+    drawn = dict(kv.split("=") for kv in str(result.stats["lns_kinds_drawn"]).split())
+    assert drawn["short_people"] == "0" and drawn["short_window"] == "0"
+
+
 def test_locks_and_previous_period_tail() -> None:
     shifts = day_shifts(3)
     people = [Person("A", max_consecutive_days=2, min_rest_minutes=11 * H), Person("B"), Person("C")]

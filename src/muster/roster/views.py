@@ -63,6 +63,7 @@ PHASES = {
     "greedy": gettext_lazy("first roster"),
     "repair": gettext_lazy("repairing"),
     "cpsat": gettext_lazy("optimizing"),
+    "reroster": gettext_lazy("re-rostering one person at a time"),
     "lns": gettext_lazy("improving by parts"),
     "polish": gettext_lazy("evening out"),
     "final": gettext_lazy("finished"),

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 from ortools.sat.python import cp_model
 
+from .aggregate import aggregate, merge, split
 from .balance import balance, fill
 from .cpsat import SubModel
 from .dp import DPContext, PersonDP
@@ -126,6 +127,9 @@ class Options:
     # (within the spread of single runs). Dropping the wishes in it as well: 1,863 too at 120 s,
     # 31,661 / 32,073 / 32,558 on 500 x 28 x 50 (not significant, so they stay).
     cover_first: float = 0.5
+    # the seat-filling phase searches the problem with the shifts nobody could tell apart merged (see
+    # :mod:`.aggregate`); the roster found splits back into the original's
+    cover_merge: bool = True
     # With several components still to improve (the volunteer rosters, not the single-component public
     # instances), this share of the time left before the LNS re-rosters people one at a time (see
     # _reroster). 2,000 x 28 x 200 from a 30 s roster: 270 people tried in 8.2 s, 43 improved, seats
@@ -245,8 +249,22 @@ def _cover_first(run: _Run, sol: Solution) -> Solution:
     # the same index: nothing in it depends on the fairness weights (they are read from the problem)
     plain_idx = dataclasses.replace(idx, problem=plain)
 
+    agg = None
+    if opts.cover_merge:
+        merged = aggregate(plain_idx, [p for comp in comps for p in comp])
+        n_shifts = sum(len(ms) for ms in merged.members)
+        if len(merged.members) < n_shifts:
+            agg = merged
+            run.stats["cover_merged_shifts"] = f"{n_shifts}->{len(merged.members)}"
+    offset = 0
+    if agg is not None:
+        agg_idx = build_index(agg.problem, opts.limits)
+        start = merge(agg, sol)
+        # (the merged problem holds only the short components: its objective plus the rest's)
+        offset = score(plain_idx, sol)[0] - score(agg_idx, start)[0]
+
     def forward(ev: Progress) -> None:
-        out = Progress(run.elapsed(), "cover", ev.objective, None)
+        out = Progress(run.elapsed(), "cover", ev.objective + offset, None)
         run.history.append(out)
         if opts.progress is not None:
             opts.progress(out)
@@ -258,9 +276,15 @@ def _cover_first(run: _Run, sol: Solution) -> Solution:
         progress=forward,
         target=None,  # a target is on the whole objective
     )
-    first = _Run(plain_idx, first_opts)
-    first.repaired = set(run.repaired)  # (the unhinted full model of patched-up starts, as usual)
-    found, _optimal = _search(first, sol, comps, closing=False)
+    if agg is not None:
+        first = _Run(agg_idx, first_opts)
+        first.repaired = {i for i, p in enumerate(agg.people) if p in run.repaired}
+        found_merged, _optimal = _search(first, start, None, closing=False)
+        found = split(idx, agg, found_merged, sol)
+    else:
+        first = _Run(plain_idx, first_opts)
+        first.repaired = set(run.repaired)  # (the unhinted full model of patched-up starts, as usual)
+        found, _optimal = _search(first, sol, comps, closing=False)
     for key, value in first.stats.items():
         run.stats[f"cover_{key}"] = value
     run.stats["cover_objective"] = score(plain_idx, found)[0]

@@ -127,6 +127,30 @@ def test_the_seat_filling_phase_searches_the_merged_problem() -> None:
     assert int(result.stats["cover_components"]) > 0
     before, after = str(result.stats["cover_merged_shifts"]).split("->")
     assert int(after) < int(before)
-    # off: the phase searches the original problem
-    plain = solve(pr, dataclasses.replace(opts, cover_merge=False))
+    # and so does the search after it (Options.merge)
+    before, after = str(result.stats["merged_shifts"]).split("->")
+    assert int(after) < int(before)
+    # off: both search the original problem
+    plain = solve(pr, dataclasses.replace(opts, cover_merge=False, merge=False))
     assert "cover_merged_shifts" not in plain.stats and int(plain.stats["cover_components"]) > 0
+    assert "merged_shifts" not in plain.stats
+    check = build_index(pr, Limits())
+    sol = [set() for _ in pr.people]
+    for p, s in plain.assignments:
+        sol[check.pid[p]].add(check.sid[s])
+    assert not violations(check, sol)
+
+
+def test_a_benchmark_instance_has_nothing_to_merge() -> None:
+    """One shift per day and type (the public benchmark): every shift stays alone and the search runs
+    on the problem as it is."""
+    from pathlib import Path
+
+    from muster.roster import benchmark_io as bio
+
+    pr = bio.to_problem(bio.read_instance(Path(__file__).parent / "data" / "Instance1.txt"))
+    idx = build_index(pr, Limits())
+    agg = aggregate(idx, list(range(len(pr.people))))
+    assert all(len(ms) == 1 for ms in agg.members)
+    result = solve(pr, Options(seconds=2, seed=0))
+    assert "merged_shifts" not in result.stats

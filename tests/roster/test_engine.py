@@ -152,7 +152,13 @@ def test_the_lns_frees_people_who_could_take_a_short_seat() -> None:
     one; with every seat covered that kind is not drawn."""
     short = volunteer_problem(VolunteerSpec(people=30, days=7, sites=6, seed=2))
     opts = Options(
-        seconds=3, workers=1, lns_mode="python", cover_first=0, lns_target_vars=600, lns_seconds=0.1
+        seconds=3,
+        workers=1,
+        lns_mode="python",
+        cover_first=0,
+        lns_target_vars=600,
+        lns_seconds=0.1,
+        merge=False,  # (merged, the small problem's full model may leave the LNS nothing to do)
     )
     result = solve(short, opts)
     check(short, result)
@@ -603,9 +609,18 @@ def test_fill_keeps_the_maximum_head_count() -> None:
 def test_a_single_big_component_still_gets_the_full_model_at_short_limits() -> None:
     """The skip of the full model (many big components sharing little time) must not hit a problem
     with one big component at the app's 10 s default (from a review)."""
+    from muster.roster.engine.aggregate import aggregate
+
     problem = volunteer_problem(VolunteerSpec(people=30, days=7, sites=4, seed=0))
-    res = solve(problem, Options(seconds=3, seed=0))
     idx = build_index(problem, Limits())
+    # the search runs on the problem with indistinguishable shifts merged (Options.merge), or not
+    merged = build_index(aggregate(idx, list(range(len(problem.people)))).problem, Limits())
+    sizes = [sum(len(merged.elig[p]) for p in c) for c in merged.components]
+    res = solve(problem, Options(seconds=3, seed=0))
+    assert "merged_shifts" in res.stats
+    assert res.stats["full_model_vars"] >= max(sizes)  # (merged, no component is big any more)
+    res = solve(problem, Options(seconds=3, seed=0, merge=False))
+    assert "merged_shifts" not in res.stats
     big = [c for c in idx.components if sum(len(idx.elig[p]) for p in c) > Options().lns_small_vars]
     assert len(big) == 1
     assert res.stats["full_model_vars"] >= sum(len(idx.elig[p]) for p in big[0])

@@ -3,9 +3,10 @@ flags, weights and exactly the same people able to take them (say the morning sh
 checkpoints of one community). One person's rules cannot see which of them he or she works, so a
 roster of the merged problem (each merged shift needing the sum of the head-counts) splits back into
 a roster of the original one that keeps every rule and covers the same seats. The merged problem has
-no such symmetry left: the seat-filling phase (:func:`.solver._cover_first`) searches it instead of
-the original (500 x 28 x 50, one short community alone, seats only: 500 seats in 5 s and 505 in 15 s
-instead of 496 and 501).
+no such symmetry left: the seat-filling phase (:func:`.solver._cover_first`) and the search after it
+(``Options.merge``) search it instead of the original (500 x 28 x 50, one short community alone,
+seats only: 500 seats in 5 s and 505 in 15 s instead of 496 and 501). The fairness terms count hours,
+nights and weekends of people, which merged shifts share, so they carry over exactly.
 
 Locked shifts stay alone. A wish for one shift of a merged group becomes a wish for the group (the
 split gives the person that very shift when it can), so the merged problem's wishes are close to,

@@ -127,10 +127,16 @@ class Options:
     # (within the spread of single runs). Dropping the wishes in it as well: 1,863 too at 120 s,
     # 31,661 / 32,073 / 32,558 on 500 x 28 x 50 (not significant, so they stay).
     cover_first: float = 0.5
-    # the seat-filling phase searches the problem with the shifts nobody could tell apart merged (see
-    # :mod:`.aggregate`); the roster found splits back into the original's
+    # The seat-filling phase searches the problem with the shifts nobody could tell apart merged
+    # (see :mod:`.aggregate`; the checkpoints of one community: the 4,592 shifts of 500 x 28 x 50
+    # become 2,240, the 18,144 of 2,000 x 28 x 200 4,592); the roster found splits back into the
+    # original's. ``merge``: the search after it (full models, LNS, polish) too, when the merged
+    # problem has at most MERGE_MAX_SHARE of the shifts (the public instances have one shift per day
+    # and type: nothing merges). Single runs at 30 s, seed 0, seats (objective): neither 500 x 7 x 50
+    # 1,860 (4,869), 500 x 28 x 50 7,329 (29,567), 2,000 x 28 x 200 27,051 (165,827); cover_merge
+    # 1,863 (4,566; the LP bound) / 1,862 (4,633), 7,342 (28,258) / 7,339 (28,585), 27,067 (164,139)
+    # / 27,062 (164,702); both 7,348 (27,623), 27,081 (162,514).
     cover_merge: bool = True
-    # the search after the seat-filling phase (full models, LNS, polish) on the merged problem too
     merge: bool = True
     # With several components still to improve (the volunteer rosters, not the single-component public
     # instances), this share of the time left before the LNS re-rosters people one at a time (see
@@ -412,8 +418,14 @@ def _improve_merged(run: _Run, sol: Solution, agg: Aggregate) -> Result:
         if opts.progress is not None:
             opts.progress(out)
 
+    # the split, the rule check, the score and the explanations of the original come after the merged
+    # search's own closing: its clock stops that much earlier
+    closing = min(0.1 * opts.seconds, CLOSING_SECONDS_PER_PAIR * idx.n_pairs)
     sub_opts = dataclasses.replace(
-        opts, progress=forward, target=None if opts.target is None else opts.target - offset
+        opts,
+        seconds=max(0.0, opts.seconds - closing),
+        progress=forward,
+        target=None if opts.target is None else opts.target - offset,
     )
     sub = _Run(agg_idx, sub_opts, t0=run.t0)
     sub.repaired = {i for i, p in enumerate(agg.people) if p in run.repaired}

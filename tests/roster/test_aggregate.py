@@ -4,6 +4,7 @@ become one, and a roster of it splits back into a valid roster covering the same
 from __future__ import annotations
 
 import dataclasses
+import random
 from collections import Counter
 
 import pytest
@@ -53,11 +54,18 @@ def test_a_roster_merges_and_splits_back_keeping_every_rule_and_seat(seed: int) 
     # the merged problem sees the same roster: same rules kept, same seats covered
     assert not violations(agg_idx, merged)
     assert _covered(agg.problem, merged) == _covered(pr, sol)
+    assert score(agg_idx, merged) == score(idx, sol)  # the whole objective, term by term
     back = split(idx, agg, merged, sol)
     assert not violations(idx, back)
     assert _covered(pr, back) == _covered(pr, sol)
     hours = [sum(idx.hours[s] for s in x) for x in sol]
     assert [sum(idx.hours[s] for s in x) for x in back] == hours
+    # any merged roster (here: the start with a fifth of its shifts dropped) splits into a roster of
+    # the same objective
+    rng = random.Random(seed)
+    thinned = [{c for c in x if rng.random() >= 0.2} for x in merged]
+    out = split(idx, agg, thinned, sol)
+    assert not violations(idx, out) and score(idx, out) == score(agg_idx, thinned)
     # a better merged roster (the engine's, seats only) splits into a valid roster of as many seats
     found = solve(agg.problem, Options(seconds=2, seed=seed))
     f_idx = agg_idx
@@ -67,21 +75,25 @@ def test_a_roster_merges_and_splits_back_keeping_every_rule_and_seat(seed: int) 
     out = split(idx, agg, f_sol, sol)
     assert not violations(idx, out)
     assert _covered(pr, out) == _covered(agg.problem, f_sol) >= _covered(pr, sol)
+    assert score(idx, out)[0] == found.objective
 
 
 def test_only_shifts_nobody_could_tell_apart_merge() -> None:
-    """Same times and takers merge; another time, another set of takers, a skill, a lock or a head-count
-    minimum keeps a shift alone. A wish for one member is a wish for the group, and the split gives
-    the person that very shift."""
+    """Same times, takers and wishes merge; another time, another set of takers, a skill, a wish of
+    one member only, a lock, a head-count minimum or a maximum below the head-count keeps a shift
+    alone; a merged shift's id never takes one of the problem's own."""
     shifts = [
         _seat("A1", "A"),
         _seat("A2", "A"),
-        _seat("B1", "B"),  # the same as A1 and A2 to A and B: merges with them
+        _seat("B1", "B"),  # the same as A1 and A2 to P0 and P1: merges with them
         _seat("A3", "A", start_h=9),  # another time
         _seat("C1", "C"),  # only P2 may work at C
         _seat("A4", "A", skills=frozenset({"medic"})),
         _seat("A5", "A"),  # locked below
         _seat("A6", "A", min_count=1),
+        _seat("A7", "A", required=2, max_count=1),
+        _seat("B2", "B"),  # P0 wishes for it
+        _seat("A1+2", "A", start_h=9),  # the id the merged A1, A2, B1 would take
     ]
     people = [
         Person("P0", sites=frozenset({"A", "B"}), skills=frozenset({"medic"})),
@@ -93,26 +105,26 @@ def test_only_shifts_nobody_could_tell_apart_merge() -> None:
         people=people,
         shifts=shifts,
         locks=[Lock("P1", "A5")],
-        preferences=[Preference("P0", "B1", 7), Preference("P1", "A2", 3, wanted=False)],
+        preferences=[Preference("P0", "B2", 7)],
     )
     idx = build_index(pr, Limits())
     agg = aggregate(idx, [0, 1, 2])
     groups = sorted(sorted(pr.shifts[s].id for s in ms) for ms in agg.members)
-    assert groups == [["A1", "A2", "B1"], ["A3"], ["A4"], ["A5"], ["A6"], ["C1"]]
-    merged_id = next(agg.problem.shifts[c].id for c, ms in enumerate(agg.members) if len(ms) == 3)
-    assert agg.problem.shifts[agg.class_of[idx.sid["A1"]]].required == 3
-    assert Preference("P0", merged_id, 7) in agg.problem.preferences
-    assert Preference("P1", merged_id, 3, wanted=False) in agg.problem.preferences
-    assert Lock("P1", "A5") in agg.problem.locks
-    # everyone at the merged shift (P1 keeps the lock): P0 gets the wished B1, P1 not the unwanted A2
+    assert groups == [["A1", "A2", "B1"], ["A1+2", "A3"], ["A4"], ["A5"], ["A6"], ["A7"], ["B2"], ["C1"]]
+    merged = agg.problem.shifts[agg.class_of[idx.sid["A1"]]]
+    assert merged.required == 3 and merged.id not in idx.sid
+    assert len({s.id for s in agg.problem.shifts}) == len(agg.problem.shifts)
+    assert agg.problem.preferences == [Preference("P0", "B2", 7)]
+    assert agg.problem.locks == [Lock("P1", "A5")]
+    build_index(agg.problem, Limits())  # a valid problem
+    # two people at the merged shift: two of its three seats, one each
     c = agg.class_of[idx.sid["A1"]]
-    merged = [{c}, {agg.class_of[idx.sid["A5"]]}, set()]
-    back = split(idx, agg, merged, [set(), {idx.sid["A5"]}, set()])
-    assert back[0] == {idx.sid["B1"]}
-    assert back[1] == {idx.sid["A5"]}
-    merged = [{c}, {c}, set()]
-    back = split(idx, agg, merged, [set(), {idx.sid["A5"]}, set()])
-    assert back[0] == {idx.sid["B1"]} and back[1] == {idx.sid["A5"], idx.sid["A1"]}
+    a5 = idx.sid["A5"]
+    back = split(idx, agg, [{c}, {c, agg.class_of[a5]}, set()], [set(), {a5}, set()])
+    seats = {idx.sid[x] for x in ("A1", "A2", "B1")}
+    assert len(back[0]) == 1 and back[0] <= seats
+    assert back[1] - {a5} <= seats and len(back[1] - {a5}) == 1 and a5 in back[1]
+    assert back[0] != back[1] - {a5}
 
 
 def test_the_seat_filling_phase_searches_the_merged_problem() -> None:

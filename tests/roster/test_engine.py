@@ -509,6 +509,26 @@ def test_balance_evens_out_hours_without_breaking_rules() -> None:
     assert sum(hours) == 14 * 8  # every seat still covered
 
 
+def test_rerostering_counts_head_counts_over_the_whole_component() -> None:
+    """(From a review.) A person's share of the objective counts the seats others cover: the progress
+    reported is a roster's true objective, and moving off a seat someone else covers too to a short one
+    is an improvement."""
+    from muster.roster.engine import solver as engine_solver
+    from muster.roster.engine.evaluate import score
+
+    day = 24 * H
+    shifts = [Shift("A", 0, 8 * H, 16 * H, "D"), Shift("B", 1, day + 8 * H, day + 16 * H, "D")]
+    people = [Person("p", max_minutes_period=8 * H), Person("q", days_off=frozenset({1}))]
+    problem = Problem(days=2, people=people, shifts=shifts)
+    idx = build_index(problem, Limits())
+    start = [{0}, {0}]  # A twice (one too many), B short
+    events: list[Progress] = []
+    run = engine_solver._Run(idx, Options(seconds=5, workers=1, progress=events.append))
+    found = engine_solver._reroster(run, start, [(c, 1) for c in idx.components], 2.0)
+    assert found == [{1}, {0}] and score(idx, found)[0] == 0 < score(idx, start)[0]
+    assert [(e.phase, e.objective) for e in events] == [("reroster", 0)]
+
+
 def test_balance_exchanges_shifts_where_no_single_move_keeps_the_rules() -> None:
     """B holds three 12-hour seats and may work 40 hours: no 8-hour seat fits beside them, and A has
     no 12-hour seat to trade one for one. Two of A's 8-hour seats for one of B's 12-hour ones brings

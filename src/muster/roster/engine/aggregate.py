@@ -1,16 +1,17 @@
 """Shifts that nobody could tell apart, merged into one: same day, times, kind, skills, remote and night
-flags, weights and exactly the same people able to take them (say the morning shifts of the four
-checkpoints of one community). One person's rules cannot see which of them he or she works, so a
-roster of the merged problem (each merged shift needing the sum of the head-counts) splits back into
-a roster of the original one that keeps every rule and covers the same seats. The merged problem has
-no such symmetry left: the seat-filling phase (:func:`.solver._cover_first`) and the search after it
-(``Options.merge``) search it instead of the original (500 x 28 x 50, one short community alone,
-seats only: 500 seats in 5 s and 505 in 15 s instead of 496 and 501). The fairness terms count hours,
-nights and weekends of people, which merged shifts share, so they carry over exactly.
+flags, weights, exactly the same people able to take them and the same wishes of the same people
+(say the morning shifts of the four checkpoints of one community). One person's rules cannot see which
+of them he or she works, so a roster of the merged problem (each merged shift needing the sum of the
+head-counts) splits back into a roster of the original one that keeps every rule and has the SAME
+objective: the split fills every member up to its head-count before any gets more, so the seats short
+and the people too many are the merged shift's; the wishes and the fairness terms cannot tell the
+members apart either. The merged problem has no such symmetry left: the seat-filling phase
+(:func:`.solver._cover_first`) and the search after it (``Options.merge``) search it instead of the
+original (500 x 28 x 50, one short community alone, seats only: 500 seats in 5 s and 505 in 15 s
+instead of 496 and 501); its bounds are the original's.
 
-Locked shifts stay alone. A wish for one shift of a merged group becomes a wish for the group (the
-split gives the person that very shift when it can), so the merged problem's wishes are close to,
-not exactly, the original's; the whole objective is counted again on the split roster.
+Locked shifts, shifts with a head-count minimum and shifts whose maximum is below their head-count
+stay alone.
 """
 
 from __future__ import annotations
@@ -42,12 +43,18 @@ def aggregate(idx: Index, people: list[int]) -> Aggregate:
         for s in idx.elig[p]:
             takers[s].append(p)
     locked = {s for p in people for s in idx.locked[p]}
+    wishes_of: dict[int, list[tuple[int, int, bool]]] = {}
+    for (p, s), w in idx.pref_wanted.items():
+        wishes_of.setdefault(s, []).append((p, w, True))
+    for (p, s), w in idx.pref_unwanted.items():
+        wishes_of.setdefault(s, []).append((p, w, False))
     classes: dict[tuple[object, ...], list[int]] = {}
     for s in shifts:
         sh = pr.shifts[s]
+        alone = s in locked or sh.min_count or (sh.max_count is not None and sh.max_count < sh.required)
         key: tuple[object, ...] = (
-            ("locked", s)
-            if s in locked or sh.min_count
+            ("alone", s)
+            if alone
             else (
                 sh.day,
                 sh.start,
@@ -60,19 +67,27 @@ def aggregate(idx: Index, people: list[int]) -> Aggregate:
                 sh.weight_over,
                 sh.max_count is None,
                 tuple(takers[s]),
+                tuple(sorted(wishes_of.get(s, ()))),
             )
         )
         classes.setdefault(key, []).append(s)
     members = list(classes.values())
     class_of = {s: c for c, ms in enumerate(members) for s in ms}
+    taken = set(idx.sid)
     new_shifts = []
     for c, ms in enumerate(members):
         first = pr.shifts[ms[0]]
         caps = [pr.shifts[s].max_count for s in ms]
+        new_id = first.id
+        if len(ms) > 1:
+            new_id = f"{first.id}+{len(ms) - 1}"
+            while new_id in taken:  # (an id of the problem's own)
+                new_id += "'"
+            taken.add(new_id)
         new_shifts.append(
             dataclasses.replace(
                 first,
-                id=first.id if len(ms) == 1 else f"{first.id}+{len(ms) - 1}",
+                id=new_id,
                 site=f"class-{c}",
                 required=sum(pr.shifts[s].required for s in ms),
                 min_count=sum(pr.shifts[s].min_count for s in ms),
@@ -87,16 +102,13 @@ def aggregate(idx: Index, people: list[int]) -> Aggregate:
         dataclasses.replace(pr.people[p], sites=frozenset(sites_of[p])) for p in people
     ]
     ids = {pr.people[p].id for p in people}
+    # every member of a merged shift carries the same wishes: each once, on the merged shift
     wishes: dict[tuple[str, str, bool], int] = {}
-    for pref in pr.preferences:
-        if pref.person not in ids or pref.shift not in idx.sid:
-            continue
-        s = idx.sid[pref.shift]
-        if s not in class_of:
-            continue
-        key2 = (pref.person, new_shifts[class_of[s]].id, pref.wanted)
-        wishes[key2] = max(wishes.get(key2, 0), pref.weight)
-    prefs = [Preference(p, s, w, wanted) for (p, s, wanted), w in wishes.items()]
+    for table, wanted in ((idx.pref_wanted, True), (idx.pref_unwanted, False)):
+        for (p, s), w in table.items():
+            if s in class_of and pr.people[p].id in ids:
+                wishes[(pr.people[p].id, new_shifts[class_of[s]].id, wanted)] = w
+    prefs = [Preference(person, shift, w, wanted) for (person, shift, wanted), w in wishes.items()]
     locks = [
         Lock(lk.person, new_shifts[class_of[idx.sid[lk.shift]]].id)
         for lk in pr.locks
@@ -116,8 +128,8 @@ def merge(agg: Aggregate, sol: Solution) -> Solution:
 
 def split(idx: Index, agg: Aggregate, merged: Solution, sol: Solution) -> Solution:
     """A copy of ``sol`` with the people of ``agg`` taking the shifts of the merged roster ``merged``:
-    each merged shift's people spread over its members, the seats short first, a person's wished
-    shift (and not an unwanted one) where there is a choice."""
+    each merged shift's people spread over its members, every member filled up to its head-count
+    before any gets more (and none beyond its maximum), so the objective is the merged roster's."""
     pr = idx.problem
     out = [set(x) for x in sol]
     for p in agg.people:
@@ -126,33 +138,19 @@ def split(idx: Index, agg: Aggregate, merged: Solution, sol: Solution) -> Soluti
     for p in agg.people:
         for s in out[p]:
             counts[s] = counts.get(s, 0) + 1
-    by_class: dict[int, list[int]] = {}
+
+    def room(s: int) -> tuple[int, int, int, int]:
+        shift = pr.shifts[s]
+        n = counts.get(s, 0)
+        full = shift.max_count is not None and n >= shift.max_count
+        return (int(full), int(n >= shift.required), n, s)
+
     for i, p in enumerate(agg.people):
-        for c in merged[i]:
+        for c in sorted(merged[i]):
             ms = agg.members[c]
-            if len(ms) == 1:
-                if ms[0] not in out[p]:
-                    out[p].add(ms[0])
-                    counts[ms[0]] = counts.get(ms[0], 0) + 1
-            else:
-                by_class.setdefault(c, []).append(p)
-    for c, takers in by_class.items():
-        ms = agg.members[c]
-
-        def wish(p: int, s: int) -> int:
-            return idx.pref_wanted.get((p, s), 0) - idx.pref_unwanted.get((p, s), 0)
-
-        # those with a wish inside the group choose first
-        takers.sort(key=lambda p: (-max(abs(wish(p, s)) for s in ms), p))
-
-        def room(p: int, s: int) -> tuple[int, int, int, int, int]:
-            shift = pr.shifts[s]
-            n = counts.get(s, 0)
-            full = shift.max_count is not None and n >= shift.max_count
-            return (int(full), int(n >= shift.required), -wish(p, s), n, s)
-
-        for p in takers:
-            s = min(ms, key=lambda s: room(p, s))
+            if len(ms) == 1 and ms[0] in out[p]:
+                continue  # (locked)
+            s = min(ms, key=room)
             out[p].add(s)
             counts[s] = counts.get(s, 0) + 1
     return out

@@ -368,14 +368,15 @@ def _even_out(run: _Run, sol: Solution, deadline: float) -> int:
             highs = [p for p in reversed(order) if hrs[p] == hi]
             # the smaller side whole (the spread moves only when all of it does), then the other side
             free = ((highs + lows) if len(highs) <= len(lows) else (lows + highs))[:EVEN_OUT_PEOPLE]
-            shifts = sorted({s for p in free for s in idx.elig[p]})
-            before = part_penalty(idx, sol, free, shifts, [g])[0]
             sub = SubModel(idx, sol, free, (0, days - 1), hint=True, current_objective=cur)
             status, solver = sub.solve(min(EVEN_OUT_SECONDS, left), workers=1, seed=opts.seed)
             if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE) or round(solver.objective_value) >= cur:
                 break
             found = sub.extract(solver)
-            after = part_penalty(idx, found, free, shifts, [g])[0]
+            # (counted over the whole component: the head-counts come from everyone in it)
+            part = _Part(idx, idx.components[idx.component_of_person[g[0]]], 0)
+            before = part_penalty(idx, sol, part.people, part.shifts, part.groups)[0]
+            after = part_penalty(idx, found, part.people, part.shifts, part.groups)[0]
             if after >= before:
                 break
             for p in free:
@@ -402,18 +403,20 @@ MERGE_MAX_SHARE = 0.9  # the merged problem is searched when it has at most this
 
 def _improve_merged(run: _Run, sol: Solution, agg: Aggregate) -> Result:
     """The search (full models, LNS, polish) on the merged problem (see ``Options.merge``), its roster
-    split back; never worse than ``sol``. Progress and the best bound are reported on the original's
-    scale (the merged objective plus the difference the merge made to the start's)."""
+    split back; never worse than ``sol``. A merged roster's objective is its split's (see
+    :mod:`.aggregate`), so the progress, the bound and an optimum found carry over as they are."""
     idx, opts = run.idx, run.opts
     agg_idx = build_index(agg.problem, opts.limits)
     start = merge(agg, sol)
     start_obj = score(idx, sol)[0]
     offset = start_obj - score(agg_idx, start)[0]
+    if offset:  # (cannot happen: the merge keeps the objective; should it, the original is searched)
+        run.count("merge_objective_differs")
+        found_orig, optimal_all = _search(run, sol, None)
+        return _result(run, found_orig, optimal=optimal_all)
 
     def forward(ev: Progress) -> None:
-        out = Progress(
-            ev.elapsed, ev.phase, ev.objective + offset, None if ev.bound is None else ev.bound + offset
-        )
+        out = Progress(ev.elapsed, ev.phase, ev.objective, ev.bound)
         run.history.append(out)
         if opts.progress is not None:
             opts.progress(out)
@@ -425,26 +428,24 @@ def _improve_merged(run: _Run, sol: Solution, agg: Aggregate) -> Result:
         opts,
         seconds=max(0.0, opts.seconds - closing),
         progress=forward,
-        target=None if opts.target is None else opts.target - offset,
     )
     sub = _Run(agg_idx, sub_opts, t0=run.t0)
     sub.repaired = {i for i, p in enumerate(agg.people) if p in run.repaired}
     sub.first_feasible = run.first_feasible
     # only improvements on what was reported are reported
-    sub.best_obj = None if run.best_obj is None else run.best_obj - offset
+    sub.best_obj = run.best_obj
     found, optimal = _search(sub, start, None)
     run.stats.update(sub.stats)
     if sub.best_obj is not None:
-        run.best_obj = sub.best_obj + offset
+        run.best_obj = sub.best_obj
     if sub.bound is not None:
-        run.bound = sub.bound + offset
+        run.bound = sub.bound
     out = split(idx, agg, found, sol)
     if violations(idx, out) or score(idx, out)[0] > start_obj:
         run.count("merged_start_kept")
         out = sol
-    # optimal for the original only if the merge changed nothing in the objective and the split
-    # reaches the merged optimum
-    exact = optimal and offset == 0 and score(idx, out)[0] == score(agg_idx, found)[0]
+    # (the split keeps the merged roster's objective, so its optimum and bound are the original's)
+    exact = optimal and score(idx, out)[0] == score(agg_idx, found)[0]
     return _result(run, out, optimal=exact)
 
 
@@ -709,18 +710,24 @@ def _reroster(run: _Run, sol: Solution, comps: list[tuple[list[int], int]], seco
             behind[p] = (max(hours[q] for q in mates) if mates else hours[p]) - hours[p]
     cur = score(idx, sol)[0]
     tried = improved = 0
+    # a person's share of the objective is counted over the whole component (the head-counts of its
+    # shifts come from everyone who can take them)
+    parts: dict[int, _Part] = {}
     for p in sorted(behind, key=lambda p: (-behind[p], p)):
         left = deadline - time.monotonic()
         if left <= 0.05 or run.should_stop():
             break
         tried += 1
-        groups = [group_of[p]] if p in group_of else []
-        before = part_penalty(idx, sol, [p], idx.elig[p], groups)[0]
+        c = idx.component_of_person[p]
+        if c not in parts:
+            parts[c] = _Part(idx, idx.components[c], 0)
+        part = parts[c]
         sub = SubModel(idx, sol, [p], (0, pr.days - 1), hint=True, current_objective=cur)
         status, solver = sub.solve(min(REROSTER_SECONDS, left), workers=1, seed=opts.seed + tried)
         if status in (cp_model.OPTIMAL, cp_model.FEASIBLE) and round(solver.objective_value) < cur:
             found = sub.extract(solver)
-            after = part_penalty(idx, found, [p], idx.elig[p], groups)[0]
+            before = part_penalty(idx, sol, part.people, part.shifts, part.groups)[0]
+            after = part_penalty(idx, found, part.people, part.shifts, part.groups)[0]
             if after < before:
                 sol = found
                 cur += after - before

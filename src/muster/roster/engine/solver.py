@@ -135,7 +135,10 @@ class Options:
     # and type: nothing merges). Single runs at 30 s, seed 0, seats (objective): neither 500 x 7 x 50
     # 1,860 (4,869), 500 x 28 x 50 7,329 (29,567), 2,000 x 28 x 200 27,051 (165,827); cover_merge
     # 1,863 (4,566; the LP bound) / 1,862 (4,633), 7,342 (28,258) / 7,339 (28,585), 27,067 (164,139)
-    # / 27,062 (164,702); both 7,348 (27,623), 27,081 (162,514).
+    # / 27,062 (164,702); both 7,348 (27,623), 27,081 (162,514). Those merged wishes loosely (a wish
+    # for one member became one for the group); merged exactly (only shifts with the same wishes),
+    # three runs of 500 x 28 x 50: 7,332 / 7,333 / 7,336 (29,269 / 29,192 / 28,887), 2,000 x 28 x 200
+    # 27,071 (163,810).
     cover_merge: bool = True
     merge: bool = True
     # With several components still to improve (the volunteer rosters, not the single-component public
@@ -331,6 +334,8 @@ def _polish(run: _Run, sol: Solution, seconds: float, label: str) -> Solution:
 
 
 EVEN_OUT_PEOPLE = 10  # at most, freed together
+EVEN_OUT_SHARE = 0.05  # of the time kept back for them at the end (at most EVEN_OUT_RESERVE seconds)
+EVEN_OUT_RESERVE = 3.0
 EVEN_OUT_SECONDS = 1.0  # at most, per model
 
 
@@ -465,7 +470,12 @@ def _search(
     closing_s = min(0.1 * opts.seconds, CLOSING_SECONDS_PER_PAIR * idx.n_pairs) if closing else 0.0
     run.reserve = closing_s
     if opts.cpsat and opts.greedy and feasible:
-        run.reserve += min(1.0, POLISH_SHARE * opts.seconds)
+        w = idx.problem.weights
+        spread = w.spread_hours or w.spread_nights or w.spread_weekends
+        # with fairness weights, time for the groups' re-rosters of the final polish too (_even_out)
+        run.reserve += min(1.0, POLISH_SHARE * opts.seconds) + (
+            min(EVEN_OUT_RESERVE, EVEN_OUT_SHARE * opts.seconds) if spread and len(idx.fair_groups) else 0.0
+        )
     if opts.cpsat:
         comps = comps if comps is not None else [c for c in idx.components if any(idx.elig[p] for p in c)]
         sizes = [sum(len(idx.elig[p]) for p in c) for c in comps]

@@ -31,6 +31,15 @@ class Aggregate:
     members: list[list[int]]  # original shifts of each merged shift
     class_of: dict[int, int]  # original shift -> merged shift
 
+    @property
+    def n_shifts(self) -> int:
+        """The original shifts it stands for."""
+        return len(self.class_of)
+
+    def sizes(self) -> str:
+        """ "original->merged" shift counts (the engine's stats)."""
+        return f"{self.n_shifts}->{len(self.members)}"
+
 
 def aggregate(idx: Index, people: list[int]) -> Aggregate:
     """The merged problem of ``people`` (whole components: nobody else can take their shifts) and the

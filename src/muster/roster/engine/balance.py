@@ -123,17 +123,11 @@ def _swap(
         moved = sum(idx.hours[s] for s in gives) - idx.hours[t]
         if not 0 < moved < gap or not days_fit(gives, t):
             continue
-        new_top = (sol[top] - set(gives)) | {t}
-        new_q = (sol[q] - {t}) | set(gives)
-        if person_violations(idx, q, new_q) or person_violations(idx, top, new_top):
-            continue
-        if before is None:
-            before = part_penalty(idx, sol, [top, q], [], [group])[0]
-        old_top, old_q = sol[top], sol[q]
-        sol[top], sol[q] = new_top, new_q
-        if part_penalty(idx, sol, [top, q], [], [group])[0] <= before:
+        done, before = _trade(
+            idx, sol, group, top, q, (sol[top] - set(gives)) | {t}, (sol[q] - {t}) | set(gives), before
+        )
+        if done:
             return True
-        sol[top], sol[q] = old_top, old_q
         if over():
             return False
     return False
@@ -157,18 +151,35 @@ def _move(
     for s in mine:
         if s not in idx.elig_set[q] or s in sol[q] or hours[top] - hours[q] <= idx.hours[s]:
             continue
-        new_top = sol[top] - {s}
-        new_q = sol[q] | {s}
-        if person_violations(idx, q, new_q) or person_violations(idx, top, new_top):
-            continue
-        if before is None:
-            before = part_penalty(idx, sol, [top, q], [], [group])[0]
-        old_top, old_q = sol[top], sol[q]
-        sol[top], sol[q] = new_top, new_q
-        if part_penalty(idx, sol, [top, q], [], [group])[0] <= before:
+        done, before = _trade(idx, sol, group, top, q, sol[top] - {s}, sol[q] | {s}, before)
+        if done:
             return True
-        sol[top], sol[q] = old_top, old_q
     return False
+
+
+def _trade(
+    idx: Index,
+    sol: Solution,
+    group: list[int],
+    top: int,
+    q: int,
+    new_top: set[int],
+    new_q: set[int],
+    before: int | None,
+) -> tuple[bool, int | None]:
+    """Give ``top`` and ``q`` the rosters ``new_top`` and ``new_q`` if both keep their rules and the
+    two people's share of the objective (``before``: computed on first need and handed back) does not
+    get worse; head-counts do not change, so no shift's cover terms enter."""
+    if person_violations(idx, q, new_q) or person_violations(idx, top, new_top):
+        return False, before
+    if before is None:
+        before = part_penalty(idx, sol, [top, q], [], [group])[0]
+    old_top, old_q = sol[top], sol[q]
+    sol[top], sol[q] = new_top, new_q
+    if part_penalty(idx, sol, [top, q], [], [group])[0] <= before:
+        return True, before
+    sol[top], sol[q] = old_top, old_q
+    return False, before
 
 
 def fill(idx: Index, sol: Solution, deadline: float, stop: Callable[[], bool] | None = None) -> int:

@@ -24,7 +24,7 @@ from .aggregate import Aggregate, aggregate, merge, split
 from .balance import balance, fill
 from .cpsat import SubModel
 from .dp import DPContext, PersonDP
-from .evaluate import Solution, part_penalty, person_violations, score, violations
+from .evaluate import Solution, part_penalty, person_violations, score, shift_counts, violations
 from .explain import explain
 from .greedy import greedy
 from .index import Index, build_index
@@ -263,10 +263,9 @@ def _cover_first(run: _Run, sol: Solution) -> Solution:
     agg = None
     if opts.cover_merge:
         merged = aggregate(plain_idx, [p for comp in comps for p in comp])
-        n_shifts = sum(len(ms) for ms in merged.members)
-        if len(merged.members) < n_shifts:
+        if len(merged.members) < merged.n_shifts:
             agg = merged
-            run.stats["cover_merged_shifts"] = f"{n_shifts}->{len(merged.members)}"
+            run.stats["cover_merged_shifts"] = merged.sizes()
     offset = 0
     if agg is not None:
         agg_idx = build_index(agg.problem, opts.limits)
@@ -347,7 +346,6 @@ def _even_out(run: _Run, sol: Solution, deadline: float) -> int:
     number of groups improved. (2,000 x 28 x 200: one group left at 16 hours, 18 and 20 8-hour
     shifts, evened to 12 in 0.1 s.)"""
     idx, opts = run.idx, run.opts
-    days = idx.problem.days
     hours = [sum(idx.hours[s] for s in x) for x in sol]
     todo = []
     for g in idx.fair_groups:
@@ -373,20 +371,14 @@ def _even_out(run: _Run, sol: Solution, deadline: float) -> int:
             highs = [p for p in reversed(order) if hrs[p] == hi]
             # the smaller side whole (the spread moves only when all of it does), then the other side
             free = ((highs + lows) if len(highs) <= len(lows) else (lows + highs))[:EVEN_OUT_PEOPLE]
-            sub = SubModel(idx, sol, free, (0, days - 1), hint=True, current_objective=cur)
-            status, solver = sub.solve(min(EVEN_OUT_SECONDS, left), workers=1, seed=opts.seed)
-            if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE) or round(solver.objective_value) >= cur:
-                break
-            found = sub.extract(solver)
-            # (counted over the whole component: the head-counts come from everyone in it)
             part = _Part(idx, idx.components[idx.component_of_person[g[0]]], 0)
-            before = part_penalty(idx, sol, part.people, part.shifts, part.groups)[0]
-            after = part_penalty(idx, found, part.people, part.shifts, part.groups)[0]
-            if after >= before:
+            better = _re_roster(run, sol, free, part, cur, min(EVEN_OUT_SECONDS, left), opts.seed)
+            if better is None:
                 break
+            found, delta = better
             for p in free:
                 sol[p] = found[p]
-            cur += after - before
+            cur += delta
             improved += 1
     return improved
 
@@ -395,9 +387,8 @@ def _improve(run: _Run, sol: Solution, comps: list[list[int]] | None = None) -> 
     opts, idx = run.opts, run.idx
     if comps is None and opts.merge and opts.cpsat and opts.greedy and not violations(idx, sol):
         agg = aggregate(idx, [p for p in range(len(idx.problem.people)) if idx.elig[p]])
-        n_shifts = sum(len(ms) for ms in agg.members)
-        if len(agg.members) <= MERGE_MAX_SHARE * n_shifts:
-            run.stats["merged_shifts"] = f"{n_shifts}->{len(agg.members)}"
+        if len(agg.members) <= MERGE_MAX_SHARE * agg.n_shifts:
+            run.stats["merged_shifts"] = agg.sizes()
             return _improve_merged(run, sol, agg)
     sol, optimal_all = _search(run, sol, comps)
     return _result(run, sol, optimal=optimal_all)
@@ -701,10 +692,7 @@ def _reroster(run: _Run, sol: Solution, comps: list[tuple[list[int], int]], seco
     pr = idx.problem
     deadline = time.monotonic() + max(0.0, min(seconds, run.left()))
     members = {p for comp, _ in comps for p in comp}
-    counts = [0] * len(pr.shifts)
-    for p in range(len(sol)):
-        for s in sol[p]:
-            counts[s] += 1
+    counts = shift_counts(idx, sol)
     short = {s for s, shift in enumerate(pr.shifts) if counts[s] < shift.required}
     if not short:
         return sol
@@ -732,23 +720,38 @@ def _reroster(run: _Run, sol: Solution, comps: list[tuple[list[int], int]], seco
         if c not in parts:
             parts[c] = _Part(idx, idx.components[c], 0)
         part = parts[c]
-        sub = SubModel(idx, sol, [p], (0, pr.days - 1), hint=True, current_objective=cur)
-        status, solver = sub.solve(min(REROSTER_SECONDS, left), workers=1, seed=opts.seed + tried)
-        if status in (cp_model.OPTIMAL, cp_model.FEASIBLE) and round(solver.objective_value) < cur:
-            found = sub.extract(solver)
-            before = part_penalty(idx, sol, part.people, part.shifts, part.groups)[0]
-            after = part_penalty(idx, found, part.people, part.shifts, part.groups)[0]
-            if after < before:
-                sol = found
-                cur += after - before
-                improved += 1
-                run.report("reroster", cur)
+        better = _re_roster(run, sol, [p], part, cur, min(REROSTER_SECONDS, left), opts.seed + tried)
+        if better is not None:
+            sol, delta = better
+            cur += delta
+            improved += 1
+            run.report("reroster", cur)
     run.count("reroster_tried", tried)
     run.count("reroster_improved", improved)
     return sol
 
 
 REROSTER_SECONDS = 0.5  # at most, per person (one person's 28 days solve in tens of milliseconds)
+
+
+def _re_roster(
+    run: _Run, sol: Solution, free: list[int], part: _Part, cur: int, seconds: float, seed: int
+) -> tuple[Solution, int] | None:
+    """``free`` re-rostered over the whole period, everyone else fixed (CP-SAT, one thread; ``cur``:
+    the roster's objective): the new roster and the change of the objective if it is lower, else
+    None. The change is counted over ``part``, the component of the freed people (the head-counts of
+    their shifts come from everyone in it)."""
+    idx = run.idx
+    sub = SubModel(idx, sol, free, (0, idx.problem.days - 1), hint=True, current_objective=cur)
+    status, solver = sub.solve(seconds, workers=1, seed=seed)
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE) or round(solver.objective_value) >= cur:
+        return None
+    found = sub.extract(solver)
+    delta = (
+        part_penalty(idx, found, part.people, part.shifts, part.groups)[0]
+        - part_penalty(idx, sol, part.people, part.shifts, part.groups)[0]
+    )
+    return (found, delta) if delta < 0 else None
 
 
 def _portfolio(opts: Options) -> int:

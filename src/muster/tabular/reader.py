@@ -1,19 +1,22 @@
 """Reading an uploaded file into sheets of raw cell values: .xlsx (python-calamine) or .csv.
 
-Problems with the file as a whole (too big, empty, not a workbook) raise ``TabularError`` at once.
-Formula cells are found by scanning the sheet XML for ``<f>`` elements, so a formula is reported even
-where the workbook holds a cached value for it.
+Problems with the file as a whole (too big, empty, not a workbook, a sheet past the row/column caps)
+raise ``TabularError`` at once. An .xlsx is parsed in a child process with bounded memory and CPU, each
+sheet's extent checked before it is read (:mod:`muster.tabular.xlsx_parse`); a CSV is capped while it
+is read. Formula cells are found by scanning the sheet XML for ``<f>`` elements, so a formula is
+reported even where the workbook holds a cached value for it.
 """
 
 from __future__ import annotations
 
 import codecs
 import csv
-import html
 import io
+import os
+import pickle
 import posixpath
-import re
-import zipfile
+import subprocess
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
@@ -37,14 +40,6 @@ _BINARY_MAGIC = {
     b"Rar!": "RAR",
     b"7z\xbc\xaf": "7z",
 }
-_SHEET_RE = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?sheet\s([^>]*)>")
-_REL_RE = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?Relationship\s([^>]*)>")
-_ATTR_RE = re.compile(rb"([\w:.-]+)\s*=\s*\"([^\"]*)\"")
-_FORMULA_RE = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?f[\s/>]")
-_CELL_RE = re.compile(
-    rb"<(?:[A-Za-z_][\w.-]*:)?c\s[^>]*?\br=\"([A-Z]{1,3})(\d+)\"[^>]*?(?:/>|>(.*?)</(?:[A-Za-z_][\w.-]*:)?c>)",
-    re.DOTALL,
-)
 # How much larger than the upload limit the unpacked workbook may be (a guard against zip bombs).
 _UNPACKED_FACTOR = 30
 
@@ -128,96 +123,102 @@ def _not_a_workbook(data: bytes) -> str:
 # ---------------------------------------------------------------- xlsx
 
 
-def _read_xlsx(filename: str, data: bytes, *, limit: int) -> Workbook:
-    import python_calamine
+def max_rows() -> int:
+    return int(getattr(settings, "MUSTER_IMPORT_MAX_ROWS", 200_000))
 
-    try:
-        zf = zipfile.ZipFile(io.BytesIO(data))
-        names = set(zf.namelist())
-        unpacked = sum(i.file_size for i in zf.infolist())
-    except (zipfile.BadZipFile, ValueError):
-        _fail(filename, _not_a_workbook(data))
-    if "xl/workbook.xml" not in names:
-        _fail(filename, _("This is a zip archive, not an Excel workbook (.xlsx)."))
-    if unpacked > limit * _UNPACKED_FACTOR:
+
+def max_columns() -> int:
+    return int(getattr(settings, "MUSTER_IMPORT_MAX_COLUMNS", 200))
+
+
+def max_cells() -> int:
+    return int(getattr(settings, "MUSTER_IMPORT_MAX_CELLS", 10_000_000))
+
+
+def _too_big(filename: str, sheet: str, row: int, col: int) -> NoReturn:
+    limits = {"rows": f"{max_rows():,}", "cols": f"{max_columns():,}", "cells": f"{max_cells():,}"}
+    if not sheet:  # a CSV file
         _fail(
             filename,
-            _("The workbook unpacks to %(size)s, which is too large.") % {"size": human_size(unpacked)},
+            _(
+                "Row %(row)s goes past the limits: a file may hold at most %(rows)s rows, %(cols)s "
+                "columns and %(cells)s cells in all. Split it into smaller files and try again."
+            )
+            % {"row": f"{row:,}", **limits},
         )
+    _fail(
+        filename,
+        _(
+            "Sheet “%(sheet)s” has a cell at %(cell)s; a sheet may hold at most %(rows)s rows, "
+            "%(cols)s columns and %(cells)s cells in all. Delete what lies below and to the right of "
+            "your data (Ctrl+End in Excel shows the last cell), save the file and try again."
+        )
+        % {"sheet": sheet, "cell": f"{column_letter(col)}{row}" if row > 0 and col >= 0 else "?", **limits},
+    )
+
+
+def _read_xlsx(filename: str, data: bytes, *, limit: int) -> Workbook:
+    """Parse in a child process with bounded memory and CPU (:mod:`muster.tabular.xlsx_parse`)."""
+    memory = int(getattr(settings, "MUSTER_IMPORT_MEMORY_MB", 2048)) * 1024 * 1024
+    cpu = int(getattr(settings, "MUSTER_IMPORT_CPU_SECONDS", 120))
+    args = [
+        str(max_rows()),
+        str(max_columns()),
+        str(max_cells()),
+        str(limit * _UNPACKED_FACTOR),
+        str(memory),
+        str(cpu),
+    ]
+    env = {k: v for k, v in os.environ.items() if k in _CHILD_ENV}
+    env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
     try:
-        parts = _sheet_parts(zf)
-        book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
-        sheets = []
-        for meta in book.sheets_metadata:
-            if str(meta.typ).rsplit(".", 1)[-1] != "WorkSheet":
-                continue
-            rows = book.get_sheet_by_name(meta.name).to_python(skip_empty_area=False)
-            part = parts.get(meta.name)
-            formulas = _formula_cells(zf, part) if part else []
-            sheets.append(RawSheet(meta.name, rows, formulas))
-    except (
-        python_calamine.CalamineError,
-        zipfile.BadZipFile,
-        KeyError,
-        ValueError,
-    ) as exc:
+        proc = subprocess.run(  # noqa: S603 — our own module, arguments are numbers
+            [sys.executable, "-m", "muster.tabular.xlsx_parse", *args],
+            input=data,
+            capture_output=True,
+            timeout=cpu * 2 + 30,
+            env=env,
+            check=False,
+        )
+        result = pickle.loads(proc.stdout) if proc.returncode == 0 and proc.stdout else {"error": "resources"}  # noqa: S301 — written by our child process
+    except (subprocess.TimeoutExpired, pickle.UnpicklingError, EOFError):
+        result = {"error": "resources"}
+    if "error" in result:
+        _xlsx_error(filename, data, result["error"], result)
+    return Workbook(
+        filename, XLSX, [RawSheet(name, rows, formulas) for name, rows, formulas in result["sheets"]]
+    )
+
+
+# What the child inherits of the environment (locale and paths; no secrets).
+_CHILD_ENV = {"PATH", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR", "HOME", "SYSTEMROOT"}
+
+
+def _xlsx_error(filename: str, data: bytes, code: str, result: dict[str, Any]) -> NoReturn:
+    if code == "not_a_workbook":
+        _fail(filename, _not_a_workbook(data))
+    if code == "zip_not_workbook":
+        _fail(filename, _("This is a zip archive, not an Excel workbook (.xlsx)."))
+    if code == "unpacks_too_large":
+        _fail(
+            filename,
+            _("The workbook unpacks to %(size)s, which is too large.") % {"size": human_size(result["size"])},
+        )
+    if code == "sheet_too_big":
+        _too_big(filename, result["sheet"], result["row"], result["col"])
+    if code == "unreadable":
         _fail(
             filename,
             _("The workbook cannot be read (%(detail)s); open it in Excel and save it again.")
-            % {"detail": str(exc)[:200]},
+            % {"detail": result.get("detail", "")},
         )
-    return Workbook(filename, XLSX, sheets)
-
-
-def _attrs(tag: bytes) -> dict[str, str]:
-    return {k.decode(): html.unescape(v.decode("utf-8")) for k, v in _ATTR_RE.findall(tag)}
-
-
-def _sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
-    """{sheet name: its XML part in the zip}. Read with patterns, not an XML parser (no entity expansion)."""
-    rels_name = "xl/_rels/workbook.xml.rels"
-    targets: dict[str, str] = {}
-    if rels_name in zf.namelist():
-        for m in _REL_RE.finditer(zf.read(rels_name)):
-            a = _attrs(m.group(1))
-            target = a.get("Target", "")
-            if target.startswith("/"):
-                part = target.lstrip("/")
-            else:
-                part = posixpath.normpath(posixpath.join("xl", target))
-            targets[a.get("Id", "")] = part
-    out = {}
-    for m in _SHEET_RE.finditer(zf.read("xl/workbook.xml")):
-        a = _attrs(m.group(1))
-        rid = next((v for k, v in a.items() if k.endswith(":id")), "")
-        if rid in targets:
-            out[a.get("name", "")] = targets[rid]
-    return out
-
-
-def _formula_cells(zf: zipfile.ZipFile, part: str) -> list[tuple[int, int]]:
-    """Cells of a sheet that hold a formula: [(row, column index)]; scans the XML in chunks first."""
-    if part not in zf.namelist():
-        return []
-    found = False
-    tail = b""
-    with zf.open(part) as fh:
-        while chunk := fh.read(1 << 20):
-            if _FORMULA_RE.search(tail + chunk):
-                found = True
-                break
-            tail = chunk[-16:]
-    if not found:
-        return []
-    xml = zf.read(part)
-    cells = []
-    for m in _CELL_RE.finditer(xml):
-        inner = m.group(3)
-        if inner and _FORMULA_RE.search(inner):
-            cells.append((int(m.group(2)), column_index(m.group(1).decode())))
-    if not cells:  # formulas in cells without a reference: report the sheet
-        cells.append((0, -1))
-    return cells
+    _fail(
+        filename,
+        _(
+            "The workbook needs more memory or time to read than an import may take; split it into "
+            "smaller files, or save it again from Excel, and try again."
+        ),
+    )
 
 
 def column_index(letters: str) -> int:
@@ -245,8 +246,13 @@ def _read_csv(filename: str, data: bytes) -> Workbook:
     delimiter = max((",", "\t", ";"), key=first.count) if first else ","
     rows: list[list[Any]] = []
     formulas: list[tuple[int, int]] = []
+    row_cap, col_cap, cell_cap = max_rows(), max_columns(), max_cells()
+    cells_read = 0
     try:
         for i, record in enumerate(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), start=1):
+            cells_read += len(record)
+            if i > row_cap or len(record) > col_cap or cells_read > cell_cap:
+                _too_big(filename, "", i, min(len(record), col_cap + 1) - 1)
             cells: list[Any] = []
             for j, value in enumerate(record):
                 stripped = value.strip()

@@ -68,7 +68,7 @@ def test_person_personal_data_is_encrypted_at_rest(org) -> None:
     assert org.alice.id_number not in id_enc
     fresh = Person.objects.get(code="XH0001")
     assert fresh.phone == "13812345678"
-    assert fresh.id_number_masked == fresh.id_number[:4] + "*" * 10 + fresh.id_number[-4:]
+    assert fresh.id_number_masked == fresh.id_number[:2] + "*" * 15 + fresh.id_number[-1:]
 
 
 def test_person_validation_names_each_field(org) -> None:

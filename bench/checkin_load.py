@@ -1,3 +1,4 @@
+# ruff: noqa: E501
 """Benchmark: the check-in endpoint under many concurrent volunteers, on gunicorn + PostgreSQL.
 
     DATABASE_URL=postgresql://muster:muster@127.0.0.1:5432/muster \\
@@ -38,7 +39,7 @@ import textwrap
 import time
 import urllib.parse
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -249,7 +250,7 @@ def wait_http(port: int, timeout: float = 120.0) -> None:
     end = time.monotonic() + timeout
     while time.monotonic() < end:
         try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/accounts/login/", timeout=5)  # noqa: S310
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/accounts/login/", timeout=5)
             return
         except OSError:
             time.sleep(0.5)
@@ -308,9 +309,9 @@ def main() -> None:
         )
         slots = json.loads(seed.stdout.strip().splitlines()[-1])
         print(f"seeded {len(slots)} volunteers in {time.perf_counter() - t0:.1f} s")
-        from datetime import datetime, timezone
+        from datetime import datetime
 
-        base_time = datetime.now(timezone.utc).replace(second=0, microsecond=0) - timedelta(days=400)
+        base_time = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(days=400)
         for s in slots:
             s["base"] = base_time
         server = subprocess.Popen(

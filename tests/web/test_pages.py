@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 
 import pytest
+import time_machine
 from django.test import Client
 from django.urls import reverse
 
@@ -88,14 +90,16 @@ def test_login_page_shows_the_throttling_error(org, make_user, settings) -> None
     settings.MUSTER_LOGIN_MAX_FAILURES = 3
     make_user("li", "viewer", org.xuhui)
     c = Client()
-    for _ in range(3):
-        r = c.post(reverse("login"), {"username": "li", "password": "wrong"})
-        assert r.status_code == 200
-    # Even the right password is refused now, and the page says why.
-    r = c.post(reverse("login"), {"username": "li", "password": "pw-Muster-2026"})
+    # The clock stands still: the wait after the third failure (1 s) has not passed at the next attempt.
+    with time_machine.travel(datetime(2026, 3, 2, 9, 0, tzinfo=UTC), tick=False):
+        for _ in range(3):
+            r = c.post(reverse("login"), {"username": "li", "password": "wrong"})
+            assert r.status_code == 200
+        # Even the right password is refused now, and the page says why.
+        r = c.post(reverse("login"), {"username": "li", "password": "pw-Muster-2026"})
     assert r.status_code == 200
     html = r.content.decode()
-    assert 'id="login-errors"' in html
+    assert 'id="login-errors"' in html and "1 秒后重试" in html
     assert r.context["form"].errors.as_data()["__all__"][0].code == "locked"
 
 

@@ -1,39 +1,31 @@
 from __future__ import annotations
 
-from typing import Any
-
 from django import forms
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
-from muster.accounts import services
-from muster.audit.middleware import client_ip
+from muster.accounts.backends import login_wait_of
 
 
 class ThrottledAuthenticationForm(AuthenticationForm):
-    """The login form, refusing further attempts after too many recent failures."""
+    """The login form. The throttle itself is in the authentication backend (``muster.accounts.backends``);
+    this says why a refused attempt was refused — the same words whether or not the user name exists."""
 
-    error_messages = {
-        **AuthenticationForm.error_messages,
-        "locked": _("Too many failed logins. Wait %(minutes)s minutes and try again."),
-    }
-
-    def clean(self) -> dict[str, Any]:
-        from django.conf import settings
-
-        username = (self.data.get("username") or "").strip()
-        ip = client_ip(self.request) if self.request else None
-        if username and services.login_locked(username=username, ip=ip):
-            raise forms.ValidationError(
-                self.error_messages["locked"],
+    def get_invalid_login_error(self) -> forms.ValidationError:
+        wait = login_wait_of(self.request)
+        if wait:
+            return forms.ValidationError(
+                ngettext(
+                    "Too many failed logins. Try again in %(seconds)s second.",
+                    "Too many failed logins. Try again in %(seconds)s seconds.",
+                    wait,
+                ),
                 code="locked",
-                params={"minutes": max(1, settings.MUSTER_LOGIN_WINDOW_SECONDS // 60)},
+                params={"seconds": wait},
             )
-        try:
-            cleaned = super().clean()
-        except forms.ValidationError:
-            if username:
-                services.login_failed(username=username, ip=ip)
-            raise
-        services.login_succeeded(username=username)
-        return cleaned
+        return super().get_invalid_login_error()
+
+
+class ThrottledAdminAuthenticationForm(ThrottledAuthenticationForm, AdminAuthenticationForm):
+    """The Django admin's login form, saying the same when the throttle refuses an attempt."""

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -25,15 +26,41 @@ class ApiToken(models.Model):
 
 
 class LoginFailure(models.Model):
-    """A failed login, kept to throttle guessing (works across processes: it is in the database)."""
+    """A password attempt that did not succeed, kept to slow down guessing (in the database, so every
+    process sees it). It is written when an attempt is let through, before the password is checked, and
+    removed if the password was right (``muster.accounts.services.login_attempt_start``). ``ip`` is the
+    client address (an IPv6 address's /64 network)."""
 
     username = models.CharField(max_length=150, db_index=True)
     ip = models.GenericIPAddressField(null=True, blank=True, db_index=True)
-    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    at = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:
         verbose_name = _("failed login")
         verbose_name_plural = _("failed logins")
 
     def __str__(self) -> str:
-        return f"{self.username} @ {self.at:%Y-%m-%d %H:%M}"
+        return f"{self.username} @ {self.ip or '-'} {self.at:%Y-%m-%d %H:%M}"
+
+
+class LoginAddress(models.Model):
+    """An address (an IPv6 address's /64 network) a user name has logged in from with the right password.
+
+    Failures spread over many user names from one address, or over many addresses for one user name,
+    slow down attempts from unknown addresses only: a user at an address they logged in from before is
+    slowed down by failures for their own name from that address alone.
+    """
+
+    username = models.CharField(max_length=150)
+    ip = models.GenericIPAddressField()
+    last_login_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("known login address")
+        verbose_name_plural = _("known login addresses")
+        constraints = [
+            models.UniqueConstraint(fields=["username", "ip"], name="accounts_loginaddress_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.username} @ {self.ip}"

@@ -218,13 +218,13 @@ def parse(data: bytes, *, max_rows: int, max_cols: int, max_cells: int, max_unpa
         scan = set(parts.values()) | {
             n for n in names if n.startswith("xl/worksheets/") and n.endswith(".xml")
         }
-        for part in sorted(scan & names):
+        for scanned in sorted(scan & names):
             try:
-                sheet_extent(zf, part, max_rows=max_rows, max_cols=max_cols, max_cells=max_cells)
+                sheet_extent(zf, scanned, max_rows=max_rows, max_cols=max_cols, max_cells=max_cells)
             except SheetTooBig as exc:
                 return {
                     "error": "sheet_too_big",
-                    "sheet": part_names.get(part, posixpath.basename(part)),
+                    "sheet": part_names.get(scanned, posixpath.basename(scanned)),
                     "row": exc.row,
                     "col": exc.col,
                 }

@@ -360,7 +360,7 @@ def run_worker(db_url: str, workbook: Path, n: int, sample: int, var_dir: Path) 
         {
             "MUSTER_VAR_DIR": str(var_dir),  # keys and files of the benchmark, not the dev ones
             "MUSTER_SECRET_KEY": "bench-secret-key-not-for-production-use-0123456789",
-            "MUSTER_FIELD_KEY": "bench-field-key-not-for-production-use",
+            "MUSTER_FIELD_KEY": "bench-field-key-not-for-production-use-0123456789",
             "PYTHONPATH": str(ROOT / "src"),
         }
     )
@@ -471,7 +471,7 @@ def main() -> int:
         tmpdir = Path(tmp)
         os.environ["MUSTER_VAR_DIR"] = str(tmpdir)  # for django settings used by the generator's imports
         os.environ.setdefault("MUSTER_SECRET_KEY", "bench-secret-key-not-for-production-use-0123456789")
-        os.environ.setdefault("MUSTER_FIELD_KEY", "bench-field-key-not-for-production-use")
+        os.environ.setdefault("MUSTER_FIELD_KEY", "bench-field-key-not-for-production-use-0123456789")
         import django
 
         django.setup()

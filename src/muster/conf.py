@@ -25,6 +25,20 @@ def env_bool(name: str, default: bool = False) -> bool:
     return raw.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def env_int(name: str, default: int, *, minimum: int = 0) -> int:
+    """A whole number from the environment; a malformed or too small value stops the start with its name."""
+    raw = os.environ.get(name)
+    if raw is None or not raw.strip():
+        return default
+    text = raw.strip()
+    digits = text[1:] if text[:1] in "+-" else text
+    if not (digits.isascii() and digits.isdigit()) or int(text) < minimum:
+        from django.core.exceptions import ImproperlyConfigured
+
+        raise ImproperlyConfigured(f"{name} must be a whole number of at least {minimum}, not {raw!r}.")
+    return int(text)
+
+
 def secret_from_env_or_file(env_name: str, filename: str, nbytes: int) -> str:
     """Return the secret in ``env_name``; else one kept in ``var/filename`` (created on first use)."""
     value = os.environ.get(env_name)

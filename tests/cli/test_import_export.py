@@ -169,7 +169,7 @@ def test_the_muster_console_script_end_to_end(tmp_path):
         MUSTER_VAR_DIR=str(tmp_path),
         MUSTER_LANGUAGE="en",
         MUSTER_SECRET_KEY="cli-test-secret-key-0123456789-0123456789",
-        MUSTER_FIELD_KEY="cli-test-field-key",
+        MUSTER_FIELD_KEY="cli-test-field-key-0123456789-0123456789-0123",
     )
     env.pop("DJANGO_SETTINGS_MODULE", None)
 

@@ -136,7 +136,7 @@ def test_creates_units_parents_first_and_people_with_everything(org):
     )
 
     created = AuditEvent.objects.filter(action="orgs.person.created", target_id=str(chen.pk)).get()
-    assert created.changes["phone"] == "138****2222" and created.changes["id_number"].count("*") == 10
+    assert created.changes["phone"] == "138****2222" and created.changes["id_number"].count("*") == 15
     assert created.unit_path == k1.path
     summary = AuditEvent.objects.get(action="orgs.roster.imported")
     assert AuditEvent.objects.filter(batch=summary.batch, action="orgs.unit.created").count() == 3
@@ -503,9 +503,20 @@ def test_unit_in_the_wrong_tree(org):
 def test_staff_number_or_id_number_of_someone_else(org, make_user):
     manager = make_user("m", "manager", org.xuhui)
     e = one(refused(people_book(person_row("HP0001", "李娜", "XH")), actor=manager))  # carol is in 黄浦
-    assert (e.column, e.reason) == ("工号", "another person already has the staff number HP0001")
+    # Neutral words out of scope: nobody named, no unit (security hole 9 of issue 22).
+    assert (e.column, e.reason) == (
+        "工号",
+        "the staff number HP0001 cannot be used here; if it is right, ask an administrator of the "
+        "whole organization",
+    )
+    e = one(refused(people_book(person_row("P1", "甲", "XH", id=org.carol.id_number)), actor=manager))
+    assert (e.column, e.reason) == (
+        "身份证号",
+        "this ID number cannot be used here; if it is right, ask an administrator of the whole organization",
+    )
+    # Whoever may see carol's ID number is told who has it.
     e = one(refused(people_book(person_row("P1", "甲", "XH", id=org.carol.id_number))))
-    assert (e.column, e.reason) == ("身份证号", "another person already has this ID number")
+    assert (e.column, e.reason) == ("身份证号", "李娜 (HP0001) already has this ID number")
     e = one(
         refused(
             people_book(

@@ -6,3 +6,6 @@ class OrgsConfig(AppConfig):
     name = "muster.orgs"
     label = "orgs"
     verbose_name = _("Organization")
+
+    def ready(self) -> None:
+        from muster.orgs import checks  # noqa: F401  (registers the field-key check)

@@ -2,8 +2,12 @@ from django.contrib import admin
 from django.urls import include, path
 
 from muster.api.urls import api
+from muster.worker.health import healthz
+
+handler400 = "muster.web.views.errors.bad_request"
 
 urlpatterns = [
+    path("healthz", healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),

@@ -1,10 +1,10 @@
 """Rostering in a browser: a coordinator opens a batch, presses 排班, waits for the proposal, publishes
 it, and a member sees the notification under the bell.
 
-The solve runs inline (MUSTER_ROSTER_SYNC): the test database is SQLite in shared-cache memory, where a
-reader and the worker thread's writer clash with "database table is locked" instead of waiting. The
-background worker is tested in tests/roster_app (test_background_solve_in_its_own_thread) and the live
-progress fragment over HTTP (test_progress_polls_while_running)."""
+The solve runs inline (the tasks' immediate backend): the test database is SQLite in shared-cache memory,
+which a `muster worker` process cannot share. The worker is tested in tests/worker (a real worker
+process on a file database, killed with kill -9 mid-solve) and the live progress fragment over HTTP in
+tests/roster_app (test_progress_polls_while_running)."""
 
 from __future__ import annotations
 
@@ -45,7 +45,7 @@ def test_roster_a_batch_publish_and_notify(live_server: Any, org: Any, make_user
     from muster.mobilize.models import Assignment
     from muster.orgs.models import Person
 
-    settings.MUSTER_ROSTER_SYNC = True
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
     leader = make_user("leader1", "leader", org.xuhui)
     volunteer = make_user("bob")
     Person.objects.filter(pk=org.bob.pk).update(user=volunteer)

@@ -7,6 +7,7 @@ run ``.venv/bin/muster`` against their own throw-away SQLite database.
 from __future__ import annotations
 
 import io
+import json
 import socket
 import subprocess
 import time
@@ -341,6 +342,15 @@ def test_console_script_demo_serves_the_app_and_its_static_files(
         assert status in (200, 302)
         if status == 302:
             assert "/accounts/login/" in headers["Location"]
+        # the background worker runs beside the server: its heartbeat shows on /healthz
+        deadline = time.monotonic() + 120
+        while True:
+            status, body, _headers = _get(f"{base}/healthz")
+            assert status == 200
+            if json.loads(body)["workers"]["live"] >= 1:
+                break
+            assert proc.poll() is None and time.monotonic() < deadline, "no worker heartbeat"
+            time.sleep(0.3)
     finally:
         proc.terminate()
         try:
@@ -350,6 +360,9 @@ def test_console_script_demo_serves_the_app_and_its_static_files(
             output = proc.communicate()[0]
     assert "nothing changed" in output
     assert f"127.0.0.1:{port}" in output
+    assert "Background worker started" in output
+    # the worker was stopped with the server (a clean stop removes its heartbeat)
+    assert env.counts(beats=("worker.WorkerHeartbeat", {})) == {"beats": 0}
 
 
 def test_vendor_assets_were_built() -> None:

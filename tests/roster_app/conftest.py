@@ -1,8 +1,10 @@
 """Fixtures of rostering in the app: a batch of four volunteers with four shifts over two days, users
-with and without the right to roster it, and the solve run inline (MUSTER_ROSTER_SYNC)."""
+with and without the right to roster it, and the solve run inline (the tasks' immediate backend; the
+database queue and `muster worker` are tested in tests/worker)."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -17,6 +19,7 @@ from muster.mobilize.models import Deployment, Shift
 from muster.orgs.access import SYSTEM
 from muster.orgs.models import Person
 from muster.orgs.services import person_create
+from muster.roster import engine as eng
 
 TZ = ZoneInfo("Asia/Shanghai")
 DAY1 = date(2030, 3, 4)  # a Monday
@@ -33,10 +36,32 @@ def link(person: Person, user: Any) -> Person:
     return person
 
 
+IMMEDIATE_TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend", "QUEUES": []}}
+
+
 @pytest.fixture(autouse=True)
 def _sync_solve(settings: Any) -> None:
-    settings.MUSTER_ROSTER_SYNC = True
+    settings.TASKS = IMMEDIATE_TASKS
     settings.MUSTER_MIN_REST_MINUTES = 480
+
+
+@pytest.fixture(autouse=True)
+def _deterministic_solve(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every solve and repair of these tests counts its time limit as deterministic work on one thread,
+    not wall-clock seconds: the same proposal on any machine at any load (the app keeps the clock)."""
+    real_solve, real_repair = eng.solve, eng.repair
+
+    def solve(problem: eng.Problem, options: eng.Options | None = None) -> eng.Result:
+        return real_solve(problem, dataclasses.replace(options or eng.Options(), deterministic=True))
+
+    def repair(
+        problem: eng.Problem, previous: Any, dropped: Any, options: eng.Options | None = None
+    ) -> eng.Result:
+        opts = dataclasses.replace(options or eng.Options(), deterministic=True)
+        return real_repair(problem, previous, dropped, opts)
+
+    monkeypatch.setattr(eng, "solve", solve)
+    monkeypatch.setattr(eng, "repair", repair)
 
 
 @dataclass

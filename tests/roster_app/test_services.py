@@ -13,6 +13,7 @@ from muster.mobilize import services as svc
 from muster.mobilize.models import Assignment
 from muster.notify.models import Notification
 from muster.orgs.access import SYSTEM, NotAllowed
+from muster.orgs.services import person_create
 from muster.roster import services
 from muster.roster.adapter import Rules, build_problem
 from muster.roster.models import PlanStatus, ProposalSource, RunStatus
@@ -210,8 +211,11 @@ def test_edit_checks_the_hard_rules(org: Any, cast: Cast, batch: Batch) -> None:
     if plan.proposals.filter(shift=morning).count() == 2:
         with pytest.raises(ValidationError, match="only 2 seats"):
             services.proposal_edit(actor=cast.leader, plan=plan, action="add", shift=morning, person=free)
-    # a person outside the batch
+    # a person outside the batch (one the leader may see; someone out of scope is "not found")
+    outsider = person_create(actor=SYSTEM, code="XH0099", name="董一", unit=org.xuhui)
     with pytest.raises(ValidationError, match="cannot be rostered"):
+        services.proposal_edit(actor=cast.leader, plan=plan, action="add", shift=morning, person=outsider)
+    with pytest.raises(Http404):
         services.proposal_edit(actor=cast.leader, plan=plan, action="add", shift=morning, person=org.carol)
     with pytest.raises(ValidationError, match="Unknown action"):
         services.proposal_edit(actor=cast.leader, plan=plan, action="swap", shift=morning, person=free)

@@ -14,7 +14,7 @@ from ninja import Router, Schema, Status
 
 from muster.api.common import ErrorOut, actor
 from muster.mobilize import queries
-from muster.mobilize.models import Post, Shift
+from muster.mobilize.models import Post
 from muster.orgs import access
 from muster.orgs.models import Person
 from muster.roster import services
@@ -150,13 +150,9 @@ def _plan_out(plan: RosterPlan) -> dict[str, Any]:
     }
 
 
-def _person(user: Any, code: str) -> Person:
-    p = Person.objects.filter(code=code).first()
-    if p is None:
-        raise ValidationError(
-            {"person": _("There is no person with the staff number %(code)s.") % {"code": code}}
-        )
-    return p
+def _person(user: Any, plan: RosterPlan, code: str) -> Person:
+    """A person the user may name in the plan (``services.plan_people``); unknown and out of scope: 404."""
+    return services.plan_person_or_404(user, plan, code=code)
 
 
 @router.post("/plans", response={201: PlanOut, **ERRORS}, summary="Create a roster plan (and start solving)")
@@ -214,7 +210,7 @@ def get_progress(request: HttpRequest, plan_id: int) -> Any:
 def solve(request: HttpRequest, plan_id: int, payload: SolveIn) -> Status:
     user = actor(request)
     plan = services.plan_get_or_404(user, plan_id)
-    drop = _person(user, payload.drop) if payload.drop else None
+    drop = _person(user, plan, payload.drop) if payload.drop else None
     run = services.solve_start(actor=user, plan=plan, seconds=payload.seconds, seed=payload.seed, drop=drop)
     return Status(202, _run_out(run))
 
@@ -231,11 +227,11 @@ def cancel(request: HttpRequest, plan_id: int) -> dict[str, Any]:
 def edit(request: HttpRequest, plan_id: int, payload: EditIn) -> dict[str, Any]:
     user = actor(request)
     plan = services.plan_get_or_404(user, plan_id)
-    shift = Shift.objects.filter(pk=payload.shift).first()
+    shift = services.plan_shift(plan, payload.shift)  # unknown and another plan's shift: the same answer
     if shift is None:
         raise ValidationError({"shift": _("The shift is not in this plan's period.")})
     services.proposal_edit(
-        actor=user, plan=plan, action=payload.action, shift=shift, person=_person(user, payload.person)
+        actor=user, plan=plan, action=payload.action, shift=shift, person=_person(user, plan, payload.person)
     )
     return _plan_out(plan)
 

@@ -115,6 +115,12 @@ class SolveRun(models.Model):
     history = models.JSONField(_("history"), default=list, blank=True)
     error = models.TextField(_("error"), blank=True)
     cancel_requested = models.BooleanField(default=False)
+    # the background task that runs it (django-tasks id; empty for a solve run inline by the command line)
+    task_id = models.CharField(max_length=64, blank=True)
+    # the attempt that owns the run (task id / attempt number): only its result is stored, so a rerun after
+    # a worker died cannot write the proposal twice; attempts counts the workers that started it
+    attempt = models.CharField(max_length=100, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

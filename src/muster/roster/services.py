@@ -4,10 +4,13 @@ Who may: the people who manage the scope's shifts (``mobilize.dispatch`` on the 
 post's unit, or the batch's leader — the same check as ``muster.mobilize.services.shift_assign``). A plan
 the user cannot see is "not found" (404); visible but not allowed is 403. Every change is audited.
 
-Solving runs on a module-level single worker thread (``EXECUTOR``); the thread opens its own database
-connection and closes it when done. Progress is written to the ``SolveRun`` at most twice a second; a
-cancel sets a flag the engine's stop callback reads. ``settings.MUSTER_ROSTER_SYNC = True`` runs the solve
-inline (tests, the command line).
+Solving is a background task (``solve_task``, Django's tasks API on the database queue) run by a
+``muster worker`` process, never a thread of the web process; the command line solves inline
+(``sync=True``) to print its progress. Progress is written to the ``SolveRun`` at most twice a second; a
+cancel sets a flag the engine's stop callback reads. A worker killed mid-solve: the task is queued again
+(at most ``SOLVE_ATTEMPTS`` starts in all, see ``muster.worker.recovery``), then the run fails with "restart
+the solve". Each start claims the run (``SolveRun.attempt``) and only the attempt that owns it stores its
+result, so a rerun never writes the proposal twice.
 """
 
 from __future__ import annotations
@@ -16,19 +19,20 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import close_old_connections, connection, transaction
+from django.db import transaction
+from django.db.models import F, Q
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
+from django_tasks import TaskContext, task
+from django_tasks.exceptions import TaskResultDoesNotExist
 
 from muster.audit.services import log_action
 from muster.mobilize import services as mob
@@ -39,7 +43,15 @@ from muster.orgs import access
 from muster.orgs.access import Perm
 from muster.orgs.models import Person
 from muster.roster import engine as eng
-from muster.roster.adapter import MAX_SECONDS, Built, Rules, build_problem, roster_errors, scope_shifts
+from muster.roster.adapter import (
+    MAX_SECONDS,
+    Built,
+    Rules,
+    build_problem,
+    candidates,
+    roster_errors,
+    scope_shifts,
+)
 from muster.roster.models import (
     PlanStatus,
     ProposalSource,
@@ -49,10 +61,13 @@ from muster.roster.models import (
     RunStatus,
     SolveRun,
 )
+from muster.worker.recovery import rerun_on_worker_loss
 
 log = logging.getLogger(__name__)
-EXECUTOR = ThreadPoolExecutor(max_workers=1, thread_name_prefix="muster-roster")
 PROGRESS_INTERVAL = 0.5  # seconds between progress writes
+SOLVE_QUEUE = "roster"  # the task queue of solves (a worker may be given only this one, or all but it)
+SOLVE_ATTEMPTS = 3  # starts of one solve in all when workers die under it; then it fails visibly
+ACTIVE = (RunStatus.QUEUED, RunStatus.RUNNING)
 
 
 # ---------------------------------------------------------------- access
@@ -116,6 +131,45 @@ def _require_manage(actor: Any, plan: RosterPlan) -> None:
         raise Http404
     if not may_manage_plan(actor, plan):
         raise access.NotAllowed(Perm.MOBILIZE_DISPATCH)
+
+
+def _person_visible(actor: Any, person: Person) -> bool:
+    """Whether the actor may see the person (their own record included): the one scoping rule."""
+    return access.scoped(Person.objects.filter(pk=person.pk), actor, Perm.VIEW).exists()
+
+
+def _on_plan(plan: RosterPlan, person: Person) -> bool:
+    return plan.proposals.filter(person=person).exists()
+
+
+def plan_people(actor: Any, plan: RosterPlan) -> Any:
+    """The people ``actor`` may name in ``plan``: those they may see, and those already on its proposal
+    (the plan's page shows them). Anyone else is "not found", exactly like someone who does not exist."""
+    visible = access.scoped(Person.objects.all(), actor, Perm.VIEW).values("pk")
+    return Person.objects.filter(Q(pk__in=visible) | Q(pk__in=plan.proposals.values("person_id")))
+
+
+def plan_person_or_404(actor: Any, plan: RosterPlan, *, pk: Any = None, code: str | None = None) -> Person:
+    """A person of ``plan_people`` by primary key or staff number; otherwise 404."""
+    lookup = {"pk": pk} if code is None else {"code": code}
+    try:
+        return plan_people(actor, plan).get(**lookup)
+    except (Person.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404 from exc
+
+
+def plan_shift(plan: RosterPlan, pk: Any) -> Shift | None:
+    """The shift ``pk`` if it is one of the plan's shifts; ``None`` for any other (unknown or elsewhere)."""
+    try:
+        return scope_shifts(plan.deployment, plan.post, plan.start_date, plan.end_date).filter(pk=pk).first()
+    except (ValueError, TypeError):
+        return None
+
+
+def rostering_candidates(actor: Any, plan: RosterPlan, shift_ids: list[int]) -> Any:
+    """Whom ``actor`` may add to the plan by hand: its candidates (see ``adapter``) whom they may see."""
+    visible = access.scoped(Person.objects.all(), actor, Perm.VIEW).values("pk")
+    return candidates(plan.deployment, plan.post, shift_ids).filter(pk__in=visible)
 
 
 def _audit(actor: Any, action: str, plan: RosterPlan, **changes: Any) -> None:
@@ -227,11 +281,8 @@ class _Job:
     previous: list[tuple[str, str]]
     dropped: list[str]
     limits: eng.Limits
+    attempt: str = ""
     on_progress: Callable[[eng.Progress], None] | None = None
-
-
-def _sync() -> bool:
-    return bool(getattr(settings, "MUSTER_ROSTER_SYNC", False))
 
 
 @transaction.atomic
@@ -242,12 +293,15 @@ def solve_start(
     seconds: float | None = None,
     seed: int | None = None,
     drop: Person | None = None,
-    sync: bool | None = None,
+    sync: bool = False,
     on_progress: Callable[[eng.Progress], None] | None = None,
     max_seconds: float | None = MAX_SECONDS,
 ) -> SolveRun:
     """Solve (or re-solve, keeping the locked rows) the plan in the background; with ``drop``, repair
-    the proposal after that person drops out (everything else kept, fewest changes)."""
+    the proposal after that person drops out (everything else kept, fewest changes).
+
+    The task is queued in this transaction (on the database queue: it exists if and only if the run
+    does). ``sync``: solve here and now instead (the command line, which prints ``on_progress``)."""
     _require_manage(actor, plan)
     plan = RosterPlan.objects.select_for_update().get(pk=plan.pk)
     if plan.status == PlanStatus.PUBLISHED:
@@ -262,6 +316,8 @@ def solve_start(
     if drop is not None:
         rows = list(plan.proposals.select_related("person"))
         if not any(r.person_id == drop.pk for r in rows):
+            if not _person_visible(actor, drop):
+                raise Http404  # never name someone the actor may not see
             raise ValidationError({"person": _("%(person)s has no shift in this plan.") % {"person": drop}})
         plan.proposals.filter(person=drop, locked=True).update(locked=False)
         previous = [(r.person.code, str(r.shift_id)) for r in rows]
@@ -282,24 +338,41 @@ def solve_start(
     _audit(
         actor, "solve.started", plan, run=run.pk, kind=run.kind, seconds=seconds, seed=seed, dropped=dropped
     )
-    job = _Job(run.pk, plan.pk, built, run.kind, seconds, seed, previous, dropped, _limits(plan), on_progress)
-    if sync if sync is not None else _sync():
-        _execute(job, own_connection=False)
-        run.refresh_from_db()
+    if sync:
+        solve_execute(
+            run_id=run.pk, attempt="inline", previous=previous, dropped=dropped, on_progress=on_progress
+        )
     else:
-        transaction.on_commit(lambda: EXECUTOR.submit(_execute, job, own_connection=True))
+        queued = solve_task.enqueue(run_id=run.pk, previous=[list(p) for p in previous], dropped=dropped)
+        SolveRun.objects.filter(pk=run.pk).update(task_id=str(queued.id))
+    run.refresh_from_db()
     return run
 
 
 STALE_GRACE = timedelta(minutes=5)
 
 
+def _task_over(task_id: str) -> bool:
+    """Whether the background task of a run has ended (or is gone) — then the run can no longer end."""
+    if not solve_task.get_backend().supports_get_result:
+        return False
+    try:
+        return solve_task.get_result(task_id).is_finished
+    except TaskResultDoesNotExist:
+        return True
+
+
 def _expire_stale_runs(plan: RosterPlan) -> None:
-    """A run still "running" long after its time limit died with its process (a restart): mark it failed
-    so that the plan can be solved again."""
+    """A run still "active" whose task has ended (a worker stopped at once by a second Ctrl-C, a task row
+    deleted), or — solved inline by the command line — long after its time limit (the process died): mark
+    it failed so that the plan can be solved again. A queued run waits for a worker however long."""
     now = timezone.now()
-    for run in plan.runs.filter(status__in=[RunStatus.QUEUED, RunStatus.RUNNING]):
-        if run.created_at + timedelta(seconds=run.seconds) + STALE_GRACE < now:
+    for run in plan.runs.filter(status__in=ACTIVE):
+        if run.task_id:
+            stale = _task_over(run.task_id)
+        else:
+            stale = run.created_at + timedelta(seconds=run.seconds) + STALE_GRACE < now
+        if stale:
             SolveRun.objects.filter(pk=run.pk).update(
                 status=RunStatus.FAILED, error=_("The solve was interrupted."), finished_at=now
             )
@@ -307,17 +380,28 @@ def _expire_stale_runs(plan: RosterPlan) -> None:
 
 @transaction.atomic
 def solve_cancel(*, actor: Any, plan: RosterPlan) -> int:
-    """Ask the running solve of the plan to stop (it keeps the best roster found so far)."""
+    """Ask the running solve of the plan to stop (it keeps the best roster found so far); a solve still
+    waiting for a worker is cancelled at once."""
     _require_manage(actor, plan)
-    n = plan.runs.filter(status__in=[RunStatus.QUEUED, RunStatus.RUNNING]).update(cancel_requested=True)
+    plan = RosterPlan.objects.select_for_update().get(pk=plan.pk)
+    now = timezone.now()
+    waiting = plan.runs.filter(status=RunStatus.QUEUED).update(
+        status=RunStatus.CANCELLED, cancel_requested=True, finished_at=now
+    )
+    running = plan.runs.filter(status=RunStatus.RUNNING).update(cancel_requested=True)
+    if waiting and not running and plan.status == PlanStatus.SOLVING:
+        plan.status = PlanStatus.PROPOSED if plan.result else PlanStatus.DRAFT
+        plan.save(update_fields=["status", "updated_at"])
+    n = waiting + running
     if n:
         _audit(actor, "solve.cancelled", plan)
     return n
 
 
 class _Progress:
-    def __init__(self, run_pk: int, extra: Callable[[eng.Progress], None] | None) -> None:
+    def __init__(self, run_pk: int, extra: Callable[[eng.Progress], None] | None, attempt: str = "") -> None:
         self.run_pk = run_pk
+        self.attempt = attempt
         self.on_event = extra
         self.last_write = 0.0
         self.last_check = 0.0
@@ -341,7 +425,7 @@ class _Progress:
             if now - self.last_write < PROGRESS_INTERVAL:
                 return
             self.last_write = now
-            SolveRun.objects.filter(pk=self.run_pk).update(
+            SolveRun.objects.filter(pk=self.run_pk, attempt=self.attempt).update(
                 phase=ev.phase,
                 elapsed=round(ev.elapsed, 3),
                 objective=ev.objective,
@@ -353,7 +437,12 @@ class _Progress:
         now = time.monotonic()
         if not self.cancelled and now - self.last_check >= PROGRESS_INTERVAL:
             self.last_check = now
-            self.cancelled = SolveRun.objects.filter(pk=self.run_pk, cancel_requested=True).exists()
+            # cancelled, or taken over by a newer attempt (its worker was taken for dead): stop either way
+            self.cancelled = (
+                SolveRun.objects.filter(pk=self.run_pk)
+                .filter(Q(cancel_requested=True) | ~Q(attempt=self.attempt))
+                .exists()
+            )
         return self.cancelled
 
 
@@ -388,27 +477,105 @@ def engine_error_message(exc: eng.RosterError) -> str:
     return _("The roster could not be computed: %(message)s") % {"message": exc.message}
 
 
-def _execute(job: _Job, *, own_connection: bool) -> None:
-    if own_connection:
-        close_old_connections()
+@task(takes_context=True, queue_name=SOLVE_QUEUE)
+def solve_task(context: TaskContext, run_id: int, previous: list[list[str]], dropped: list[str]) -> str:
+    """The background solve of ``run_id`` (queued by ``solve_start``); safe to run again (see
+    ``solve_execute``). Each start of the task is an attempt of its own."""
+    attempt = f"{context.task_result.id}/{context.attempt}"
+    pairs = [(str(person), str(shift)) for person, shift in previous]
+    return solve_execute(run_id=run_id, attempt=attempt, previous=pairs, dropped=dropped)
+
+
+def _solve_requeued(args: list[Any], kwargs: dict[str, Any], attempts: int) -> None:
+    """The worker running the solve died; the task is queued again: so is the run (the page says so)."""
+    SolveRun.objects.filter(pk=kwargs["run_id"], status__in=ACTIVE).update(
+        status=RunStatus.QUEUED, attempt="", phase=""
+    )
+
+
+def _solve_lost(args: list[Any], kwargs: dict[str, Any], attempts: int) -> None:
+    """The workers died under the solve ``attempts`` times: it fails, and the plan page says to restart."""
+    run = SolveRun.objects.filter(pk=kwargs["run_id"], status__in=ACTIVE).first()
+    if run is None:
+        return
+    SolveRun.objects.filter(pk=run.pk).update(
+        status=RunStatus.FAILED,
+        error=_("The worker running this solve stopped (%(attempts)s attempts); restart the solve.")
+        % {"attempts": attempts},
+        finished_at=timezone.now(),
+    )
+    RosterPlan.objects.filter(pk=run.plan_id).exclude(status=PlanStatus.PUBLISHED).update(
+        status=PlanStatus.DRAFT
+    )
+
+
+rerun_on_worker_loss(
+    solve_task, max_attempts=SOLVE_ATTEMPTS, on_requeue=_solve_requeued, on_give_up=_solve_lost
+)
+
+
+def solve_execute(
+    *,
+    run_id: int,
+    attempt: str,
+    previous: list[tuple[str, str]],
+    dropped: list[str],
+    on_progress: Callable[[eng.Progress], None] | None = None,
+) -> str:
+    """Solve run ``run_id`` here: claim it for ``attempt`` (a newer attempt takes it over from an older
+    one, which then stops and stores nothing), build the plan's problem afresh, solve, store the result.
+    Returns the run's final status, or "skipped" when it no longer waits (cancelled, or finished — by an
+    attempt whose worker died after storing)."""
+    claimed = SolveRun.objects.filter(pk=run_id, status__in=ACTIVE).update(
+        status=RunStatus.RUNNING,
+        attempt=attempt,
+        attempts=F("attempts") + 1,
+        started_at=timezone.now(),
+        phase="",
+        elapsed=0,
+    )
+    if not claimed:
+        return "skipped"
+    run = SolveRun.objects.select_related("plan").get(pk=run_id)
     try:
-        _execute_inner(job)
-    except Exception:  # never leave a run "running" when something unexpected breaks
-        log.exception("roster solve %s failed", job.run_pk)
-        SolveRun.objects.filter(pk=job.run_pk).update(
-            status=RunStatus.FAILED,
-            error=_("Unexpected error; see the server log."),
-            finished_at=timezone.now(),
+        plan = run.plan
+        job = _Job(
+            run.pk,
+            plan.pk,
+            plan_build(plan),
+            run.kind,
+            run.seconds,
+            run.seed,
+            previous,
+            dropped,
+            _limits(plan),
+            attempt,
+            on_progress,
         )
-        RosterPlan.objects.filter(pk=job.plan_pk).update(status=PlanStatus.DRAFT)
-    finally:
-        if own_connection:
-            connection.close()
+        _execute_inner(job)
+    except ValidationError as exc:  # the plan can no longer be built (its batch changed meanwhile)
+        _fail(run.pk, run.plan_id, attempt, " ".join(exc.messages))
+    except Exception:  # never leave a run "running" when something unexpected breaks
+        log.exception("roster solve %s failed", run.pk)
+        _fail(run.pk, run.plan_id, attempt, _("Unexpected error; see the server log."))
+    except BaseException:  # stopped at once (a second Ctrl-C): say so, then stop
+        _fail(run.pk, run.plan_id, attempt, _("The solve was interrupted."))
+        raise
+    return str(SolveRun.objects.filter(pk=run_id).values_list("status", flat=True).first() or "")
+
+
+def _fail(run_pk: int, plan_pk: int, attempt: str, error: str, **fields: Any) -> None:
+    """Mark the run failed if ``attempt`` still owns it."""
+    if SolveRun.objects.filter(pk=run_pk, attempt=attempt, status=RunStatus.RUNNING).update(
+        status=RunStatus.FAILED, error=error, finished_at=timezone.now(), **fields
+    ):
+        RosterPlan.objects.filter(pk=plan_pk).exclude(status=PlanStatus.PUBLISHED).update(
+            status=PlanStatus.DRAFT
+        )
 
 
 def _execute_inner(job: _Job) -> None:
-    SolveRun.objects.filter(pk=job.run_pk).update(status=RunStatus.RUNNING, started_at=timezone.now())
-    progress = _Progress(job.run_pk, job.on_progress)
+    progress = _Progress(job.run_pk, job.on_progress, job.attempt)
     opts = eng.Options(
         seconds=job.seconds, seed=job.seed, progress=progress, stop=progress.stop, limits=job.limits
     )
@@ -418,13 +585,9 @@ def _execute_inner(job: _Job) -> None:
         else:
             result = eng.solve(job.built.problem, opts)
     except eng.RosterError as exc:
-        SolveRun.objects.filter(pk=job.run_pk).update(
-            status=RunStatus.FAILED,
-            error=engine_error_message(exc),
-            history=progress.history[-200:],
-            finished_at=timezone.now(),
+        _fail(
+            job.run_pk, job.plan_pk, job.attempt, engine_error_message(exc), history=progress.history[-200:]
         )
-        RosterPlan.objects.filter(pk=job.plan_pk).update(status=PlanStatus.DRAFT)
         return
     _store_result(job, result, progress)
 
@@ -432,6 +595,11 @@ def _execute_inner(job: _Job) -> None:
 @transaction.atomic
 def _store_result(job: _Job, result: eng.Result, progress: _Progress) -> None:
     plan = RosterPlan.objects.select_for_update().get(pk=job.plan_pk)
+    owner = SolveRun.objects.select_for_update().filter(
+        pk=job.run_pk, attempt=job.attempt, status=RunStatus.RUNNING
+    )
+    if not owner.exists():
+        return  # cancelled while queued, or a newer attempt owns the run (or has stored it): store nothing
     built = job.built
     locked = set(plan.proposals.filter(locked=True).values_list("person_id", "shift_id"))
     existing = set(plan.proposals.filter(source=ProposalSource.EXISTING).values_list("person_id", "shift_id"))
@@ -466,8 +634,10 @@ def _store_result(job: _Job, result: eng.Result, progress: _Progress) -> None:
     plan.status = PlanStatus.PROPOSED
     plan.save(update_fields=["result", "status", "updated_at"])
     cancelled = progress.cancelled
-    SolveRun.objects.filter(pk=job.run_pk).update(
-        status=RunStatus.CANCELLED if cancelled else RunStatus.DONE,
+    status = RunStatus.CANCELLED if cancelled else RunStatus.DONE
+    _audit(None, "solve.finished", plan, run=job.run_pk, attempt=job.attempt, status=status)
+    owner.update(
+        status=status,
         phase="final",
         elapsed=round(result.elapsed, 3),
         objective=result.objective,
@@ -504,6 +674,12 @@ def proposal_edit(
         .exists()
     ):
         raise ValidationError({"shift": _("The shift is not in this plan's period.")})
+    # Someone the actor may not see is "not found" (no name in any message): to add, the actor must see
+    # the person (publishing assigns through ``shift_assign``, which asks the same); to remove, lock or
+    # unlock, the person may also be one the plan's page already shows (on its proposal).
+    visible = _person_visible(actor, person)
+    if not visible and (action == "add" or not _on_plan(plan, person)):
+        raise Http404
     row = plan.proposals.filter(shift=shift, person=person).first()
     if action == "add":
         if row is not None:

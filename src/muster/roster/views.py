@@ -23,7 +23,7 @@ from muster.mobilize.models import Post, Shift
 from muster.orgs.access import get_scoped_or_404
 from muster.orgs.models import Person
 from muster.roster import services
-from muster.roster.adapter import Rules, candidates, scope_shifts
+from muster.roster.adapter import Rules, scope_shifts
 from muster.roster.forms import ResolveForm, SolveForm
 from muster.roster.models import PlanStatus, RosterPlan
 from muster.web.views.common import apply_service_errors
@@ -183,7 +183,7 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "breakdown": breakdown,
         "result": result,
         "shifts": shifts,
-        "candidates": list(candidates(plan.deployment, plan.post, [s.pk for s in shifts]))
+        "candidates": list(services.rostering_candidates(user, plan, [s.pk for s in shifts]))
         if may_manage
         else [],
         "resolve_form": ResolveForm(
@@ -244,10 +244,14 @@ def plan_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _shift_person(request: HttpRequest, plan: RosterPlan) -> tuple[Shift, Person]:
+    """The plan's shift and a person the user may name in it; anything else (unknown, another plan's
+    shift, someone out of scope) gets the same message, which names nobody."""
+    shift = services.plan_shift(plan, request.POST.get("shift", ""))
+    if shift is None:
+        raise ValidationError(_("Choose a shift and a person."))
     try:
-        shift = Shift.objects.get(pk=int(request.POST.get("shift", "")))
-        person = Person.objects.get(pk=int(request.POST.get("person", "")))
-    except (ValueError, Shift.DoesNotExist, Person.DoesNotExist) as exc:
+        person = services.plan_person_or_404(request.user, plan, pk=request.POST.get("person", ""))
+    except Http404 as exc:
         raise ValidationError(_("Choose a shift and a person.")) from exc
     return shift, person
 
@@ -263,6 +267,8 @@ def plan_edit(request: HttpRequest, pk: int) -> HttpResponse:
         )
     except ValidationError as exc:
         _errors(request, exc)
+    except Http404:  # the person is out of the user's reach: the same words as for nobody
+        messages.error(request, _("Choose a shift and a person."))
     return _done(request, plan)
 
 
@@ -271,12 +277,12 @@ def plan_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def plan_repair(request: HttpRequest, pk: int) -> HttpResponse:
     plan = services.plan_get_or_404(request.user, pk)
     try:
-        person = Person.objects.filter(pk=int(request.POST.get("person") or 0)).first()
-        if person is None:
-            raise ValidationError(_("Choose the person who drops out."))
+        person = services.plan_person_or_404(request.user, plan, pk=request.POST.get("person", ""))
         services.solve_start(actor=request.user, plan=plan, drop=person)
-    except (ValidationError, ValueError) as exc:
-        _errors(request, exc if isinstance(exc, ValidationError) else ValidationError(str(exc)))
+    except ValidationError as exc:
+        _errors(request, exc)
+    except Http404:  # unknown, or out of the user's reach: the same words, naming nobody
+        messages.error(request, _("Choose the person who drops out."))
     return _done(request, plan)
 
 

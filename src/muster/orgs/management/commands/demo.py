@@ -1,7 +1,11 @@
-"""``muster demo``: load the demo organization (idempotently) into the configured database, then serve."""
+"""``muster demo``: load the demo organization (idempotently) into the configured database, then serve it
+with a background worker (``muster worker``, a child process stopped with the server)."""
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -35,6 +39,11 @@ class Command(BaseCommand):
             "--no-seed",
             action="store_true",
             help=_("Skip the Shanghai March 2022 ledger (the seed scenario of the reports)."),
+        )
+        parser.add_argument(
+            "--no-worker",
+            action="store_true",
+            help=_("Serve without starting a background worker (run `muster worker` yourself)."),
         )
         parser.add_argument(
             "--addrport",
@@ -79,5 +88,31 @@ class Command(BaseCommand):
         # Static files are served from the apps' static folders (whitenoise finders); an empty
         # STATIC_ROOT keeps whitenoise from warning that it is missing.
         Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
+        worker = None
+        if not options["no_worker"]:
+            # the same interpreter and settings, in a session of its own (a Ctrl-C stops the server,
+            # which then stops the worker with one SIGTERM: the task it runs finishes first); a SIGTERM
+            # to this process is turned into a clean exit so that the worker is stopped too
+            worker = subprocess.Popen(
+                [sys.executable, "-m", "muster.cli", "worker", "--verbosity", "0"], start_new_session=True
+            )
+            signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
+            self.stdout.write(_("Background worker started (process %(pid)s).") % {"pid": worker.pid})
         self.stdout.write(_("Serving on http://%(addr)s/ — stop with Ctrl-C.") % {"addr": addrport})
-        call_command("runserver", addrport, use_reloader=False, use_threading=True)
+        try:
+            call_command("runserver", addrport, use_reloader=False, use_threading=True)
+        finally:
+            if worker is not None:
+                _stop(worker)
+
+
+def _stop(worker: subprocess.Popen[bytes]) -> None:
+    """Stop the worker: SIGTERM lets its task finish; after a minute it is killed (its task is then
+    recovered by the next worker, see muster.worker.recovery)."""
+    if worker.poll() is None:
+        worker.terminate()
+    try:
+        worker.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        worker.kill()
+        worker.wait()

@@ -41,6 +41,14 @@ class Command(BaseCommand):
         bench.add_argument("instance", help=_("The instance file (InstanceN.txt)."))
         bench.add_argument("--seconds", type=float, default=60.0, help=_("Time limit in seconds."))
         bench.add_argument("--seed", type=int, default=0, help=_("Random seed."))
+        bench.add_argument(
+            "--deterministic",
+            action="store_true",
+            help=_(
+                "Count --seconds as deterministic work on one thread, not on the clock: "
+                "the same roster on any machine."
+            ),
+        )
         bench.add_argument("--out", required=True, help=_("The roster file to write."))
         sol = sub.add_parser("solve", help=_("Roster a batch or a post over a period."))
         scope = sol.add_mutually_exclusive_group(required=True)
@@ -141,7 +149,10 @@ class Command(BaseCommand):
         except (OSError, bio.BenchmarkFormatError) as exc:
             raise CommandError(_("Cannot read the instance: %(error)s") % {"error": exc}) from exc
         try:
-            result = solve(bio.to_problem(inst), Options(seconds=options["seconds"], seed=options["seed"]))
+            opts = Options(
+                seconds=options["seconds"], seed=options["seed"], deterministic=options["deterministic"]
+            )
+            result = solve(bio.to_problem(inst), opts)
         except RosterError as exc:
             raise CommandError(exc.message) from exc
         roster = bio.roster_from_assignments(inst, result.assignments)

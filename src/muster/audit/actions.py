@@ -93,6 +93,8 @@ ACTIONS = {
     "points.rule.changed": _("Point rule changed"),
     "points.recomputed": _("Points recomputed"),
     "reports.snapshot.published": _("Report published"),
+    "ops.backup.created": _("Backup written"),
+    "ops.backup.restored": _("Backup restored"),
 }
 
 

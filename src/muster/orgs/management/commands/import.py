@@ -1,4 +1,8 @@
-"""``muster import FILE``: import a staff roster (人员名册) from an .xlsx or .csv file.
+"""``muster import FILE``: import a staff roster (人员名册), the ledgers (派出批次 / 服务记录), or a whole
+organization in one workbook (units, people, batches, service records) from an .xlsx or .csv file.
+
+A workbook holding both the roster's and the ledgers' sheets is imported in one transaction, the units
+and people first (``muster.tabular.workbook``).
 
 Without ``--as`` the command acts as the system operator (every unit); with ``--as USERNAME`` it has
 that user's rights. Every problem is printed to stderr, one per line, and the exit status is non-zero;
@@ -16,17 +20,21 @@ from django.utils.translation import gettext as _
 
 from muster.audit.context import origin
 from muster.orgs.access import NotAllowed
-from muster.orgs.roster import RosterImportResult, cli_actor, roster_import
+from muster.orgs.roster import cli_actor
 from muster.tabular.errors import TabularError
 from muster.tabular.reader import check_size
+from muster.tabular.workbook import workbook_import
 
 
 class Command(BaseCommand):
-    help = _("Import a staff roster (units and people) from an .xlsx or .csv file.")
+    help = _(
+        "Import a staff roster, service ledgers, or a whole organization (units, people, batches and "
+        "service records in one workbook, all or nothing) from an .xlsx or .csv file."
+    )
     requires_system_checks: list[str] = []
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("file", help=_("The roster file (.xlsx or .csv)."))
+        parser.add_argument("file", help=_("The file to import (.xlsx or .csv)."))
         parser.add_argument(
             "--dry-run",
             action="store_true",
@@ -48,40 +56,13 @@ class Command(BaseCommand):
             try:
                 check_size(path.name, path.stat().st_size)  # before reading it into memory
                 data = path.read_bytes()
-                from muster.mobilize import ledger_io  # ledger sheets (派出批次 / 服务记录): their importer
-
-                if ledger_io.is_ledger(path.name, data):
-                    ledger = ledger_io.ledger_import(
-                        actor=actor, filename=path.name, data=data, dry_run=options["dry_run"]
-                    )
-                    self.stdout.write(ledger_io.summary(ledger))
-                    return
-                result = roster_import(actor=actor, filename=path.name, data=data, dry_run=options["dry_run"])
+                result = workbook_import(
+                    actor=actor, filename=path.name, data=data, dry_run=options["dry_run"]
+                )
             except TabularError as exc:
                 for error in exc.errors:
                     self.stderr.write(str(error))
                 raise CommandError(exc.summary()) from None
             except NotAllowed:
                 raise CommandError(_("This user may not import the roster.")) from None
-        self.stdout.write(summary(result))
-
-
-def summary(result: RosterImportResult) -> str:
-    lines = [
-        _("Units: %(created)d created, %(updated)d updated, %(moved)d moved, %(unchanged)d unchanged.")
-        % {
-            "created": result.units_created,
-            "updated": result.units_updated,
-            "moved": result.units_moved,
-            "unchanged": result.units_unchanged,
-        },
-        _("People: %(created)d created, %(updated)d updated, %(unchanged)d unchanged.")
-        % {
-            "created": result.people_created,
-            "updated": result.people_updated,
-            "unchanged": result.people_unchanged,
-        },
-    ]
-    if result.dry_run:
-        lines.append(_("Dry run: nothing was written."))
-    return "\n".join(lines)
+        self.stdout.write(result.summary())

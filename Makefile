@@ -58,8 +58,8 @@ test-pg: setup chromium
 	DATABASE_URL=$${DATABASE_URL:-postgresql://muster:muster@127.0.0.1:5432/muster} $(VENV)/bin/pytest -q
 
 lint:
-	$(VENV)/bin/ruff check src tests bench scripts
-	$(VENV)/bin/ruff format --check src tests bench scripts
+	$(VENV)/bin/ruff check src tests bench scripts deploy
+	$(VENV)/bin/ruff format --check src tests bench scripts deploy
 
 typecheck:
 	$(VENV)/bin/mypy src

@@ -139,9 +139,7 @@ def test_the_staff_register_api_refuses_the_bomb_with_400(
     org: Any, make_user: Callable[..., Any], login: Callable[[Any], Client]
 ) -> None:
     client = login(make_user("xh-manager", "manager", org.xuhui))
-    r = client.post(
-        "/api/v1/roster/import?dry_run=true", {"file": SimpleUploadedFile("bomb.xlsx", BOMB)}
-    )
+    r = client.post("/api/v1/roster/import?dry_run=true", {"file": SimpleUploadedFile("bomb.xlsx", BOMB)})
     assert 400 <= r.status_code < 500
     assert "XFD1048576" in r.content.decode()
 

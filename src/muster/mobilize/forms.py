@@ -13,8 +13,17 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from muster.mobilize.models import MeasureKind, PostKind, Request, RequestStatus
+from muster.orgs import rules
 from muster.orgs.models import Partner, Team, Unit
-from muster.web.forms import BootstrapForm, UnitChoiceField, _bootstrap, split_tags
+from muster.web.forms import (
+    BootstrapForm,
+    BoundedDateField,
+    BoundedDateTimeField,
+    UnitChoiceField,
+    _bootstrap,
+    bounded_int,
+    split_tags,
+)
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
 
@@ -34,7 +43,7 @@ class DateInput(forms.DateInput):
 
 
 def dt_field(label: Any, required: bool = True) -> forms.DateTimeField:
-    return forms.DateTimeField(label=label, required=required, widget=DateTimeInput())
+    return BoundedDateTimeField(label=label, required=required, widget=DateTimeInput())
 
 
 _CODE_SPLIT = re.compile(r"[,，、;；\s]+")
@@ -94,7 +103,7 @@ class RequestForm(BootstrapForm):
         required=False,
         help_text=_("Separate skills with commas or spaces."),
     )
-    people_needed = forms.IntegerField(label=_("People needed"), min_value=1, max_value=100000)
+    people_needed = bounded_int(_("People needed"), "people_needed", rules.PEOPLE_NEEDED)
     start = dt_field(_("Start"))
     end = dt_field(_("End"))
     code = forms.CharField(
@@ -113,7 +122,7 @@ class RequestForm(BootstrapForm):
 class RequestEditForm(BootstrapForm):
     title = forms.CharField(label=_("Task"), max_length=200)
     site = forms.CharField(label=_("Place"), max_length=200, required=False)
-    people_needed = forms.IntegerField(label=_("People needed"), min_value=1, max_value=100000)
+    people_needed = bounded_int(_("People needed"), "people_needed", rules.PEOPLE_NEEDED)
     start = dt_field(_("Start"))
     end = dt_field(_("End"))
     status = forms.ChoiceField(label=_("Status"), choices=RequestStatus.choices)
@@ -124,8 +133,8 @@ class RequestEditForm(BootstrapForm):
 
 class DeploymentFilterForm(forms.Form):
     unit = UnitChoiceField(label=_("Unit (with sub-units)"), queryset=Unit.objects.none(), required=False)
-    since = forms.DateField(label=_("From"), required=False, widget=DateInput())
-    until = forms.DateField(label=_("To"), required=False, widget=DateInput())
+    since = BoundedDateField(label=_("From"), required=False, widget=DateInput())
+    until = BoundedDateField(label=_("To"), required=False, widget=DateInput())
     status = forms.ChoiceField(
         label=_("Status"),
         required=False,
@@ -192,8 +201,8 @@ class DispatchForm(BootstrapForm):
 
 class MeasureForm(BootstrapForm):
     kind = forms.ModelChoiceField(label=_("Measure"), queryset=MeasureKind.objects.filter(is_active=True))
-    value = forms.IntegerField(label=_("Value"), min_value=0)
-    on = forms.DateField(label=_("Day"), required=False, widget=DateInput())
+    value = bounded_int(_("Value"), "value", rules.MEASURE_VALUE)
+    on = BoundedDateField(label=_("Day"), required=False, widget=DateInput())
     note = forms.CharField(label=_("Note"), max_length=300, required=False)
 
 
@@ -220,7 +229,7 @@ class PostForm(BootstrapForm):
 class ShiftForm(BootstrapForm):
     start = dt_field(_("Start"))
     end = dt_field(_("End"))
-    seats = forms.IntegerField(label=_("Seats"), min_value=1, max_value=500, initial=1)
+    seats = bounded_int(_("Seats"), "seats", rules.SEATS, initial=1)
     remote = forms.BooleanField(label=_("Remote seat"), required=False)
     label = forms.CharField(label=_("Label"), max_length=60, required=False)
 
@@ -234,23 +243,23 @@ TEMPLATE_CHOICES = [
 
 class ShiftTemplateForm(BootstrapForm):
     template = forms.ChoiceField(label=_("Template"), choices=TEMPLATE_CHOICES)
-    first_day = forms.DateField(label=_("First day"), widget=DateInput())
-    days = forms.IntegerField(label=_("Days"), min_value=1, max_value=62, initial=1)
-    start_hour = forms.IntegerField(
-        label=_("Start hour"),
-        min_value=0,
-        max_value=23,
+    first_day = BoundedDateField(label=_("First day"), widget=DateInput())
+    days = bounded_int(_("Days"), "days", rules.TEMPLATE_DAYS, initial=1)
+    start_hour = bounded_int(
+        _("Start hour"),
+        "start_hour",
+        rules.START_HOUR,
         initial=8,
         help_text=_("Rotations and duty start at this hour (0–23)."),
     )
-    seats = forms.IntegerField(label=_("Seats per shift"), min_value=1, max_value=500, initial=1)
+    seats = bounded_int(_("Seats per shift"), "seats", rules.SEATS, initial=1)
     curve = CurveField(
         label=_("Seats per hour"),
         required=False,
         help_text=_("For the hotline curve: 24 numbers (every day) or 7 lines of 24 (Monday first)."),
     )
-    max_hours = forms.IntegerField(
-        label=_("Longest hotline shift (hours)"), min_value=1, max_value=24, initial=4
+    max_hours = bounded_int(
+        _("Longest hotline shift (hours)"), "max_hours", rules.TEMPLATE_MAX_HOURS, initial=4
     )
     remote = forms.BooleanField(label=_("Remote seats"), required=False)
 
@@ -371,7 +380,7 @@ class SelfReportForm(BootstrapForm):
 
 
 class CoverageForm(forms.Form):
-    start = forms.DateField(label=_("From"), required=False, widget=DateInput())
+    start = BoundedDateField(label=_("From"), required=False, widget=DateInput())
     days = forms.IntegerField(label=_("Days"), min_value=1, max_value=31, required=False)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

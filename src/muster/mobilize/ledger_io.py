@@ -62,7 +62,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from muster.audit.services import PendingEvent, log_action, log_actions_bulk
-from muster.mobilize import services, timeutil
+from muster.dates import date_range_message
+from muster.mobilize import services, signals, timeutil
 from muster.mobilize.models import (
     Assignment,
     Deployment,
@@ -74,7 +75,7 @@ from muster.mobilize.models import (
     ServiceEntry,
 )
 from muster.mobilize.queries import chain_states, local_tz, visible_entries
-from muster.orgs import access
+from muster.orgs import access, rules
 from muster.orgs.access import Perm
 from muster.orgs.models import Partner, PartnerKind, Person, Unit
 from muster.tabular.bulk import insert_many
@@ -171,6 +172,7 @@ def describe_time_error(exc: timeutil.TimeParseError) -> str:
         "impossible": _("not a real date or time"),
         "bad_time": _("after 24:00 there is no time of day"),
         "bad_serial": _("not an Excel date"),
+        "out_of_range": date_range_message(),
     }
     return messages.get(exc.code, _("not a date and time; write it like 2022-03-18 08:00"))
 
@@ -326,9 +328,13 @@ class _Planner:
         seen: dict[str, int] = {}
         for rownum, cells in t.rows:
             ok = True
-            code = text(t.get(cells, "code"))
+            raw_code = t.get(cells, "code")
+            code = text(raw_code)
             if not code:
                 err(t.sheet, rownum, t.column("code"), "", _("a batch code is required"))
+                ok = False
+            elif problem := rules.cell_problem(raw_code, "code", code=True):
+                err(t.sheet, rownum, t.column("code"), raw_code, problem)
                 ok = False
             elif len(code) > _CODE_MAX:
                 err(t.sheet, rownum, t.column("code"), code, _too_long(_CODE_MAX))
@@ -362,15 +368,23 @@ class _Planner:
                     _("you may not dispatch batches from %(code)s") % {"code": unit_code},
                 )
                 ok = False
-            title = text(t.get(cells, "title"))
-            if not title:
+            raw_title = t.get(cells, "title")
+            title = text(raw_title)
+            if problem := rules.cell_problem(raw_title, "title"):
+                err(t.sheet, rownum, t.column("title"), raw_title, problem)
+                ok = False
+            elif not title:
                 err(t.sheet, rownum, t.column("title"), "", _("say what the task is"))
                 ok = False
             elif len(title) > _TITLE_MAX:
                 err(t.sheet, rownum, t.column("title"), title, _too_long(_TITLE_MAX))
                 ok = False
-            site = text(t.get(cells, "site"))
-            if len(site) > _SITE_MAX:
+            raw_site = t.get(cells, "site")
+            site = text(raw_site)
+            if problem := rules.cell_problem(raw_site, "site"):
+                err(t.sheet, rownum, t.column("site"), raw_site, problem)
+                ok = False
+            elif len(site) > _SITE_MAX:
                 err(t.sheet, rownum, t.column("site"), site, _too_long(_SITE_MAX))
                 ok = False
             start = self.time(t, rownum, cells, "start")
@@ -584,8 +598,12 @@ class _Planner:
             except CellError as exc:
                 err(t.sheet, rownum, t.column("status"), raw_status, str(exc))
                 ok = False
-            note = text(t.get(cells, "note"))
-            if len(note) > _NOTE_MAX:
+            raw_note = t.get(cells, "note")
+            note = text(raw_note)
+            if problem := rules.cell_problem(raw_note, "note"):
+                err(t.sheet, rownum, t.column("note"), raw_note, problem)
+                ok = False
+            elif len(note) > _NOTE_MAX:
                 err(t.sheet, rownum, t.column("note"), note, _too_long(_NOTE_MAX))
                 ok = False
             span = self._span(t, rownum, cells)
@@ -879,11 +897,7 @@ def ledger_import(*, actor: Any, filename: str, data: bytes, dry_run: bool = Fal
         errors.raise_if_any()
     try:
         with transaction.atomic():
-            planner = _Planner(actor, errors)
-            if "deployments" in tables:
-                planner.plan_deployments(tables["deployments"])
-            if "service" in tables:
-                planner.plan_service(tables["service"])
+            planner = ledger_plan(actor=actor, tables=tables, errors=errors)
             errors.raise_if_any()
             result = planner.result
             result.dry_run = dry_run
@@ -895,6 +909,24 @@ def ledger_import(*, actor: Any, filename: str, data: bytes, dry_run: bool = Fal
         )
         raise errors.exception() from None
     return result
+
+
+def ledger_plan(*, actor: Any, tables: dict[str, Table], errors: ErrorCollector) -> _Planner:
+    """Check the batches and service sheets (``tables`` by sheet key) against the database as it is now,
+    adding every problem to ``errors``; call it inside a transaction (the people concerned stay locked) and
+    write the plan with ``ledger_apply`` in the same one. A whole-organization workbook
+    (``muster.tabular.workbook``) calls it after the same file's units and people are written."""
+    planner = _Planner(actor, errors)
+    if "deployments" in tables:
+        planner.plan_deployments(tables["deployments"])
+    if "service" in tables:
+        planner.plan_service(tables["service"])
+    return planner
+
+
+def ledger_apply(plan: _Planner, *, actor: Any, filename: str, tables: dict[str, Table]) -> None:
+    """Write a checked plan inside the caller's transaction."""
+    _apply(plan, actor, filename, tables)
 
 
 def _apply(plan: _Planner, actor: Any, filename: str, tables: dict[str, Table]) -> None:
@@ -1105,12 +1137,13 @@ def _apply(plan: _Planner, actor: Any, filename: str, tables: dict[str, Table]) 
                     },
                 )
             )
-    # The rollup's facts (reports): the new batches and ledger rows, set-wise, in this transaction.
-    from muster.reports.facts import on_ledger_bulk
-
-    on_ledger_bulk(
-        deployment_ids=[d.obj.pk for d in new if d.obj is not None],
+    # Tell the listeners (the reports' rollup facts, the points' service hours), set-wise, in this
+    # transaction: the same signal as a single row recorded through the services.
+    signals.ledger_rows_written.send(
+        sender=ServiceEntry,
+        actor=actor,
         row_ids=list(entry_ids.values()) if plan.entries else [],
+        deployment_ids=[d.obj.pk for d in new if d.obj is not None],
     )
     log_actions_bulk(actor, events, batch=batch)
     summary_changes: dict[str, Any] = plan.result.as_dict()

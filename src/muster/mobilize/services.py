@@ -65,7 +65,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from muster.audit.services import log_action
-from muster.mobilize import timeutil
+from muster.mobilize import signals, timeutil
 from muster.mobilize.models import (
     Assignment,
     CheckEvent,
@@ -89,11 +89,12 @@ from muster.mobilize.models import (
 )
 from muster.mobilize.queries import ChainState, chain_state, chain_states, local_tz, shift_is_visible
 from muster.mobilize.templates import ShiftSpec, normalize_curve
-from muster.orgs import access
+from muster.orgs import access, rules
 from muster.orgs.access import Perm
 from muster.orgs.models import Partner, Person, Tag, Team, Unit
 from muster.orgs.validators import normalize_text
 
+NOTE_MAX = 2000  # an entry's note (the self-report form's and the ledger import's limit)
 FUTURE_TOLERANCE = timedelta(minutes=5)  # phones' clocks drift; a check-in may be a little "ahead"
 
 
@@ -326,7 +327,12 @@ def measure_kind_create(
     *, actor: Any, code: str, name: str, unit_label: str = "", order: int = 0
 ) -> MeasureKind:
     _require_catalog(actor)
-    code, name = normalize_text(code), normalize_text(name)
+    problems = rules.Problems()
+    code = problems.code("code", code)
+    name = problems.text("name", name, max_length=80)
+    unit_label = problems.text("unit_label", unit_label, max_length=12)
+    order = problems.integer("order", order, rules.MEASURE_ORDER)
+    problems.raise_if_any()
     if MeasureKind.objects.filter(code=code).exists():
         raise ValidationError({"code": _("Another measure already has the code %(code)s.") % {"code": code}})
     kind = MeasureKind(code=code, name=name, unit_label=normalize_text(unit_label), order=order)
@@ -359,14 +365,16 @@ def measure_kind_update(
         "is_active": kind.is_active,
         "order": kind.order,
     }
+    problems = rules.Problems()
     if name is not None:
-        kind.name = normalize_text(name)
+        kind.name = problems.text("name", name, max_length=80)
     if unit_label is not None:
-        kind.unit_label = normalize_text(unit_label)
+        kind.unit_label = problems.text("unit_label", unit_label, max_length=12)
     if is_active is not None:
         kind.is_active = is_active
     if order is not None:
-        kind.order = order
+        kind.order = problems.integer("order", order, rules.MEASURE_ORDER)
+    problems.raise_if_any()
     kind.full_clean()
     after = {
         "name": kind.name,
@@ -398,8 +406,10 @@ def measure_record(
     kind = MeasureKind.objects.get(pk=kind.pk)
     if not kind.is_active:
         raise ValidationError({"kind": _("The measure %(name)s is no longer in use.") % {"name": kind.name}})
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ValidationError({"value": _("A measure is a whole number, zero or more.")})
+    problems = rules.Problems()
+    problems.integer("value", value, rules.MEASURE_VALUE)
+    note = problems.text("note", note, max_length=300)
+    problems.raise_if_any()
     if deployment is not None:
         if not _deployment_visible(actor, deployment):
             raise Http404
@@ -448,6 +458,7 @@ def measure_record(
 @transaction.atomic
 def measure_remove(*, actor: Any, value: MeasureValue, reason: str) -> None:
     """Remove a mistaken value; the audit log keeps what it was and why it went."""
+    reason = rules.check_text("reason", reason, max_length=500)
     if not normalize_text(reason):
         raise ValidationError({"reason": _("Say why the value is removed.")})
     if value.deployment is not None:
@@ -508,13 +519,17 @@ def request_create(
     if not access.scoped(Partner.objects.filter(pk=partner.pk), actor).exists():
         raise ValidationError({"partner": _("Unknown partner.")})
     start, end = _check_span(start, end)
-    title = normalize_text(title)
+    problems = rules.Problems()
+    title = problems.text("title", title, max_length=200)
+    site = problems.text("site", site, max_length=200)
+    description = problems.text("description", description, multiline=True)
+    problems.integer("people_needed", people_needed, rules.PEOPLE_NEEDED)
+    code = problems.code("code", code)
+    problems.raise_if_any()
     errors = {}
     if not title:
         errors["title"] = _("Say what the task is.")
-    if people_needed < 1:
-        errors["people_needed"] = _("At least one person must be needed.")
-    code = normalize_text(code) or _next_code(f"RQ-{unit.code}-", Request)
+    code = code or _next_code(f"RQ-{unit.code}-", Request)
     if Request.objects.filter(code=code).exists():
         errors["code"] = _("Another request already has the code %(code)s.") % {"code": code}
     if errors:
@@ -579,14 +594,16 @@ def request_update(
         if status not in RequestStatus.values:
             raise ValidationError({"status": _("Unknown status %(status)s.") % {"status": status}})
         req.status = status
+    problems = rules.Problems()
     if people_needed is not None:
-        if people_needed < 1:
-            raise ValidationError({"people_needed": _("At least one person must be needed.")})
-        req.people_needed = people_needed
+        req.people_needed = problems.integer("people_needed", people_needed, rules.PEOPLE_NEEDED)
     if title is not None:
-        req.title = normalize_text(title)
+        req.title = problems.text("title", title, max_length=200)
+        if not req.title and "title" not in problems.errors:
+            problems.add("title", _("Say what the task is."))
     if site is not None:
-        req.site = normalize_text(site)
+        req.site = problems.text("site", site, max_length=200)
+    problems.raise_if_any()
     req.start, req.end = _check_span(start or req.start, end or req.end)
     after = {
         "status": req.status,
@@ -663,7 +680,12 @@ def deployment_dispatch(
     """
     access.require(actor, Perm.MOBILIZE_DISPATCH, unit)
     start, end = _check_span(start, end)
-    title = normalize_text(title)
+    problems = rules.Problems()
+    title = problems.text("title", title, max_length=200)
+    site = problems.text("site", site, max_length=200)
+    note = problems.text("note", note, multiline=True)
+    code = problems.code("code", code)
+    problems.raise_if_any()
     errors: dict[str, str] = {}
     if not title:
         errors["title"] = _("Say what the task is.")
@@ -720,7 +742,7 @@ def deployment_dispatch(
         note=note,
         created_by=actor if getattr(actor, "pk", None) else None,
     )
-    _rollup_note_deployment(d)  # reports hook
+    _announce_deployment(d)
     locked = _lock_people(p for p, _t in picked.values())
     warnings: list[ConflictWarning] = []
     for pk, (_p, team) in picked.items():
@@ -771,14 +793,16 @@ def deployment_update(
         "leader": d.leader.code if d.leader else None,
         "note": d.note,
     }
+    problems = rules.Problems()
     if title is not None:
-        if not normalize_text(title):
-            raise ValidationError({"title": _("Say what the task is.")})
-        d.title = normalize_text(title)
+        d.title = problems.text("title", title, max_length=200)
+        if not d.title and "title" not in problems.errors:
+            problems.add("title", _("Say what the task is."))
     if site is not None:
-        d.site = normalize_text(site)
+        d.site = problems.text("site", site, max_length=200)
     if note is not None:
-        d.note = note
+        d.note = problems.text("note", note, multiline=True)
+    problems.raise_if_any()
     if leader is not None:
         d.leader = _visible_person(actor, leader)
     d.start, d.end = _check_span(start or d.start, end or d.end)
@@ -788,7 +812,7 @@ def deployment_update(
             {"start": _("%(shift)s would lie outside the batch.") % {"shift": _shift_name(outside)}}
         )
     d.save()
-    _rollup_note_deployment(d)  # reports hook
+    _announce_deployment(d)
     warnings: list[ConflictWarning] = []
     members = list(d.memberships.select_related("person"))
     if before["start"] != _iso(d.start) or before["end"] != _iso(d.end):
@@ -819,14 +843,15 @@ def deployment_update(
 def deployment_cancel(*, actor: Any, deployment: Deployment, reason: str) -> Deployment:
     """Cancel a batch (it stops counting as a batch; entries already recorded stay in the ledger)."""
     access.require(actor, Perm.MOBILIZE_DISPATCH, deployment.unit)
-    if not normalize_text(reason):
+    reason = rules.check_text("reason", reason, max_length=500)
+    if not reason:
         raise ValidationError({"reason": _("Say why the batch is cancelled.")})
     d = Deployment.objects.select_for_update().get(pk=deployment.pk)
     if d.status == DeploymentStatus.CANCELLED:
         raise ValidationError({"status": _("The batch is already cancelled.")})
     d.status = DeploymentStatus.CANCELLED
     d.save(update_fields=["status"])
-    _rollup_note_deployment(d)  # reports hook
+    _announce_deployment(d)
     log_action(
         actor,
         action="mobilize.deployment.cancelled",
@@ -899,7 +924,11 @@ def post_create(
     required_seats: Sequence[int] | Sequence[Sequence[int]] | None = None,
 ) -> Post:
     access.require(actor, Perm.MOBILIZE_DISPATCH, unit)
-    code, name = normalize_text(code), normalize_text(name)
+    problems = rules.Problems()
+    code = problems.code("code", code)
+    name = problems.text("name", name, max_length=120)
+    site = problems.text("site", site, max_length=200)
+    problems.raise_if_any()
     errors: dict[str, str] = {}
     if not code:
         errors["code"] = _("A code is required.")
@@ -917,6 +946,9 @@ def post_create(
             errors["required_seats"] = _(
                 "Give 24 seat counts (every day) or 7 rows of 24 (Monday first), each zero or more."
             )
+        else:
+            if (problem := _curve_problem(curve)) is not None:
+                errors["required_seats"] = problem
     if errors:
         raise ValidationError(errors)
     post = Post.objects.create(
@@ -951,12 +983,14 @@ def post_update(
     access.require(actor, Perm.MOBILIZE_DISPATCH, post.unit)
     p = Post.objects.select_for_update().get(pk=post.pk)
     before = {"name": p.name, "site": p.site, "required_seats": p.required_seats, "is_active": p.is_active}
+    problems = rules.Problems()
     if name is not None:
-        if not normalize_text(name):
-            raise ValidationError({"name": _("A name is required.")})
-        p.name = normalize_text(name)
+        p.name = problems.text("name", name, max_length=120)
+        if not p.name and "name" not in problems.errors:
+            problems.add("name", _("A name is required."))
     if site is not None:
-        p.site = normalize_text(site)
+        p.site = problems.text("site", site, max_length=200)
+    problems.raise_if_any()
     if required_seats is not None:
         try:
             p.required_seats = normalize_curve(required_seats) if required_seats else []
@@ -968,6 +1002,8 @@ def post_update(
                     )
                 }
             ) from exc
+        if (problem := _curve_problem(p.required_seats)) is not None:
+            raise ValidationError({"required_seats": problem})
     if is_active is not None:
         p.is_active = is_active
     after = {"name": p.name, "site": p.site, "required_seats": p.required_seats, "is_active": p.is_active}
@@ -976,6 +1012,14 @@ def post_update(
         p.save()
         log_action(actor, action="mobilize.post.updated", target=p, unit_path=p.unit.path, changes=changes)
     return p
+
+
+def _curve_problem(curve: list[list[int]]) -> str | None:
+    """Why a post's seats-per-hour curve is out of bounds (each hour: as many seats as a shift may have)."""
+    lo, hi = rules.SEAT_CURVE
+    if any(not lo <= v <= hi for row in curve for v in row):
+        return rules.int_message("required_seats", lo, hi)
+    return None
 
 
 def _owner_check(actor: Any, deployment: Deployment | None, post: Post | None) -> Unit:
@@ -1009,8 +1053,10 @@ def shifts_create(
     out = []
     for i, spec in enumerate(specs, start=1):
         start, end = _check_span(spec.start, spec.end)
-        if spec.seats < 1:
-            raise ValidationError({"seats": _("Shift %(n)s: at least one seat.") % {"n": i}})
+        problems = rules.Problems()
+        problems.integer("seats", spec.seats, rules.SEATS)
+        label = problems.text("label", spec.label, max_length=60)
+        problems.raise_if_any()
         if deployment is not None and (start < deployment.start or end > deployment.end):
             raise ValidationError(
                 {
@@ -1034,7 +1080,7 @@ def shifts_create(
                 end=end,
                 seats=spec.seats,
                 mode=ShiftMode.REMOTE if spec.remote else ShiftMode.ONSITE,
-                label=normalize_text(spec.label)[:60],
+                label=label,
             )
         )
     for s in out:
@@ -1216,39 +1262,28 @@ def _check_entry_overlap(
 
 
 def _write(actor: Any, **fields: Any) -> ServiceEntry:
+    if "reason" in fields:
+        fields["reason"] = rules.check_text("reason", fields["reason"], max_length=500)
     who = getattr(actor, "pk", None)
     row = ServiceEntry.objects.create(
         actor=actor if who is not None else None,
         actor_name=(actor.get_username() if who is not None else getattr(actor, "display_name", "system")),
         **fields,
     )
-    _rollup_note_row(row)
-    _points_note_row(actor, row)
+    _announce_rows(actor, row)
     return row
 
 
-# Hook for the reports app (issue 4): keep the rollup's facts and day buckets in step with the ledger,
-# inside the transaction that writes it. Every ledger row goes through ``_write``; every batch creation,
-# time change and cancellation calls ``_rollup_note_deployment``.
-def _rollup_note_row(row: ServiceEntry) -> None:
-    from muster.reports.facts import on_ledger_row
-
-    on_ledger_row(row)
-
-
-def _rollup_note_deployment(d: Deployment) -> None:
-    from muster.reports.facts import on_deployment
-
-    on_deployment(d)
+# Other apps learn of ledger rows and batch changes through ``muster.mobilize.signals`` (the reports'
+# rollup facts, the points app's service hours), inside the transaction that writes them: every ledger
+# row goes through ``_write``; every batch creation, time change and cancellation calls
+# ``_announce_deployment``.
+def _announce_rows(actor: Any, row: ServiceEntry) -> None:
+    signals.ledger_rows_written.send(sender=ServiceEntry, actor=actor, rows=[row])
 
 
-# Hook for the points ledger (issue 6): approved service hours earn ``service.hour`` points. Called for
-# every ledger row, inside the same transaction (a failure rolls the row back); rows without a sign are
-# ignored, an approval or correction records the chain's fact, a reversal retracts it.
-def _points_note_row(actor: Any, row: ServiceEntry) -> None:
-    from muster.points.service_hours import on_ledger_row
-
-    on_ledger_row(actor, row)
+def _announce_deployment(d: Deployment) -> None:
+    signals.deployment_changed.send(sender=Deployment, deployment=d)
 
 
 def _copy(row: ServiceEntry, **over: Any) -> dict[str, Any]:
@@ -1299,6 +1334,7 @@ def _record(
     approve: bool | None = None,
 ) -> ServiceEntry:
     """Write the first row of an entry. The caller holds the person's lock and has checked access."""
+    note = rules.check_text("note", note, max_length=NOTE_MAX, multiline=True)
     start, end, minutes = _entry_span(start, end)
     _check_entry_overlap(person, start, end)
     may = _may_approve(actor, person, deployment, shift)
@@ -1586,6 +1622,8 @@ class CheckResult:
 
 def _check_key(key: str) -> str:
     key = (key or "").strip()
+    if (problem := rules.text_problem(key, "key")) is not None:
+        raise ValidationError({"key": problem})
     if not key or len(key) > 80:
         raise ValidationError({"key": _("A check-in needs a client key of 1 to 80 characters.")})
     return key
@@ -1689,7 +1727,7 @@ def _check(
                 kind=kind,
                 at=at,
                 source=source,
-                reason=normalize_text(reason),
+                reason=rules.check_text("reason", reason, max_length=500),
                 entry=entry,
                 actor=actor if getattr(actor, "pk", None) else None,
             )
@@ -1833,7 +1871,7 @@ def checkin_fix(
         raise Http404
     if not may_lead_shift(actor, shift):
         raise access.NotAllowed(Perm.MOBILIZE_DISPATCH)
-    if not normalize_text(reason):
+    if not rules.check_text("reason", reason, max_length=500):
         raise ValidationError({"reason": _("Say why the time is fixed.")})
     key = _check_key(key)
     last = CheckEvent.objects.filter(assignment=assignment).order_by("-id").first()

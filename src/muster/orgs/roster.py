@@ -27,7 +27,6 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import date
-from operator import mul
 from types import SimpleNamespace
 from typing import Any
 
@@ -40,7 +39,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from muster.audit.services import PendingEvent, log_action, log_actions_bulk
-from muster.orgs import access, crypto, signals
+from muster.orgs import access, crypto, rules, signals
 from muster.orgs.access import Perm
 from muster.orgs.models import (
     PARTY_KINDS,
@@ -172,9 +171,6 @@ _EXTRA_SPELLINGS: dict[str, tuple[str, ...]] = {
 }
 
 _CODE_MAX, _UNIT_NAME_MAX, _PERSON_NAME_MAX, _TAG_MAX = 40, 120, 60, 40
-_ID_RE = re.compile(r"^\d{17}[\dX]$")
-_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)  # GB 11643 (as validators.id_check_digit)
-_ID_CHECK = "10X98765432"
 _SCI_RE = re.compile(r"^\d(?:\.\d+)?E\+?\d+$")
 _CHUNK = 900
 
@@ -387,6 +383,9 @@ class _Planner:
             if not code:
                 err(t.sheet, rownum, t.column("code"), "", _("a code is required"))
                 ok = False
+            elif problem := rules.cell_problem(raw_code, "code", code=True):
+                err(t.sheet, rownum, t.column("code"), raw_code, problem)
+                ok = False
             elif len(code) > _CODE_MAX:
                 err(t.sheet, rownum, t.column("code"), code, _too_long(_CODE_MAX))
                 ok = False
@@ -396,8 +395,12 @@ class _Planner:
             else:
                 seen[code] = rownum
             self.file_codes.add(code)
-            name = text(t.get(cells, "name"))
-            if not name:
+            raw_name = t.get(cells, "name")
+            name = text(raw_name)
+            if problem := rules.cell_problem(raw_name, "name"):
+                err(t.sheet, rownum, t.column("name"), raw_name, problem)
+                ok = False
+            elif not name:
                 err(t.sheet, rownum, t.column("name"), "", _("a name is required"))
                 ok = False
             elif len(name) > _UNIT_NAME_MAX:
@@ -677,7 +680,6 @@ class _Planner:
         unit_ok: dict[tuple[str, str | None, bool], str | None] = {}  # (code, current, party) → problem
         choice_memo: dict[tuple[str, Any], str | None] = {}
         today = timezone.localdate()
-        chinese = use_chinese()
 
         def check_unit(code: str, current: str | None, party: bool) -> str | None:
             """None if fine; "" if bad but reported already (a bad row of the units sheet); else why."""
@@ -710,6 +712,9 @@ class _Planner:
             if not code:
                 err(sheet, rownum, col["code"], "", _("a staff number is required"))
                 ok = False
+            elif problem := rules.cell_problem(cells[i_code], "code", code=True):
+                err(sheet, rownum, col["code"], cells[i_code], problem)
+                ok = False
             elif len(code) > _CODE_MAX:
                 err(sheet, rownum, col["code"], code, _too_long(_CODE_MAX))
                 ok = False
@@ -720,21 +725,18 @@ class _Planner:
                 seen[code] = rownum
             cur = existing_people.get(code) if code else None
             if cur is not None and not self.person_visible(cur):
-                # Same words as for a clash: never tell that the person exists out of the actor's scope.
-                err(
-                    sheet,
-                    rownum,
-                    col["code"],
-                    code,
-                    _("another person already has the staff number %(code)s") % {"code": code},
-                )
+                # Neutral words: never tell who has the number, nor where (security hole 9, issue 22).
+                err(sheet, rownum, col["code"], code, _staff_number_unusable(code))
                 ok = False
                 cur = None
             cur_unit = self.unit_by_id[cur.unit_id].code if cur else None
             cur_party = self.unit_by_id[cur.party_unit_id].code if cur and cur.party_unit_id else None
 
             name = text(cells[i_name]) if i_name < n else ""
-            if not name:
+            if problem := rules.cell_problem(cells[i_name] if i_name < n else None, "name"):
+                err(sheet, rownum, col["name"], cells[i_name], problem)
+                ok = False
+            elif not name:
                 err(sheet, rownum, col["name"], "", _("a name is required"))
                 ok = False
             elif len(name) > _PERSON_NAME_MAX:
@@ -779,10 +781,8 @@ class _Planner:
             birth_bad = False
             try:
                 birth = parse_date(raw_birth)
-                if birth is not None and birth > today:
-                    raise CellError(_("the birth date is in the future"))
-                if birth is not None and birth.year < 1900:
-                    raise CellError(_("the birth date is before 1900"))
+                if birth is not None and (problem := rules.birth_date_problem(birth, today)):
+                    raise CellError(problem)
             except CellError as exc:
                 err(sheet, rownum, col["birth_date"], raw_birth, str(exc))
                 ok = False
@@ -827,7 +827,10 @@ class _Planner:
 
             tags: list[str] | None = None
             raw_tags = cells[i_tags] if i_tags < n else None
-            if not is_blank(raw_tags):
+            if problem := rules.cell_problem(raw_tags, "tags"):
+                err(sheet, rownum, col["tags"], raw_tags, problem)
+                ok = False
+            elif not is_blank(raw_tags):
                 tags = split_tags(raw_tags)
                 for tag in tags:
                     if len(tag) > _TAG_MAX:
@@ -855,24 +858,11 @@ class _Planner:
                 ident = crypto.decrypt(cur.id_number_enc)
             if ident:
                 id_birth, id_sex = id_birth_date(ident), id_gender(ident)
-                if check_birth and birth != id_birth:
-                    err(
-                        sheet,
-                        rownum,
-                        col["birth_date"],
-                        raw_birth,
-                        _("the ID number says the birth date is %(date)s") % {"date": id_birth.isoformat()},
-                    )
+                if check_birth and birth is not None and (problem := rules.id_birth_problem(ident, birth)):
+                    err(sheet, rownum, col["birth_date"], raw_birth, problem)
                     ok = False
-                if check_gender and gender != id_sex:
-                    err(
-                        sheet,
-                        rownum,
-                        col["gender"],
-                        cells[i_gender] if i_gender < n else "",
-                        _("the ID number says the gender is %(gender)s")
-                        % {"gender": ch["gender"].label(id_sex, chinese)},
-                    )
+                if check_gender and gender and (problem := rules.id_gender_problem(ident, gender)):
+                    err(sheet, rownum, col["gender"], cells[i_gender] if i_gender < n else "", problem)
                     ok = False
                 if derive_birth:
                     birth = id_birth
@@ -1012,11 +1002,38 @@ class _Planner:
                 found += Person.objects.filter(id_number_digest__in=chunk).values_list(
                     "id", "id_number_digest"
                 )
+        clashes: list[tuple[int, _PersonRow]] = []
         for pid, dig in found:
             r = mine[str(dig)]
             if (r.existing is not None and r.existing.id == pid) or dig in released:
                 continue
-            self.errors.add(t.sheet, r.row, column, "", _("another person already has this ID number"))
+            clashes.append((pid, r))
+        if not clashes:
+            return
+        id_paths = access.scope_paths(self.actor, Perm.VIEW_ID)
+        holders = {
+            h[0]: h
+            for h in Person.objects.filter(pk__in=[pid for pid, _r in clashes]).values_list(
+                "id", "code", "name", "unit_id", "party_unit_id", "user_id"
+            )
+        }
+        for pid, r in clashes:
+            _pk, code, name, unit_id, party_unit_id, user_id = holders[pid]
+            units = [self.unit_by_id.get(u) for u in (unit_id, party_unit_id) if u is not None]
+            own_record = user_id is not None and user_id == getattr(self.actor, "pk", None)
+            sees = own_record or any(
+                u is not None and _in(u.path, self.view_paths) and _in(u.path, id_paths) for u in units
+            )
+            # Who has it only when the actor may see that person's ID number; else neutral words.
+            reason = (
+                _("%(name)s (%(code)s) already has this ID number") % {"name": name, "code": code}
+                if sees
+                else _(
+                    "this ID number cannot be used here; if it is right, ask an administrator of the "
+                    "whole organization"
+                )
+            )
+            self.errors.add(t.sheet, r.row, column, "", reason)
 
     def _check_people_rights(self, t: Table, rows: list[_PersonRow], col: dict[str, str]) -> None:
         for r in rows:
@@ -1051,6 +1068,13 @@ class _Planner:
                 self.result.people_updated += 1
                 if "tags" in r.changes:
                     self.new_tags.update(r.tags)
+
+
+def _staff_number_unusable(code: str) -> str:
+    return _(
+        "the staff number %(code)s cannot be used here; if it is right, ask an administrator of the "
+        "whole organization"
+    ) % {"code": code}
 
 
 def _iso(d: date | None) -> str | None:
@@ -1090,22 +1114,12 @@ def _clean_id_number(raw: Any) -> str:
     if isinstance(raw, int | float) and not isinstance(raw, bool) and abs(raw) >= 1e15:
         raise CellError(_id_lost_digits())
     v = text(raw).replace(" ", "").upper()
-    if not _ID_RE.match(v):
-        if _SCI_RE.match(v):
-            raise CellError(_id_lost_digits())
-        raise CellError(_("an ID number has 17 digits and a check digit (0-9 or X)"))
+    if _SCI_RE.match(v):
+        raise CellError(_id_lost_digits())
     try:
-        date(int(v[6:10]), int(v[10:12]), int(v[12:14]))
-    except ValueError:
-        raise CellError(
-            _("the birth date %(date)s in the ID number does not exist") % {"date": v[6:14]}
-        ) from None
-    right = _ID_CHECK[sum(map(mul, map(int, v[:17]), _ID_WEIGHTS)) % 11]
-    if right != v[17]:
-        raise CellError(
-            _("the check digit should be %(right)s, not %(wrong)s") % {"right": right, "wrong": v[17]}
-        )
-    return v
+        return rules.clean_id_number(raw if isinstance(raw, str) else v)
+    except InvalidValue as exc:
+        raise CellError(str(exc)) from None
 
 
 def _id_lost_digits() -> str:
@@ -1131,11 +1145,7 @@ def roster_import(*, actor: Any, filename: str, data: bytes, dry_run: bool = Fal
     if errors.fatal:
         errors.raise_if_any()
     read, cpu1 = time.perf_counter(), time.process_time()
-    planner = _Planner(actor, errors)
-    if "units" in tables:
-        planner.plan_units(tables["units"])
-    if "people" in tables:
-        planner.plan_people(tables["people"])
+    planner = roster_plan(actor=actor, tables=tables, errors=errors)
     errors.raise_if_any()
     checked, cpu2 = time.perf_counter(), time.process_time()
     result = planner.result
@@ -1154,6 +1164,23 @@ def roster_import(*, actor: Any, filename: str, data: bytes, dry_run: bool = Fal
         time.perf_counter() - checked, time.process_time() - cpu2, result.as_dict(),
     )  # fmt: skip
     return result
+
+
+def roster_plan(*, actor: Any, tables: dict[str, Table], errors: ErrorCollector) -> _Planner:
+    """Check the units and people sheets (``tables`` by sheet key) against the database and the actor's
+    rights, adding every problem to ``errors``; ``roster_apply`` writes the plan (``.result``: the counts).
+    A whole-organization workbook (``muster.tabular.workbook``) runs the two before its ledger sheets."""
+    planner = _Planner(actor, errors)
+    if "units" in tables:
+        planner.plan_units(tables["units"])
+    if "people" in tables:
+        planner.plan_people(tables["people"])
+    return planner
+
+
+def roster_apply(plan: _Planner, *, actor: Any, filename: str) -> None:
+    """Write a checked plan (in one transaction, or inside the caller's)."""
+    _apply(plan, actor, filename)
 
 
 def _apply(plan: _Planner, actor: Any, filename: str) -> None:

@@ -11,10 +11,11 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from muster.audit.services import diff, log_action
-from muster.orgs import access, signals
+from muster.orgs import access, rules, signals
 from muster.orgs.access import Perm
 from muster.orgs.models import (
     PARTY_KINDS,
@@ -30,7 +31,7 @@ from muster.orgs.models import (
     UnitKind,
     person_snapshot,
 )
-from muster.orgs.validators import InvalidValue, normalize_id_number, normalize_phone, normalize_text
+from muster.orgs.validators import InvalidValue, normalize_text
 
 # ---------------------------------------------------------------- units
 
@@ -78,7 +79,11 @@ def unit_create(
             raise access.NotAllowed(Perm.CHANGE)
     else:
         access.require(actor, Perm.CHANGE, parent)
-    code, name = normalize_text(code), normalize_text(name)
+    p = rules.Problems()
+    code = p.code("code", code)
+    name = p.text("name", name, max_length=rules.UNIT_NAME_MAX)
+    short_name = p.text("short_name", short_name, max_length=60)
+    p.raise_if_any()
     _check_unit_fields(code, name, kind)
     check_parent_kind(kind, parent)
     fields = {"code": code, "name": name, "kind": kind, "short_name": normalize_text(short_name)}
@@ -106,6 +111,14 @@ def unit_update(
     new_code = normalize_text(code) if code is not None else unit.code
     new_name = normalize_text(name) if name is not None else unit.name
     new_kind = kind if kind is not None else unit.kind
+    p = rules.Problems()
+    if code is not None and new_code != unit.code:
+        new_code = p.code("code", code)
+    if name is not None:
+        new_name = p.text("name", name, max_length=rules.UNIT_NAME_MAX)
+    if short_name is not None:
+        p.text("short_name", short_name, max_length=60)
+    p.raise_if_any()
     _check_unit_fields(new_code, new_name, new_kind, exclude_pk=unit.pk)
     parent = Unit.objects.get_parent(unit)
     check_parent_kind(new_kind, parent)
@@ -157,8 +170,44 @@ def unit_move(*, actor: Any, unit: Unit, new_parent: Unit) -> Unit:
 # ---------------------------------------------------------------- people
 
 
+# A value that must be unique (staff number, ID number) but is taken: say by whom only when the actor may
+# see that person (and, for an ID number, that person's ID number); otherwise a neutral refusal that names
+# nobody and no unit, so that a form, the API or an import never tells where in the organization a number
+# is in use (security hole 9 of issue 22).
+
+
+def _sees(actor: Any, holder: Person) -> bool:
+    return access.scoped(Person.objects.filter(pk=holder.pk), actor, Perm.VIEW).exists()
+
+
+def staff_number_taken_message(actor: Any, holder: Person) -> str:
+    if _sees(actor, holder):
+        return _("Another person already has the staff number %(code)s.") % {"code": holder.code}
+    return _(
+        "The staff number %(code)s cannot be used here. If it is right, ask an administrator of the "
+        "whole organization."
+    ) % {"code": holder.code}
+
+
+def id_number_taken_message(actor: Any, holder: Person) -> str:
+    if _sees(actor, holder) and access.may_see_personal(actor, holder, Perm.VIEW_ID):
+        return _("%(person)s already has this ID number.") % {"person": holder}
+    return _(
+        "This ID number cannot be used here. If it is right, ask an administrator of the whole organization."
+    )
+
+
+def _clean_person_texts(code: str, name: str, *, check_code: bool) -> tuple[str, str]:
+    p = rules.Problems()
+    code = p.code("code", code) if check_code else normalize_text(code)
+    name = p.text("name", name, max_length=rules.PERSON_NAME_MAX)
+    p.raise_if_any()
+    return code, name
+
+
 def clean_person_fields(
     *,
+    actor: Any,
     code: str,
     name: str,
     unit: Unit | None,
@@ -168,14 +217,21 @@ def clean_person_fields(
     gender: str,
     birth_date: date | None,
     exclude_pk: Any = None,
+    check_code: bool = True,
+    check_identity: bool = True,
 ) -> dict[str, Any]:
-    """Normalize and check a person's fields; raise ``ValidationError`` naming each bad field."""
+    """Normalize and check a person's fields; raise ``ValidationError`` naming each bad field.
+
+    The rules of ``muster.orgs.rules`` (the staff register import applies the same): the staff number's
+    pattern (``check_code``: when it is new or changes), text without control characters, a valid ID
+    number, and a birth date and gender that agree with it (``check_identity``: when any of them changes).
+    """
     errors: dict[str, str] = {}
-    code, name = normalize_text(code), normalize_text(name)
+    code, name = _clean_person_texts(code, name, check_code=check_code)
     if not code:
         errors["code"] = _("A staff number is required.")
-    elif Person.objects.filter(code=code).exclude(pk=exclude_pk).exists():
-        errors["code"] = _("Another person already has the staff number %(code)s.") % {"code": code}
+    elif (holder := Person.objects.filter(code=code).exclude(pk=exclude_pk).first()) is not None:
+        errors["code"] = staff_number_taken_message(actor, holder)
     if not name:
         errors["name"] = _("A name is required.")
     if unit is None:
@@ -187,23 +243,27 @@ def clean_person_fields(
     clean_phone = clean_id = ""
     if phone:
         try:
-            clean_phone = normalize_phone(phone)
+            clean_phone = rules.clean_phone(phone)
         except InvalidValue as exc:
             errors["phone"] = str(exc)
     if id_number:
         try:
-            clean_id = normalize_id_number(id_number)
+            clean_id = rules.clean_id_number(id_number)
         except InvalidValue as exc:
             errors["id_number"] = str(exc)
         else:
             from muster.orgs import crypto
 
-            if (
-                Person.objects.filter(id_number_digest=crypto.digest(clean_id))
-                .exclude(pk=exclude_pk)
-                .exists()
-            ):
-                errors["id_number"] = _("Another person already has this ID number.")
+            holder = (
+                Person.objects.filter(id_number_digest=crypto.digest(clean_id)).exclude(pk=exclude_pk).first()
+            )
+            if holder is not None:
+                errors["id_number"] = id_number_taken_message(actor, holder)
+    if check_identity and "id_number" not in errors:
+        for field, message in rules.identity_problems(
+            clean_id, birth_date=birth_date, gender=gender, today=timezone.localdate()
+        ).items():
+            errors.setdefault(field, message)
     if errors:
         raise ValidationError(errors)
     return {
@@ -238,6 +298,7 @@ def person_create(
     if party_unit is not None:
         access.require(actor, Perm.VIEW, party_unit)
     f = clean_person_fields(
+        actor=actor,
         code=code,
         name=name,
         unit=unit,
@@ -267,6 +328,24 @@ def person_create(
     snap["tags"] = sorted(t.name for t in tag_objs)
     log_action(actor, action="orgs.person.created", target=person, unit_path=unit.path, changes=snap)
     return person
+
+
+def _rule_problems(item: Mapping[str, Any]) -> dict[str, str]:
+    """``person_create``'s rules of ``muster.orgs.rules`` for one item of ``person_create_many``."""
+    p = rules.Problems()
+    p.code("code", item.get("code", ""))
+    p.text("name", item.get("name", ""), max_length=rules.PERSON_NAME_MAX)
+    for tag in item.get("tags", ()):
+        p.text("tags", tag, max_length=rules.TAG_MAX)
+    try:
+        id_number = rules.clean_id_number(item["id_number"]) if item.get("id_number") else ""
+    except InvalidValue:
+        id_number = ""  # reported with the other checks of the item
+    birth, gender = item.get("birth_date"), item.get("gender", "")
+    identity = rules.identity_problems(id_number, birth_date=birth, gender=gender, today=timezone.localdate())
+    for fname, message in identity.items():
+        p.add(fname, message)
+    return p.errors
 
 
 @transaction.atomic
@@ -299,6 +378,10 @@ def person_create_many(*, actor: Any, people: Sequence[Mapping[str, Any]], batch
         unit, party_unit = item.get("unit"), item.get("party_unit")
         code, name = normalize_text(item.get("code", "")), normalize_text(item.get("name", ""))
         key = code or f"#{len(rows) + 1}"
+        bad = _rule_problems(item)
+        if bad:
+            errors.update({f"{key}: {fname}": message for fname, message in bad.items()})
+            continue
         if unit is not None:
             _require(Perm.CHANGE, unit)
         if party_unit is not None:
@@ -341,11 +424,11 @@ def person_create_many(*, actor: Any, people: Sequence[Mapping[str, Any]], batch
             employment_status=employment_status,
         )
         try:
-            person.phone = normalize_phone(item["phone"]) if item.get("phone") else ""
+            person.phone = rules.clean_phone(item["phone"]) if item.get("phone") else ""
         except InvalidValue as exc:
             errors[f"{key}: phone"] = str(exc)
         try:
-            person.id_number = normalize_id_number(item["id_number"]) if item.get("id_number") else ""
+            person.id_number = rules.clean_id_number(item["id_number"]) if item.get("id_number") else ""
         except InvalidValue as exc:
             errors[f"{key}: id_number"] = str(exc)
         if person.id_number_digest:
@@ -353,13 +436,14 @@ def person_create_many(*, actor: Any, people: Sequence[Mapping[str, Any]], batch
                 errors[f"{key}: id_number"] = _("Another person already has this ID number.")
             digests.add(person.id_number_digest)
         rows.append((person, list(item.get("tags", ()))))
-    for code in Person.objects.filter(code__in=codes).values_list("code", flat=True):
-        errors[f"{code}: code"] = taken_msg % {"code": code}
-    same_id = Person.objects.filter(id_number_digest__in=digests)
-    taken = set(same_id.values_list("id_number_digest", flat=True))
+    for holder in Person.objects.filter(code__in=codes):
+        errors[f"{holder.code}: code"] = staff_number_taken_message(actor, holder)
+    taken = {p.id_number_digest: p for p in Person.objects.filter(id_number_digest__in=digests)}
     for person, _tags in rows:
         if person.id_number_digest in taken:
-            errors[f"{person.code}: id_number"] = _("Another person already has this ID number.")
+            errors[f"{person.code}: id_number"] = id_number_taken_message(
+                actor, taken[person.id_number_digest]
+            )
     if errors:
         raise ValidationError(errors)
 
@@ -419,6 +503,7 @@ def person_update(
     if "*" in (new_id or ""):
         new_id = person.id_number
     f = clean_person_fields(
+        actor=actor,
         code=keep(code, person.code),
         name=keep(name, person.name),
         unit=keep(unit, person.unit),
@@ -428,6 +513,12 @@ def person_update(
         gender=keep(gender, person.gender),
         birth_date=keep(birth_date, person.birth_date),
         exclude_pk=person.pk,
+        check_code=normalize_text(keep(code, person.code)) != person.code,
+        check_identity=(
+            new_id != person.id_number
+            or keep(birth_date, person.birth_date) != person.birth_date
+            or keep(gender, person.gender) != person.gender
+        ),
     )
     person.code, person.name, person.unit, person.party_unit = (
         f["code"],
@@ -462,8 +553,10 @@ def person_update(
     return person
 
 
-def tags_get_or_create(*, actor: Any, names: Iterable[str]) -> list[Tag]:
-    clean = sorted({normalize_text(n) for n in names if normalize_text(n)})
+def tags_get_or_create(*, actor: Any, names: Iterable[str], field: str = "tags") -> list[Tag]:
+    p = rules.Problems()
+    clean = sorted({t for t in (p.text(field, n) for n in names) if t})
+    p.raise_if_any()
     existing = {t.name: t for t in Tag.objects.filter(name__in=clean)}
     out = []
     for n in clean:
@@ -484,7 +577,11 @@ def team_create(
     *, actor: Any, code: str, name: str, unit: Unit, kind: str = "volunteer", description: str = ""
 ) -> Team:
     access.require(actor, Perm.CHANGE, unit)
-    code, name = normalize_text(code), normalize_text(name)
+    p = rules.Problems()
+    code = p.code("code", code)
+    name = p.text("name", name, max_length=120)
+    description = p.text("description", description, multiline=True)
+    p.raise_if_any()
     errors = {}
     if not code:
         errors["code"] = _("A code is required.")
@@ -524,12 +621,14 @@ def team_update(
         "description": team.description,
         "is_active": team.is_active,
     }
+    p = rules.Problems()
     if name is not None:
-        team.name = normalize_text(name)
+        team.name = p.text("name", name, max_length=120)
     if kind is not None:
         team.kind = kind
     if description is not None:
-        team.description = description
+        team.description = p.text("description", description, multiline=True)
+    p.raise_if_any()
     if is_active is not None:
         team.is_active = is_active
     team.full_clean(exclude=["unit", "code"])
@@ -592,7 +691,12 @@ def partner_create(
     *, actor: Any, code: str, name: str, kind: str, unit: Unit, district: str = "", address: str = ""
 ) -> Partner:
     access.require(actor, Perm.CHANGE, unit)
-    code, name = normalize_text(code), normalize_text(name)
+    p = rules.Problems()
+    code = p.code("code", code)
+    name = p.text("name", name, max_length=120)
+    district = p.text("district", district, max_length=40)
+    address = p.text("address", address, max_length=200)
+    p.raise_if_any()
     if Partner.objects.filter(code=code).exists():
         raise ValidationError({"code": _("Another partner already has the code %(code)s.") % {"code": code}})
     partner = Partner(code=code, name=name, kind=kind, unit=unit, district=district, address=address)

@@ -917,6 +917,30 @@ def connect() -> None:
 
     signals.unit_moved.connect(on_unit_moved, dispatch_uid="reports.facts.unit_moved")
     signals.home_units_changed.connect(on_home_units_changed, dispatch_uid="reports.facts.home_units")
+    from muster.mobilize import signals as mobilize
+
+    mobilize.ledger_rows_written.connect(_on_ledger_rows, dispatch_uid="reports.facts.ledger_rows")
+    mobilize.deployment_changed.connect(_on_deployment, dispatch_uid="reports.facts.deployment")
+
+
+def _on_ledger_rows(
+    sender: Any,
+    *,
+    rows: Sequence[ServiceEntry] | None = None,
+    row_ids: Iterable[int] = (),
+    deployment_ids: Iterable[int] = (),
+    **_: Any,
+) -> None:
+    """``mobilize.signals.ledger_rows_written``: one row at a time, or a bulk write set-wise."""
+    if rows is not None:
+        for row in rows:
+            on_ledger_row(row)
+    else:
+        on_ledger_bulk(deployment_ids=deployment_ids, row_ids=row_ids)
+
+
+def _on_deployment(sender: Any, *, deployment: Deployment, **_: Any) -> None:
+    on_deployment(deployment)
 
 
 # ---------------------------------------------------------------- rebuild

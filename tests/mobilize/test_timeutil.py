@@ -65,6 +65,13 @@ def test_parse_non_strings() -> None:
         (-3, "bad_serial"),
         (True, "unreadable"),
         (None, "unreadable"),
+        ("0001-01-01", "out_of_range"),  # used to overflow on the way to UTC (hole 6 of issue 22)
+        ("9999-12-31 24:00", "out_of_range"),  # used to overflow adding the day
+        ("1899-12-31 23:59", "out_of_range"),
+        ("2101年1月1日 0时", "out_of_range"),
+        (date(1, 1, 1), "out_of_range"),
+        (datetime(9999, 12, 31, 23, 0, tzinfo=UTC), "out_of_range"),
+        (float("nan"), "bad_serial"),
     ],
 )
 def test_parse_refuses(value: object, code: str) -> None:
@@ -169,3 +176,12 @@ def test_minutes_are_elapsed_time_across_summer_time(start: datetime, minutes: i
     assert tu.minutes_between(s, e) == minutes
     spring = datetime(2022, 3, 26, 22, tzinfo=berlin)  # 22:00 CET → 06:00 CEST: 7 hours
     assert tu.minutes_between(spring, datetime(2022, 3, 27, 6, tzinfo=berlin)) == 7 * 60
+
+
+def test_the_range_ends_are_accepted() -> None:
+    assert tu.parse_datetime("1900-01-01 00:00", TZ) == local(1900, 1, 1)
+    assert tu.parse_datetime("2100-12-31 24:00", TZ) == local(2101, 1, 1)  # the last cutoff
+    assert tu.parse_datetime(73415, TZ) == local(2100, 12, 31)  # the last Excel serial in range
+    with pytest.raises(tu.TimeParseError) as exc:
+        tu.parse_datetime(73416, TZ)
+    assert exc.value.code == "out_of_range"

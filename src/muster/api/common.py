@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from datetime import date, datetime
+from typing import Annotated, Any, TypeVar
 
 from django.core.exceptions import ValidationError
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, Schema
+from pydantic import AfterValidator, GetJsonSchemaHandler
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema, PydanticCustomError
 
+from muster import dates
 from muster.orgs import access
 from muster.orgs.access import Perm
 from muster.orgs.models import Unit
@@ -17,6 +22,61 @@ from muster.orgs.models import Unit
 M = TypeVar("M", bound=Model)
 
 MAX_PAGE_SIZE = 500
+MAX_PAGE = 1_000_000  # page x page size stays far below the databases' 2^63 offset limit
+
+
+# ---------------------------------------------------------------- bounded inputs
+# Dates and years a person enters fall in ``muster.dates``' range; the OpenAPI document shows the bounds
+# (``formatMinimum``/``formatMaximum`` for dates, ``minimum``/``maximum`` for years).
+
+
+def _check_day(value: date) -> date:
+    if not dates.day_in_range(value):
+        raise PydanticCustomError("date_range", dates.date_range_message())
+    return value
+
+
+def _check_moment(value: datetime) -> datetime:
+    _check_day(value.date())
+    return value
+
+
+def _check_year(value: int) -> int:
+    if not dates.year_in_range(value):
+        raise PydanticCustomError("year_range", dates.year_range_message())
+    return value
+
+
+class _Documented:
+    """Adds the bounds to a type's JSON schema (the validator after it enforces them)."""
+
+    def __init__(self, **extra: Any) -> None:
+        self.extra = extra
+
+    def __get_pydantic_json_schema__(
+        self, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        schema = handler(core_schema)
+        schema.update(self.extra)
+        return schema
+
+
+_DAY_BOUNDS = {"formatMinimum": dates.FIRST_DAY.isoformat(), "formatMaximum": dates.LAST_DAY.isoformat()}
+_MOMENT_BOUNDS = {
+    "formatMinimum": f"{dates.FIRST_DAY.isoformat()}T00:00:00",
+    "formatMaximum": f"{dates.LAST_DAY.isoformat()}T23:59:59",
+}
+
+BoundedDate = Annotated[date, AfterValidator(_check_day), _Documented(**_DAY_BOUNDS)]
+"""A date a person enters: ``muster.dates.FIRST_DAY`` .. ``LAST_DAY``."""
+
+BoundedDateTime = Annotated[datetime, AfterValidator(_check_moment), _Documented(**_MOMENT_BOUNDS)]
+"""A date-time a person enters: its day in ``muster.dates.FIRST_DAY`` .. ``LAST_DAY``."""
+
+Year = Annotated[
+    int, AfterValidator(_check_year), _Documented(minimum=dates.FIRST_YEAR, maximum=dates.LAST_YEAR)
+]
+"""A year a person enters: ``muster.dates.FIRST_YEAR`` .. ``LAST_YEAR``."""
 
 
 def actor(request: HttpRequest) -> Any:
@@ -30,7 +90,7 @@ class ErrorOut(Schema):
 
 
 class PageParams(Schema):
-    page: int = Field(1, ge=1, description="1-based page number")
+    page: int = Field(1, ge=1, le=MAX_PAGE, description="1-based page number")
     page_size: int = Field(50, ge=1, le=MAX_PAGE_SIZE, description="items per page")
 
 
@@ -40,6 +100,26 @@ def paginate(qs: QuerySet[M], params: PageParams) -> tuple[list[M], dict[str, An
     start = (params.page - 1) * params.page_size
     items = list(qs[start : start + params.page_size])
     return items, {"count": count, "page": params.page, "page_size": params.page_size}
+
+
+class ReasonIn(Schema):
+    reason: str
+
+
+class RowErrorOut(Schema):
+    """One refused cell or row of an import."""
+
+    file: str | None = None
+    sheet: str | None = None
+    row: int | None = None
+    column: str | None = None
+    value: Any = None
+    reason: str
+
+
+class ImportErrorOut(Schema):
+    detail: str
+    errors: list[RowErrorOut]
 
 
 class UnitRef(Schema):

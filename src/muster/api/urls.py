@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import logging
+
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from ninja import NinjaAPI
 from ninja.errors import AuthenticationError
 from ninja.errors import ValidationError as SchemaValidationError
 
 from muster.accounts.api import router as accounts_router
 from muster.api.auth import session_auth, token_auth
+from muster.api.checks import MusterAPI
 from muster.api.common import validation_errors
 from muster.orgs.api import router as orgs_router
 
-api = NinjaAPI(
+logger = logging.getLogger(__name__)
+
+api = MusterAPI(
     title="Muster API",
     version="1",
     description="The organization (units, people, teams, partners) and the staff roster. "
@@ -46,6 +50,18 @@ def _invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
     return api.create_response(request, body, status=422)
 
 
+@api.exception_handler(OverflowError)
+def _overflow(request: HttpRequest, exc: OverflowError) -> HttpResponse:
+    """The last net under the bounded inputs (``muster.api.common``): a number or date too large for a
+    computation is the request's fault, not a server error. Logged with its traceback, to be bounded."""
+    logger.warning(
+        "Out-of-range input reached a computation: %s %s", request.method, request.path, exc_info=exc
+    )
+    return api.create_response(
+        request, {"detail": _("A number or a date in the request is out of range.")}, status=400
+    )
+
+
 _SOURCES = {"body", "query", "path", "form", "file", "header", "cookie"}
 
 
@@ -72,3 +88,4 @@ api.add_router("/", "muster.reports.api.router")
 api.add_router("/", "muster.partylife.api.router")
 api.add_router("/", "muster.points.api.router")
 api.add_router("/roster/", "muster.roster.api.router")
+api.add_router("/notify/", "muster.notify.api.router")

@@ -23,7 +23,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Sequence
 from datetime import date, datetime, timedelta
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -35,7 +35,18 @@ from django.utils.translation import gettext as _
 from ninja import Field, File, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
-from muster.api.common import ErrorOut, PageParams, actor, required_unit, resolve_unit, validation_errors
+from muster.api.checks import IntRange
+from muster.api.common import (
+    BoundedDate,
+    ErrorOut,
+    ImportErrorOut,
+    PageParams,
+    ReasonIn,
+    actor,
+    required_unit,
+    resolve_unit,
+    validation_errors,
+)
 from muster.mobilize import queries, services, templates, timeutil
 from muster.mobilize.models import (
     Assignment,
@@ -51,7 +62,7 @@ from muster.mobilize.models import (
     Shift,
 )
 from muster.mobilize.queries import ChainState, EntryView, local_tz
-from muster.orgs import access
+from muster.orgs import access, rules
 from muster.orgs.access import Perm
 from muster.orgs.models import Partner, Person, Team, Unit
 
@@ -250,7 +261,7 @@ class RequestIn(Schema):
     unit: str = Field(description="handling unit code")
     partner: str = Field(description="partner code")
     title: str
-    people_needed: int
+    people_needed: Annotated[int, IntRange("people_needed", *rules.PEOPLE_NEEDED)]
     start: str
     end: str
     site: str = ""
@@ -261,7 +272,7 @@ class RequestIn(Schema):
 
 class RequestPatch(Schema):
     status: str | None = None
-    people_needed: int | None = None
+    people_needed: Annotated[int, IntRange("people_needed", *rules.PEOPLE_NEEDED)] | None = None
     title: str | None = None
     site: str | None = None
     start: str | None = None
@@ -448,10 +459,6 @@ class DeploymentPatch(Schema):
     end: str | None = None
     leader: str | None = None
     note: str | None = None
-
-
-class ReasonIn(Schema):
-    reason: str
 
 
 class MemberIn(Schema):
@@ -828,7 +835,7 @@ class ShiftIn(Schema):
     post: str | None = Field(None, description="post code")
     start: str
     end: str
-    seats: int = 1
+    seats: Annotated[int, IntRange("seats", *rules.SEATS)] = 1
     remote: bool = False
     label: str = ""
 
@@ -837,15 +844,21 @@ class TemplateIn(Schema):
     deployment: str | None = Field(None, description="batch code")
     post: str | None = Field(None, description="post code")
     template: Literal["three_rotations", "duty_24h", "hotline_curve"]
-    first_day: date
-    days: int = Field(1, ge=1, le=366)
-    start_hour: int = Field(8, ge=0, le=23, description="three_rotations and duty_24h")
-    seats: int = Field(1, ge=1, description="three_rotations and duty_24h")
+    first_day: BoundedDate
+    days: Annotated[int, IntRange("days", *rules.TEMPLATE_DAYS)] = 1
+    start_hour: Annotated[int, IntRange("start_hour", *rules.START_HOUR)] = Field(
+        8, description="three_rotations and duty_24h"
+    )
+    seats: Annotated[int, IntRange("seats", *rules.SEATS)] = Field(
+        1, description="three_rotations and duty_24h"
+    )
     remote: bool = False
     curve: list[Any] | None = Field(
         None, description="hotline_curve: 24 or 7×24 seat counts (default: the post's curve)"
     )
-    max_hours: int = Field(4, ge=1, le=24, description="hotline_curve: longest shift")
+    max_hours: Annotated[int, IntRange("max_hours", *rules.TEMPLATE_MAX_HOURS)] = Field(
+        4, description="hotline_curve: longest shift"
+    )
 
 
 class ShiftsOut(Schema):
@@ -853,7 +866,7 @@ class ShiftsOut(Schema):
     items: list[ShiftOut]
 
 
-class PersonIn(Schema):
+class AssigneeIn(Schema):
     person: str = Field(description="staff number")
 
 
@@ -977,7 +990,7 @@ def delete_shift(request: HttpRequest, shift_id: int) -> Status:
     summary="Put a person on a shift",
 )
 @coded
-def assign(request: HttpRequest, shift_id: int, payload: PersonIn) -> dict[str, Any]:
+def assign(request: HttpRequest, shift_id: int, payload: AssigneeIn) -> dict[str, Any]:
     user = actor(request)
     shift = _get_shift(user, shift_id)
     result = services.shift_assign(actor=user, shift=shift, person=_person(user, payload.person, "person"))
@@ -1553,20 +1566,20 @@ class MeasureKindIn(Schema):
     code: str
     name: str
     unit_label: str = ""
-    order: int = 0
+    order: Annotated[int, IntRange("order", *rules.MEASURE_ORDER)] = 0
 
 
 class MeasureKindPatch(Schema):
     name: str | None = None
     unit_label: str | None = None
     is_active: bool | None = None
-    order: int | None = None
+    order: Annotated[int, IntRange("order", *rules.MEASURE_ORDER)] | None = None
 
 
 class MeasureValueIn(Schema):
     kind: str = Field(description="measure code")
-    value: int
-    on: date | None = None
+    value: Annotated[int, IntRange("value", *rules.MEASURE_VALUE)]
+    on: BoundedDate | None = None
     note: str = ""
 
 
@@ -1686,20 +1699,6 @@ def remove_measure(request: HttpRequest, value_id: int, reason: str = "") -> Sta
 
 
 # ================================================================ ledger import / export
-
-
-class RowErrorOut(Schema):
-    file: str | None = None
-    sheet: str | None = None
-    row: int | None = None
-    column: str | None = None
-    value: Any = None
-    reason: str
-
-
-class ImportErrorOut(Schema):
-    detail: str
-    errors: list[RowErrorOut]
 
 
 @router.post(

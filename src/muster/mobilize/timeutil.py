@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from decimal import ROUND_HALF_UP, Decimal
 
+from muster.dates import FIRST_DAY, LAST_DAY, day_in_range
+
 MAX_ENTRY_MINUTES = 24 * 60
 EXCEL_EPOCH = datetime(1899, 12, 30)  # Excel's 1900 date system (serial 1 = 1900-01-01, after the leap bug)
 
@@ -54,6 +56,14 @@ class Interval:
 
 
 # ---------------------------------------------------------------- arithmetic
+
+
+def check_day(value: object, day: date) -> None:
+    """``TimeParseError`` (code ``out_of_range``) unless a person may enter ``day`` (``muster.dates``)."""
+    if not day_in_range(day):
+        raise TimeParseError(
+            value, "out_of_range", f"{value!r}: dates must fall between {FIRST_DAY} and {LAST_DAY}"
+        )
 
 
 def floor_minute(dt: datetime) -> datetime:
@@ -177,6 +187,7 @@ def _build(
         base = datetime(y, m, d, h, mi, s)
     except ValueError as exc:
         raise TimeParseError(value, "impossible", f"{value!r}: not a real date or time ({exc})") from exc
+    check_day(value, base.date())
     if extra_day:
         base += timedelta(days=1)
     if offset:
@@ -187,10 +198,12 @@ def _build(
 
 def from_excel_serial(serial: float, tz: tzinfo) -> datetime:
     """An Excel date-time serial (days since 1899-12-30, fraction = time of day), rounded to the second."""
-    if serial < 1 or serial > 2958465:  # 1900-01-01 .. 9999-12-31
+    if not 1 <= serial <= 2958465:  # 1900-01-01 .. 9999-12-31 (and not NaN)
         raise TimeParseError(serial, "bad_serial", f"{serial!r}: not an Excel date serial")
     seconds = round(serial * 86400)
-    return (EXCEL_EPOCH + timedelta(seconds=seconds)).replace(tzinfo=tz)
+    moment = EXCEL_EPOCH + timedelta(seconds=seconds)
+    check_day(serial, moment.date())
+    return moment.replace(tzinfo=tz)
 
 
 def parse_datetime(value: object, tz: tzinfo, *, default_year: int | None = None) -> datetime:
@@ -200,11 +213,14 @@ def parse_datetime(value: object, tz: tzinfo, *, default_year: int | None = None
     serials (int/float or numeric text), "2022-03-18 08:00", "2022-03-18 24:00" (= next day 00:00),
     "2022/3/18 8:00", "2022.3.18 8:00", ISO 8601 with "T" and an offset, "2022年3月18日 8时",
     "2022年3月18日8时30分", "2022年3月18日 08:30", "3月18日24时" (with ``default_year``). Full-width digits
-    and punctuation are understood. A date alone means its midnight.
+    and punctuation are understood. A date alone means its midnight. Days outside ``FIRST_DAY`` ..
+    ``LAST_DAY`` are refused (code ``out_of_range``); "2100-12-31 24:00" is the last cutoff.
     """
     if isinstance(value, datetime):
+        check_day(value, value.date())
         return value.astimezone(tz) if value.tzinfo is not None else value.replace(tzinfo=tz)
     if isinstance(value, date):
+        check_day(value, value)
         return local_midnight(value, tz)
     if isinstance(value, bool):
         raise TimeParseError(value, "unreadable", f"{value!r}: not a date and time")

@@ -242,6 +242,9 @@ SCOPE_FIELDS: dict[str, tuple[str, ...]] = {
     "points.pointfact": ("branch__path", "person__unit__path", "person__party_unit__path"),
     "points.pointentry": ("branch__path", "person__unit__path", "person__party_unit__path"),
     "reports.snapshot": ("unit__path",),  # Reports (issue 4)
+    # Notification channels (issue 22): a bot by its team; a delivery by its person (e-mail) or team (bots)
+    "notify.teambot": ("team__unit__path",),
+    "notify.delivery": ("person__unit__path", "person__party_unit__path", "team__unit__path"),
 }
 
 

@@ -20,6 +20,7 @@ from ninja.files import UploadedFile
 
 from muster.api.common import (
     ErrorOut,
+    ImportErrorOut,
     PageParams,
     UnitRef,
     actor,
@@ -660,31 +661,20 @@ def create_partner(request: HttpRequest, payload: PartnerIn) -> Status:
 # ================================================================ roster import / export
 
 
-class RowErrorOut(Schema):
-    file: str | None = None
-    sheet: str | None = None
-    row: int | None = None
-    column: str | None = None
-    value: Any = None
-    reason: str
-
-
-class ImportErrorOut(Schema):
-    detail: str
-    errors: list[RowErrorOut]
-
-
 @router.post(
     "/roster/import",
     response={200: dict[str, Any], 403: ErrorOut, 413: ErrorOut, 422: ImportErrorOut},
-    summary="Import a staff roster (.xlsx or .csv)",
-    description="Every row is checked before anything is written: one bad row refuses the whole file "
+    summary="Import a staff roster (.xlsx or .csv), or a whole organization in one workbook",
+    description="A workbook may also hold the ledger sheets (派出批次 / 服务记录): units and people are then "
+    "written first and the ledger rows checked against them, all in one transaction (the caller also needs "
+    "the right to dispatch). "
+    "Every row is checked before anything is written: one bad row refuses the whole file "
     "(422, each error with its sheet, row, column, value and reason). Re-importing a file changes nothing. "
     "With dry_run=true nothing is written either way.",
 )
 def import_roster(request: HttpRequest, file: File[UploadedFile], dry_run: bool = False) -> Any:
-    from muster.orgs.roster import roster_import
     from muster.tabular.errors import TabularError
+    from muster.tabular.workbook import workbook_import  # a whole-organization workbook too
 
     user = actor(request)
     if not access.can_anywhere(user, Perm.IMPORT):
@@ -699,7 +689,9 @@ def import_roster(request: HttpRequest, file: File[UploadedFile], dry_run: bool 
         return Status(413, {"detail": detail})
     data = file.read()
     try:
-        result = roster_import(actor=user, filename=file.name or "", data=data, dry_run=dry_run)
+        result = workbook_import(
+            actor=user, filename=file.name or "", data=data, dry_run=dry_run, base="roster"
+        )
     except TabularError as exc:
         detail = exc.summary()
         return Status(422, {"detail": detail, "errors": [e.as_dict() for e in exc.errors]})

@@ -25,7 +25,17 @@ from django.utils.translation import gettext as _
 from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
-from muster.api.common import ErrorOut, PageParams, actor, paginate, required_unit
+from muster.api.common import (
+    BoundedDate,
+    BoundedDateTime,
+    ErrorOut,
+    PageParams,
+    ReasonIn,
+    Year,
+    actor,
+    paginate,
+    required_unit,
+)
 from muster.orgs import access
 from muster.orgs.access import Perm
 from muster.orgs.models import Person, Team, Unit
@@ -168,8 +178,8 @@ class MeetingPage(Schema):
 
 class MeetingFilters(Schema):
     unit: str | None = Field(None, description="a party organization code: meetings in its subtree")
-    start: date | None = Field(None, description="meetings on or after this day")
-    end: date | None = Field(None, description="meetings before this day")
+    start: BoundedDate | None = Field(None, description="meetings on or after this day")
+    end: BoundedDate | None = Field(None, description="meetings before this day")
     kind: str | None = None
     status: str | None = Field(None, description="draft · submitted · approved · returned")
 
@@ -178,8 +188,8 @@ class MeetingIn(Schema):
     unit: str
     kinds: list[str]
     topic: str
-    starts_at: datetime
-    ends_at: datetime | None = None
+    starts_at: BoundedDateTime
+    ends_at: BoundedDateTime | None = None
     place: str = ""
     host: str | None = None
     recorder: str | None = None
@@ -191,8 +201,8 @@ class MeetingIn(Schema):
 class MeetingPatch(Schema):
     kinds: list[str] | None = None
     topic: str | None = None
-    starts_at: datetime | None = None
-    ends_at: datetime | None = None
+    starts_at: BoundedDateTime | None = None
+    ends_at: BoundedDateTime | None = None
     place: str | None = None
     host: str | None = None
     recorder: str | None = None
@@ -213,10 +223,6 @@ class AttendanceIn(Schema):
 
 class OpinionIn(Schema):
     opinion: str = ""
-
-
-class ReasonIn(Schema):
-    reason: str
 
 
 class SubmitOut(Schema):
@@ -402,9 +408,9 @@ def review_queue(request: HttpRequest) -> list[dict[str, Any]]:
 
 class PeriodQuery(Schema):
     unit: str
-    start: date | None = Field(None, description="first day (default: this quarter)")
-    end: date | None = Field(None, description="day after the last (default: end of this quarter)")
-    as_of: datetime | None = Field(None, description="cutoff instant (default: now)")
+    start: BoundedDate | None = Field(None, description="first day (default: this quarter)")
+    end: BoundedDate | None = Field(None, description="day after the last (default: end of this quarter)")
+    as_of: BoundedDateTime | None = Field(None, description="cutoff instant (default: now)")
 
 
 class LineOut(Schema):
@@ -523,15 +529,15 @@ class ExemptionOut(Schema):
 class ExemptionIn(Schema):
     unit: str = Field(description="the party organization exempted (code)")
     requirement: str = Field(description="a requirement code: theme_day, party_lesson, …")
-    start: date
-    end: date = Field(description="exclusive")
+    start: BoundedDate
+    end: BoundedDate = Field(description="exclusive")
     reason: str
 
 
 class ExemptionQuery(Schema):
     unit: str
-    start: date | None = None
-    end: date | None = None
+    start: BoundedDate | None = None
+    end: BoundedDate | None = None
 
 
 def _exemption_out(x: Any) -> dict[str, Any]:
@@ -588,7 +594,7 @@ def revoke_exemption(request: HttpRequest, exemption_id: int, payload: ReasonIn)
 
 class CutoffQuery(Schema):
     unit: str
-    as_of: datetime | None = Field(None, description="cutoff instant (default: now)")
+    as_of: BoundedDateTime | None = Field(None, description="cutoff instant (default: now)")
 
 
 class InactivityOut(Schema):
@@ -633,7 +639,7 @@ class TalkOut(Schema):
 
 class TalkIn(Schema):
     unit: str
-    held_on: date
+    held_on: BoundedDate
     topic: str
     participants: list[str]
     notes: str = ""
@@ -641,7 +647,7 @@ class TalkIn(Schema):
 
 class TalkFilters(Schema):
     unit: str | None = None
-    year: int | None = None
+    year: Year | None = None
 
 
 def _talk_out(t: Talk) -> dict[str, Any]:
@@ -701,8 +707,8 @@ def withdraw_talk(request: HttpRequest, talk_id: int, payload: ReasonIn) -> dict
 
 class MatrixQuery(Schema):
     branch: str
-    year: int
-    as_of: datetime | None = None
+    year: Year
+    as_of: BoundedDateTime | None = None
 
 
 class PairOut(Schema):
@@ -781,7 +787,7 @@ class CaseOut(Schema):
 class CaseIn(Schema):
     person: str
     branch: str
-    applied_on: date
+    applied_on: BoundedDate
     note: str = ""
 
 
@@ -792,13 +798,13 @@ class CaseFilters(Schema):
 
 class AdvanceIn(Schema):
     stage: str
-    on: date
+    on: BoundedDate
     introducers: list[str] = []
     note: str = ""
 
 
 class TalkedIn(Schema):
-    on: date
+    on: BoundedDate
 
 
 class ExtendIn(Schema):
@@ -923,7 +929,7 @@ def close_case(request: HttpRequest, case_id: int, payload: ReasonIn) -> dict[st
 # ================================================================ posts and contact points
 
 
-class PostOut(Schema):
+class ModelPostOut(Schema):
     id: int
     kind: str
     name: str
@@ -935,19 +941,19 @@ class PostOut(Schema):
     description: str
 
 
-class PostIn(Schema):
+class ModelPostIn(Schema):
     kind: str = Field(description="model · vanguard · responsibility_area")
     name: str
     unit: str
-    start: date
+    start: BoundedDate
     person: str | None = None
     team: str | None = None
-    end: date | None = None
+    end: BoundedDate | None = None
     description: str = ""
 
 
 class EndIn(Schema):
-    end: date
+    end: BoundedDate
 
 
 class UnitFilter(Schema):
@@ -972,7 +978,7 @@ def _posts(user: Any) -> QuerySet[PartyPost]:
     return access.scoped(PartyPost.objects.select_related("unit", "person", "team"), user, Perm.VIEW)
 
 
-@router.get("/partylife/posts", response={200: list[PostOut], **WRITE_ERRORS})
+@router.get("/partylife/posts", response={200: list[ModelPostOut], **WRITE_ERRORS})
 def list_posts(request: HttpRequest, q: Query[UnitFilter]) -> list[dict[str, Any]]:
     user = actor(request)
     qs = _posts(user)
@@ -982,8 +988,8 @@ def list_posts(request: HttpRequest, q: Query[UnitFilter]) -> list[dict[str, Any
     return [_post_out(p) for p in qs.order_by("unit__path", "kind", "name")]
 
 
-@router.post("/partylife/posts", response={201: PostOut, **WRITE_ERRORS})
-def create_post(request: HttpRequest, payload: PostIn) -> Status:
+@router.post("/partylife/posts", response={201: ModelPostOut, **WRITE_ERRORS})
+def create_post(request: HttpRequest, payload: ModelPostIn) -> Status:
     """Designate a model post, vanguard post or responsibility area to one person or one team."""
     user = actor(request)
     team: Team | None = None
@@ -1007,7 +1013,7 @@ def create_post(request: HttpRequest, payload: PostIn) -> Status:
     return Status(201, _post_out(p))
 
 
-@router.post("/partylife/posts/{post_id}/end", response={200: PostOut, **WRITE_ERRORS})
+@router.post("/partylife/posts/{post_id}/end", response={200: ModelPostOut, **WRITE_ERRORS})
 def end_post(request: HttpRequest, post_id: int, payload: EndIn) -> dict[str, Any]:
     user = actor(request)
     p = services.party_post_end(
@@ -1030,12 +1036,12 @@ class ContactPointOut(Schema):
 class ContactPointIn(Schema):
     leader: str
     branch: str
-    start: date
+    start: BoundedDate
     note: str = ""
 
 
 class VisitIn(Schema):
-    visited_on: date
+    visited_on: BoundedDate
     topic: str
     notes: str = ""
 
@@ -1156,7 +1162,7 @@ class HonorIn(Schema):
     kind: str = Field(description="commendation · award")
     name: str
     level: str = Field(description="national · provincial · city · district · unit")
-    awarded_on: date
+    awarded_on: BoundedDate
     branch: str
     person: str | None = None
     unit: str | None = None

@@ -11,6 +11,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from muster.dates import FIRST_YEAR, LAST_YEAR, day_in_range
 from muster.orgs.models import Team, Unit
 from muster.partylife.models import (
     Attendance,
@@ -23,7 +24,13 @@ from muster.partylife.models import (
     ReviewStatus,
     Stage,
 )
-from muster.web.forms import BootstrapForm, UnitChoiceField, _bootstrap
+from muster.web.forms import (
+    BootstrapForm,
+    BoundedDateField,
+    BoundedDateTimeField,
+    UnitChoiceField,
+    _bootstrap,
+)
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
 _CODE_SPLIT = re.compile(r"[,，、;；\s]+")
@@ -48,7 +55,7 @@ class DateInput(forms.DateInput):
 
 
 def date_field(label: Any, required: bool = True) -> forms.DateField:
-    return forms.DateField(label=label, required=required, widget=DateInput())
+    return BoundedDateField(label=label, required=required, widget=DateInput())
 
 
 def code_field(label: Any, required: bool = False, help_text: Any = "") -> forms.CharField:
@@ -99,8 +106,8 @@ class MeetingForm(BootstrapForm):
         help_text=_("One meeting may count as several kinds."),
     )
     topic = forms.CharField(label=_("Topic"), max_length=200)
-    starts_at = forms.DateTimeField(label=_("Starts at"), widget=DateTimeInput())
-    ends_at = forms.DateTimeField(label=_("Ends at"), widget=DateTimeInput(), required=False)
+    starts_at = BoundedDateTimeField(label=_("Starts at"), widget=DateTimeInput())
+    ends_at = BoundedDateTimeField(label=_("Ends at"), widget=DateTimeInput(), required=False)
     place = forms.CharField(label=_("Place"), max_length=200, required=False)
     host = code_field(_("Host (staff number)"))
     recorder = code_field(_("Recorder (staff number)"))
@@ -181,7 +188,7 @@ class AttachForm(BootstrapForm):
 class ComplianceForm(BootstrapForm):
     scope = UnitChoiceField(label=_("Scope"), queryset=Unit.objects.none(), required=False)
     period = forms.ChoiceField(label=_("Period"), choices=Period.choices, initial=Period.QUARTER)
-    year = forms.IntegerField(label=_("Year"), min_value=2000, max_value=2100)
+    year = forms.IntegerField(label=_("Year"), min_value=FIRST_YEAR, max_value=LAST_YEAR)
     number = forms.IntegerField(
         label=_("Quarter or month"), min_value=1, max_value=12, required=False, help_text=_("1–4 or 1–12")
     )
@@ -346,7 +353,9 @@ def default_year() -> int:
 
 
 def parse_date(value: str | None) -> date | None:
+    """A day from a link's query string, or ``None`` when it is not one a person may enter."""
     try:
-        return date.fromisoformat(value) if value else None
+        day = date.fromisoformat(value) if value else None
     except ValueError:
         return None
+    return day if day is not None and day_in_range(day) else None

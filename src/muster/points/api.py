@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 
-from muster.api.common import ErrorOut, actor, required_unit, resolve_unit
+from muster.api.common import BoundedDate, ErrorOut, ReasonIn, Year, actor, required_unit, resolve_unit
 from muster.orgs import access
 from muster.orgs.access import Perm
 from muster.orgs.models import Person, Unit
@@ -53,7 +53,7 @@ def statement_person(user: Any, code: str | None) -> Person:
 # ================================================================ statement
 
 
-class EntryOut(Schema):
+class PointEntryOut(Schema):
     id: int
     date: date
     kind: str
@@ -80,12 +80,12 @@ class StatementOut(Schema):
     rank: int | None = Field(description="rank in the branch (standard competition ranking)")
     branch_size: int
     by_kind: dict[str, Decimal]
-    entries: list[EntryOut]
+    entries: list[PointEntryOut]
 
 
 class StatementQuery(Schema):
     person: str | None = Field(None, description="staff number; default: the person linked to the login")
-    year: int | None = Field(None, description="default: this year")
+    year: Year | None = Field(None, description="default: this year")
 
 
 def statement_data(user: Any, person: Person, year: int) -> dict[str, Any]:
@@ -161,8 +161,8 @@ class LeaderboardOut(Schema):
 class LeaderboardQuery(Schema):
     unit: str
     by: Literal["person", "branch", "unit"] = "person"
-    start: date | None = Field(None, description="first day (default: 1 January of this year)")
-    end: date | None = Field(None, description="day after the last (default: 1 January of next year)")
+    start: BoundedDate | None = Field(None, description="first day (default: 1 January of this year)")
+    end: BoundedDate | None = Field(None, description="day after the last (default: 1 January of next year)")
     limit: int | None = Field(None, ge=1, le=10000)
 
 
@@ -228,7 +228,7 @@ class RuleOut(Schema):
 class RuleIn(Schema):
     kind: str
     points: Decimal
-    valid_from: date
+    valid_from: BoundedDate
     cap: Decimal | None = None
     cap_period: str = "year"
     cap_group: str = ""
@@ -240,7 +240,7 @@ class RuleIn(Schema):
 
 class RuleFilters(Schema):
     kind: str | None = None
-    on: date | None = Field(None, description="only the versions in force on this day")
+    on: BoundedDate | None = Field(None, description="only the versions in force on this day")
 
 
 def rule_out(r: PointRule) -> dict[str, Any]:
@@ -301,7 +301,7 @@ def change_rule(request: HttpRequest, payload: RuleIn) -> Status:
 class ManualIn(Schema):
     person: str
     points: Decimal
-    occurred_on: date
+    occurred_on: BoundedDate
     reason: str
 
 
@@ -316,7 +316,7 @@ class FactOut(Schema):
 
 
 class RecomputeIn(Schema):
-    year: int
+    year: Year
     reason: str
     from_sources: bool = True
 
@@ -364,10 +364,6 @@ def manual_entry(request: HttpRequest, payload: ManualIn) -> Status:
         reason=payload.reason,
     )
     return Status(201, _fact_out(fact))
-
-
-class ReasonIn(Schema):
-    reason: str
 
 
 @router.post("/points/manual/{fact_id}/retract", response={200: FactOut, **WRITE_ERRORS})

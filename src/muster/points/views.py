@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from muster.dates import FIRST_YEAR, LAST_YEAR
 from muster.orgs import access
 from muster.orgs.access import Perm
 from muster.orgs.models import Person, Unit
@@ -28,7 +29,8 @@ from muster.points import exports, services
 from muster.points.api import leaderboard_rows, own_person, period_or_year, statement_data, visible_rules
 from muster.points.kinds import LABELS
 from muster.points.models import CapPeriod
-from muster.web.views.common import apply_service_errors
+from muster.web.forms import BoundedDateField
+from muster.web.views.common import apply_service_errors, form_status, param_year
 
 BY_CHOICES = [
     ("person", gettext_lazy("By person")),
@@ -38,11 +40,8 @@ BY_CHOICES = [
 
 
 def _year(request: HttpRequest) -> int:
-    try:
-        year = int(request.GET.get("year") or timezone.localdate().year)
-    except ValueError:
-        year = timezone.localdate().year
-    return min(max(year, 2000), 2100)
+    """The year asked for (400 when it is not one in range), this year by default."""
+    return param_year(request.GET) or timezone.localdate().year
 
 
 # ------------------------------------------------------------------ statement
@@ -92,10 +91,10 @@ def person_statement(request: HttpRequest, code: str) -> HttpResponse:
 class LeaderboardForm(forms.Form):
     unit = forms.ChoiceField(label=gettext_lazy("Organization"))
     by = forms.ChoiceField(label=gettext_lazy("Group"), choices=BY_CHOICES, initial="person", required=False)
-    start = forms.DateField(
+    start = BoundedDateField(
         label=gettext_lazy("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
-    end = forms.DateField(
+    end = BoundedDateField(
         label=gettext_lazy("Until (exclusive)"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
@@ -163,6 +162,7 @@ def leaderboard(request: HttpRequest) -> HttpResponse:
             "by": params.get("by"),
             "query": query.urlencode(),
         },
+        status=form_status(form),
     )
 
 
@@ -175,7 +175,7 @@ class RuleForm(forms.Form):
     cap = forms.DecimalField(label=gettext_lazy("Cap"), max_digits=8, decimal_places=2, required=False)
     cap_period = forms.ChoiceField(label=gettext_lazy("Cap period"), choices=CapPeriod.choices)
     cap_group = forms.CharField(label=gettext_lazy("Cap group"), max_length=60, required=False)
-    valid_from = forms.DateField(
+    valid_from = BoundedDateField(
         label=gettext_lazy("Valid from"), widget=forms.DateInput(attrs={"type": "date"})
     )
     note = forms.CharField(label=gettext_lazy("Note or source"), max_length=300, required=False)
@@ -187,7 +187,7 @@ class RuleForm(forms.Form):
 
 
 class RecomputeForm(forms.Form):
-    year = forms.IntegerField(label=gettext_lazy("Year"), min_value=2000, max_value=2100)
+    year = forms.IntegerField(label=gettext_lazy("Year"), min_value=FIRST_YEAR, max_value=LAST_YEAR)
     reason = forms.CharField(label=gettext_lazy("Reason (audited)"), max_length=300)
 
 

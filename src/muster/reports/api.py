@@ -6,7 +6,7 @@ come from ``muster.reports.rollup``, snapshots are written by ``services.snapsho
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -14,10 +14,12 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
 
-from muster.api.common import ErrorOut, actor
+from muster.api.common import BoundedDate, ErrorOut, actor
+from muster.mobilize.ledger_io import describe_time_error
 from muster.mobilize.timeutil import TimeParseError
 from muster.reports import briefing as bw
 from muster.reports import services
+from muster.reports.forms import SeriesForm, split_cutoff
 from muster.reports.rollup import cutoff, dumps, parse_cutoff
 
 router = Router(tags=["reports"])
@@ -31,7 +33,7 @@ def _as_of(value: str | None) -> datetime:
     try:
         return parse_cutoff(value)
     except TimeParseError as exc:
-        raise ValidationError({"as_of": str(exc)}) from exc
+        raise ValidationError({"as_of": describe_time_error(exc)}) from exc
 
 
 def _json(data: Any, status: int = 200) -> HttpResponse:
@@ -47,20 +49,20 @@ class FiguresOut(Schema):
     community_hours: float = Field(description="two decimals")
 
 
-class RowOut(FiguresOut):
+class RollupRowOut(FiguresOut):
     code: str
     name: str
 
 
-class UnitOut(Schema):
+class ReportUnitOut(Schema):
     code: str
     name: str
 
 
 class RollupOut(Schema):
     as_of: str = Field(description="ISO 8601 with the offset")
-    unit: UnitOut
-    rows: list[RowOut]
+    unit: ReportUnitOut
+    rows: list[RollupRowOut]
     total: FiguresOut
 
 
@@ -72,10 +74,17 @@ def rollup(request: HttpRequest, as_of: str | None = None, unit: str | None = No
 
 
 @router.get("/reports/series", response={200: Any, 404: ErrorOut, 422: ErrorOut})
-def series(request: HttpRequest, start: date, as_of: str | None = None, unit: str | None = None) -> Any:
-    """The figures day by day (daily and cumulative) from ``start`` to the cutoff."""
+def series(
+    request: HttpRequest, start: BoundedDate, as_of: str | None = None, unit: str | None = None
+) -> Any:
+    """The figures day by day (daily and cumulative) from ``start`` to the cutoff (at most 366 days)."""
     target = services.report_unit(actor(request), unit)
-    points = services.series(target, start=start, as_of=_as_of(as_of))
+    when = _as_of(as_of)
+    if (split_cutoff(when)[0] - start).days >= SeriesForm.MAX_DAYS:
+        raise ValidationError(
+            {"start": _("A series covers at most %(days)s days.") % {"days": SeriesForm.MAX_DAYS}}
+        )
+    points = services.series(target, start=start, as_of=when)
     return _json(
         {
             "unit": {"code": target.code, "name": target.name},
@@ -89,7 +98,7 @@ def series(request: HttpRequest, start: date, as_of: str | None = None, unit: st
 
 class BriefOut(Schema):
     as_of: str
-    unit: UnitOut
+    unit: ReportUnitOut
     text: str
 
 
@@ -117,7 +126,7 @@ class SnapshotOut(Schema):
     id: int
     title: str
     as_of: str
-    unit: UnitOut
+    unit: ReportUnitOut
     published_at: str
     published_by: str
     figures: dict[str, Any]

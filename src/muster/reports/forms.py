@@ -11,8 +11,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from muster.mobilize.ledger_io import describe_time_error
 from muster.mobilize.timeutil import TimeParseError
 from muster.reports.rollup import cutoff, local_tz, parse_cutoff
+from muster.web.forms import BoundedDateField
 
 _TIME = re.compile(r"^(?:[01]?\d|2[0-3]):[0-5]\d$|^24:00$")
 
@@ -56,7 +58,7 @@ class CutoffForm(forms.Form):
             attrs={"class": "form-control", "list": "report-units", "autocomplete": "off"}
         ),
     )
-    date = forms.DateField(
+    date = BoundedDateField(
         label=gettext_lazy("As of (date)"),
         widget=forms.DateInput(attrs={"class": "form-control", "type": "date"}, format="%Y-%m-%d"),
     )
@@ -104,7 +106,7 @@ class CutoffForm(forms.Form):
             try:
                 self.as_of = parse_cutoff(f"{day.isoformat()} {time}")
             except TimeParseError as exc:
-                raise forms.ValidationError(str(exc)) from exc
+                raise forms.ValidationError(describe_time_error(exc)) from exc
         return data
 
     def query(self, **override: str) -> str:
@@ -123,7 +125,7 @@ class CutoffForm(forms.Form):
 class SeriesForm(forms.Form):
     """Options of the time series page: the first day and the ranking figure."""
 
-    start = forms.DateField(
+    start = BoundedDateField(
         label=gettext_lazy("From"),
         required=False,
         widget=forms.DateInput(attrs={"class": "form-control", "type": "date"}, format="%Y-%m-%d"),

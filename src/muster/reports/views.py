@@ -48,7 +48,7 @@ from muster.reports.forms import (
 from muster.reports.models import Bucket
 from muster.reports.rollup import DEFINITIONS, FIGURE_LABELS, Figures, Rollup, cutoff
 from muster.tabular.writer import CSV_CONTENT_TYPE, XLSX_CONTENT_TYPE
-from muster.web.views.common import paginate
+from muster.web.views.common import BadQuery, form_status, paginate
 
 FIGURES = ("batches", "person_times", "persons", "hours", "community_persons", "community_hours")
 
@@ -153,7 +153,7 @@ def rollup_view(request: HttpRequest) -> HttpResponse:
             export_form=ExportForm(),
             party=_party_section(request, ctx),
         )
-    return render(request, "reports/rollup.html", data)
+    return render(request, "reports/rollup.html", data, status=form_status(ctx.form))
 
 
 def _party_section(request: HttpRequest, ctx: Context) -> dict[str, Any]:
@@ -281,7 +281,7 @@ def series_view(request: HttpRequest) -> HttpResponse:
             payload=series_payload(ctx.unit, ctx.as_of, start, report),
             json_url=reverse("reports:series_json") + "?" + ctx.query(start=start.isoformat()),
         )
-    return render(request, "reports/series.html", data)
+    return render(request, "reports/series.html", data, status=form_status(ctx.form))
 
 
 @login_required
@@ -407,7 +407,7 @@ def export(request: HttpRequest) -> HttpResponse:
     """The Excel 台账 (or CSV) of the live report as of the cutoff."""
     ctx = _resolve(request)
     if not ctx.ok:
-        raise Http404
+        raise BadQuery(" ".join(str(m) for ms in ctx.form.errors.values() for m in ms))
     assert ctx.unit is not None and ctx.as_of is not None
     return _export(request, excel.table_of_rollup(services.rollup(ctx.unit, ctx.as_of)), ctx.unit)
 
@@ -430,7 +430,7 @@ def briefing(request: HttpRequest) -> HttpResponse:
         assert ctx.unit is not None and ctx.as_of is not None
         b = services.briefing_for(ctx.unit, ctx.as_of, user=request.user)
         data.update(text_zh=bw.write(b, "zh"), text_en=bw.write(b, "en"), has_party=b.party is not None)
-    return render(request, "reports/briefing.html", data)
+    return render(request, "reports/briefing.html", data, status=form_status(ctx.form))
 
 
 # ------------------------------------------------------------------ the home page card

@@ -12,7 +12,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
 
-from muster.api.common import ErrorOut, actor
+from muster.api.common import BoundedDate, ErrorOut, actor
 from muster.mobilize import queries
 from muster.mobilize.models import Post
 from muster.orgs import access
@@ -38,8 +38,8 @@ class RulesIn(Schema):
 class PlanIn(Schema):
     deployment: str | None = None  # batch code
     post: str | None = None  # post code
-    start: date
-    end: date
+    start: BoundedDate
+    end: BoundedDate
     seconds: float = 10
     seed: int = 0
     rules: RulesIn | None = None

@@ -8,7 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from muster.roster.adapter import MAX_SECONDS, Rules
-from muster.web.forms import BootstrapForm
+from muster.web.forms import BootstrapForm, BoundedDateField
 
 
 class DateInput(forms.DateInput):
@@ -19,8 +19,8 @@ class DateInput(forms.DateInput):
 
 
 class SolveForm(BootstrapForm):
-    start_date = forms.DateField(label=_("First day"), widget=DateInput())
-    end_date = forms.DateField(label=_("Last day"), widget=DateInput())
+    start_date = BoundedDateField(label=_("First day"), widget=DateInput())
+    end_date = BoundedDateField(label=_("Last day"), widget=DateInput())
     seconds = forms.IntegerField(
         label=_("Time limit (seconds)"), min_value=1, max_value=MAX_SECONDS, initial=10
     )

@@ -6,10 +6,13 @@ import re
 from typing import Any
 
 from django import forms
+from django.core.validators import ProhibitNullCharactersValidator
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from muster import dates
 from muster.audit.actions import ACTIONS
+from muster.orgs import rules
 from muster.orgs.models import (
     PARTY_KINDS,
     EmploymentStatus,
@@ -46,10 +49,58 @@ def _bootstrap(form: forms.BaseForm) -> None:
             widget.attrs.setdefault("class", "form-control")
 
 
+class TextRule:
+    """A text field checked by the rule of ``muster.orgs.rules`` (no control characters), whose message
+    the services, the API and the importers give too."""
+
+    def __init__(self, key: str, label: Any) -> None:
+        self.key, self.label = key, label
+
+    def __call__(self, value: Any) -> None:
+        if isinstance(value, str) and (problem := rules.text_problem(value, self.key, self.label)):
+            raise forms.ValidationError(problem, code="invalid_character")
+
+
+def use_text_rules(form: forms.BaseForm) -> None:
+    """Every text field of ``form`` checked by ``TextRule`` (instead of Django's own NUL check)."""
+    for name, field in form.fields.items():
+        if isinstance(field, forms.CharField):
+            field.validators = [
+                v for v in field.validators if not isinstance(v, ProhibitNullCharactersValidator)
+            ]
+            field.validators.append(TextRule(name, field.label))
+
+
+def bounded_int(label: Any, key: str, bounds: tuple[int, int], **kwargs: Any) -> forms.IntegerField:
+    """A whole-number field with the bounds (and the message) of ``muster.orgs.rules``."""
+    lo, hi = bounds
+    messages = rules.int_error_messages(key, bounds)
+    return forms.IntegerField(label=label, min_value=lo, max_value=hi, error_messages=messages, **kwargs)
+
+
 class BootstrapForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         _bootstrap(self)
+        use_text_rules(self)
+
+
+class BoundedDateField(forms.DateField):
+    """A date a person enters, in ``muster.dates``' range (the API's ``BoundedDate``)."""
+
+    def validate(self, value: Any) -> None:
+        super().validate(value)
+        if value is not None and not dates.day_in_range(value):
+            raise forms.ValidationError(dates.date_range_message(), code="date_range")
+
+
+class BoundedDateTimeField(forms.DateTimeField):
+    """A date-time a person enters, its day in ``muster.dates``' range (the API's ``BoundedDateTime``)."""
+
+    def validate(self, value: Any) -> None:
+        super().validate(value)
+        if value is not None and not dates.day_in_range(value.date()):
+            raise forms.ValidationError(dates.date_range_message(), code="date_range")
 
 
 # ------------------------------------------------------------------ units

@@ -21,7 +21,7 @@ from muster.mobilize.models import Deployment, DeploymentStatus, RequestStatus, 
 from muster.mobilize.views.common import dispatch_units, may_manage_deployment, report_warnings
 from muster.orgs.access import NotAllowed, Perm, can_anywhere, scoped
 from muster.orgs.models import Partner, Person, Team, Unit
-from muster.web.views.common import apply_service_errors, paginate, query_without_page
+from muster.web.views.common import apply_service_errors, form_status, paginate, query_without_page
 
 
 def _day_start(day: Any) -> datetime:
@@ -53,6 +53,7 @@ def deployment_index(request: HttpRequest) -> HttpResponse:
             "query": query_without_page(request),
             "can_add": can_anywhere(user, Perm.MOBILIZE_DISPATCH),
         },
+        status=form_status(form),
     )
 
 

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -24,6 +23,7 @@ from muster.mobilize.models import Assignment, CheckKind, Shift
 from muster.mobilize.queries import RollCallRow
 from muster.mobilize.views.common import linked_person, may_manage_deployment
 from muster.orgs.access import NotAllowed, Perm
+from muster.web.forms import BoundedDateTimeField
 from muster.web.views.common import apply_service_errors
 
 OLDEST_OFFLINE_CHECK = timedelta(hours=24)  # a phone may send a check-in it kept offline up to this late
@@ -142,7 +142,7 @@ def _parse_dt(value: str | None) -> datetime | None:
     if not value:
         return None
     try:
-        return forms.DateTimeField().clean(value)
+        return BoundedDateTimeField().clean(value)  # a day out of range is no time either
     except ValidationError:
         return None
 

@@ -26,7 +26,7 @@ from muster.mobilize.templates import HourCoverage, ShiftSpec
 from muster.mobilize.views.common import dispatch_units, report_warnings
 from muster.orgs.access import NotAllowed, Perm, can, can_anywhere, get_scoped_or_404, scoped
 from muster.orgs.models import Person
-from muster.web.views.common import apply_service_errors
+from muster.web.views.common import apply_service_errors, form_status
 
 # ------------------------------------------------------------------ posts
 
@@ -108,6 +108,7 @@ def post_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "shifts": [(s, s.assignments.count()) for s in shifts],
             "may_manage": can(user, Perm.MOBILIZE_DISPATCH, post.unit),
         },
+        status=form_status(form),
     )
 
 

@@ -27,7 +27,7 @@ from muster.partylife.forms import ComplianceForm, ExemptionForm, parse_date
 from muster.partylife.models import Exemption, MeetingKind, MeetingRequirement, Period
 from muster.partylife.roster import COMMITTEE_KINDS, MEETING_UNIT_KINDS
 from muster.partylife.views.common import default_scope, end_of_day, party_units
-from muster.web.views.common import apply_service_errors
+from muster.web.views.common import apply_service_errors, form_status, param_date
 
 # worst first: the status a cell shows when its windows differ
 _ORDER = [engine.MISSED, engine.DUE, engine.UPCOMING, engine.MET, engine.EXEMPT]
@@ -214,6 +214,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
                 engine.UPCOMING: _("Upcoming"),
             },
         },
+        status=form_status(form),
     )
 
 
@@ -223,7 +224,7 @@ def freeze(request: HttpRequest) -> HttpResponse:
     user = request.user
     raw = request.POST.get("scope", "")
     scope = party_units(user).filter(pk=int(raw)).first() if raw.isdigit() else None
-    start, end = parse_date(request.POST.get("start")), parse_date(request.POST.get("end"))
+    start, end = param_date(request.POST, "start"), param_date(request.POST, "end")
     if scope is None or start is None or end is None:
         raise Http404
     try:
@@ -256,6 +257,7 @@ def calendar(request: HttpRequest) -> HttpResponse:
         request,
         "partylife/compliance/calendar.html",
         {"form": form, "sel": sel, "months": sorted(months.items())},
+        status=form_status(form),
     )
 
 
@@ -268,6 +270,7 @@ def inactivity(request: HttpRequest) -> HttpResponse:
         request,
         "partylife/compliance/inactivity.html",
         {"form": form, "sel": sel, "warnings": warnings},
+        status=form_status(form),
     )
 
 

@@ -32,7 +32,7 @@ from muster.partylife.roster import approval_unit, local_date
 from muster.partylife.views.common import day_start, meeting_units, party_units, resolve_person
 from muster.points.models import PointEntry
 from muster.points.queries import statement
-from muster.web.views.common import apply_service_errors, paginate, query_without_page
+from muster.web.views.common import apply_service_errors, form_status, paginate, query_without_page
 
 
 def may_approve(user: Any, meeting: Meeting) -> bool:
@@ -72,6 +72,7 @@ def meeting_index(request: HttpRequest) -> HttpResponse:
             "can_add": meeting_units(user).exists(),
             "review_count": len(queries.review_queue(user)),
         },
+        status=form_status(form),
     )
 
 

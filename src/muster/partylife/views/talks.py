@@ -22,7 +22,7 @@ from muster.partylife.forms import TalkForm, split_codes
 from muster.partylife.models import Talk
 from muster.partylife.roster import MEETING_UNIT_KINDS
 from muster.partylife.views.common import end_of_day, meeting_units, people_by_codes
-from muster.web.views.common import apply_service_errors, paginate
+from muster.web.views.common import apply_service_errors, paginate, param_year
 
 
 def talk_units(user: Any) -> QuerySet[Unit]:
@@ -39,15 +39,15 @@ def talk_units(user: Any) -> QuerySet[Unit]:
 def talk_index(request: HttpRequest) -> HttpResponse:
     user = request.user
     qs = scoped(Talk.objects.select_related("unit"), user, Perm.VIEW).prefetch_related("participants")
-    year = request.GET.get("year", "")
-    if year.isdigit():
-        qs = qs.filter(held_on__year=int(year))
+    year = param_year(request.GET)  # 400 unless a year in range
+    if year is not None:
+        qs = qs.filter(held_on__year=year)
     return render(
         request,
         "partylife/talks/list.html",
         {
             "page": paginate(request, qs),
-            "query": f"year={year}" if year else "",
+            "query": f"year={year}" if year is not None else "",
             "branches": meeting_units(user, Perm.VIEW),
             "year": timezone.localdate().year,
         },
@@ -117,10 +117,7 @@ def talk_matrix(request: HttpRequest) -> HttpResponse:
         branch = branches.first()
         if branch is None:
             raise Http404
-    raw_year = request.GET.get("year", "")
-    year = (
-        int(raw_year) if raw_year.isdigit() and 2000 <= int(raw_year) <= 2100 else timezone.localdate().year
-    )
+    year = param_year(request.GET) or timezone.localdate().year  # 400 unless a year in range
     m = queries.talk_matrix(user, branch, year, as_of=end_of_day(timezone.localdate()))
     people = m.people
     grid = []

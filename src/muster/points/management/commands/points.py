@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from muster.audit.context import origin
+from muster.dates import year_argument
 from muster.mobilize.management.commands._common import actor_for, service_errors
 from muster.orgs import access
 from muster.orgs.access import Perm
@@ -35,19 +36,19 @@ class Command(BaseCommand):
         rec = sub.add_parser(
             "recompute", help=_("Re-derive a year's facts and re-apply the rules (audited).")
         )
-        rec.add_argument("--year", type=int, required=True)
+        rec.add_argument("--year", type=year_argument, required=True)
         rec.add_argument("--reason", required=True)
         rec.add_argument(
             "--facts-only", action="store_true", help=_("Only re-apply the rules to the stored facts.")
         )
         board = sub.add_parser("leaderboard", help=_("Totals by person, branch or unit for a year."))
         board.add_argument("--unit", required=True, metavar="CODE")
-        board.add_argument("--year", type=int, default=None)
+        board.add_argument("--year", type=year_argument, default=None)
         board.add_argument("--by", choices=["person", "branch", "unit"], default="person")
         board.add_argument("--limit", type=int, default=None)
         st = sub.add_parser("statement", help=_("A member's points statement for a year."))
         st.add_argument("--person", required=True, metavar="CODE")
-        st.add_argument("--year", type=int, default=None)
+        st.add_argument("--year", type=year_argument, default=None)
         for p in (rec, board, st):
             p.add_argument(
                 "--as", dest="as_user", metavar="USERNAME", help=_("Act as this user, with their rights.")

@@ -214,7 +214,15 @@ async def _volunteer(
                 body = json.dumps({"key": f"b{i}-{n}", "at": start.isoformat()}).encode()
                 token = slot["token"]
             t0 = time.perf_counter()
-            status, data = await _request(reader, writer, f"{host}:{port}", path, body, token)
+            try:
+                status, data = await _request(reader, writer, f"{host}:{port}", path, body, token)
+            except (IndexError, ConnectionError, asyncio.IncompleteReadError):
+                # The server closed the keep-alive connection (a gunicorn worker recycled after
+                # max_requests): reconnect and send again; the idempotency key makes that safe.
+                writer.close()
+                reader, writer = await asyncio.open_connection(host, port)
+                t0 = time.perf_counter()
+                status, data = await _request(reader, writer, f"{host}:{port}", path, body, token)
             stats.add(kind, time.perf_counter() - t0, 200 <= status < 300)
             if not 200 <= status < 300 and stats.errors.get(kind, 0) <= 3:
                 print(f"  {kind} {status}: {data[:300]!r}", file=sys.stderr)

@@ -16,7 +16,7 @@ def objective_at_current(sub: SubModel, sol: Solution) -> int | None:
         fixed.add(fixed.get_bool_var_from_proto_index(v.index) == int(s in sol[p]))
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = 1
-    solver.parameters.max_time_in_seconds = 5
+    solver.parameters.max_deterministic_time = 5  # (not the wall clock: the same at any load)
     if solver.solve(fixed) not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return None
     return round(solver.objective_value)

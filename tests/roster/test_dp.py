@@ -1,5 +1,6 @@
 """The per-person dynamic programme of the repair, and neighbourhoods that post period totals over
-their own decisions: checked against the one-person CP-SAT model and the full rule check."""
+their own decisions: checked against the one-person CP-SAT model and the full rule check. Every solve
+is bounded by deterministic work on one thread, never by the wall clock."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from ortools.sat.python import cp_model
 
 from muster.roster import benchmark_io as bio
 from muster.roster.engine import Infeasible, Options, Person, Problem, Shift, TailShift, solve
+from muster.roster.engine.budget import Budget
 from muster.roster.engine.cpsat import SubModel
 from muster.roster.engine.dp import DPContext, PersonDP
 from muster.roster.engine.evaluate import person_violations, score, violations
@@ -88,7 +90,7 @@ def _one_person_optimum(idx, sol, p):  # type: ignore[no-untyped-def]
     sub = SubModel(idx, sol, [p], hint=False)
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = 1
-    solver.parameters.max_time_in_seconds = 20
+    solver.parameters.max_deterministic_time = 20
     status = solver.solve(sub.model)
     if status == cp_model.INFEASIBLE:
         return None
@@ -137,7 +139,9 @@ def test_with_period_totals_the_repair_by_the_programme_ends_valid(seed: int, da
         if found is not None:
             assert person_violations(idx, p, found) == []
     try:
-        res = solve(problem, Options(seconds=1, seed=seed, workers=1, dp_repair_min_pairs=0))
+        res = solve(
+            problem, Options(seconds=0.3, seed=seed, workers=1, deterministic=True, dp_repair_min_pairs=0)
+        )
     except Infeasible as exc:
         assert exc.conflicts
         return
@@ -178,7 +182,7 @@ def test_solve_repairs_with_the_programme_and_ends_valid() -> None:
     solver returns keeps every rule (checked by the independent benchmark evaluator too)."""
     inst = bio.read_instance(DATA / "Instance7.txt")
     problem = bio.to_problem(inst)
-    res = solve(problem, Options(seconds=4, seed=1, dp_repair_min_pairs=0))
+    res = solve(problem, Options(seconds=1, seed=1, deterministic=True, dp_repair_min_pairs=0))
     assert res.stats["repaired_people"] > 0
     assert res.stats["repaired_by_dp"] > 0
     assert res.status in ("feasible", "optimal")
@@ -191,12 +195,11 @@ _STARTS: dict[str, tuple[Problem, object, list[set[int]]]] = {}
 
 
 def _valid_start(source: str):  # type: ignore[no-untyped-def]
-    """A valid roster of the instance (solved once per test session, given time enough on a loaded
-    machine)."""
+    """A valid roster of the instance (solved once per test session)."""
     if source not in _STARTS:
         problem = bio.to_problem(bio.read_instance(DATA / f"{source}.txt"))
         idx = build_index(problem, Limits())
-        res = solve(problem, Options(seconds=5, seed=0, workers=1, target=10**9))
+        res = solve(problem, Options(seconds=2, seed=0, workers=1, deterministic=True, target=10**9))
         sol: list[set[int]] = [set() for _ in problem.people]
         for person_id, shift_id in res.assignments:
             sol[idx.pid[person_id]].add(idx.sid[shift_id])
@@ -230,7 +233,7 @@ def test_neighbourhoods_post_period_totals_as_constants_plus_their_own_decisions
     now = score(idx, sol)[0]
     sub = SubModel(idx, sol, people, days, current_objective=now)
     assert objective_at_current(sub, sol) == now
-    status, found = sub.solve(5.0, workers=1, seed=seed)
+    status, found = sub.solve(0.1, seed=seed, budget=Budget.work(0.1))
     assert status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
     new = sub.extract(found)
     assert violations(idx, new) == []

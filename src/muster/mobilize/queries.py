@@ -337,34 +337,48 @@ def post_list(user: Any) -> QuerySet[Post]:
 
 
 def visible_shifts(user: Any) -> QuerySet[Shift]:
-    """Shifts in scope, plus the user's own (through their person)."""
+    """Shifts in scope, plus the user's own (through their person).
+
+    Both parts are subqueries on the shift's id, so the query needs no DISTINCT over a join (whose
+    planning alone took 14 ms on PostgreSQL for every check-in).
+    """
     q = Q(pk__in=scoped(Shift.objects.all(), user, Perm.VIEW).values("pk"))
     if getattr(user, "pk", None) is not None:
-        q |= Q(assignments__person__user_id=user.pk)
-    return Shift.objects.filter(q).distinct()
+        q |= Q(pk__in=Assignment.objects.filter(person__user_id=user.pk).values("shift_id"))
+    return Shift.objects.filter(q)
+
+
+_VISIBLE_TO = "_muster_visible_to"
 
 
 def shift_get_or_404(user: Any, **lookup: Any) -> Shift:
     """A shift the user may see (``token=…`` for the QR page, or ``pk=…``); otherwise 404."""
-    try:
-        return (
-            visible_shifts(user)
-            .select_related(
-                "deployment",
-                "deployment__unit",
-                "deployment__supported_unit",
-                "deployment__leader",
-                "post",
-                "post__unit",
-            )
-            .get(**lookup)
+    shift = (
+        Shift.objects.select_related(
+            "deployment",
+            "deployment__unit",
+            "deployment__supported_unit",
+            "deployment__leader",
+            "post",
+            "post__unit",
         )
-    except Shift.DoesNotExist as exc:
-        raise Http404 from exc
+        .filter(**lookup)
+        .first()
+    )
+    if shift is None or not shift_is_visible(user, shift):
+        raise Http404
+    return shift
 
 
 def shift_is_visible(user: Any, shift: Shift) -> bool:
-    return visible_shifts(user).filter(pk=shift.pk).exists()
+    """Whether the user may see the shift; remembered on the instance for the rest of the request."""
+    uid = getattr(user, "pk", None)
+    if uid is not None and getattr(shift, _VISIBLE_TO, None) == uid:
+        return True
+    visible = visible_shifts(user).filter(pk=shift.pk).exists()
+    if visible and uid is not None:
+        setattr(shift, _VISIBLE_TO, uid)
+    return visible
 
 
 def check_state(assignment: Assignment) -> CheckEvent | None:

@@ -8,6 +8,9 @@ Public API::
     result.assignments   # [(person id, shift id), ...]
     result.objective, result.breakdown, result.uncovered (with reasons), result.history
 
+``Options(seconds=20, deterministic=True)`` counts the 20 as deterministic work on one thread instead
+of wall-clock seconds: the same result on any machine at any load (tests; see :mod:`.budget`).
+
 See :mod:`.model` for the input types and rules, :mod:`.solver` for the method.
 """
 

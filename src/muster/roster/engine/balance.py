@@ -7,31 +7,37 @@ bring the two people's hours closer (a move of h > 0 hours needs a gap of more t
 squared hours strictly falls; shifts that round to 0 hours only ever move towards the least busy, so
 the pass ends).
 It is plain Python and fast (a few thousand checks of one person's rules), so it runs on rosters far
-too big for the CP-SAT model to reach every group in time.
+too big for the CP-SAT model to reach every group in time. Each check of a person's rules is charged
+to the :class:`.budget.Budget` given (deterministic work counts them; the wall clock runs anyway).
 """
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 
+from .budget import CHECK_UNITS, CHECK_UNITS_PER_DAY, Budget
 from .evaluate import Solution, part_penalty, person_violations, shift_counts
 from .index import Index
+
+
+def _checked(idx: Index, budget: Budget, n: int = 1) -> None:
+    """Charge ``n`` checks of a person's rules."""
+    budget.charge(n * (CHECK_UNITS + CHECK_UNITS_PER_DAY * idx.problem.days))
 
 
 def balance(
     idx: Index,
     sol: Solution,
-    deadline: float,
+    budget: Budget,
     groups: list[list[int]] | None = None,
     stop: Callable[[], bool] | None = None,
 ) -> int:
-    """Improve ``sol`` in place until no move helps, ``deadline`` (time.monotonic()) passes or ``stop()``
-    says so; returns the number of shifts moved."""
+    """Improve ``sol`` in place until no move helps, ``budget`` is spent or ``stop()`` says so; returns
+    the number of shifts moved."""
 
     def over() -> bool:
-        return time.monotonic() >= deadline or (stop is not None and stop())
+        return budget.over() or (stop is not None and stop())
 
     moved = 0
     for group in idx.fair_groups if groups is None else groups:
@@ -45,20 +51,22 @@ def balance(
             by_hours = sorted(group, key=lambda p: (hours[p], p))
             if (
                 not any(
-                    _move(idx, sol, group, top, q, hours, over) for q in by_hours if hours[q] < hours[top]
+                    _move(idx, sol, group, top, q, hours, over, budget)
+                    for q in by_hours
+                    if hours[q] < hours[top]
                 )
                 and not any(
-                    _move(idx, sol, group, p, bottom, hours, over)
+                    _move(idx, sol, group, p, bottom, hours, over, budget)
                     for p in reversed(by_hours)
                     if hours[p] > hours[bottom] and p != top
                 )
                 and not any(
-                    _swap(idx, sol, group, top, q, hours, over)
+                    _swap(idx, sol, group, top, q, hours, over, budget)
                     for q in by_hours[:SWAP_PARTNERS]
                     if hours[q] < hours[top]
                 )
                 and not any(
-                    _swap(idx, sol, group, p, bottom, hours, over)
+                    _swap(idx, sol, group, p, bottom, hours, over, budget)
                     for p in list(reversed(by_hours))[:SWAP_PARTNERS]
                     if hours[p] > hours[bottom] and p != top
                 )
@@ -80,6 +88,7 @@ def _swap(
     q: int,
     hours: dict[int, int],
     over: Callable[[], bool],
+    budget: Budget,
 ) -> bool:
     """Exchange shifts of ``top`` for a shorter one of ``q`` if that keeps both valid and the objective
     no worse: one for one (a 12-hour seat for an 8-hour one), then two for one (two 8-hour seats for a
@@ -123,9 +132,8 @@ def _swap(
         moved = sum(idx.hours[s] for s in gives) - idx.hours[t]
         if not 0 < moved < gap or not days_fit(gives, t):
             continue
-        done, before = _trade(
-            idx, sol, group, top, q, (sol[top] - set(gives)) | {t}, (sol[q] - {t}) | set(gives), before
-        )
+        new_top, new_q = (sol[top] - set(gives)) | {t}, (sol[q] - {t}) | set(gives)
+        done, before = _trade(idx, sol, group, top, q, new_top, new_q, before, budget)
         if done:
             return True
         if over():
@@ -141,6 +149,7 @@ def _move(
     q: int,
     hours: dict[int, int],
     over: Callable[[], bool],
+    budget: Budget,
 ) -> bool:
     """Move one shift of ``top`` to ``q`` if that keeps both valid and the objective no worse."""
     if over():
@@ -151,7 +160,7 @@ def _move(
     for s in mine:
         if s not in idx.elig_set[q] or s in sol[q] or hours[top] - hours[q] <= idx.hours[s]:
             continue
-        done, before = _trade(idx, sol, group, top, q, sol[top] - {s}, sol[q] | {s}, before)
+        done, before = _trade(idx, sol, group, top, q, sol[top] - {s}, sol[q] | {s}, before, budget)
         if done:
             return True
     return False
@@ -166,10 +175,12 @@ def _trade(
     new_top: set[int],
     new_q: set[int],
     before: int | None,
+    budget: Budget,
 ) -> tuple[bool, int | None]:
     """Give ``top`` and ``q`` the rosters ``new_top`` and ``new_q`` if both keep their rules and the
     two people's share of the objective (``before``: computed on first need and handed back) does not
     get worse; head-counts do not change, so no shift's cover terms enter."""
+    _checked(idx, budget, 4)  # (two people's rules, then their share of the objective twice)
     if person_violations(idx, q, new_q) or person_violations(idx, top, new_top):
         return False, before
     if before is None:
@@ -182,10 +193,10 @@ def _trade(
     return False, before
 
 
-def fill(idx: Index, sol: Solution, deadline: float, stop: Callable[[], bool] | None = None) -> int:
+def fill(idx: Index, sol: Solution, budget: Budget, stop: Callable[[], bool] | None = None) -> int:
     """Give seats still short (and below their maximum head-count) to people who can take them with
-    every rule kept (after moves elsewhere, someone may have room again); returns the number of seats
-    filled."""
+    every rule kept (after moves elsewhere, someone may have room again) until ``budget`` is spent or
+    ``stop()`` says so; returns the number of seats filled."""
     pr = idx.problem
     counts = shift_counts(idx, sol)
     takers: dict[int, list[int]] = {}
@@ -200,12 +211,15 @@ def fill(idx: Index, sol: Solution, deadline: float, stop: Callable[[], bool] | 
     filled = 0
     for s in sorted(short, key=lambda s: (pr.shifts[s].start, s)):
         for p in sorted(takers.get(s, ()), key=lambda p: (sum(idx.hours[x] for x in sol[p]), p)):
-            if time.monotonic() >= deadline or (stop is not None and stop()):
+            if budget.over() or (stop is not None and stop()):
                 return filled
             cap = pr.shifts[s].max_count
             if counts[s] >= pr.shifts[s].required or (cap is not None and counts[s] >= cap):
                 break
-            if s in sol[p] or person_violations(idx, p, sol[p] | {s}):
+            if s in sol[p]:
+                continue
+            _checked(idx, budget)
+            if person_violations(idx, p, sol[p] | {s}):
                 continue
             groups = [group_of[p]] if p in group_of else []
             before = part_penalty(idx, sol, [p], [s], groups)[0]

@@ -8,18 +8,22 @@ includes the constant terms, so the model's objective value IS the roster's full
 
 With ``diagnose=True`` every hard rule gets an enforcement literal and the model has no objective; an
 infeasible solve then names a small set of clashing rules.
+
+A solve given a :class:`.budget.Budget` is limited and charged by it: on a deterministic budget with
+``max_deterministic_time`` on one thread (CP-SAT's own LNS interleaves its neighbourhoods on it), the
+model's build charged on its first solve; without one, by ``max_time_in_seconds``.
 """
 
 from __future__ import annotations
 
 import math
-import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from ortools.sat.python import cp_model
 
+from .budget import MODEL_UNITS, MODEL_UNITS_PER_VAR, Budget
 from .evaluate import Solution, score, shift_counts
 from .index import Index
 from .model import RuleRef
@@ -74,6 +78,7 @@ class SubModel:
                     if self.use_hint:
                         m.add_hint(v, s in self.current[p])
         self.n_vars = len(self.x)
+        self._build_charged = False
         self._work: dict[tuple[int, int], Val | None] = {}
         self._we: dict[tuple[int, int], Val] = {}
         self.objective_terms: list[tuple[Val, int]] = []
@@ -539,24 +544,43 @@ class SubModel:
         log: bool = False,
         linearization: int | None = None,
         lns_only: bool = False,
+        budget: Budget | None = None,
     ) -> tuple[Any, cp_model.CpSolver]:
+        """Solve for at most ``seconds`` (units of ``budget``: deterministic seconds on a deterministic
+        one, which also makes it one thread whatever ``workers`` says)."""
         solver = cp_model.CpSolver()
         prm = solver.parameters
-        prm.max_time_in_seconds = max(0.05, seconds)
         prm.num_workers = workers
+        if budget is None:
+            prm.max_time_in_seconds = max(0.05, seconds)
+        else:
+            self._charge_build(budget)
+            budget.limit(prm, max(0.05, seconds))
         prm.random_seed = seed
         prm.log_search_progress = log
         # every worker improves the hinted roster by CP-SAT's own large-neighbourhood search
         prm.use_lns_only = lns_only
+        if lns_only and budget is not None and budget.deterministic:
+            # its neighbourhood workers take turns on the one thread, reproducibly
+            prm.interleave_search = True
         if linearization is not None:
             prm.linearization_level = linearization
         if self.diagnose:
             prm.num_workers = 1
-        callback = _Callback(on_solution, stop) if (on_solution or stop) else None
+        callback = _Callback(on_solution, stop, budget) if (on_solution or stop) else None
         status = solver.solve(self.model, callback) if callback else solver.solve(self.model)
+        if budget is not None:
+            budget.charge_solve(solver)
         return status, solver
 
-    def dive(self, seconds: float, *, seed: int = 0, backward: bool = False) -> tuple[Any, cp_model.CpSolver]:
+    def _charge_build(self, budget: Budget) -> None:
+        if not self._build_charged:
+            self._build_charged = True
+            budget.charge(MODEL_UNITS + MODEL_UNITS_PER_VAR * self.n_vars)
+
+    def dive(
+        self, seconds: float, *, seed: int = 0, backward: bool = False, budget: Budget | None = None
+    ) -> tuple[Any, cp_model.CpSolver]:
         """Look for ANY valid assignment fast (the objective is dropped): a depth-first dive over the
         decisions in time order, taking a shift whenever the rules allow it, with propagation and
         backtracking, no presolve and no LP. Finds a roster for a person with a tight minimum of hours
@@ -574,14 +598,21 @@ class SubModel:
         )
         solver = cp_model.CpSolver()
         prm = solver.parameters
-        prm.max_time_in_seconds = max(0.05, seconds)
-        prm.max_deterministic_time = 0.15  # a dive that gets lost does not recover: give up early
+        # a dive that gets lost does not recover: give up early
+        if budget is not None and budget.deterministic:
+            self._charge_build(budget)
+            prm.max_deterministic_time = min(DIVE_WORK, max(0.05, seconds))
+        else:
+            prm.max_time_in_seconds = max(0.05, seconds)
+            prm.max_deterministic_time = DIVE_WORK
         prm.num_workers = 1
         prm.random_seed = seed
         prm.search_branching = cp_model.FIXED_SEARCH
         prm.cp_model_presolve = False
         prm.linearization_level = 0
         status = solver.solve(m)
+        if budget is not None:
+            budget.charge_solve(solver)
         return status, solver
 
     def hint_from(self, solver: cp_model.CpSolver) -> None:
@@ -601,13 +632,17 @@ class SubModel:
             sol[p] |= self.idx.locked[p]
         return sol
 
-    def diagnose_core(self) -> list[RuleRef]:
-        """Solve with every rule as an assumption and name a clashing subset (diagnose models only)."""
+    def diagnose_core(self, deterministic: bool = False) -> list[RuleRef]:
+        """Solve with every rule as an assumption and name a clashing subset (diagnose models only;
+        ``deterministic``: limited by deterministic time, not the wall clock)."""
         lits = list(self.rule_lits.values())
         self.model.add_assumptions(lits)
         solver = cp_model.CpSolver()
         solver.parameters.num_workers = 1
-        solver.parameters.max_time_in_seconds = 30
+        if deterministic:
+            solver.parameters.max_deterministic_time = DIAGNOSE_SECONDS
+        else:
+            solver.parameters.max_time_in_seconds = DIAGNOSE_SECONDS
         status = solver.solve(self.model)
         if status != cp_model.INFEASIBLE:
             return []
@@ -620,16 +655,25 @@ class SubModel:
         return out
 
 
+DIVE_WORK = 0.15  # deterministic seconds of a dive at most
+DIAGNOSE_SECONDS = 30.0  # the search for a set of clashing rules, at most
+
+
 class _Callback(cp_model.CpSolverSolutionCallback):
     def __init__(
-        self, on_solution: Callable[[int, float], None] | None, stop: Callable[[], bool] | None
+        self,
+        on_solution: Callable[[int, float], None] | None,
+        stop: Callable[[], bool] | None,
+        budget: Budget | None = None,
     ) -> None:
         super().__init__()
         self._on = on_solution
         self._stop = stop
-        self._t0 = time.monotonic()
+        self._budget = budget if budget is not None and budget.deterministic else None
 
     def on_solution_callback(self) -> None:
+        if self._budget is not None:
+            self._budget.solving(self.deterministic_time)
         if self._on:
             self._on(round(self.objective_value), self.best_objective_bound)
         if self._stop and self._stop():

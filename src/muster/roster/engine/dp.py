@@ -33,6 +33,9 @@ from .index import Index
 
 INF = 1e18
 _EPS = 1e-6  # the price step whose value difference gives the minutes of the best path
+# The work of a programme, counted in cells (:attr:`PersonDP.cells`, for a deterministic budget): a
+# value of a state at one price is one cell; a day's step of Python is worth this many
+STEP_CELLS = 2_000
 
 
 def _sig(idx: Index, s: int) -> tuple[str, int, int]:
@@ -159,6 +162,9 @@ class PersonDP:
         self.tail_run = run
         self.tail_worked = last_worked and t > 0
         self.tail_touches = x < -t
+        # the work done so far (see STEP_CELLS): a forward pass costs one cell per state and price
+        self.cells = 0
+        self._pass_cells = sum(len(c) for c in self.choices) * self.R * 2 + days * self.NO * 2
 
     # -- the programme -------------------------------------------------------------------------
     def _start(self, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -181,6 +187,7 @@ class PersonDP:
         self, base: list[np.ndarray], lam: np.ndarray, mu: float, nu: np.ndarray
     ) -> tuple[list[np.ndarray], list[np.ndarray]]:
         k = len(lam)
+        self.cells += k * self._pass_cells + STEP_CELLS * self.days
         R, NO, minc, minoff = self.R, self.NO, self.minc, self.minoff
         wp, op = self._start(k)
         ws: list[np.ndarray] = []
@@ -267,6 +274,7 @@ class PersonDP:
     ) -> list[int] | None:
         """The shifts of the best path of price ``kk`` (walked back from the last day)."""
         R, NO, minc, minoff = self.R, self.NO, self.minc, self.minoff
+        self.cells += STEP_CELLS * self.days
         d = self.days - 1
         w, o = ws[d][kk], os_[d][kk]
         if min(w.min(initial=INF), o.min()) >= INF / 2:
@@ -340,6 +348,7 @@ class PersonDP:
         counts = self.ctx.counts
         noise = self.ctx.noise
         mine = sol[p]
+        self.cells += STEP_CELLS * self.days
         out = []
         for c in self.choices:
             row = []
@@ -402,6 +411,7 @@ class PersonDP:
             # the edge moves only after two rounds: re-aimed prices usually give cheaper rosters
             # (instance 24, all 128 repaired: 251,209 against 273,224 with them from the start)
             self._fix_minutes(chosen, base, lo, hi, edges=r >= 2)
+            self.cells += STEP_CELLS * self.days
             viol = person_violations(idx, p, chosen)
             if not viol:
                 self.ctx.lam_hint[key] = (lam, mu)
@@ -492,6 +502,7 @@ class PersonDP:
         again."""
         sh = self.idx.problem.shifts
         for _ in range(2 * self.days):
+            self.cells += STEP_CELLS * self.days
             self._swaps(chosen, base, lo, hi)
             total = sum(sh[s].minutes for s in chosen)
             if lo <= total and (hi is None or total <= hi):
@@ -591,6 +602,7 @@ class PersonDP:
                 run = []
         moves.sort()
         for _cost, s, sign in moves[:64]:
+            self.cells += STEP_CELLS * self.days  # (a check of the person's rules)
             if sign == -2:
                 trial = chosen - set(runs[s])
             else:

@@ -5,8 +5,13 @@ time left, or from the start on very long periods, each person's dynamic program
 threads; the start roster as a complete hint, except on small components over short periods whose
 start the repair had to patch for many people: those are searched unhinted, the start the fallback)
 → LNS on big components (CP-SAT's own on a single component over a short period, this engine's
-otherwise); and repair after a drop-out. Deterministic for a given seed and time budget
-as far as CP-SAT's multi-threading allows (``workers=1`` makes it fully deterministic)."""
+otherwise); and repair after a drop-out.
+
+The allowance is a :class:`.budget.Budget`: wall-clock seconds, or with ``Options(deterministic=True)``
+deterministic work (CP-SAT's deterministic time on one thread, this engine's own loops charged by
+their counts), so a solve gives the same roster on any machine at any load; the phases are the same
+code either way. On the wall clock a seed makes the construction repeatable, the search as far as
+CP-SAT's multi-threading and the clock allow."""
 
 from __future__ import annotations
 
@@ -22,6 +27,7 @@ from ortools.sat.python import cp_model
 
 from .aggregate import Aggregate, aggregate, merge, split
 from .balance import balance, fill
+from .budget import DP_UNITS_PER_CELL, INDEX_UNITS_PER_PAIR, ROUND_UNITS, ROUND_UNITS_PER_PAIR, Budget
 from .cpsat import SubModel
 from .dp import DPContext, PersonDP
 from .evaluate import Solution, part_penalty, person_violations, score, shift_counts, violations
@@ -44,8 +50,17 @@ from .model import (
 
 @dataclass
 class Options:
+    # the allowance: wall-clock seconds, or with ``deterministic`` seconds of deterministic work
     seconds: float = 30.0
     seed: int = 0
+    # Deterministic work instead of the wall clock (tests, reproducible experiments; see
+    # :mod:`.budget`): every CP-SAT solve is limited by its deterministic time (``seconds`` in all) on
+    # one thread with the fixed seed, whatever ``workers`` says (``workers`` >= 2 still chooses
+    # CP-SAT's own LNS where the wall clock would, its neighbourhoods then taking turns on the one
+    # thread), and this engine's own loops are bounded by their counts. The same problem and options
+    # give the same result on any machine at any load (all but the wall-clock measurements in the
+    # stats, the ``*_seconds``); ``elapsed`` and the progress times are then units of that work.
+    deterministic: bool = False
     workers: int = 2  # CP-SAT threads; >= 2 lets its own neighbourhood search run
     # CP-SAT threads of the full-model solves when ``workers`` >= 2: a wider portfolio (core-based
     # search, max-LP bound, …) beats two threads even on two cores (the limit is wall-clock time).
@@ -164,31 +179,39 @@ class Options:
 LNS_MODES = ("auto", "python", "cpsat")
 
 
+def _budget(opts: Options, t0: float | None = None) -> Budget:
+    """The allowance of ``opts``: on the wall clock from ``t0`` (default: now), or deterministic work."""
+    return Budget.work(opts.seconds) if opts.deterministic else Budget.wall(opts.seconds, t0)
+
+
 class _Run:
-    def __init__(self, idx: Index, opts: Options, t0: float | None = None) -> None:
+    def __init__(self, idx: Index, opts: Options, budget: Budget | None = None) -> None:
         self.idx = idx
         self.opts = opts
-        # the clock starts when the caller asked (before the index is built): every time reported
-        # (first feasible, elapsed) and the time limit count the whole solve
-        self.t0 = time.monotonic() if t0 is None else t0
-        self.deadline = self.t0 + opts.seconds
+        # the budget starts when the caller asked (before the index is built): every time reported
+        # (first feasible, elapsed) and the limit count the whole solve
+        self.budget = _budget(opts) if budget is None else budget
         self.history: list[Progress] = []
         self.first_feasible: float | None = None
         self.best_obj: int | None = None
         self.bound: int | None = None
         self.rng = random.Random(opts.seed)
         self.stats: dict[str, float | int | str] = {}
-        self.reserve = 0.0  # seconds kept back for the final polish
+        self.reserve = 0.0  # budget kept back for the final polish
         self.repaired: set[int] = set()  # people whose start roster broke their own rules
 
     def count(self, key: str, n: int = 1) -> None:
         self.stats[key] = int(self.stats.get(key, 0)) + n
 
+    @property
+    def total(self) -> float:
+        return self.budget.total
+
     def left(self) -> float:
-        return self.deadline - self.reserve - time.monotonic()
+        return self.budget.left() - self.reserve
 
     def elapsed(self) -> float:
-        return time.monotonic() - self.t0
+        return self.budget.spent()
 
     def report(self, phase: str, obj: int, feasible: bool = True) -> None:
         if feasible and self.first_feasible is None:
@@ -216,11 +239,13 @@ def solve(problem: Problem, options: Options | None = None) -> Result:
     :class:`Infeasible` (naming the clashing rules) when the hard rules cannot all hold."""
     t0 = time.monotonic()
     opts = options or Options()
+    budget = _budget(opts, t0)
     idx = build_index(problem, opts.limits)
-    run = _Run(idx, opts, t0)
-    run.stats["index_seconds"] = round(run.elapsed(), 3)
+    run = _Run(idx, opts, budget)
+    run.stats["index_seconds"] = round(time.monotonic() - t0, 3)
     sol = greedy(idx, opts.seed) if opts.greedy else [set(idx.locked[p]) for p in range(len(problem.people))]
-    run.stats["greedy_seconds"] = round(run.elapsed() - float(run.stats["index_seconds"]), 3)
+    run.stats["greedy_seconds"] = round(time.monotonic() - t0 - float(run.stats["index_seconds"]), 3)
+    budget.charge(INDEX_UNITS_PER_PAIR * idx.n_pairs)
     feasible = not violations(idx, sol)
     obj, _ = score(idx, sol)
     run.stats["greedy_objective"] = obj
@@ -228,7 +253,7 @@ def solve(problem: Problem, options: Options | None = None) -> Result:
     run.report("greedy", obj, feasible)
     if opts.greedy and opts.cpsat:
         sol = _repair_people(run, sol)
-        sol = _polish(run, sol, POLISH_SHARE * opts.seconds, "polish_start")
+        sol = _polish(run, sol, POLISH_SHARE * run.total, "polish_start")
         w = problem.weights
         if opts.cover_first > 0 and (w.spread_hours or w.spread_nights or w.spread_weekends):
             sol = _cover_first(run, sol)
@@ -279,20 +304,21 @@ def _cover_first(run: _Run, sol: Solution) -> Solution:
         if opts.progress is not None:
             opts.progress(out)
 
+    share = opts.cover_first * max(0.0, run.left() - run.reserve)
     first_opts = dataclasses.replace(
         opts,
-        seconds=opts.cover_first * max(0.0, run.left() - run.reserve),
+        seconds=share,
         cover_first=0.0,
         progress=forward,
         target=None,  # a target is on the whole objective
     )
     if agg is not None:
-        first = _Run(agg_idx, first_opts)
+        first = _Run(agg_idx, first_opts, run.budget.part(share))
         first.repaired = {i for i, p in enumerate(agg.people) if p in run.repaired}
         found_merged, _optimal = _search(first, start, None, closing=False)
         found = split(idx, agg, found_merged, sol)
     else:
-        first = _Run(plain_idx, first_opts)
+        first = _Run(plain_idx, first_opts, run.budget.part(share))
         first.repaired = set(run.repaired)  # (the unhinted full model of patched-up starts, as usual)
         found, _optimal = _search(first, sol, comps, closing=False)
     for key, value in first.stats.items():
@@ -317,14 +343,14 @@ def _polish(run: _Run, sol: Solution, seconds: float, label: str) -> Solution:
     idx = run.idx
     if violations(idx, sol) or (run.opts.stop is not None and run.opts.stop()):
         return sol
-    deadline = time.monotonic() + max(0.0, min(seconds, run.left()))
+    budget = run.budget.part(max(0.0, min(seconds, run.left())))
     sol = [set(x) for x in sol]
     wts = idx.problem.weights
     spread = wts.spread_hours or wts.spread_nights or wts.spread_weekends
     stop = run.opts.stop
-    moved = balance(idx, sol, deadline, stop=stop) if spread else 0
-    evened = _even_out(run, sol, deadline) if spread and run.opts.cpsat else 0
-    filled = fill(idx, sol, deadline, stop=stop)
+    moved = balance(idx, sol, budget, stop=stop) if spread else 0
+    evened = _even_out(run, sol, budget) if spread and run.opts.cpsat else 0
+    filled = fill(idx, sol, budget, stop=stop)
     run.stats[f"{label}_moved"] = moved
     run.stats[f"{label}_evened"] = evened
     run.stats[f"{label}_filled"] = filled
@@ -338,13 +364,13 @@ EVEN_OUT_RESERVE = 3.0
 EVEN_OUT_SECONDS = 1.0  # at most, per model
 
 
-def _even_out(run: _Run, sol: Solution, deadline: float) -> int:
+def _even_out(run: _Run, sol: Solution, budget: Budget) -> int:
     """In place: for each fairness group whose spread of hours is still more than its longest shift
     (after the moves and exchanges of :func:`.balance`), its least and its most busy person re-rostered
     together over the whole period (a two-person CP-SAT model, one thread, everyone else fixed), up
     to three times a group while that lowers the objective; the most uneven groups first. Returns the
-    number of groups improved. (2,000 x 28 x 200: one group left at 16 hours, 18 and 20 8-hour
-    shifts, evened to 12 in 0.1 s.)"""
+    number of groups improved; stops when ``budget`` is spent. (2,000 x 28 x 200: one group left at
+    16 hours, 18 and 20 8-hour shifts, evened to 12 in 0.1 s.)"""
     idx, opts = run.idx, run.opts
     hours = [sum(idx.hours[s] for s in x) for x in sol]
     todo = []
@@ -357,7 +383,7 @@ def _even_out(run: _Run, sol: Solution, deadline: float) -> int:
     cur: int | None = None
     for _excess, g, longest in sorted(todo, key=lambda item: (-item[0], item[1][0])):
         for _ in range(3):
-            left = deadline - time.monotonic()
+            left = budget.left()
             if left <= 0.05 or (opts.stop is not None and opts.stop()):
                 return improved
             hrs = {p: sum(idx.hours[s] for s in sol[p]) for p in g}
@@ -419,13 +445,13 @@ def _improve_merged(run: _Run, sol: Solution, agg: Aggregate) -> Result:
 
     # the split, the rule check, the score and the explanations of the original come after the merged
     # search's own closing: its clock stops that much earlier
-    closing = min(0.1 * opts.seconds, CLOSING_SECONDS_PER_PAIR * idx.n_pairs)
+    closing = min(0.1 * run.total, CLOSING_SECONDS_PER_PAIR * idx.n_pairs)
     sub_opts = dataclasses.replace(
         opts,
-        seconds=max(0.0, opts.seconds - closing),
+        seconds=max(0.0, run.total - closing),
         progress=forward,
     )
-    sub = _Run(agg_idx, sub_opts, t0=run.t0)
+    sub = _Run(agg_idx, sub_opts, run.budget.capped(sub_opts.seconds))
     sub.repaired = {i for i, p in enumerate(agg.people) if p in run.repaired}
     sub.first_feasible = run.first_feasible
     # only improvements on what was reported are reported
@@ -458,14 +484,14 @@ def _search(
     optimal_all = False
     # time kept back: the closing work (score, rule check, explanations of the short seats) grows with
     # the candidate pairs, about 1 s at 500,000 on the benchmark machine; and the polish at the end
-    closing_s = min(0.1 * opts.seconds, CLOSING_SECONDS_PER_PAIR * idx.n_pairs) if closing else 0.0
+    closing_s = min(0.1 * run.total, CLOSING_SECONDS_PER_PAIR * idx.n_pairs) if closing else 0.0
     run.reserve = closing_s
     if opts.cpsat and opts.greedy and feasible:
         w = idx.problem.weights
         spread = w.spread_hours or w.spread_nights or w.spread_weekends
         # with fairness weights, time for the groups' re-rosters of the final polish too (_even_out)
-        run.reserve += min(1.0, POLISH_SHARE * opts.seconds) + (
-            min(EVEN_OUT_RESERVE, EVEN_OUT_SHARE * opts.seconds) if spread and len(idx.fair_groups) else 0.0
+        run.reserve += min(1.0, POLISH_SHARE * run.total) + (
+            min(EVEN_OUT_RESERVE, EVEN_OUT_SHARE * run.total) if spread and len(idx.fair_groups) else 0.0
         )
     if opts.cpsat:
         comps = comps if comps is not None else [c for c in idx.components if any(idx.elig[p] for p in c)]
@@ -558,39 +584,44 @@ def _repair_people(run: _Run, sol: Solution, people: Iterable[int] | None = None
     pairs = idx.n_pairs / max(1, len(sol))
     use_dp = opts.dp_repair and pairs > opts.dp_repair_min_pairs
     cp_seconds, cp_people = 0.0, 0
+    budget = run.budget
     for i, p in enumerate(todo):
-        if run.left() <= 0.05 * run.opts.seconds:
+        if run.left() <= 0.05 * run.total:
             break
         if opts.dp_repair and not use_dp and cp_people >= 2:
             pace = cp_seconds / cp_people
             use_dp = pace * (len(todo) - i) > opts.dp_repair_share * run.left()
         if use_dp:
-            new = PersonDP(ctx, p).solve(sol)
+            dp = PersonDP(ctx, p)
+            new = dp.solve(sol)
+            budget.charge(DP_UNITS_PER_CELL * dp.cells)
             if new is not None and not person_violations(idx, p, new):
                 ctx.move(sol[p], new)
                 sol = [*sol[:p], new, *sol[p + 1 :]]
                 by_dp += 1
                 continue
-        t_cp = time.monotonic()
+        t_cp = budget.spent()
         cp_people += 1
-        budget = max(0.2, min(1.0, run.left() / max(1, 3 * len(todo))))
+        limit = max(0.2, min(1.0, run.left() / max(1, 3 * len(todo))))
         # the start roster breaks this person's rules: no hint (it would mislead the search)
         sub = SubModel(idx, sol, [p], hint=False)
         small = sub.n_vars <= 1000
         status = cp_model.UNKNOWN
         if misses < 2 or small:
-            status, solver = sub.solve(budget, workers=run.opts.workers, seed=run.opts.seed)
+            status, solver = sub.solve(limit, workers=run.opts.workers, seed=run.opts.seed, budget=budget)
             misses = misses + 1 if status == cp_model.UNKNOWN else 0
         for backward in (False, True):
             if status == cp_model.UNKNOWN:
                 # no roster found in time (tight hours, long horizon): any valid one, by a fast dive
                 status, solver = sub.dive(
-                    min(3.0, max(0.1, run.left())), seed=run.opts.seed, backward=backward
+                    min(3.0, max(0.1, run.left())), seed=run.opts.seed, backward=backward, budget=budget
                 )
                 if status != cp_model.UNKNOWN and small:
                     # then a short solve of the objective from there
                     sub.hint_from(solver)
-                    st2, solver2 = sub.solve(budget, workers=run.opts.workers, seed=run.opts.seed)
+                    st2, solver2 = sub.solve(
+                        limit, workers=run.opts.workers, seed=run.opts.seed, budget=budget
+                    )
                     if st2 in (cp_model.OPTIMAL, cp_model.FEASIBLE):
                         status, solver = st2, solver2
         if status == cp_model.UNKNOWN:
@@ -598,24 +629,27 @@ def _repair_people(run: _Run, sol: Solution, people: Iterable[int] | None = None
             sub = SubModel(idx, sol, [p], hint=False)
             sub.model.clear_objective()
             status, solver = sub.solve(
-                min(max(2.0, budget * 5), max(0.1, run.left())),
+                min(max(2.0, limit * 5), max(0.1, run.left())),
                 workers=_portfolio(run.opts),
                 seed=run.opts.seed,
+                budget=budget,
             )
         if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             old = sol[p]
             sol = sub.extract(solver)
             ctx.move(old, sol[p])
         elif status == cp_model.INFEASIBLE:
-            _raise_infeasible(idx, sol, [p])
-        cp_seconds += time.monotonic() - t_cp
+            _raise_infeasible(idx, sol, [p], budget.deterministic)
+        cp_seconds += budget.spent() - t_cp
     run.stats["repaired_by_dp"] = by_dp
     return sol
 
 
-def _raise_infeasible(idx: Index, sol: Solution, people: list[int] | None) -> None:
+def _raise_infeasible(
+    idx: Index, sol: Solution, people: list[int] | None, deterministic: bool = False
+) -> None:
     diag = SubModel(idx, sol if people is not None else None, people, diagnose=True, hint=False)
-    core = diag.diagnose_core()
+    core = diag.diagnose_core(deterministic)
     names = ", ".join(c.describe() for c in core) if core else "(could not isolate them)"
     raise Infeasible(
         "The hard rules cannot all hold (given the days off, availability, skills and locks): " + names,
@@ -656,6 +690,7 @@ def _full(
         log=opts.log,
         linearization=opts.full_linearization,
         lns_only=lns_only,
+        budget=run.budget,
     )
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         bound = round(solver.best_objective_bound)
@@ -677,7 +712,9 @@ def _full(
         run.count("unhinted_kept_start")
         return sol, status, None
     if status == cp_model.INFEASIBLE:
-        _raise_infeasible(idx, sol, comp if len(comp) < len(idx.problem.people) else None)
+        _raise_infeasible(
+            idx, sol, comp if len(comp) < len(idx.problem.people) else None, run.budget.deterministic
+        )
     return sol, status, None
 
 
@@ -687,10 +724,11 @@ def _reroster(run: _Run, sol: Solution, comps: list[tuple[list[int], int]], seco
     below the most hours of their fairness group first. A person held below their own most shifts by
     where their shifts fall (an 18-shift roster that could hold 19) takes a short seat this way, which
     no single move or exchange reaches and a random group of the LNS rarely frees. Stops at
-    ``seconds``; the count of people tried and improved is in the stats (``reroster_*``)."""
+    ``seconds`` (units of the run's budget); the count of people tried and improved is in the stats
+    (``reroster_*``)."""
     idx, opts = run.idx, run.opts
     pr = idx.problem
-    deadline = time.monotonic() + max(0.0, min(seconds, run.left()))
+    budget = run.budget.part(max(0.0, min(seconds, run.left())))
     members = {p for comp, _ in comps for p in comp}
     counts = shift_counts(idx, sol)
     short = {s for s, shift in enumerate(pr.shifts) if counts[s] < shift.required}
@@ -712,7 +750,7 @@ def _reroster(run: _Run, sol: Solution, comps: list[tuple[list[int], int]], seco
     # shifts come from everyone who can take them)
     parts: dict[int, _Part] = {}
     for p in sorted(behind, key=lambda p: (-behind[p], p)):
-        left = deadline - time.monotonic()
+        left = budget.left()
         if left <= 0.05 or run.should_stop():
             break
         tried += 1
@@ -743,7 +781,8 @@ def _re_roster(
     their shifts come from everyone in it)."""
     idx = run.idx
     sub = SubModel(idx, sol, free, (0, idx.problem.days - 1), hint=True, current_objective=cur)
-    status, solver = sub.solve(seconds, workers=1, seed=seed)
+    status, solver = sub.solve(seconds, workers=1, seed=seed, budget=run.budget)
+    run.budget.charge(ROUND_UNITS + ROUND_UNITS_PER_PAIR * part.pairs)  # (its scoring)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE) or round(solver.objective_value) >= cur:
         return None
     found = sub.extract(solver)
@@ -767,6 +806,7 @@ class _Part:
         self.size = size
         members = set(people)
         self.shifts = sorted({s for p in people for s in idx.elig[p]})
+        self.pairs = sum(len(idx.elig[p]) for p in people)  # its (person, shift) decisions
         self.groups = [g for g in idx.fair_groups if g[0] in members]
         self.penalty = 0
         self.short_days: list[int] = []
@@ -800,7 +840,7 @@ def _lns(run: _Run, sol: Solution, comps: list[tuple[list[int], int]]) -> Soluti
     cpsat = opts.lns_mode == "cpsat" or (
         opts.lns_mode == "auto" and len(comps) == 1 and run.idx.problem.days <= opts.lns_cpsat_max_days
     )
-    if cpsat and opts.workers >= 2:  # workers=1: this engine's LNS alone, deterministic
+    if cpsat and opts.workers >= 2:  # workers=1: this engine's LNS alone
         todo = sorted((part for part in own.parts if part.penalty), key=lambda part: -part.penalty)
         weight = sum(part.size for part in todo)
         for part in todo:
@@ -946,10 +986,12 @@ class _Lns:
             secs = min(opts.lns_seconds, run.left())
             if secs <= 0.05:
                 break
+            # (the drawing and the scoring of a round; the model and its solve charge their own)
+            run.budget.charge(ROUND_UNITS + ROUND_UNITS_PER_PAIR * part.pairs)
             t_build = time.monotonic()
             sub = SubModel(idx, sol, people, days, hint=True, current_objective=self.cur_obj)
             t_solve = time.monotonic()
-            status, solver = sub.solve(secs, workers=opts.workers, seed=opts.seed + it)
+            status, solver = sub.solve(secs, workers=opts.workers, seed=opts.seed + it, budget=run.budget)
             self.build_s += t_solve - t_build
             self.solve_s += time.monotonic() - t_solve
             self.n_vars += sub.n_vars
@@ -1022,7 +1064,8 @@ def repair(
         weights=problem.weights,
     )
     idx = build_index(prob, opts.limits)
-    run = _Run(idx, opts, t0)
+    run = _Run(idx, opts, _budget(opts, t0))
+    run.budget.charge(INDEX_UNITS_PER_PAIR * idx.n_pairs)
     sol: Solution = [set() for _ in people]
     for person_id, shift_id in kept:
         p = idx.pid[person_id]
@@ -1044,7 +1087,9 @@ def repair(
                 v = sub.x.get((p, s))
                 if v is not None:
                     sub.model.add(v == 1)
-        status, solver = sub.solve(max(0.2, run.left() / 2), workers=opts.workers, seed=opts.seed)
+        status, solver = sub.solve(
+            max(0.2, run.left() / 2), workers=opts.workers, seed=opts.seed, budget=run.budget
+        )
         if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             best = sub.extract(solver)
             run.report("repair", round(solver.objective_value))
@@ -1060,9 +1105,11 @@ def _min_change(run: _Run, sol: Solution, start: Solution, candidates: list[int]
     idx = run.idx
     people = sorted(set(candidates) | {p for p in range(len(sol)) if person_violations(idx, p, sol[p])})
     sub = SubModel(idx, sol, people, hint=True)
-    status, solver = sub.solve(max(0.2, run.left() / 2), workers=run.opts.workers, seed=run.opts.seed)
+    status, solver = sub.solve(
+        max(0.2, run.left() / 2), workers=run.opts.workers, seed=run.opts.seed, budget=run.budget
+    )
     if status == cp_model.INFEASIBLE:
-        _raise_infeasible(idx, sol, None)
+        _raise_infeasible(idx, sol, None, run.budget.deterministic)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return sol
     obj = round(solver.objective_value)
@@ -1073,7 +1120,9 @@ def _min_change(run: _Run, sol: Solution, start: Solution, candidates: list[int]
     m.add(cp_model.LinearExpr.weighted_sum(vars_, coeffs) + sub.constant <= obj)
     changes = [(v.Not() if s in start[p] else v) for (p, s), v in sub.x.items()]
     m.minimize(sum(changes))
-    status2, solver2 = sub.solve(max(0.2, run.left()), workers=run.opts.workers, seed=run.opts.seed)
+    status2, solver2 = sub.solve(
+        max(0.2, run.left()), workers=run.opts.workers, seed=run.opts.seed, budget=run.budget
+    )
     if status2 in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return sub.extract(solver2)
     return sub.extract(solver)

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.contrib.auth import get_user_model
 from django.test import Client
 from hypothesis import HealthCheck
@@ -23,6 +27,20 @@ hypothesis_settings.register_profile(
     "muster", deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True
 )
 hypothesis_settings.load_profile("muster")
+
+
+# The start of the clock of tests that assert on dates ("today", an hour from now): a Wednesday morning
+# in Shanghai. The clock ticks on from there, so no test runs across midnight and none depends on the
+# day it runs.
+FIXED_NOW = datetime(2026, 3, 4, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+
+
+@pytest.fixture
+def fixed_clock() -> Iterator[Any]:
+    """The clock set to ``FIXED_NOW`` for the whole test (ticking on). Use it with
+    ``pytest.mark.usefixtures`` or from an autouse fixture, so the fixtures' data is made then too."""
+    with time_machine.travel(FIXED_NOW, tick=True) as traveller:
+        yield traveller
 
 
 def make_id_number(area: str = "310104", birth: str = "19900307", seq: str = "123") -> str:
@@ -124,3 +142,12 @@ def login(client: Client) -> Callable[[Any], Client]:
         return c
 
     return _login
+
+
+@pytest.fixture(scope="session")
+def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file that ``muster migrate`` wrote, once per session (shared by the xdist workers): the
+    console-script tests copy it instead of migrating a database of their own (``tests/cli/conftest.py``)."""
+    from tests.cli.conftest import migrated_template_file
+
+    return migrated_template_file(tmp_path_factory)

@@ -162,10 +162,10 @@ def test_entry_command_record_approve_list(org: Any, cast: Any, batch: Any) -> N
     assert "XH-001" in listing.getvalue() and "8.00" in listing.getvalue()
 
 
-def test_console_script(tmp_path: Path) -> None:
-    """The real ``muster`` script against a fresh database: roster, dispatch, entry, ledger import."""
-    env = make_script_env(tmp_path / "var")
-    assert env.run("migrate", "--noinput").returncode == 0
+def test_console_script(tmp_path: Path, migrated_template: Path) -> None:
+    """The real ``muster`` script against a fresh (migrated) database: roster, dispatch, entry, ledger
+    import."""
+    env = make_script_env(tmp_path / "var", database=migrated_template)
     wb = Workbook()
     assert wb.active is not None
     units = wb.active

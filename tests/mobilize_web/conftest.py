@@ -24,13 +24,20 @@ def link(person: Person, user: Any) -> Person:
 
 
 def hour(delta_hours: float) -> datetime:
-    """A whole minute ``delta_hours`` from now (negative = in the past)."""
+    """A whole minute ``delta_hours`` from now (negative = in the past; the clock is fixed, see
+    ``_clock``)."""
     return (timezone.now() + timedelta(hours=delta_hours)).replace(second=0, microsecond=0)
 
 
 def local_input(dt: datetime) -> str:
     """The value a datetime-local input sends."""
     return timezone.localtime(dt).strftime("%Y-%m-%dT%H:%M")
+
+
+@pytest.fixture(autouse=True)
+def _clock(fixed_clock: Any) -> None:
+    """Every test here on a fixed clock (a Wednesday 10:00, ticking on): "today's batch", ``hour()`` and
+    the pages agree on the date whenever the test runs."""
 
 
 @pytest.fixture(autouse=True)

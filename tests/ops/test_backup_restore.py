@@ -63,8 +63,10 @@ def refused(env: ScriptEnv, *args: str) -> str:
     return r.stderr
 
 
-def var_env(base: Path, key: str, secret: str, database_url: str | None = None) -> ScriptEnv:
-    env = make_script_env(base)
+def var_env(
+    base: Path, key: str, secret: str, database_url: str | None = None, database: Path | None = None
+) -> ScriptEnv:
+    env = make_script_env(base, database=database)
     env.env.update({"MUSTER_FIELD_KEY": key, "MUSTER_SECRET_KEY": secret})
     if database_url:
         env.env["DATABASE_URL"] = database_url
@@ -123,12 +125,11 @@ def assert_same(a: ScriptEnv, b: ScriptEnv, tmp_path: Path, evidence_member: str
 
 
 def test_backup_restores_into_a_fresh_directory_with_the_same_reports_files_and_logins(
-    tmp_path: Path,
+    tmp_path: Path, migrated_template: Path
 ) -> None:
     key, other_key = new_key(), new_key()
-    a = var_env(tmp_path / "a", key, "secret-of-a-" + new_key())
+    a = var_env(tmp_path / "a", key, "secret-of-a-" + new_key(), database=migrated_template)  # migrated
     b = var_env(tmp_path / "b", key, "secret-of-b-" + new_key())  # another secret key: logins still work
-    ok(a, "migrate", "-v0")
     ok(a, "shell", "-v0", "-c", BUILD)
     ok(a, "migrate", "partylife", "0002", "-v0")  # as an older Muster left it
     archive, manifest = back_up(a, tmp_path / "backups", key, a.env["MUSTER_SECRET_KEY"])

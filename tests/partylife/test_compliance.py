@@ -192,6 +192,7 @@ def test_branch_turns_green_when_every_requirement_is_met_or_exempt(party: Party
     assert branch_row(q1_dashboard(party))["status"] == "ok"
 
 
+@pytest.mark.usefixtures("fixed_clock")  # "today" below is the service's today
 def test_a_closed_period_is_frozen_and_later_changes_do_not_alter_it(party: Party) -> None:
     with pytest.raises(Http404):  # the branch secretary does not see the committee's tree
         svc.compliance_freeze(

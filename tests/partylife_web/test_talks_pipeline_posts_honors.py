@@ -7,6 +7,7 @@ import re
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
@@ -75,6 +76,7 @@ def test_a_member_records_their_own_talk(party: Party, make_user: Any) -> None:
     assert r.status_code == 302 and Talk.objects.filter(topic="谈心").exists()
 
 
+@pytest.mark.usefixtures("fixed_clock")  # the waiting periods count from today
 def test_pipeline_open_talk_and_advance_with_waiting_periods(party: Party) -> None:
     applicant = person_create(
         actor=SYSTEM,

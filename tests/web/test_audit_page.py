@@ -37,6 +37,7 @@ def test_audit_log_needs_the_audit_permission(org, as_role) -> None:
 
 
 @pytest.mark.django_db
+@pytest.mark.usefixtures("fixed_clock")  # the date filters below are around today
 def test_audit_filters(org, as_role) -> None:
     unit_update(actor=SYSTEM, unit=org.xuhui_office, name="徐汇一所")
     c = as_role("admin", org.xuhui)

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import sqlite3
 import subprocess
@@ -181,18 +180,8 @@ class World:
         return [json.loads(r[0])["attempt"] for r in rows]
 
 
-@pytest.fixture(scope="module")
-def migrated(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    env = make_script_env(tmp_path_factory.mktemp("worker-template") / "var")
-    result = env.run("migrate", "--noinput", "-v", "0")
-    assert result.returncode == 0, result.stderr
-    return env.var_dir
-
-
 def _world(migrated: Path, tmp_path: Path, seconds: int) -> World:
-    env = make_script_env(tmp_path / "var")
-    for f in migrated.glob("muster.sqlite3*"):  # (with the WAL, if any)
-        shutil.copy(f, env.var_dir / f.name)
+    env = make_script_env(tmp_path / "var", database=migrated)
     made = env.run("shell", "-c", SETUP.replace("SECONDS", str(seconds)))
     assert made.returncode == 0, made.stderr
     info = json.loads(made.stdout.strip().splitlines()[-1])
@@ -201,11 +190,11 @@ def _world(migrated: Path, tmp_path: Path, seconds: int) -> World:
 
 
 @pytest.fixture
-def make_world(migrated: Path, tmp_path: Path) -> Iterator[Callable[[int], World]]:
+def make_world(migrated_template: Path, tmp_path: Path) -> Iterator[Callable[[int], World]]:
     worlds: list[World] = []
 
     def make(seconds: int) -> World:
-        worlds.append(_world(migrated, tmp_path, seconds))
+        worlds.append(_world(migrated_template, tmp_path, seconds))
         return worlds[-1]
 
     yield make

@@ -151,6 +151,14 @@ def test_backup_restores_into_a_fresh_directory_with_the_same_reports_files_and_
     inside[evidence] = inside[evidence][:-1] + b"!"
     damaged = write_tar(tmp_path / "damaged.tar.gz", inside)
     assert f"{evidence} does not match its checksum" in refused(b, "restore", str(damaged))
+    # A hostile archive whose manifest vouches for a member outside the staging folder.
+    hostile = members(archive)
+    listed = json.loads(hostile["manifest.json"])
+    listed["members"]["../escaped.txt"] = {"size": 1, "sha256": hashlib.sha256(b"x").hexdigest()}
+    hostile["manifest.json"] = json.dumps(listed).encode()
+    hostile["../escaped.txt"] = b"x"
+    message = refused(b, "restore", str(write_tar(tmp_path / "hostile.tar.gz", hostile)))
+    assert "unexpected member ../escaped.txt" in message
     wrong = var_env(b.var_dir, other_key, b.env["MUSTER_SECRET_KEY"])
     message = refused(wrong, "restore", str(archive))
     assert "is not the key of this backup" in message and manifest["field_key_fingerprint"] in message

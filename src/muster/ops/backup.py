@@ -447,7 +447,10 @@ def _verify_and_stage(path: Path, tar: tarfile.TarFile, manifest: dict[str, Any]
                 continue
             if not info.isfile() or info.name not in members or info.name in seen:
                 raise _not_ours(path, _("it holds an unexpected member %(name)s") % {"name": info.name[:200]})
-            target = stage / info.name
+            target = (stage / info.name).resolve()
+            if not target.is_relative_to(stage.resolve()) or "\\" in info.name:
+                # An absolute name or one with ".." would be written outside the staging folder.
+                raise _not_ours(path, _("it holds an unexpected member %(name)s") % {"name": info.name[:200]})
             target.parent.mkdir(parents=True, exist_ok=True)
             source = tar.extractfile(info)
             assert source is not None

@@ -86,6 +86,24 @@ def test_rows_and_cells_without_references_are_counted_too() -> None:
     assert "GS1" in message  # column 201 = GS: the first cell past the 200-column cap
 
 
+@override_settings(MUSTER_IMPORT_MAX_ROWS=10, MUSTER_IMPORT_MAX_COLUMNS=5)
+@pytest.mark.parametrize(
+    "cell",
+    [
+        # Spellings a reviewer found that fooled the scan: the check of record is the grid python-calamine
+        # reads, so each is refused all the same.
+        """<c foo=' r="B2"' r="Z100" t="inlineStr"><is><t>x</t></is></c>""",
+        """<c xmlns:x="u" x:r="B2" r="Z100" t="inlineStr"><is><t>x</t></is></c>""",
+        """<c foo=">" r="Z100" t="inlineStr"><is><t>x</t></is></c>""",
+        """<c r="AAAA2" t="inlineStr"><is><t>x</t></is></c>""",
+    ],
+)
+def test_cells_spelled_to_slip_past_the_scan_are_refused(cell: str) -> None:
+    data = with_sheet_xml(workbook("A1"), f"<sheetData><row>{cell}</row></sheetData>")
+    message = refusal("sly.xlsx", data)
+    assert "a sheet may hold at most 10 rows, 5 columns" in message
+
+
 def test_styled_empty_cells_do_not_count() -> None:
     # Excel leaves <c r="…" s="1"/> behind a formatted area: no value, not part of the data.
     data = with_sheet_xml(

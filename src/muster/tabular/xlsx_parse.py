@@ -37,11 +37,14 @@ _CELL_RE = re.compile(
     re.DOTALL,
 )
 # The start tags of rows and cells, in document order: (tag name, attributes, "/" when self-closing).
-_ROW_CELL_TAG_RE = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(row|c)(\s[^>]*?)?(/?)>")
-_REF_RE = re.compile(rb"\br\s*=\s*[\"']([A-Za-z]{0,3})(\d*)[\"']")
+_ROW_CELL_TAG_RE = re.compile(
+    rb"<(?:[^\s<>/:!?]*:)?(row|c)((?:\s+[^\s=/>]+\s*=\s*(?:\"[^\"]*\"|'[^']*'))*)\s*(/?)>"
+)
+_TAG_ATTR_RE = re.compile(rb"\s+([^\s=/>]+)\s*=\s*(?:\"([^\"]*)\"|'([^']*)')")
+_REF_VALUE_RE = re.compile(rb"^\s*([A-Za-z]*)(\d*)\s*$")
 # The fast path: every row and cell tag, those of them with a reference, and the cells that may hold a
 # value (not self-closing) with their reference.
-_ANY_TAG_RE = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(?:row|c)[\s/>]")
+_ANY_TAG_RE = re.compile(rb"<(?:[^\s<>/:!?]*:)?(?:row|c)[\s/>]")
 _REF_TAG_RE = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(?:row|c)\s[^>]*?\br\s*=\s*[\"'][A-Z]{0,3}\d+[\"']")
 _VALUE_CELL_RE = re.compile(
     rb"<(?:[A-Za-z_][\w.-]*:)?c\s[^>]*?\br\s*=\s*[\"']([A-Z]{1,3})(\d+)[\"'][^>]*(?<!/)>"
@@ -147,6 +150,14 @@ def sheet_extent(
     return last_row, last_col
 
 
+def _ref(attrs: bytes) -> re.Match[bytes] | None:
+    """The value of the attribute named exactly ``r`` (not ``x:r``, not text inside another value)."""
+    for name, v1, v2 in _TAG_ATTR_RE.findall(attrs):
+        if name == b"r":
+            return _REF_VALUE_RE.match(v1 or v2)
+    return None
+
+
 def _walk_extent(
     zf: zipfile.ZipFile, part: str, *, max_rows: int, max_cols: int, max_cells: int
 ) -> tuple[int, int]:
@@ -155,7 +166,7 @@ def _walk_extent(
     col = -1
     for buf in _chunks(zf, part):
         for m in _ROW_CELL_TAG_RE.finditer(buf):
-            ref = _REF_RE.search(m.group(2) or b"")
+            ref = _ref(m.group(2) or b"")
             if m.group(1) == b"row":
                 row = int(ref.group(2)) if ref and ref.group(2) else row + 1
                 col = -1
@@ -237,7 +248,17 @@ def parse(data: bytes, *, max_rows: int, max_cols: int, max_cells: int, max_unpa
             if part is None or part not in names:
                 # A sheet this scan could not locate was not bounds-checked: do not hand it over.
                 return {"error": "unreadable", "detail": f"sheet {meta.name!r} has no worksheet part"}
-            rows = book.get_sheet_by_name(meta.name).to_python(skip_empty_area=False)
+            sheet = book.get_sheet_by_name(meta.name)
+            # The scan above is a fast pre-filter that refuses a hostile sheet before python-calamine
+            # builds its grid; this is the check of record, on the grid python-calamine actually read
+            # (whatever spelling of cells, names or relationships the scan might have missed — a grid
+            # too big to build at all kills this process at its memory limit, which is refused too).
+            end = sheet.end
+            if end is not None:
+                last_row, last_col = end[0] + 1, end[1] + 1
+                if last_row > max_rows or last_col > max_cols or last_row * last_col > max_cells:
+                    return {"error": "sheet_too_big", "sheet": meta.name, "row": last_row, "col": end[1]}
+            rows = sheet.to_python(skip_empty_area=False)
             sheets.append((meta.name, rows, formula_cells(zf, part)))
     except (python_calamine.CalamineError, zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
         return {"error": "unreadable", "detail": str(exc)[:200]}

@@ -216,3 +216,51 @@ def test_webhook_refused_at_send_time_when_it_points_inside(
     assert d["status"] == "failed"
     assert "private network" in d["last_error"]
     assert http_sink.received == []
+
+
+def test_a_name_that_rebinds_to_an_inside_address_after_the_check_is_refused_on_connect(
+    manager: Client,
+    http_sink: HttpSink,
+    settings: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    """DNS rebinding: the name answers with a public address when it is checked and with the server's
+    own address when the connection is made. The connection's peer is checked, so nothing arrives."""
+    import socket
+
+    port = urlsplit(http_sink.url).port
+    real = socket.getaddrinfo
+    answers = iter([("93.184.216.34", port)])  # the check sees a public address, once
+
+    def rebinding(host: Any, *args: Any, **kwargs: Any) -> Any:
+        if host == "hooks.example.org":
+            addr = next(answers, ("127.0.0.1", port))
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", addr)]
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding)
+    settings.MUSTER_NOTIFY_ALLOW_PRIVATE_WEBHOOKS = False
+    bot = _add(manager, kind="webhook", url=f"http://hooks.example.org:{port}/x", secret="s" * 20)
+    d = _test(manager, bot["id"], django_capture_on_commit_callbacks)
+    assert d["status"] == "failed"
+    assert "private network" in d["last_error"]
+    assert http_sink.received == []
+
+
+def test_a_failed_webhook_keeps_its_address_out_of_the_log(
+    manager: Client, settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    """The path and query of a bot's address are its credentials: an error message does not keep them."""
+    import socket
+
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    settings.MUSTER_NOTIFY_ALLOW_PRIVATE_WEBHOOKS = True
+    bot = _add(manager, kind="webhook", url=f"http://127.0.0.1:{port}/hook/TOKEN123?key=abc", secret="s" * 20)
+    d = _test(manager, bot["id"], django_capture_on_commit_callbacks)
+    assert d["status"] in ("retrying", "failed")
+    assert d["last_error"]
+    assert "TOKEN123" not in d["last_error"] and "key=abc" not in d["last_error"]
+    assert all("TOKEN123" not in (x.last_error or "") for x in Delivery.objects.all())

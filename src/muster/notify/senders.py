@@ -40,6 +40,9 @@ from apprise.plugins.wecombot import NotifyWeComBot
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.utils.translation import gettext as _
+from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 TIMEOUT = (5.0, 15.0)  # connect, read (seconds)
 SIGNATURE_HEADER = "X-Muster-Signature"
@@ -85,7 +88,8 @@ def send_email(address: str, content: Content) -> None:
     try:
         message.send()
     except (OSError, ValueError) as exc:  # smtplib's errors are OSErrors; a TLS/SSL mix-up a ValueError
-        raise SendError(f"{type(exc).__name__}: {exc}") from exc
+        # A refused recipient's error names the address, which is stored encrypted: not in the log.
+        raise SendError(_redact(f"{type(exc).__name__}: {exc}", address)[:1000]) from exc
 
 
 def email_configured() -> bool:
@@ -225,11 +229,62 @@ def _via_apprise(kind: str, url: str, secret: str, content: Content) -> None:
         raise SendError(_redact("; ".join(lines) or "apprise: not delivered", token, secret)[:1000])
 
 
+class _PeerCheckedHTTPConnection(HTTPConnection):
+    """Refuses, once connected, a peer on a private address: the name may resolve to another address
+    at connect time than when ``check_webhook_url`` looked it up (DNS rebinding)."""
+
+    def connect(self) -> None:
+        super().connect()
+        _refuse_private_peer(self.sock)
+
+
+class _PeerCheckedHTTPSConnection(HTTPSConnection):
+    def connect(self) -> None:
+        super().connect()
+        _refuse_private_peer(self.sock)
+
+
+def _refuse_private_peer(sock: Any) -> None:
+    if getattr(settings, "MUSTER_NOTIFY_ALLOW_PRIVATE_WEBHOOKS", False) or sock is None:
+        return
+    peer = str(sock.getpeername()[0]).split("%")[0]
+    if _private(peer):
+        sock.close()
+        raise Refused(_("Webhooks to private network addresses are not allowed on this server."))
+
+
+class _PeerCheckedAdapter(HTTPAdapter):
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {
+            "http": type("_Pool", (HTTPConnectionPool,), {"ConnectionCls": _PeerCheckedHTTPConnection}),
+            "https": type("_SPool", (HTTPSConnectionPool,), {"ConnectionCls": _PeerCheckedHTTPSConnection}),
+        }
+
+
+def _session() -> requests.Session:
+    session = requests.Session()
+    session.trust_env = False  # no proxy from the environment: the checked address is the one reached
+    adapter = _PeerCheckedAdapter()
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    return session
+
+
 def _post(url: str, body: bytes, headers: dict[str, str], *, secrets: tuple[str, ...]) -> requests.Response:
+    parts = urlsplit(url)
+    # An error message carries the address; its path and query are the bot's credentials.
+    hidden = (url, parts.path if len(parts.path) > 1 else "", parts.query, *secrets)
     try:
-        response = requests.post(url, data=body, headers=headers, timeout=TIMEOUT, allow_redirects=False)
+        with _session() as session:
+            response = session.post(url, data=body, headers=headers, timeout=TIMEOUT, allow_redirects=False)
+    except Refused:
+        raise
     except requests.RequestException as exc:
-        raise SendError(_redact(f"{type(exc).__name__}: {exc}", *secrets)[:1000]) from exc
+        cause = exc.__context__ if isinstance(exc.__context__, Refused) else None
+        if cause is not None:
+            raise cause from exc
+        raise SendError(_redact(f"{type(exc).__name__}: {exc}", *hidden)[:1000]) from exc
     if not 200 <= response.status_code < 300:
         raise SendError(f"HTTP {response.status_code} {response.reason or ''}".strip())
     return response

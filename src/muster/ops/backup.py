@@ -269,7 +269,6 @@ def backup_create(*, actor: Any, output: str | None = None) -> BackupReport:
         raise BackupError(_("Backups know SQLite and PostgreSQL, not %(engine)s.") % {"engine": kind})
     fingerprint = key_fingerprint(settings.FIELD_ENCRYPTION_KEY)
     created = timezone.now()
-    partial = path.with_name(path.name + ".partial")
     with tempfile.TemporaryDirectory(prefix="muster-backup-") as tmp:
         if kind == "sqlite":
             db_member, db_file = SQLITE_MEMBER, Path(tmp) / "muster.sqlite3"
@@ -279,7 +278,9 @@ def backup_create(*, actor: Any, output: str | None = None) -> BackupReport:
             migrations = _dump_postgresql(db_file)
         members: dict[str, dict[str, Any]] = {}
         media_bytes = 0
-        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        # A new file of our own (O_EXCL, mode 0600) beside the target, never one someone put there first.
+        fd, partial_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
+        partial = Path(partial_name)
         try:
             with os.fdopen(fd, "wb") as raw, tarfile.open(fileobj=raw, mode="w:gz") as tar:
                 members[db_member] = _add(tar, db_file, db_member)

@@ -7,6 +7,7 @@ import logging
 import os
 import socket
 import threading
+import time
 from datetime import datetime
 
 from django.conf import settings
@@ -69,12 +70,19 @@ class Heartbeat:
         self._thread.start()
 
     def _run(self) -> None:
+        last_good = time.monotonic()  # the first beat, in start()
         try:
             while not self._stop.wait(self.interval):
                 close_old_connections()  # a connection broken by a database restart is replaced
                 try:
                     self.beat()
-                    self.sweep()
+                    # Sweep only when this worker's previous beat got through too: after the database
+                    # was out of reach for a while, every other live worker's beat is old as well, and
+                    # their running tasks would be taken for lost. One interval later they have beaten.
+                    steady = time.monotonic() - last_good <= 2 * self.interval + 5
+                    last_good = time.monotonic()
+                    if steady:
+                        self.sweep()
                 except Exception:  # a locked or briefly unreachable database: try again next beat
                     log.exception("worker %s: heartbeat failed", self.worker_id)
         finally:

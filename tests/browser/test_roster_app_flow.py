@@ -45,7 +45,9 @@ def test_roster_a_batch_publish_and_notify(live_server: Any, org: Any, make_user
     from muster.mobilize.models import Assignment
     from muster.orgs.models import Person
 
-    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend", "QUEUES": []}}
+    settings.TASKS = {
+        "default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend", "QUEUES": []}
+    }
     leader = make_user("leader1", "leader", org.xuhui)
     volunteer = make_user("bob")
     Person.objects.filter(pk=org.bob.pk).update(user=volunteer)

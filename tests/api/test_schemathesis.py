@@ -12,11 +12,13 @@ examples per operation, no deadline, no example database. No operation is exclud
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from schemathesis.checks import not_a_server_error
 from schemathesis.config import SchemathesisConfig
 
@@ -60,6 +62,20 @@ superuser_schema = schemathesis.openapi.from_wsgi(SCHEMA_PATH, application, conf
 def _bearer(user: Any) -> dict[str, str]:
     _token, raw = token_create(actor=user, user=user, name="schemathesis")
     return {"Authorization": f"Bearer {raw}"}
+
+
+@pytest.fixture(autouse=True)
+def _keep_the_test_connection() -> Iterator[None]:
+    """The WSGI calls go around Django's test client, which is what usually keeps a request from closing
+    the connection at its end; on PostgreSQL that connection holds the test's transaction (its
+    autocommit is off, so ``close_old_connections`` would close it)."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        yield
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
 
 
 @pytest.fixture

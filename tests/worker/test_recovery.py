@@ -19,7 +19,9 @@ from muster.worker.models import WorkerHeartbeat
 T0 = datetime(2030, 3, 4, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 RAN: list[str] = []
 
-pytestmark = pytest.mark.django_db
+# The worker runs in-process and closes its connections when it stops, as it does in production: the
+# tests run in real transactions, not in one that a closed connection would end (PostgreSQL).
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture(autouse=True)

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db.models.functions import Now
 from django_tasks import task
 from django_tasks_db.models import DBTaskResult
 
@@ -37,11 +38,18 @@ def export_ledger(unit: str) -> str:
 
 
 def _claimed_by_a_worker_that_then_died(worker: str) -> DBTaskResult:
-    """What a worker leaves when it is killed mid-task: its heartbeat, and the task it claimed RUNNING."""
-    WorkerHeartbeat.objects.create(worker_id=worker, pid=4242, started_at=T0, last_seen=T0)
+    """What a worker leaves when it is killed mid-task: its heartbeat, and the task it claimed RUNNING.
+    The worker's host clock (Python's, frozen by the tests) says T0; the heartbeat is written with the
+    database's clock, as the worker writes it."""
+    WorkerHeartbeat.objects.create(worker_id=worker, pid=4242, started_at=T0, last_seen=Now())
     row = DBTaskResult.objects.get(id=export_ledger.enqueue("XH").id)
     row.claim(worker)
     return row
+
+
+def _silent_for(worker: str, seconds: float) -> None:
+    """The worker's last heartbeat was ``seconds`` ago by the database's clock."""
+    WorkerHeartbeat.objects.filter(worker_id=worker).update(last_seen=Now() - timedelta(seconds=seconds))
 
 
 def _worker(*args: str) -> str:
@@ -53,12 +61,13 @@ def _worker(*args: str) -> str:
 def test_a_task_of_a_dead_worker_is_failed_visibly_once_its_heartbeat_is_stale(time_machine: Any) -> None:
     time_machine.move_to(T0, tick=False)
     row = _claimed_by_a_worker_that_then_died("w-dead")
-    time_machine.move_to(T0 + timedelta(seconds=50), tick=False)
+    _silent_for("w-dead", 50)
     _worker()  # 50 s without a heartbeat: it may still be alive
     row.refresh_from_db()
     assert row.status == "RUNNING"
     assert WorkerHeartbeat.objects.filter(worker_id="w-dead").exists()
 
+    _silent_for("w-dead", 61)
     time_machine.move_to(T0 + timedelta(seconds=61), tick=False)
     out = _worker()
     row.refresh_from_db()
@@ -71,6 +80,46 @@ def test_a_task_of_a_dead_worker_is_failed_visibly_once_its_heartbeat_is_stale(t
     assert not WorkerHeartbeat.objects.exists()  # the dead worker's row is gone, and so is this one's
     result = export_ledger.get_result(str(row.id))
     assert result.status == "FAILED" and result.errors[0].exception_class_path.endswith("WorkerLost")
+
+
+@pytest.mark.parametrize("skew", [timedelta(days=400), timedelta(minutes=5), -timedelta(minutes=5)])
+def test_a_live_worker_is_not_taken_for_dead_by_a_host_whose_clock_is_off(
+    time_machine: Any, skew: timedelta
+) -> None:
+    """The worker that sweeps runs on a host whose clock is ``skew`` off the database's; the heartbeat of
+    the worker that runs the task is 5 s old by the database's clock: it is alive, its task stays."""
+    time_machine.move_to(T0, tick=False)
+    row = _claimed_by_a_worker_that_then_died("w-alive")
+    _silent_for("w-alive", 5)
+    time_machine.move_to(_database_now() + skew, tick=False)
+    out = _worker()
+    row.refresh_from_db()
+    assert row.status == "RUNNING", out
+    assert WorkerHeartbeat.objects.filter(worker_id="w-alive").exists()
+    assert RAN == []
+
+
+@pytest.mark.parametrize("skew", [-timedelta(days=400), -timedelta(minutes=5)])
+def test_a_dead_worker_is_found_even_by_a_host_whose_clock_is_behind(
+    time_machine: Any, skew: timedelta
+) -> None:
+    """Silent 61 s by the database's clock, the host that sweeps thinks it is earlier: dead all the same."""
+    time_machine.move_to(T0, tick=False)
+    row = _claimed_by_a_worker_that_then_died("w-gone")
+    _silent_for("w-gone", 61)
+    time_machine.move_to(_database_now() + skew, tick=False)
+    _worker()
+    row.refresh_from_db()
+    assert row.status == "FAILED" and row.exception_class_path.endswith("WorkerLost")
+    assert not WorkerHeartbeat.objects.filter(worker_id="w-gone").exists()
+
+
+def _database_now() -> datetime:
+    """The database's clock, read through a heartbeat row written with ``Now()``."""
+    probe = WorkerHeartbeat.objects.create(worker_id="clock-probe", pid=1, started_at=T0, last_seen=Now())
+    probe.refresh_from_db()
+    probe.delete()
+    return probe.last_seen
 
 
 def test_a_worker_restarted_under_the_same_id_recovers_what_it_had_claimed(time_machine: Any) -> None:

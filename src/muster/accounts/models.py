@@ -64,3 +64,27 @@ class LoginAddress(models.Model):
 
     def __str__(self) -> str:
         return f"{self.username} @ {self.ip}"
+
+
+class ActivationToken(models.Model):
+    """A one-time link with which a person sets the password of the login a manager created for them.
+    Only the SHA-256 digest of the token is stored: the link is shown once (and printed as a QR slip)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="activation_tokens"
+    )
+    digest = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("activation link")
+        verbose_name_plural = _("activation links")
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.created_at:%Y-%m-%d %H:%M}"

@@ -70,7 +70,10 @@ def token_authenticate(raw: str) -> Any | None:
 # MUSTER_LOGIN_MAX_DELAY_SECONDS:
 #   - one user name from one address (MUSTER_LOGIN_MAX_FAILURES): slows an attacker guessing one account
 #     and nobody else — the real user at another address is not affected;
-#   - one address over all user names (10x): slows spraying many names from one address;
+#   - one address over all user names (10x), counting the distinct user names that failed there, with a
+#     short cap (ADDRESS_MAX_DELAY_SECONDS): slows spraying many names from one address, softly — one
+#     name failing again and again is the first count's business, so many people behind one address (an
+#     office NAT, the reverse proxy's view of them) are not slowed down by one attacker among them;
 #   - one user name over all addresses (20x): slows guessing one account from many addresses.
 # The last two apply only to addresses the user name has not logged in from before (LoginAddress): an
 # attacker can then slow down strangers, but cannot stop a user at their usual address. No count ever
@@ -79,6 +82,7 @@ BACKOFF_BASE_SECONDS = 1
 ADDRESS_FACTOR = 10
 ACCOUNT_FACTOR = 20
 KNOWN_ADDRESS_DAYS = 90
+ADDRESS_MAX_DELAY_SECONDS = 60
 
 
 def _name(username: str) -> str:
@@ -95,11 +99,16 @@ def _address_key(ip: str | None) -> str | None:
     return str(address)
 
 
-def _delay(failures: int, allowance: int) -> float:
+def _delay(failures: int, allowance: int, cap: float | None = None) -> float:
     if failures < allowance:
         return 0.0
     step = min(failures - allowance, 32)
-    return float(min(BACKOFF_BASE_SECONDS * 2**step, settings.MUSTER_LOGIN_MAX_DELAY_SECONDS))
+    limit = (
+        settings.MUSTER_LOGIN_MAX_DELAY_SECONDS
+        if cap is None
+        else min(cap, settings.MUSTER_LOGIN_MAX_DELAY_SECONDS)
+    )
+    return float(min(BACKOFF_BASE_SECONDS * 2**step, limit))
 
 
 def _wait(name: str, address: str | None, now: datetime) -> int:
@@ -107,7 +116,10 @@ def _wait(name: str, address: str | None, now: datetime) -> int:
         at__gte=now - timedelta(seconds=settings.MUSTER_LOGIN_WINDOW_SECONDS)
     )
     allowance = settings.MUSTER_LOGIN_MAX_FAILURES
-    scopes = [(recent.filter(username=name, ip=address), allowance)]
+    # (failures, what is counted, free allowance, cap of the wait)
+    scopes: list[tuple[Any, Any, int, float | None]] = [
+        (recent.filter(username=name, ip=address), Count("pk"), allowance, None)
+    ]
     known = (
         address is not None
         and LoginAddress.objects.filter(
@@ -116,12 +128,19 @@ def _wait(name: str, address: str | None, now: datetime) -> int:
     )
     if not known:
         if address is not None:
-            scopes.append((recent.filter(ip=address), allowance * ADDRESS_FACTOR))
-        scopes.append((recent.filter(username=name), allowance * ACCOUNT_FACTOR))
+            scopes.append(
+                (
+                    recent.filter(ip=address),
+                    Count("username", distinct=True),
+                    allowance * ADDRESS_FACTOR,
+                    ADDRESS_MAX_DELAY_SECONDS,
+                )
+            )
+        scopes.append((recent.filter(username=name), Count("pk"), allowance * ACCOUNT_FACTOR, None))
     wait = 0.0
-    for failures, free in scopes:
-        seen = failures.aggregate(n=Count("pk"), last=Max("at"))
-        delay = _delay(seen["n"], free)
+    for failures, counted, free, cap in scopes:
+        seen = failures.aggregate(n=counted, last=Max("at"))
+        delay = _delay(seen["n"], free, cap)
         if delay and seen["last"] is not None:
             wait = max(wait, (seen["last"] - now).total_seconds() + delay)
     return math.ceil(wait) if wait > 0 else 0
@@ -159,6 +178,12 @@ def login_failed(*, username: str) -> None:
     """The password was wrong: audited (with the client address of the request); the failure is already
     counted by ``login_attempt_start``."""
     log_action(None, action="accounts.login.failed", changes={"username": username[:150]})
+
+
+def password_change_failed(*, username: str) -> None:
+    """The old password given to change the password was wrong: audited; counted by
+    ``login_attempt_start`` like a failed login."""
+    log_action(None, action="accounts.password_change.failed", changes={"username": username[:150]})
 
 
 @transaction.atomic

@@ -8,6 +8,8 @@ An archive holds::
     media/…                   every file under MEDIA_ROOT (evidence photos, meeting attachments, …)
     manifest.json             format, Muster version, time, engine, the migrations applied per app, the
                               number of files, each member's size and SHA-256, the field key's fingerprint
+    manifest.sig              HMAC-SHA256 of manifest.json's exact bytes under the backup key: the manifest
+                              vouches for every member by its SHA-256, the signature for the manifest
 
 It never holds the field key (``MUSTER_FIELD_KEY`` / ``var/field.key``, the key of the ID numbers and
 phones encrypted at rest) nor the secret key: the key is kept apart, and the manifest holds only a
@@ -15,12 +17,18 @@ fingerprint of it (a keyed digest of a value derived from it, not the key) so th
 whether the configured key is the right one. The database is copied first, then the files: a file uploaded
 meanwhile is in the archive unreferenced, never the other way round.
 
-A restore checks everything before it changes anything (the archive, the manifest, every checksum, the
-engine, the field key, that the backup is not from a newer Muster, that the target is empty unless
-``force``), then puts the database in place (SQLite: the file, while no connection is open; PostgreSQL:
-``pg_restore --clean --if-exists --no-owner`` in one transaction), then the files, then runs ``migrate``
-(a backup of an older version comes forward). Both are audited (``ops.backup.created`` in the database
-that was copied, ``ops.backup.restored`` in the restored one).
+The backup key signs the manifest: ``MUSTER_BACKUP_KEY`` when it is set, otherwise the field key (which a
+restore needs anyway, and which is kept apart from the backups). Only a holder of that key can make an
+archive that a restore accepts: an altered member or manifest, or an archive made elsewhere, is refused.
+
+A restore checks everything before it changes anything (the signature, the archive, the manifest, every
+checksum, the engine, the field key, that the backup is not from a newer Muster, that the target is empty
+unless ``force``; PostgreSQL: that ``pg_restore`` reads the whole dump), then puts the database in place
+(SQLite: a verified copy renamed over the file in one step, while no connection is open; PostgreSQL: the
+dump as one SQL script run by ``psql --single-transaction`` together with the dropping of tables the
+backup lacks, so that a failure anywhere leaves the database exactly as it was), then the files, then
+runs ``migrate`` (a backup of an older version comes forward). Both are audited (``ops.backup.created``
+in the database that was copied, ``ops.backup.restored`` in the restored one).
 """
 
 from __future__ import annotations
@@ -56,8 +64,10 @@ from muster.audit.services import log_action
 from muster.orgs.models import Person, Unit
 
 FORMAT = "muster-backup"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: signed (manifest.sig)
 MANIFEST = "manifest.json"
+SIGNATURE = "manifest.sig"
+SIGNATURE_ALGORITHM = "HMAC-SHA256"
 SQLITE_MEMBER = "database/muster.sqlite3"
 PG_MEMBER = "database/muster.pgdump"
 MEDIA_DIR = "media"
@@ -94,6 +104,35 @@ def key_fingerprint(secret: str) -> str:
     """
     root = hashlib.sha256(secret.encode()).digest()
     return hmac.new(root, b"muster-backup-key-fingerprint", hashlib.sha256).hexdigest()[:8]
+
+
+def backup_secret() -> tuple[str, str]:
+    """(the secret the backup key is derived from, the setting it comes from)."""
+    own = str(getattr(settings, "MUSTER_BACKUP_KEY", "") or "")
+    if own:
+        return own, "MUSTER_BACKUP_KEY"
+    return str(settings.FIELD_ENCRYPTION_KEY), "MUSTER_FIELD_KEY"
+
+
+def _signing_key(secret: str) -> bytes:
+    """The manifest's HMAC key: a sub-key of ``secret`` for this one purpose (never the secret itself)."""
+    root = hashlib.sha256(secret.encode()).digest()
+    return hmac.new(root, b"muster-backup-manifest-hmac-v1", hashlib.sha256).digest()
+
+
+def signing_key_id(secret: str) -> str:
+    """Eight hex digits telling backup keys apart (a digest of the sub-key; reveals nothing of it)."""
+    return hmac.new(_signing_key(secret), b"muster-backup-key-id", hashlib.sha256).hexdigest()[:8]
+
+
+def sign_manifest(data: bytes, *, secret: str, source: str) -> dict[str, str]:
+    """The content of ``manifest.sig`` for the manifest's exact bytes ``data``."""
+    return {
+        "algorithm": SIGNATURE_ALGORITHM,
+        "key": source,
+        "key_id": signing_key_id(secret),
+        "hmac": hmac.new(_signing_key(secret), data, hashlib.sha256).hexdigest(),
+    }
 
 
 def muster_version() -> str:
@@ -168,7 +207,7 @@ def _run_pg(argv: list[str], env: dict[str, str]) -> None:
     if done.returncode != 0:
         detail = " ".join(done.stderr.strip().splitlines()[-5:])
         raise BackupError(
-            _("%(tool)s failed (exit status %(status)s): %(detail)s")
+            _("%(tool)s failed (exit status %(status)s): %(detail)s. Nothing was changed.")
             % {"tool": Path(argv[0]).name, "status": done.returncode, "detail": detail}
         )
 
@@ -302,9 +341,12 @@ def backup_create(*, actor: Any, output: str | None = None) -> BackupReport:
                     "secret_key_included": False,
                 }
                 data = json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True).encode()
-                info = tarfile.TarInfo(MANIFEST)
-                info.size, info.mtime, info.mode = len(data), int(created.timestamp()), 0o600
-                tar.addfile(info, io.BytesIO(data))
+                secret, source = backup_secret()
+                signature = json.dumps(sign_manifest(data, secret=secret, source=source)).encode()
+                for member, content in ((MANIFEST, data), (SIGNATURE, signature)):
+                    info = tarfile.TarInfo(member)
+                    info.size, info.mtime, info.mode = len(content), int(created.timestamp()), 0o600
+                    tar.addfile(info, io.BytesIO(content))
             os.replace(partial, path)
         except BaseException:
             partial.unlink(missing_ok=True)
@@ -341,7 +383,7 @@ def _safe_member(name: str) -> bool:
         and "\\" not in name
         and all(p not in ("", ".", "..") for p in parts)
         and (
-            name == MANIFEST
+            name in (MANIFEST, SIGNATURE)
             or name in (SQLITE_MEMBER, PG_MEMBER)
             or (parts[0] == MEDIA_DIR and len(parts) > 1)
         )
@@ -359,10 +401,10 @@ def read_manifest(path: Path) -> tuple[tarfile.TarFile, dict[str, Any]]:
     try:
         try:
             names = tar.getnames()
-            raw = tar.extractfile(MANIFEST)
-            data = raw.read() if raw is not None else b""
-        except KeyError:
-            raise _not_ours(path, _("it holds no manifest.json")) from None
+            data = _read_member(tar, MANIFEST)
+            if data is None:
+                raise _not_ours(path, _("it holds no manifest.json"))
+            signature = _read_member(tar, SIGNATURE)
         except (tarfile.TarError, OSError, EOFError, zlib.error):
             raise BackupError(
                 _("%(path)s is damaged or incomplete; it cannot be read to the end.") % {"path": path}
@@ -373,6 +415,7 @@ def read_manifest(path: Path) -> tuple[tarfile.TarFile, dict[str, Any]]:
             raise _not_ours(path, _("its manifest.json is not a Muster manifest")) from None
         if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
             raise _not_ours(path, _("its manifest.json is not a Muster manifest"))
+        _check_signature(path, data, signature, manifest)
         version = manifest.get("format_version")
         if not isinstance(version, int) or version > FORMAT_VERSION:
             raise BackupError(
@@ -391,6 +434,81 @@ def read_manifest(path: Path) -> tuple[tarfile.TarFile, dict[str, Any]]:
         raise
 
 
+def _read_member(tar: tarfile.TarFile, name: str, limit: int = 64 * 1024 * 1024) -> bytes | None:
+    """A small member's bytes (the manifest, the signature), or ``None`` when the archive lacks it."""
+    try:
+        info = tar.getmember(name)
+    except KeyError:
+        return None
+    if not info.isfile() or info.size > limit:
+        return None
+    raw = tar.extractfile(info)
+    return raw.read() if raw is not None else None
+
+
+def _field_key_message(here: str, backup: Any) -> str:
+    return _(
+        "The field key configured here (fingerprint %(here)s) is not the key of this backup "
+        "(fingerprint %(backup)s): the ID numbers and phone numbers in it could not be read. Set "
+        "MUSTER_FIELD_KEY (or var/field.key) to the key kept with the backups, then restore again. "
+        "Nothing was changed."
+    ) % {"here": here, "backup": backup}
+
+
+def _check_signature(path: Path, data: bytes, raw: bytes | None, manifest: dict[str, Any]) -> None:
+    """The manifest's exact bytes must carry a valid HMAC under this installation's backup key; else
+    nothing in the archive can be trusted, and nothing is touched."""
+    if raw is None:
+        raise BackupError(
+            _(
+                "%(path)s is not signed (it holds no manifest.sig): it cannot be told apart from an archive "
+                "forged or altered by someone else, so it is not restored. Nothing was changed."
+            )
+            % {"path": path}
+        )
+    try:
+        signature = json.loads(raw)
+    except ValueError:
+        signature = None
+    if (
+        not isinstance(signature, dict)
+        or signature.get("algorithm") != SIGNATURE_ALGORITHM
+        or not isinstance(signature.get("hmac"), str)
+    ):
+        raise _not_ours(path, _("its manifest.sig is not a Muster signature"))
+    secret, source = backup_secret()
+    ours = sign_manifest(data, secret=secret, source=source)
+    if hmac.compare_digest(ours["hmac"].encode(), signature["hmac"].encode()):
+        return
+    if signature.get("key_id") != ours["key_id"]:
+        fingerprint = key_fingerprint(settings.FIELD_ENCRYPTION_KEY)
+        if source == "MUSTER_FIELD_KEY" and manifest.get("field_key_fingerprint") != fingerprint:
+            # signed with the field key, and the field key here is another one: say which key to set
+            raise BackupError(_field_key_message(fingerprint, manifest.get("field_key_fingerprint")))
+        raise BackupError(
+            _(
+                "%(path)s was signed with another backup key (key id %(theirs)s, set in %(their_source)s "
+                "where it was made); the key here (%(source)s) has key id %(ours)s. Set MUSTER_BACKUP_KEY — "
+                "or, when the backup was signed with the field key, MUSTER_FIELD_KEY — to the key of the "
+                "installation that made the backup, then restore again. Nothing was changed."
+            )
+            % {
+                "path": path,
+                "theirs": str(signature.get("key_id"))[:16],
+                "their_source": str(signature.get("key"))[:40],
+                "source": source,
+                "ours": ours["key_id"],
+            }
+        )
+    raise BackupError(
+        _(
+            "%(path)s has been altered: its manifest does not match its signature. Do not use this archive; "
+            "restore another copy. Nothing was changed."
+        )
+        % {"path": path}
+    )
+
+
 def _check_fits(path: Path, manifest: dict[str, Any]) -> None:
     """The engine, the field key and the migrations must fit this installation."""
     kind = engine()
@@ -404,15 +522,7 @@ def _check_fits(path: Path, manifest: dict[str, Any]) -> None:
         )
     here = key_fingerprint(settings.FIELD_ENCRYPTION_KEY)
     if manifest.get("field_key_fingerprint") != here:
-        raise BackupError(
-            _(
-                "The field key configured here (fingerprint %(here)s) is not the key of this backup "
-                "(fingerprint %(backup)s): the ID numbers and phone numbers in it could not be read. Set "
-                "MUSTER_FIELD_KEY (or var/field.key) to the key kept with the backups, then restore again. "
-                "Nothing was changed."
-            )
-            % {"here": here, "backup": manifest.get("field_key_fingerprint")}
-        )
+        raise BackupError(_field_key_message(here, manifest.get("field_key_fingerprint")))
     known = set(MigrationLoader(None, ignore_no_migrations=True).disk_migrations)
     migrations = manifest.get("migrations") or {}
     for app, names in sorted(migrations.items()):
@@ -444,7 +554,7 @@ def _verify_and_stage(path: Path, tar: tarfile.TarFile, manifest: dict[str, Any]
     seen: set[str] = set()
     try:
         for info in tar:
-            if info.name == MANIFEST:
+            if info.name in (MANIFEST, SIGNATURE):
                 continue
             if not info.isfile() or info.name not in members or info.name in seen:
                 raise _not_ours(path, _("it holds an unexpected member %(name)s") % {"name": info.name[:200]})
@@ -481,71 +591,106 @@ def _verify_and_stage(path: Path, tar: tarfile.TarFile, manifest: dict[str, Any]
 
 
 def _sqlite_in_place(staged: Path, *, force: bool, stamp: str, kept: list[Path]) -> None:
-    """Put the staged database file where the settings point, while no connection is open."""
+    """Put the staged database file where the settings point, in one rename, while no connection is open.
+
+    The copy is made and checked beside the target first (same file system: the rename is atomic); the
+    current file stays in place until that rename (with ``force`` a hard link keeps it, renamed
+    *.before-restore-*), so a failure at any step leaves the database as it was."""
     name = str(connection.settings_dict["NAME"])
     if name == ":memory:" or "mode=memory" in name:
         raise BackupError(_("An in-memory SQLite database cannot be restored into."))
     target = Path(name)
-    connections.close_all()
-    if target.exists():
-        probe = sqlite3.connect(target, timeout=5)
+    incoming = target.with_name(f"{target.name}.restoring")
+    try:
+        shutil.copyfile(staged, incoming)
+        os.chmod(incoming, 0o600)
+        check = sqlite3.connect(incoming)
         try:
-            mode = probe.execute("PRAGMA journal_mode=DELETE").fetchone()[0]
-        except sqlite3.OperationalError:
-            mode = "busy"
+            status = str(check.execute("PRAGMA quick_check").fetchone()[0])
+        except sqlite3.DatabaseError as exc:
+            status = str(exc)
         finally:
-            probe.close()
-        if str(mode).lower() != "delete":
+            check.close()
+        if status != "ok":
             raise BackupError(
                 _(
-                    "The database %(path)s is in use; stop the web server and the workers, then restore "
-                    "again. Nothing was changed."
+                    "The database in the backup is damaged (%(status)s); it was not restored. "
+                    "Nothing was changed."
                 )
-                % {"path": target}
+                % {"status": status[:200]}
             )
-        if force:
-            aside = target.with_name(f"{target.name}.before-restore-{stamp}")
-            os.replace(target, aside)
-            kept.append(aside)
-    for suffix in ("-wal", "-shm", "-journal"):  # never let an old journal meet the new file
-        Path(f"{name}{suffix}").unlink(missing_ok=True)
-    incoming = target.with_name(f"{target.name}.restoring")
-    shutil.copyfile(staged, incoming)
-    os.chmod(incoming, 0o600)
-    os.replace(incoming, target)
+        connections.close_all()
+        if target.exists():
+            probe = sqlite3.connect(target, timeout=5)
+            try:
+                mode = probe.execute("PRAGMA journal_mode=DELETE").fetchone()[0]
+            except sqlite3.OperationalError:
+                mode = "busy"
+            finally:
+                probe.close()
+            if str(mode).lower() != "delete":
+                raise BackupError(
+                    _(
+                        "The database %(path)s is in use; stop the web server and the workers, then restore "
+                        "again. Nothing was changed."
+                    )
+                    % {"path": target}
+                )
+            if force:
+                aside = target.with_name(f"{target.name}.before-restore-{stamp}")
+                try:
+                    os.link(target, aside)
+                except OSError:
+                    shutil.copyfile(target, aside)
+                kept.append(aside)
+        for suffix in ("-wal", "-shm", "-journal"):  # never let an old journal meet the new file
+            Path(f"{name}{suffix}").unlink(missing_ok=True)
+        os.replace(incoming, target)
+    finally:
+        incoming.unlink(missing_ok=True)
 
 
-def _pg_in_place(staged: Path) -> None:
-    """pg_restore --clean --if-exists --no-owner, in one transaction; tables the backup lacks (a newer
-    schema in the target) are dropped first so that ``migrate`` can create them again."""
+def _pg_in_place(staged: Path, workdir: Path) -> None:
+    """The dump as one SQL script (``pg_restore --clean --if-exists --no-owner``), run by ``psql`` in a
+    single transaction that first drops the tables the backup lacks (a newer schema in the target, so
+    that ``migrate`` can create them again): the database changes all at once or not at all."""
     args, env, name = _pg_connection()
+    pg_restore, psql = _pg_tool("pg_restore"), _pg_tool("psql")
     listing = subprocess.run(  # noqa: S603
-        [_pg_tool("pg_restore"), "--list", str(staged)], env=env, capture_output=True, text=True, check=False
+        [pg_restore, "--list", str(staged)], env=env, capture_output=True, text=True, check=False
     )
     if listing.returncode != 0:
         raise BackupError(
-            _("pg_restore cannot read the database dump: %(detail)s") % {"detail": listing.stderr}
+            _("pg_restore cannot read the database dump: %(detail)s. Nothing was changed.")
+            % {"detail": listing.stderr.strip()[-500:]}
         )
     in_dump = {m.group(2) for m in map(_PG_TABLE.match, listing.stdout.splitlines()) if m}
+    # Reading the dump into a script reads every byte of it, and touches no database.
+    script = workdir / "restore.sql"
+    to_script = ["--clean", "--if-exists", "--no-owner", "--no-privileges", "--file", str(script)]
+    _run_pg([pg_restore, *to_script, str(staged)], env)
     extra = [t for t in connection.introspection.table_names() if t not in in_dump]
-    if extra:
-        with connection.cursor() as cursor:
-            for table in extra:
-                cursor.execute(f"DROP TABLE IF EXISTS {connection.ops.quote_name(table)} CASCADE")
+    prelude = workdir / "prelude.sql"
+    prelude.write_text(
+        "".join(f"DROP TABLE IF EXISTS {connection.ops.quote_name(t)} CASCADE;\n" for t in extra),
+        encoding="utf-8",
+    )
     connections.close_all()
     _run_pg(
         [
-            _pg_tool("pg_restore"),
-            "--clean",
-            "--if-exists",
-            "--no-owner",
-            "--no-privileges",
+            psql,
+            "--no-psqlrc",
+            "--quiet",
             "--single-transaction",
-            "--exit-on-error",
+            "--set",
+            "ON_ERROR_STOP=1",
             *args,
             "--dbname",
             name,
-            str(staged),
+            "--file",
+            str(prelude),
+            "--file",
+            str(script),
         ],
         env,
     )
@@ -615,7 +760,7 @@ def backup_restore(
                             "backup's; what the database holds now is lost."
                         )
                     )
-                _pg_in_place(db_file)
+                _pg_in_place(db_file, stage)
             say(_("Database restored."))
             if force:
                 say(

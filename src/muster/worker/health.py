@@ -19,7 +19,8 @@ from typing import Any
 
 from django.conf import settings
 from django.db import DatabaseError, connection
-from django.db.models import Case, F, Max, Min, When
+from django.db.models import Case, DurationField, ExpressionWrapper, F, Max, Min, When
+from django.db.models.functions import Now
 from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
@@ -41,8 +42,12 @@ def health_report() -> tuple[int, dict[str, Any]]:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
         now = timezone.now()
-        beats = WorkerHeartbeat.objects.aggregate(newest=Max("last_seen"))
-        live = WorkerHeartbeat.objects.filter(last_seen__gte=now - timedelta(seconds=stale_seconds())).count()
+        # heartbeats are written with the database's clock: their ages are measured with it too
+        beats = WorkerHeartbeat.objects.aggregate(
+            age=ExpressionWrapper(Now() - Max("last_seen"), output_field=DurationField())
+        )
+        recent = Now() - timedelta(seconds=stale_seconds())
+        live = WorkerHeartbeat.objects.filter(last_seen__gte=recent).count()
         ready = DBTaskResult.objects.ready()
         # a deferred task waits from its run_after, any other from when it was queued
         waiting = ready.aggregate(
@@ -57,7 +62,8 @@ def health_report() -> tuple[int, dict[str, Any]]:
             "workers": None,
             "queue": None,
         }
-    heartbeat_age = _age(now, beats["newest"])
+    age: timedelta | None = beats["age"]
+    heartbeat_age = None if age is None else round(max(0.0, age.total_seconds()), 1)
     healthy = not required or (heartbeat_age is not None and heartbeat_age <= required)
     return (200 if healthy else 503), {
         "status": "ok" if healthy else "no_worker",

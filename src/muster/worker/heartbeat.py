@@ -12,6 +12,7 @@ from datetime import datetime
 
 from django.conf import settings
 from django.db import close_old_connections, connections
+from django.db.models.functions import Now
 from django.utils import timezone
 from django.utils.crypto import get_random_string
 
@@ -47,11 +48,14 @@ class Heartbeat:
         self._thread: threading.Thread | None = None
 
     def beat(self) -> None:
+        """``last_seen`` is the database's clock (``Now()``), the one the sweep judges by: a host whose
+        clock runs behind or ahead cannot make its own worker look dead or another one alive.
+        ``started_at`` stays this host's clock, compared only with the claims of this same worker."""
         WorkerHeartbeat.objects.update_or_create(
             worker_id=self.worker_id,
-            defaults={"last_seen": timezone.now()},
+            defaults={"last_seen": Now()},
             create_defaults={
-                "last_seen": timezone.now(),
+                "last_seen": Now(),
                 "started_at": self.started_at,
                 "hostname": socket.gethostname()[:255],
                 "pid": os.getpid(),

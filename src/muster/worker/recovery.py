@@ -14,6 +14,10 @@ under the same id since it claimed the task, is
 - otherwise marked FAILED with :class:`WorkerLost` as its error, so that it shows as failed and the
   task's owner can say so (the registered ``on_give_up``; a roster plan shows "restart the solve").
 
+"Older than the stale timeout" is decided by the database's clock (``Now()`` in the query), never by
+the host's: the heartbeats are written with the database's clock too, so workers on hosts whose clocks
+disagree cannot take each other for dead.
+
 Several workers may sweep at once: each recovery re-reads the task under a row lock in its own
 transaction and acts only if the task is still RUNNING on the same attempt.
 """
@@ -27,6 +31,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
+from django.db.models import BooleanField, Case, Value, When
+from django.db.models.expressions import Combinable
+from django.db.models.functions import Now
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from django_tasks import TaskResultStatus
@@ -93,37 +100,54 @@ class Recovered:
         return bool(self.requeued or self.failed or self.dead_workers)
 
 
-def _lost(task: DBTaskResult, beats: dict[str, tuple[datetime, datetime]], stale: datetime) -> bool:
+def _stale_before(stale_after: float) -> Combinable:
+    """The database's now minus ``stale_after`` seconds: an expression, evaluated by the database."""
+    return Now() - timedelta(seconds=stale_after)
+
+
+def _older_than(field: str, stale_after: float) -> Case:
+    return Case(
+        When(**{f"{field}__lt": _stale_before(stale_after)}, then=Value(True)),
+        default=Value(False),
+        output_field=BooleanField(),
+    )
+
+
+def _lost(task: DBTaskResult, beats: dict[str, tuple[datetime, bool]]) -> bool:
     worker = task.worker_ids[-1] if task.worker_ids else ""
     beat = beats.get(worker)
     if beat is not None:
-        last_seen, started_at = beat
+        started_at, silent = beat
         if task.started_at is not None and task.started_at < started_at:
-            return True  # claimed before that worker (re)started under the same id: that process is gone
-        return last_seen < stale
+            # claimed before that worker (re)started under the same id: that process is gone (both times
+            # are the clock of the one host that runs the worker)
+            return True
+        return silent
     # no heartbeat row (the worker never wrote one, or its row was swept): judge by the claim's age
-    return task.started_at is None or task.started_at < stale
+    return task.started_at is None or bool(task.claimed_long_ago)  # type: ignore[attr-defined]
 
 
-def recover_lost_tasks(*, stale_after: float, now: datetime | None = None) -> Recovered:
+def recover_lost_tasks(*, stale_after: float) -> Recovered:
     """Re-queue or fail the tasks of dead workers (see the module's doc); remove the dead workers'
-    heartbeats."""
-    now = now or timezone.now()
-    stale = now - timedelta(seconds=stale_after)
+    heartbeats. Silence is measured with the database's clock."""
     out = Recovered()
-    running = list(DBTaskResult.objects.running().only("id", "worker_ids", "started_at"))
+    running = list(
+        DBTaskResult.objects.running()
+        .only("id", "worker_ids", "started_at")
+        .annotate(claimed_long_ago=_older_than("started_at", stale_after))
+    )
     if running:
         beats = {
-            w: (seen, started)
-            for w, seen, started in WorkerHeartbeat.objects.values_list(
-                "worker_id", "last_seen", "started_at"
-            )
+            w: (started, bool(silent))
+            for w, started, silent in WorkerHeartbeat.objects.annotate(
+                silent=_older_than("last_seen", stale_after)
+            ).values_list("worker_id", "started_at", "silent")
         }
         for candidate in running:
-            if _lost(candidate, beats, stale):
-                _recover_one(candidate, now=now, out=out)
+            if _lost(candidate, beats):
+                _recover_one(candidate, now=timezone.now(), out=out)
     with transaction.atomic():
-        dead = WorkerHeartbeat.objects.filter(last_seen__lt=stale)
+        dead = WorkerHeartbeat.objects.filter(last_seen__lt=_stale_before(stale_after))
         out.dead_workers = list(dead.values_list("worker_id", flat=True))
         dead.delete()
     return out

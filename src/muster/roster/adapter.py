@@ -18,7 +18,20 @@ rows that were already published (and not locked) are weak wishes to keep them (
 A person with no free time at all in the period is left out (and listed in the plan's notes); locking
 such a person is refused. Shift kinds come from the local start hour: morning 04–12, evening 12–20,
 night 20–04; "no morning after a night" forbids a morning shift the day after a night shift.
-The mobilization shifts have no skills, so the engine gets none.
+
+What volunteers record (``muster.volunteers``) feeds the engine:
+
+- a shift's needs: "all of" skills are the engine shift's skills; "one of" becomes one synthetic skill
+  (``any:<codes>``) held by whoever holds any of them. A skill counts when it is valid on the period's
+  last day (an expiring qualification is not relied on). The minimum of party members or of a skill's
+  holders per shift is not a hard rule of the engine: :func:`shortfalls` reports where it is missed;
+- weekly windows, the overall period and dates off narrow the person's availability (dates off are the
+  engine's days off); home observation over the whole period restricts the person to remote seats
+  (engine mode ``remote``), over part of it makes those days off (never an on-site seat then);
+- personal limits: the smaller of the plan's and the person's weekly hours; "no nights" forbids the
+  night kind;
+- preferences (shift kind hotline/duty/dispatch/remote/onsite, site, time morning/evening/night) are
+  engine wishes with the person's weight (× ``PREF_WEIGHT``); :func:`wishes_met` counts them.
 """
 
 from __future__ import annotations
@@ -27,21 +40,29 @@ from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, time, timedelta
 from itertools import pairwise
-from typing import Any
+from typing import Any, Literal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
+from muster.clock import local_tz
 from muster.mobilize.models import Assignment, Deployment, DeploymentMember, DeploymentStatus, Post, Shift
-from muster.mobilize.queries import local_tz
 from muster.orgs.models import EmploymentStatus, Person
 from muster.roster import engine as eng
+from muster.roster.engine.explain import REASON_TEXT
+from muster.volunteers import fit as vfit
+from muster.volunteers.models import Preference as VPreference
+from muster.volunteers.models import Profile as VProfile
+from muster.volunteers.models import ShiftNeed
+from muster.volunteers.models import Skill as VSkill
+from muster.volunteers.queries import needs_of, people_facts
 
 TAIL_DAYS = 7
 MAX_SECONDS = 60  # a web or API solve never runs longer
 KEEP_WEIGHT = 5  # penalty for dropping an already published assignment (when not locked)
+PREF_WEIGHT = 2  # a volunteer's wish of weight w costs w × PREF_WEIGHT when not met
 
 
 @dataclass
@@ -163,6 +184,10 @@ class Built:
     people: dict[str, Person]  # engine person id (staff number) -> person
     shifts: dict[str, Shift]  # engine shift id (pk) -> shift
     excluded: list[Person] = field(default_factory=list)
+    wishes: list[eng.Preference] = field(default_factory=list)  # the volunteers' own wishes
+    needs: dict[str, tuple[int, str | None, int]] = field(default_factory=dict)  # sid -> party, skill, n
+    facts: dict[str, vfit.PersonFacts] = field(default_factory=dict)  # person code -> facts
+    observed: set[str] = field(default_factory=set)  # codes restricted to remote seats
 
     def shift_id(self, shift: Shift) -> str:
         return str(shift.pk)
@@ -282,24 +307,59 @@ def build_problem(
     engine_people: list[eng.Person] = []
     mapped: dict[str, Person] = {}
     excluded: list[Person] = []
+    facts = people_facts(by_pk)
+    week_limits = dict(
+        VProfile.objects.filter(person_id__in=by_pk, max_hours_week__isnull=False).values_list(
+            "person_id", "max_hours_week"
+        )
+    )
+    needs = needs_of(shift_pks)
+    any_sets = {frozenset(any_) for _all, any_ in needs.values() if any_}
+    last_day = end
+    observed: set[str] = set()
     for p in people:
+        f = facts[p.pk]
+        own = _own_availability(f, start, days)
+        off_days = {d for d in range(days) if (start + timedelta(days=d)) in f.days_off}
+        obs_days = {d for d in range(days) if vfit.under_observation(f, [start + timedelta(days=d)])}
+        mode: Literal["any", "remote", "local"] = "any"
+        if obs_days and len(obs_days) == days:
+            mode = "remote"
+            observed.add(p.code)
+        else:
+            off_days |= obs_days
+        if len(off_days) >= days:
+            excluded.append(p)  # days off (or home observation) over the whole period
+            continue
         windows: tuple[tuple[int, int], ...] | None = None
-        if busy.get(p.pk):
-            free = _complement(busy[p.pk], horizon_lo, horizon_hi)
+        if busy.get(p.pk) or own is not None:
+            free = _complement(busy.get(p.pk, []), horizon_lo, horizon_hi)
+            if own is not None:
+                free = _intersect(free, own)
             inside = [(a, b) for a, b in free if b > 0 and a < days * 1440]
             if not inside:
                 excluded.append(p)
                 continue
             windows = tuple(free)
+        held = {c for c in f.skills if vfit.holds(f, c, last_day)}
+        held |= {_any_skill(any_) for any_ in any_sets if held & any_}
+        week = rules.max_hours_week * 60 or None
+        if p.pk in week_limits:
+            mine = int(week_limits[p.pk] or 0) * 60
+            week = min(week, mine) if week is not None else mine
         mapped[p.code] = p
         engine_people.append(
             eng.Person(
                 id=p.code,
+                skills=frozenset(held),
                 home_unit=str(p.unit_id),
+                mode=mode,
+                days_off=frozenset(off_days),
                 availability=windows,
                 max_shifts_per_day=rules.max_shifts_per_day,
+                max_shifts_per_kind={"night": 0} if f.no_nights else {},
                 max_minutes_day=rules.max_hours_day * 60 or None,
-                max_minutes_week=rules.max_hours_week * 60 or None,
+                max_minutes_week=week,
                 max_consecutive_days=rules.max_consecutive_days or None,
                 min_rest_minutes=rest,
             )
@@ -314,6 +374,8 @@ def build_problem(
         sid = str(s.pk)
         shift_map[sid] = s
         kind = _kind(s.start)
+        sk_all, sk_any = needs.get(s.pk, (frozenset(), frozenset()))
+        skills = set(sk_all) | ({_any_skill(sk_any)} if sk_any else set())
         engine_shifts.append(
             eng.Shift(
                 id=sid,
@@ -324,6 +386,7 @@ def build_problem(
                 site=(s.post.code if s.post is not None else ""),
                 required=s.seats,
                 max_count=s.seats,
+                skills=frozenset(skills),
                 remote=s.mode == "remote",
                 night=kind == "night",
             )
@@ -346,6 +409,8 @@ def build_problem(
         for pp, sp in keep
         if pp in code_of and pp not in excluded_pks and str(sp) in shift_map
     ]
+    wishes = _wishes(mapped, shifts, excluded_pks)
+    prefs += wishes
     problem = eng.Problem(
         days=days,
         people=engine_people,
@@ -360,7 +425,181 @@ def build_problem(
         start_weekday=weekday,
         weights=eng.Weights(under=100, over=1, spread_hours=rules.fairness, spread_nights=rules.fairness),
     )
-    return Built(problem, day0, rules, mapped, shift_map, excluded)
+    need_rows = {
+        str(n.shift_id): (n.min_party_members, n.min_skill.code if n.min_skill else None, n.min_skill_count)
+        for n in ShiftNeed.objects.filter(shift_id__in=shift_pks).select_related("min_skill")
+        if n.min_party_members or n.min_skill_count
+    }
+    return Built(
+        problem,
+        day0,
+        rules,
+        mapped,
+        shift_map,
+        excluded,
+        wishes=wishes,
+        needs=need_rows,
+        facts={p.code: facts[p.pk] for p in mapped.values()},
+        observed=observed,
+    )
+
+
+def _any_skill(codes: frozenset[str]) -> str:
+    return "any:" + "|".join(sorted(codes))
+
+
+def _intersect(a: list[tuple[int, int]], b: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    out = []
+    for x0, x1 in a:
+        for y0, y1 in b:
+            lo, hi = max(x0, y0), min(x1, y1)
+            if hi > lo:
+                out.append((lo, hi))
+    return sorted(out)
+
+
+def _own_availability(f: vfit.PersonFacts, start: date, days: int) -> list[tuple[int, int]] | None:
+    """The person's own availability (weekly windows, overall period) in engine minutes, or None for
+    "any time". Outside the period (the tail, the days after) nothing is restricted."""
+    if not f.windows and f.available_from is None and f.available_until is None:
+        return None
+    spans: list[tuple[int, int]] = [(-TAIL_DAYS * 1440, 0), (days * 1440, (days + 2) * 1440)]
+    by_day: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    for wd, a, b in f.windows:
+        by_day[wd].append((a, b))
+    for d in range(days):
+        day = start + timedelta(days=d)
+        if (f.available_from and day < f.available_from) or (f.available_until and day > f.available_until):
+            continue
+        if f.windows:
+            spans += [(d * 1440 + a, d * 1440 + b) for a, b in by_day.get(day.weekday(), [])]
+        else:
+            spans.append((d * 1440, (d + 1) * 1440))
+    spans.sort()
+    merged: list[tuple[int, int]] = []
+    for a, b in spans:
+        if merged and a <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], b))
+        else:
+            merged.append((a, b))
+    return merged
+
+
+def _shift_kinds(s: Shift) -> set[str]:
+    kinds = {s.mode}
+    kinds.add(s.post.kind if s.post is not None else "dispatch")
+    return kinds
+
+
+def _shift_sites(s: Shift) -> set[str]:
+    out = set()
+    if s.post is not None:
+        out |= {s.post.code, s.post.name, s.post.site}
+    if s.deployment is not None:
+        out.add(s.deployment.site)
+    return {x for x in out if x}
+
+
+def _wishes(mapped: dict[str, Person], shifts: list[Shift], excluded: set[int]) -> list[eng.Preference]:
+    """The volunteers' preferences as engine wishes (person × matching shift)."""
+    out: list[eng.Preference] = []
+    prefs = VPreference.objects.filter(person__in=list(mapped.values())).select_related("person")
+    for pref in prefs:
+        if pref.person_id in excluded:
+            continue
+        for s in shifts:
+            if pref.kind == "kind":
+                hit = pref.value in _shift_kinds(s)
+            elif pref.kind == "site":
+                hit = any(pref.value in site for site in _shift_sites(s))
+            else:
+                hit = _kind(s.start) == pref.value
+            if hit:
+                out.append(
+                    eng.Preference(pref.person.code, str(s.pk), pref.weight * PREF_WEIGHT, pref.wanted)
+                )
+    return out
+
+
+def wishes_met(built: Built, assignments: set[tuple[str, str]] | list[tuple[str, str]]) -> tuple[int, int]:
+    """(wishes met, wishes) of the volunteers' preferences in a roster of (person code, shift id)."""
+    roster = set(assignments)
+    met = sum(1 for w in built.wishes if ((w.person, w.shift) in roster) == w.wanted)
+    return met, len(built.wishes)
+
+
+def shortfalls(built: Built, result: eng.Result) -> list[dict[str, Any]]:
+    """Each short shift, explained in the volunteers' terms ("无人具备 医护", "3 人居家观察，只能远程"),
+    plus the shifts whose minimum of party members or of a skill's holders is missed."""
+    names = dict(VSkill.objects.values_list("code", "name"))
+    shifts = {s.id: s for s in built.problem.shifts}
+
+    def skill_names(codes: frozenset[str]) -> str:
+        parts = []
+        for c in sorted(codes):
+            if c.startswith("any:"):
+                parts.append(_(" or ").join(names.get(x, x) for x in c[4:].split("|")))
+            else:
+                parts.append(names.get(c, c))
+        return "、".join(parts)
+
+    out: list[dict[str, Any]] = []
+    for u in result.uncovered:
+        s = shifts[u.shift]
+        lines = []
+        for code, n in sorted(u.reasons.items()):
+            if code == "skill":
+                lacking = {c for c in s.skills if not any(c in p.skills for p in built.problem.people)}
+                if lacking:
+                    lines.append(_("Nobody holds %(skills)s") % {"skills": skill_names(frozenset(lacking))})
+                else:
+                    lines.append(_("%(n)s lack %(skills)s") % {"n": n, "skills": skill_names(s.skills)})
+            elif code == "mode_remote":
+                lines.append(_("%(n)s under home observation, remote seats only") % {"n": n})
+            elif code == "day_off":
+                lines.append(_("%(n)s have the day off") % {"n": n})
+            elif code == "unavailable":
+                lines.append(_("%(n)s not available then") % {"n": n})
+            elif code == "kind_limit":
+                lines.append(_("%(n)s take no night shifts") % {"n": n})
+            else:
+                lines.append(
+                    f"{n} × {REASON_TEXT.get(code, code)}"
+                )
+        out.append({"shift": built.shifts[u.shift].pk, "missing": u.missing, "lines": lines})
+    by_shift: dict[str, list[str]] = defaultdict(list)
+    for code, sid in result.assignments:
+        by_shift[sid].append(code)
+    party = set(
+        Person.objects.filter(
+            code__in=list(built.people), political_status__in=["member", "probationary"]
+        ).values_list("code", flat=True)
+    )
+    for sid, (min_party, skill, min_skill) in built.needs.items():
+        on = by_shift.get(sid, [])
+        if min_party and sum(1 for c in on if c in party) < min_party:
+            out.append(
+                {
+                    "shift": built.shifts[sid].pk,
+                    "missing": 0,
+                    "lines": [_("Needs %(n)s party member(s) on the shift") % {"n": min_party}],
+                }
+            )
+        if skill and min_skill:
+            day = built.shifts[sid].start.astimezone(local_tz()).date()
+            have = sum(1 for c in on if vfit.holds(built.facts.get(c, vfit.PersonFacts()), skill, day))
+            if have < min_skill:
+                out.append(
+                    {
+                        "shift": built.shifts[sid].pk,
+                        "missing": 0,
+                        "lines": [
+                            _("Needs %(n)s holding %(skill)s on the shift")
+                            % {"n": min_skill, "skill": names.get(skill, skill)}
+                        ],
+                    }
+                )
+    return out
 
 
 # ---------------------------------------------------------------- checking an edited roster

@@ -1,0 +1,34 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class OutreachConfig(AppConfig):
+    name = "muster.outreach"
+    label = "outreach"
+    verbose_name = _("Outreach and service")
+
+    def ready(self) -> None:
+        from muster.notify.services import register_kind
+        from muster.orgs import access
+
+        # The scoping table: how each outreach model reaches a unit path.
+        access.SCOPE_FIELDS.update(
+            {
+                "outreach.enterprise": ("unit__path",),
+                "outreach.liaison": ("enterprise__unit__path",),
+                "outreach.visit": ("unit__path", "branch__path"),
+                "outreach.problem": ("unit__path", "branch__path"),
+                "outreach.taxpayerhome": ("unit__path",),
+                "outreach.taxclass": ("unit__path", "branch__path"),
+                "outreach.measurecategory": ("unit__path",),
+                "outreach.servicemeasure": ("unit__path", "category__unit__path"),
+                "outreach.indicator": ("unit__path",),
+                "outreach.servicelogentry": ("unit__path",),
+                "outreach.agreement": ("branch__path",),
+            }
+        )
+        from muster.orgs.signals import unit_moved
+        from muster.outreach import facts
+
+        unit_moved.connect(facts.on_unit_moved, dispatch_uid="outreach.facts.unit_moved")
+        register_kind("outreach.problem_resolved", _("A problem of the problem list was resolved"))

@@ -1,0 +1,303 @@
+"""Outreach reads: scoped lists for users, and the figures of a unit's subtree as of a cutoff.
+
+The figures (``visits``, ``problems_raised``, ``problems_resolved``, …) take a unit and a cutoff instant
+(DESIGN.md: "as of T" counts what happened before T; a day-dated record counts when its day is the cutoff's
+last included day or earlier). A record belongs to a unit's subtree through its unit or its party branch.
+
+Resolved "by the cutoff" is read from the append-only history: a problem counts as resolved when the last
+step of its history dated on or before the cutoff's last day left it resolved (a problem resolved, then
+reopened before the cutoff, does not count; one reopened after the cutoff still does).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db.models import OuterRef, Q, QuerySet, Subquery, Sum
+
+from muster.orgs import access
+from muster.orgs.access import Perm
+from muster.orgs.models import Person, Unit
+from muster.outreach import facts, rates
+from muster.outreach.models import (
+    CLOSED,
+    Agreement,
+    Enterprise,
+    Indicator,
+    Liaison,
+    MeasureCategory,
+    MeasureState,
+    Problem,
+    ProblemEvent,
+    ProblemStatus,
+    ServiceLogEntry,
+    ServiceMeasure,
+    TaxClass,
+    TaxpayerHome,
+    Visit,
+)
+
+
+def last_day(as_of: datetime) -> date:
+    """The last calendar day a cutoff includes: '10月11日24时' (= 12th 00:00) includes the 11th."""
+    local = as_of.astimezone(ZoneInfo(settings.TIME_ZONE))
+    return (local - timedelta(microseconds=1)).date()
+
+
+def subtree_q(unit: Unit) -> Q:
+    return Q(unit__path__startswith=unit.path) | Q(branch__path__startswith=unit.path)
+
+
+# ---------------------------------------------------------------- scoped reads
+
+
+def enterprises(user: Any, perm: Perm = Perm.VIEW) -> QuerySet[Enterprise]:
+    return access.scoped(Enterprise.objects.select_related("unit"), user, perm)
+
+
+def enterprise_get(user: Any, credit_code: str) -> Enterprise:
+    return access.get_scoped_or_404(Enterprise.objects.select_related("unit"), user, credit_code=credit_code)
+
+
+def visits(user: Any) -> QuerySet[Visit]:
+    return access.scoped(Visit.objects.select_related("unit", "branch"), user, Perm.VIEW)
+
+
+def visit_get(user: Any, pk: Any) -> Visit:
+    return access.get_scoped_or_404(
+        Visit.objects.select_related("unit", "branch").prefetch_related(
+            "visitors", "enterprises", "partners"
+        ),
+        user,
+        pk=pk,
+    )
+
+
+def problems(user: Any) -> QuerySet[Problem]:
+    return access.scoped(
+        Problem.objects.select_related("unit", "branch", "owner", "enterprise"), user, Perm.VIEW
+    )
+
+
+def problem_get(user: Any, pk: Any) -> Problem:
+    return access.get_scoped_or_404(
+        Problem.objects.select_related("unit", "branch", "owner", "enterprise", "visit"), user, pk=pk
+    )
+
+
+def overdue(user: Any, on: date) -> QuerySet[Problem]:
+    """Problems not closed whose deadline passed before ``on``, the longest overdue first."""
+    return problems(user).filter(deadline__lt=on).exclude(status__in=list(CLOSED)).order_by("deadline", "id")
+
+
+def liaisons_of(enterprise: Enterprise, on: date | None = None) -> QuerySet[Liaison]:
+    qs = Liaison.objects.filter(enterprise=enterprise).select_related("person")
+    if on is not None:
+        qs = qs.filter(start__lte=on).filter(Q(end__isnull=True) | Q(end__gte=on))
+    return qs.order_by("start", "id")
+
+
+def my_enterprises(user: Any, on: date) -> list[tuple[Enterprise, Liaison]]:
+    """The enterprises the user's person is liaison of on ``on`` (with the assignment)."""
+    pk = getattr(user, "pk", None)
+    person = Person.objects.filter(user_id=pk).first() if pk is not None else None
+    if person is None:
+        return []
+    rows = (
+        Liaison.objects.filter(person=person, start__lte=on)
+        .filter(Q(end__isnull=True) | Q(end__gte=on))
+        .select_related("enterprise__unit")
+        .order_by("enterprise__name", "id")
+    )
+    return [(li.enterprise, li) for li in rows]
+
+
+# ---------------------------------------------------------------- figures
+
+
+def visits_count(unit: Unit, as_of: datetime) -> int:
+    """Visits by the cutoff, from the day buckets (``muster.outreach.facts``)."""
+    return facts.totals(unit, last_day(as_of))[0]
+
+
+def visits_count_straight(unit: Unit, as_of: datetime) -> int:
+    """The same figure by a straight COUNT over the visits (the baseline and the check)."""
+    return Visit.objects.filter(subtree_q(unit), held_on__lte=last_day(as_of)).count()
+
+
+def enterprises_visited(unit: Unit, as_of: datetime) -> int:
+    return (
+        Visit.enterprises.through.objects.filter(
+            Q(visit__unit__path__startswith=unit.path) | Q(visit__branch__path__startswith=unit.path),
+            visit__held_on__lte=last_day(as_of),
+        )
+        .values("enterprise_id")
+        .distinct()
+        .count()
+    )
+
+
+def enterprises_with_liaison(unit: Unit, as_of: datetime) -> int:
+    day = last_day(as_of)
+    return (
+        Liaison.objects.filter(enterprise__unit__path__startswith=unit.path, start__lte=day)
+        .filter(Q(end__isnull=True) | Q(end__gte=day))
+        .values("enterprise_id")
+        .distinct()
+        .count()
+    )
+
+
+def _raised(unit: Unit, day: date) -> QuerySet[Problem]:
+    return Problem.objects.filter(subtree_q(unit), raised_on__lte=day)
+
+
+_THEN = "status_then"  # the status a problem's history gave it on a day
+
+
+def _with_status_on(qs: QuerySet[Problem], day: date) -> QuerySet[Problem]:
+    last = ProblemEvent.objects.filter(problem=OuterRef("pk"), on__lte=day).order_by("-on", "-id")
+    return qs.annotate(**{_THEN: Subquery(last.values("status")[:1])})
+
+
+def problems_raised(unit: Unit, as_of: datetime) -> int:
+    return facts.totals(unit, last_day(as_of))[1]
+
+
+def problems_resolved(unit: Unit, as_of: datetime) -> int:
+    return facts.totals(unit, last_day(as_of))[2]
+
+
+def problems_raised_straight(unit: Unit, as_of: datetime) -> int:
+    return _raised(unit, last_day(as_of)).count()
+
+
+def problems_resolved_straight(unit: Unit, as_of: datetime) -> int:
+    """Resolved by the cutoff read from each problem's history (the definition; the baseline)."""
+    day = last_day(as_of)
+    return _with_status_on(_raised(unit, day), day).filter(**{_THEN: ProblemStatus.RESOLVED}).count()
+
+
+def problems_overdue(unit: Unit, as_of: datetime) -> int:
+    """Raised by the cutoff, deadline before the cutoff's last day, and not closed then."""
+    day = last_day(as_of)
+    qs = _with_status_on(_raised(unit, day).filter(deadline__lt=day), day)
+    return qs.exclude(**{f"{_THEN}__in": list(CLOSED)}).count()
+
+
+def resolution_rate(unit: Unit, as_of: datetime) -> Decimal | None:
+    """Resolved / raised by the cutoff, in percent cut to one decimal (``muster.outreach.rates``)."""
+    _v, raised, resolved = facts.totals(unit, last_day(as_of))
+    return rates.percent(resolved, raised)
+
+
+def resolution_rate_straight(unit: Unit, as_of: datetime) -> Decimal | None:
+    return rates.percent(problems_resolved_straight(unit, as_of), problems_raised_straight(unit, as_of))
+
+
+@dataclass(frozen=True)
+class Figures:
+    unit: Unit
+    as_of: datetime
+    visits: int
+    enterprises_visited: int
+    problems: int
+    resolved: int
+    overdue: int
+
+    @property
+    def rate(self) -> Decimal | None:
+        return rates.percent(self.resolved, self.problems)
+
+    @property
+    def rate_text(self) -> str:
+        return rates.percent_text(self.resolved, self.problems)
+
+
+def figures(unit: Unit, as_of: datetime) -> Figures:
+    visits, raised, resolved = facts.totals(unit, last_day(as_of))
+    return Figures(
+        unit, as_of, visits, enterprises_visited(unit, as_of), raised, resolved, problems_overdue(unit, as_of)
+    )
+
+
+# ---------------------------------------------------------------- homes, classes, measures, log, agreements
+
+
+def _open_on(day: date, start: str, end: str) -> Q:
+    return Q(**{f"{start}__lte": day}) & (Q(**{f"{end}__isnull": True}) | Q(**{f"{end}__gte": day}))
+
+
+def taxpayer_homes(unit: Unit, as_of: datetime) -> int:
+    day = last_day(as_of)
+    return TaxpayerHome.objects.filter(
+        _open_on(day, "opened_on", "closed_on"), unit__path__startswith=unit.path
+    ).count()
+
+
+def _classes(unit: Unit, as_of: datetime) -> QuerySet[TaxClass]:
+    return TaxClass.objects.filter(subtree_q(unit), held_on__lte=last_day(as_of))
+
+
+def classes(unit: Unit, as_of: datetime) -> int:
+    return _classes(unit, as_of).count()
+
+
+def class_attendees(unit: Unit, as_of: datetime) -> int:
+    return int(_classes(unit, as_of).aggregate(n=Sum("attendees"))["n"] or 0)
+
+
+def measures_in_force(unit: Unit, as_of: datetime) -> int:
+    day = last_day(as_of)
+    return ServiceMeasure.objects.filter(
+        unit__path__startswith=unit.path, started_on__lte=day, state=MeasureState.IN_FORCE
+    ).count()
+
+
+def measure_categories(unit: Unit, as_of: datetime) -> int:
+    """Categories of the catalogs in the subtree holding a measure in force on the cutoff's last day."""
+    day = last_day(as_of)
+    return (
+        MeasureCategory.objects.filter(
+            unit__path__startswith=unit.path,
+            measures__state=MeasureState.IN_FORCE,
+            measures__started_on__lte=day,
+        )
+        .distinct()
+        .count()
+    )
+
+
+def after_hours_services(unit: Unit, as_of: datetime) -> int:
+    return ServiceLogEntry.objects.filter(
+        unit__path__startswith=unit.path, at__lt=as_of, outside_hours=True
+    ).count()
+
+
+def agreements(unit: Unit, as_of: datetime) -> int:
+    day = last_day(as_of)
+    return Agreement.objects.filter(_open_on(day, "start", "end"), branch__path__startswith=unit.path).count()
+
+
+@dataclass(frozen=True)
+class IndicatorChange:
+    indicator: Indicator
+    value: Decimal | None
+    change: Decimal | None  # percent, negative = shorter
+
+
+def indicator_changes(unit: Unit, as_of: datetime) -> list[IndicatorChange]:
+    """Each indicator of the subtree with its last value measured by the cutoff and the change."""
+    day = last_day(as_of)
+    out = []
+    for ind in Indicator.objects.filter(unit__path__startswith=unit.path).order_by("name"):
+        last = ind.values.filter(measured_on__lte=day).order_by("-measured_on", "-id").first()
+        value = last.value if last is not None else None
+        change = rates.change_percent(ind.baseline, value) if value is not None else None
+        out.append(IndicatorChange(ind, value, change))
+    return out

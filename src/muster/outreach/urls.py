@@ -1,0 +1,17 @@
+from django.urls import path
+
+from muster.outreach import views
+
+app_name = "outreach"
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("enterprises/", views.enterprise_list, name="enterprises"),
+    path("enterprises/<str:code>/", views.enterprise_detail, name="enterprise_detail"),
+    path("mine/", views.mine, name="mine"),
+    path("visits/", views.visit_list, name="visits"),
+    path("visits/new/", views.visit_create, name="visit_create"),
+    path("visits/<int:pk>/", views.visit_detail, name="visit_detail"),
+    path("problems/", views.problem_list, name="problems"),
+    path("problems/<int:pk>/", views.problem_detail, name="problem_detail"),
+    path("problems/<int:pk>/<str:step>/", views.problem_step, name="problem_step"),
+]

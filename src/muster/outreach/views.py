@@ -1,0 +1,275 @@
+"""Outreach pages: the figures as of a cutoff, enterprises, "my enterprises" (for liaisons, on a phone),
+visits and the problem list with its steps. Thin: queries to read, services to write."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from muster.orgs import access
+from muster.orgs.access import Perm
+from muster.orgs.models import PARTY_KINDS, Person, Unit
+from muster.outreach import briefing, queries, services
+from muster.outreach.forms import ReasonForm, ResolveForm, StartForm, VisitRecordForm, split_codes
+from muster.outreach.models import ProblemStatus
+from muster.web.views.common import apply_service_errors, paginate, param_date
+
+
+def _unit_param(request: HttpRequest) -> Unit | None:
+    code = (request.GET.get("unit") or "").strip()
+    if not code:
+        return access.visible_roots(request.user).first()
+    unit = access.scoped(Unit.objects.all(), request.user, Perm.VIEW).filter(code=code).first()
+    if unit is None:
+        raise Http404
+    return unit
+
+
+@login_required
+def index(request: HttpRequest) -> HttpResponse:
+    """The figures of a unit's subtree as of a day's end ("截至…24时")."""
+    unit = _unit_param(request)
+    day = param_date(request.GET, "as_of") or timezone.localdate()
+    as_of = datetime(day.year, day.month, day.day, tzinfo=ZoneInfo(settings.TIME_ZONE)) + timedelta(days=1)
+    figures = queries.figures(unit, as_of) if unit is not None else None
+    roots = access.visible_roots(request.user)
+    lang = get_language() or "zh-hans"
+    when = f"截至{day.year}年{day.month}月{day.day}日" if lang.startswith("zh") else f"As of {day:%d %B %Y}"
+    text = (
+        briefing.sentence(
+            visits=figures.visits, problems=figures.problems, resolved=figures.resolved, lang=lang, when=when
+        )
+        if figures is not None
+        else ""
+    )
+    return render(
+        request,
+        "outreach/index.html",
+        {"unit": unit, "day": day, "figures": figures, "roots": roots, "sentence": text},
+    )
+
+
+@login_required
+def enterprise_list(request: HttpRequest) -> HttpResponse:
+    qs = queries.enterprises(request.user).order_by("credit_code")
+    q = (request.GET.get("q") or "").strip()[:60]
+    if q:
+        qs = qs.filter(Q(name__icontains=q) | Q(credit_code__istartswith=q.upper()) | Q(park__icontains=q))
+    return render(request, "outreach/enterprises.html", {"page": paginate(request, qs), "q": q})
+
+
+@login_required
+def enterprise_detail(request: HttpRequest, code: str) -> HttpResponse:
+    e = queries.enterprise_get(request.user, code.upper())
+    return render(
+        request,
+        "outreach/enterprise.html",
+        {
+            "e": e,
+            "liaisons": queries.liaisons_of(e),
+            "visits": queries.visits(request.user).filter(enterprises=e)[:50],
+            "problems": queries.problems(request.user).filter(enterprise=e)[:50],
+        },
+    )
+
+
+@login_required
+def mine(request: HttpRequest) -> HttpResponse:
+    """The enterprises I am liaison or party-building guide of today, with their open problems."""
+    today = timezone.localdate()
+    rows = []
+    for e, li in queries.my_enterprises(request.user, today):
+        open_problems = e.problems.exclude(
+            status__in=[ProblemStatus.RESOLVED, ProblemStatus.UNSOLVABLE]
+        ).count()
+        rows.append((e, li, open_problems))
+    return render(request, "outreach/mine.html", {"rows": rows, "today": today})
+
+
+@login_required
+def visit_list(request: HttpRequest) -> HttpResponse:
+    qs = queries.visits(request.user).prefetch_related("enterprises", "visitors")
+    return render(request, "outreach/visits.html", {"page": paginate(request, qs)})
+
+
+@login_required
+def visit_create(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    writable = access.scoped(Unit.objects.all(), user, Perm.VIEW).order_by("path")
+    units = writable.exclude(kind__in=list(PARTY_KINDS))
+    branches = writable.filter(kind__in=list(PARTY_KINDS))
+    form = VisitRecordForm(
+        request.POST or None, units=units, branches=branches, initial={"held_on": timezone.localdate()}
+    )
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        visitor_codes = split_codes(d["visitors"])
+        people = {
+            p.code: p
+            for p in access.scoped(Person.objects.all(), user, Perm.VIEW).filter(code__in=visitor_codes)
+        }
+        ent_codes = [c.upper() for c in split_codes(d["enterprises"])]
+        ents = {e.credit_code: e for e in queries.enterprises(user).filter(credit_code__in=ent_codes)}
+        missing_p = [c for c in visitor_codes if c not in people]
+        missing_e = [c for c in ent_codes if c not in ents]
+        if missing_p:
+            form.add_error(
+                "visitors",
+                _("No person with the staff number %(code)s was found.") % {"code": ", ".join(missing_p)},
+            )
+        if missing_e:
+            form.add_error(
+                "enterprises",
+                _("There is no enterprise with the credit code %(code)s.") % {"code": ", ".join(missing_e)},
+            )
+        if not form.errors:
+            try:
+                v = services.visit_record(
+                    actor=user,
+                    held_on=d["held_on"],
+                    form=d["form"],
+                    unit=d["unit"],
+                    branch=d["branch"],
+                    visitors=[people[c] for c in visitor_codes],
+                    enterprises=[ents[c] for c in ent_codes],
+                    topics=d["topics"],
+                    findings=d["findings"],
+                )
+            except ValidationError as exc:
+                apply_service_errors(form, exc, {"topic": "topics", "held_on": "held_on"})
+            else:
+                messages.success(request, _("The visit is recorded."))
+                return redirect("outreach:visit_detail", pk=v.pk)
+    status = 400 if form.is_bound and form.errors else 200
+    return render(request, "outreach/visit_form.html", {"form": form}, status=status)
+
+
+@login_required
+def visit_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    v = queries.visit_get(request.user, pk)
+    return render(
+        request,
+        "outreach/visit.html",
+        {"v": v, "problems": queries.problems(request.user).filter(visit=v)},
+    )
+
+
+@login_required
+def problem_list(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    overdue_on = param_date(request.GET, "overdue_on")
+    qs = queries.overdue(user, overdue_on) if overdue_on else queries.problems(user)
+    status = request.GET.get("status") or ""
+    if status in ProblemStatus.values:
+        qs = qs.filter(status=status)
+    return render(
+        request,
+        "outreach/problems.html",
+        {
+            "page": paginate(request, qs),
+            "status": status,
+            "statuses": ProblemStatus.choices,
+            "overdue_on": overdue_on,
+        },
+    )
+
+
+def _step_forms(data: Any = None) -> dict[str, forms.Form]:
+    today = timezone.localdate()
+    return {
+        "start": StartForm(data, initial={"on": today}, prefix="start"),
+        "resolve": ResolveForm(data, initial={"on": today}, prefix="resolve"),
+        "unsolvable": ReasonForm(data, initial={"on": today}, prefix="unsolvable"),
+        "reopen": ReasonForm(data, initial={"on": today}, prefix="reopen"),
+    }
+
+
+@login_required
+def problem_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    pr = queries.problem_get(request.user, pk)
+    return _render_problem(request, pr, _step_forms())
+
+
+def _shown_steps(status: str) -> set[str]:
+    if status == ProblemStatus.OPEN:
+        return {"start", "resolve", "unsolvable"}
+    if status == ProblemStatus.IN_PROGRESS:
+        return {"resolve", "unsolvable"}
+    return {"reopen"}
+
+
+def _render_problem(
+    request: HttpRequest, pr: Any, step_forms: dict[str, forms.Form], status: int = 200
+) -> HttpResponse:
+    may = services.may_write(request.user, pr.unit, pr.branch)
+    shown = _shown_steps(pr.status)
+    # A refusal of a step whose form is not on the page (resolving a resolved problem): said on top.
+    step_errors = [
+        str(e)
+        for key, f in step_forms.items()
+        if key not in shown and f.is_bound
+        for e in f.non_field_errors()
+    ]
+    return render(
+        request,
+        "outreach/problem.html",
+        {
+            "pr": pr,
+            "events": pr.events.order_by("on", "id"),
+            "forms": step_forms,
+            "may": may,
+            "step_errors": step_errors,
+        },
+        status=status,
+    )
+
+
+@login_required
+@require_POST
+def problem_step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
+    user = request.user
+    pr = queries.problem_get(user, pk)
+    if step not in ("start", "resolve", "unsolvable", "reopen"):
+        raise Http404
+    step_forms = _step_forms(None)
+    form = {
+        "start": StartForm,
+        "resolve": ResolveForm,
+        "unsolvable": ReasonForm,
+        "reopen": ReasonForm,
+    }[step](request.POST, prefix=step)
+    step_forms[step] = form
+    if form.is_valid():
+        d = form.cleaned_data
+        try:
+            if step == "start":
+                services.problem_start(actor=user, problem=pr, on=d["on"])
+            elif step == "resolve":
+                services.problem_resolve(
+                    actor=user, problem=pr, on=d["on"], resolution=d["resolution"], evidence=d["evidence"]
+                )
+            elif step == "unsolvable":
+                services.problem_declare_unsolvable(actor=user, problem=pr, on=d["on"], reason=d["reason"])
+            else:
+                services.problem_reopen(actor=user, problem=pr, on=d["on"], reason=d["reason"])
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("outreach:problem_detail", pk=pr.pk)
+    pr.refresh_from_db()
+    return _render_problem(request, pr, step_forms, status=400)

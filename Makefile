@@ -60,6 +60,7 @@ test-pg: setup chromium
 lint:
 	$(VENV)/bin/ruff check src tests bench scripts deploy
 	$(VENV)/bin/ruff format --check src tests bench scripts deploy
+	$(VENV)/bin/lint-imports
 
 typecheck:
 	$(VENV)/bin/mypy src

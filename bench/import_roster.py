@@ -281,7 +281,7 @@ def worker(db_url: str, workbook: Path, n: int, sample: int) -> dict[str, Any]:
 
     from muster.orgs.access import SYSTEM
     from muster.orgs.models import Person, Unit
-    from muster.orgs.roster import roster_import
+    from muster.orgs.people_io import roster_import
 
     call_command("migrate", verbosity=0)
     data = workbook.read_bytes()

@@ -229,6 +229,8 @@ def test_openapi_document_lists_the_paths(client: Client) -> None:
         ("get", "/partners"),
         ("post", "/partners"),
         ("get", "/partners/{code}"),
+        ("post", "/people/import"),  # the staff register (issue 23); /roster/… are its deprecated aliases
+        ("get", "/people/export"),
         ("post", "/roster/import"),
         ("get", "/roster/export"),
         ("get", "/me"),

@@ -23,7 +23,7 @@ from muster.mobilize.ledger_io import ledger_export
 from muster.mobilize.models import Deployment, DeploymentMember, ServiceEntry
 from muster.orgs.access import SYSTEM
 from muster.orgs.models import Person, Unit
-from muster.orgs.roster import roster_export
+from muster.orgs.people_io import roster_export
 from muster.reports import services as reports
 from muster.reports.rollup import parse_cutoff
 from tests.conftest import make_id_number

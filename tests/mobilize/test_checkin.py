@@ -97,25 +97,15 @@ def test_lost_race_on_the_key_returns_the_winner(org: Any, cast: Any, batch: Any
     The unique key refuses the second row; the service answers with the first, and its entry is undone."""
     svc.checkin_record(actor=cast.bob_user, shift=batch.shift, key="in", at=at("2022-03-12 08:00"))
     winner = svc.checkout_record(actor=cast.bob_user, shift=batch.shift, key="out", at=at("2022-03-12 16:00"))
-    real_replay = svc._replay
-    calls = {"n": 0}
 
-    def blind_first_two(key: str, assignment: Any, kind: str) -> Any:
-        calls["n"] += 1
-        return None if calls["n"] <= 2 else real_replay(key, assignment, kind)
-
-    # Roll the state back to "checked in" as our request saw it, by pretending the out event is not there.
-    real_filter = CheckEvent.objects.filter
-
-    def last_is_in(*args: Any, **kwargs: Any) -> Any:
-        qs = real_filter(*args, **kwargs)
-        return qs.exclude(key="out") if "assignment" in kwargs else qs
+    def as_seen_before_the_winner(key: str, assignment: Any) -> Any:
+        # Our replay check and state read saw "checked in" and the key unused (the winner not yet there).
+        return None, CheckEvent.objects.get(key="in")
 
     # The loser's transaction does not see the winner's uncommitted entry either.
     with (
-        mock.patch.object(svc, "_replay", blind_first_two),
+        mock.patch.object(svc, "_check_events", as_seen_before_the_winner),
         mock.patch.object(svc, "_check_entry_overlap", lambda *a, **k: None),
-        mock.patch.object(CheckEvent.objects, "filter", side_effect=last_is_in),
     ):
         loser = svc.checkout_record(
             actor=cast.bob_user, shift=batch.shift, key="out", at=at("2022-03-12 16:00")

@@ -13,7 +13,7 @@ from django.test import override_settings
 from muster.audit.models import AuditEvent
 from muster.mobilize import queries as q
 from muster.mobilize import services as svc
-from muster.mobilize import templates as tpl
+from muster.mobilize import shift_templates as tpl
 from muster.mobilize.models import DeploymentMember, PostKind
 from muster.orgs.access import NotAllowed
 from muster.orgs.models import Team

@@ -12,10 +12,10 @@ from django.http import Http404
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from muster import clock as tu
 from muster.audit.models import AuditEvent
 from muster.mobilize import queries as q
 from muster.mobilize import services as svc
-from muster.mobilize import timeutil as tu
 from muster.mobilize.models import EntryKind, EntryOp, MeasureKind, ServiceEntry
 from muster.orgs.access import SYSTEM, NotAllowed
 

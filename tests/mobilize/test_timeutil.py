@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from muster.mobilize import timeutil as tu
+from muster import clock as tu
 
 TZ = ZoneInfo("Asia/Shanghai")
 

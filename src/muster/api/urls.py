@@ -14,6 +14,7 @@ from muster.accounts.api import router as accounts_router
 from muster.api.auth import session_auth, token_auth
 from muster.api.checks import MusterAPI
 from muster.api.common import validation_errors
+from muster.orgs.api import register_router
 from muster.orgs.api import router as orgs_router
 
 logger = logging.getLogger(__name__)
@@ -81,11 +82,16 @@ def _invalid_schema(request: HttpRequest, exc: SchemaValidationError) -> HttpRes
     return api.create_response(request, body, status=422)
 
 
+api.add_router("/", register_router)  # the staff register: /people/import before /people/{code}
 api.add_router("/", orgs_router)
 api.add_router("/", accounts_router)
 api.add_router("/mobilize/", "muster.mobilize.api.router")
 api.add_router("/", "muster.reports.api.router")
 api.add_router("/", "muster.partylife.api.router")
 api.add_router("/", "muster.points.api.router")
+api.add_router("/", "muster.honors.api.router")
 api.add_router("/roster/", "muster.roster.api.router")
 api.add_router("/notify/", "muster.notify.api.router")
+api.add_router("/care/", "muster.care.api.router")
+api.add_router("/outreach/", "muster.outreach.api.router")
+api.add_router("/volunteers/", "muster.volunteers.api.router")

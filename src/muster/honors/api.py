@@ -180,13 +180,13 @@ def certificate_issue(request: HttpRequest, code: str, payload: IssueIn) -> Any:
     return 201, cert_data(cert)
 
 
-class RequestIn(Schema):
+class CertificateRequestIn(Schema):
     as_of: BoundedDate | None = None
     note: str = ""
 
 
 @router.post("/honors/certificates/request", response={201: CertificateOut, **WRITE_ERRORS})
-def certificate_request(request: HttpRequest, payload: RequestIn) -> Any:
+def certificate_request(request: HttpRequest, payload: CertificateRequestIn) -> Any:
     cert = services.certificate_request(actor=actor(request), as_of=_cutoff(payload.as_of), note=payload.note)
     return 201, cert_data(cert)
 

@@ -10,7 +10,7 @@ Errors: a service's ``ValidationError`` is answered 422 with ``{"detail", "error
 service's machine-readable codes (``conflict``, ``overlap``, ``too_long``, ``end_before_start``,
 ``not_checked_in``, ``superseded``…) and ``code`` is the first of them (or null).
 
-Times are read with ``muster.mobilize.timeutil.parse_datetime``: ISO 8601 (with or without an offset;
+Times are read with ``muster.mobilize.clock.parse_datetime``: ISO 8601 (with or without an offset;
 without one it is Shanghai time), "2022-03-18 24:00", "2022/3/18 8:00", "2022年3月18日 8时". They are
 written as ISO 8601 in local time.
 
@@ -35,6 +35,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, File, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
+from muster import clock
 from muster.api.checks import IntRange
 from muster.api.common import (
     BoundedDate,
@@ -47,7 +48,8 @@ from muster.api.common import (
     resolve_unit,
     validation_errors,
 )
-from muster.mobilize import queries, services, templates, timeutil
+from muster.clock import local_tz
+from muster.mobilize import queries, services, shift_templates
 from muster.mobilize.models import (
     Assignment,
     CheckEvent,
@@ -61,7 +63,7 @@ from muster.mobilize.models import (
     ServiceEntry,
     Shift,
 )
-from muster.mobilize.queries import ChainState, EntryView, local_tz
+from muster.mobilize.queries import ChainState, EntryView
 from muster.orgs import access, rules
 from muster.orgs.access import Perm
 from muster.orgs.models import Partner, Person, Team, Unit
@@ -129,8 +131,8 @@ def when(value: str | None, field: str) -> datetime | None:
     from muster.mobilize.ledger_io import describe_time_error
 
     try:
-        return timeutil.parse_datetime(value, local_tz())
-    except timeutil.TimeParseError as exc:
+        return clock.parse_datetime(value, local_tz())
+    except clock.TimeParseError as exc:
         raise ValidationError({field: ValidationError(describe_time_error(exc), code="bad_time")}) from None
 
 
@@ -799,7 +801,7 @@ def post_coverage(
 ) -> dict[str, Any]:
     user = actor(request)
     post = _get_post(user, code)
-    lo = when(start, "start") or timeutil.local_midnight(timezone.localdate(timezone=local_tz()), local_tz())
+    lo = when(start, "start") or clock.local_midnight(timezone.localdate(timezone=local_tz()), local_tz())
     hi = when(end, "end") or lo + timedelta(days=7)
     if hi <= lo:
         raise ValidationError(
@@ -930,7 +932,7 @@ def create_shifts_from_template(request: HttpRequest, payload: TemplateIn) -> St
     tz = local_tz()
     try:
         if payload.template == "three_rotations":
-            specs = templates.three_rotations(
+            specs = shift_templates.three_rotations(
                 payload.first_day,
                 payload.days,
                 tz,
@@ -939,7 +941,7 @@ def create_shifts_from_template(request: HttpRequest, payload: TemplateIn) -> St
                 remote=payload.remote,
             )
         elif payload.template == "duty_24h":
-            specs = templates.duty_24h(
+            specs = shift_templates.duty_24h(
                 payload.first_day,
                 payload.days,
                 tz,
@@ -953,7 +955,7 @@ def create_shifts_from_template(request: HttpRequest, payload: TemplateIn) -> St
                 raise ValidationError(
                     {"curve": _("Give the seats needed for every hour (24 or 7×24 values).")}
                 )
-            specs = templates.hotline_curve(
+            specs = shift_templates.hotline_curve(
                 payload.first_day, payload.days, tz, curve, max_hours=payload.max_hours, remote=payload.remote
             )
     except (ValueError, TypeError) as exc:
@@ -1328,7 +1330,7 @@ def _entry_out(state: ChainState) -> dict[str, Any]:
         "start": iso(v.start),
         "end": iso(v.end),
         "minutes": current.minutes,
-        "hours": str(timeutil.minutes_to_hours(current.minutes)),
+        "hours": str(clock.minutes_to_hours(current.minutes)),
         "approved_minutes": v.approved_minutes,
         "status": v.status,
         "proposed": (
@@ -1510,7 +1512,7 @@ def _balance(person: Person, as_of: datetime | None) -> dict[str, Any]:
         "person": {"code": person.code, "name": person.name},
         "as_of": iso(as_of),
         "minutes": minutes,
-        "hours": str(timeutil.minutes_to_hours(minutes)),
+        "hours": str(clock.minutes_to_hours(minutes)),
         "by_kind": queries.balance_by_kind(person, as_of=as_of),
         "pending": [_entry_out(states[c]) for c in chains],
         "pending_minutes": sum(r.minutes for r in pending_rows),

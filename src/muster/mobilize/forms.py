@@ -12,7 +12,9 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from muster.files import image_extension
 from muster.mobilize.models import MeasureKind, PostKind, Request, RequestStatus
+from muster.mobilize.shift_templates import normalize_curve
 from muster.orgs import rules
 from muster.orgs.models import Partner, Team, Unit
 from muster.web.forms import (
@@ -75,8 +77,6 @@ class CurveField(forms.CharField):
             curve = parse_curve(value)
         except ValueError as exc:
             raise forms.ValidationError(_("Seat counts are whole numbers.")) from exc
-        from muster.mobilize.templates import normalize_curve
-
         try:
             normalize_curve(curve)
         except (ValueError, TypeError) as exc:
@@ -319,29 +319,8 @@ class CorrectionForm(BootstrapForm):
     reason = forms.CharField(label=_("Reason"), max_length=500)
 
 
-# What a photo of community service may be: the first bytes of each accepted format.
-_IMAGE_MAGIC: list[tuple[bytes, int, str]] = [
-    (b"\xff\xd8\xff", 0, ".jpg"),
-    (b"\x89PNG\r\n\x1a\n", 0, ".png"),
-    (b"WEBP", 8, ".webp"),
-    (b"ftypheic", 4, ".heic"),
-    (b"ftypheix", 4, ".heic"),
-    (b"ftypmif1", 4, ".heic"),
-]
-
-
 def evidence_max_bytes() -> int:
     return int(getattr(settings, "MUSTER_EVIDENCE_MAX_BYTES", 5 * 1024 * 1024))
-
-
-def image_extension(head: bytes) -> str | None:
-    """The file extension of an accepted photo format, judged by content (not by the name)."""
-    for magic, offset, ext in _IMAGE_MAGIC:
-        if head[offset : offset + len(magic)] == magic:
-            if ext == ".webp" and head[:4] != b"RIFF":
-                continue
-            return ext
-    return None
 
 
 class SelfReportForm(BootstrapForm):

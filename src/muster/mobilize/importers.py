@@ -37,5 +37,6 @@ register(
         apply=_apply,
         result=lambda plan: plan.result,
         summary=ledger_io.summary,
+        export=ledger_io.ledger_export,
     )
 )

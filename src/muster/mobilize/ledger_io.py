@@ -7,7 +7,7 @@ Chinese or English.
 
 Import rules
 ------------
-- Times are read with ``timeutil.parse_datetime``: "2022-03-18 24:00", "2022/3/18 8:00",
+- Times are read with ``clock.parse_datetime``: "2022-03-18 24:00", "2022/3/18 8:00",
   "2022年3月18日 8时", Excel date-times and serials. Service times are truncated to the minute.
 - 服务地点 is a partner's code or name. A name no visible partner has creates a partner (type "other",
   liaison unit = the dispatching unit); the same new name in several rows creates one partner.
@@ -61,9 +61,11 @@ from django.http import Http404
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from muster import clock
 from muster.audit.services import PendingEvent, log_action, log_actions_bulk
+from muster.clock import local_tz
 from muster.dates import date_range_message
-from muster.mobilize import services, signals, timeutil
+from muster.mobilize import services, signals
 from muster.mobilize.models import (
     Assignment,
     Deployment,
@@ -74,7 +76,7 @@ from muster.mobilize.models import (
     EntrySource,
     ServiceEntry,
 )
-from muster.mobilize.queries import chain_states, local_tz, visible_entries
+from muster.mobilize.queries import chain_states, visible_entries
 from muster.orgs import access, rules
 from muster.orgs.access import Perm
 from muster.orgs.models import Partner, PartnerKind, Person, Unit
@@ -164,7 +166,7 @@ def _status_table() -> tuple[dict[str, str], str]:
     return table, allowed
 
 
-def describe_time_error(exc: timeutil.TimeParseError) -> str:
+def describe_time_error(exc: clock.TimeParseError) -> str:
     """A translated reason for a time that cannot be read."""
     messages = {
         "empty": _("a date and time is required"),
@@ -299,8 +301,8 @@ class _Planner:
     def time(self, t: Table, rownum: int, cells: Sequence[Any], key: str) -> datetime | None:
         raw = t.get(cells, key)
         try:
-            return timeutil.parse_datetime(raw if not is_blank(raw) else "", self.tz)
-        except timeutil.TimeParseError as exc:
+            return clock.parse_datetime(raw if not is_blank(raw) else "", self.tz)
+        except clock.TimeParseError as exc:
             self.errors.add(t.sheet, rownum, t.column(key), raw, describe_time_error(exc))
             return None
 
@@ -649,7 +651,7 @@ class _Planner:
         end = self.time(t, rownum, cells, "end")
         if start is None or end is None:
             return None
-        start, end = timeutil.floor_minute(start), timeutil.floor_minute(end)
+        start, end = clock.floor_minute(start), clock.floor_minute(end)
         raw_end = t.get(cells, "end")
         if end <= start:
             self.errors.add(
@@ -661,15 +663,15 @@ class _Planner:
                 % {"end": _fmt(end), "start": _fmt(start)},
             )
             return None
-        minutes = timeutil.minutes_between(start, end)
-        if minutes > timeutil.MAX_ENTRY_MINUTES:
+        minutes = clock.minutes_between(start, end)
+        if minutes > clock.MAX_ENTRY_MINUTES:
             self.errors.add(
                 t.sheet,
                 rownum,
                 t.column("end"),
                 raw_end,
                 _("an entry cannot be longer than 24 hours (this one is %(hours)s hours); split it by day")
-                % {"hours": timeutil.minutes_to_hours(minutes)},
+                % {"hours": clock.minutes_to_hours(minutes)},
             )
             return None
         if end > self.now + services.FUTURE_TOLERANCE:
@@ -810,7 +812,7 @@ class _Planner:
                 (
                     (other, s, e)
                     for other, (s, e) in current.items()
-                    if other != code and timeutil.overlaps(start, end, s, e)
+                    if other != code and clock.overlaps(start, end, s, e)
                 ),
                 None,
             )
@@ -819,7 +821,7 @@ class _Planner:
                     (
                         (owner, s, e)
                         for s, e, owner in shifts.get(pid, [])
-                        if owner != code and timeutil.overlaps(start, end, s, e)
+                        if owner != code and clock.overlaps(start, end, s, e)
                     ),
                     None,
                 )

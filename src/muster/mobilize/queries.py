@@ -18,13 +18,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum
 from django.http import Http404
 
-from muster.mobilize import timeutil
+from muster import clock
+from muster.clock import local_tz
 from muster.mobilize.models import (
     Assignment,
     CheckEvent,
@@ -39,14 +38,10 @@ from muster.mobilize.models import (
     ServiceEntry,
     Shift,
 )
-from muster.mobilize.templates import HourCoverage, ShiftCover, coverage_grid
+from muster.mobilize.policy import may_approve_entry
+from muster.mobilize.shift_templates import HourCoverage, ShiftCover, coverage_grid
 from muster.orgs.access import Perm, scoped
 from muster.orgs.models import Person
-
-
-def local_tz() -> ZoneInfo:
-    return ZoneInfo(settings.TIME_ZONE)
-
 
 # ---------------------------------------------------------------- ledger state
 
@@ -109,16 +104,16 @@ class ChainState:
             return EntryStatus.REVERSED
         return EntryStatus.REJECTED
 
-    def intervals_claimed(self) -> list[timeutil.Interval]:
+    def intervals_claimed(self) -> list[clock.Interval]:
         """The intervals this entry holds against the person's other entries: the approved or pending
         version, and a proposed correction."""
         out = []
         if self.net == 1 or self.status == EntryStatus.PENDING:
             c = self.current
-            out.append(timeutil.Interval(c.start, c.end))
+            out.append(clock.Interval(c.start, c.end))
         p = self.pending_row
         if p is not None and p.op == EntryOp.CORRECT_REQUEST:
-            out.append(timeutil.Interval(p.start, p.end))
+            out.append(clock.Interval(p.start, p.end))
         return out
 
 
@@ -145,10 +140,10 @@ def approved_minutes(rows: QuerySet[ServiceEntry], cutoff: datetime | None = Non
     signed = rows.exclude(sign=0)
     if cutoff is None:
         return int(signed.aggregate(t=Sum(F("sign") * F("minutes")))["t"] or 0)
-    c = timeutil.floor_minute(cutoff)
+    c = clock.floor_minute(cutoff)
     whole = int(signed.filter(end__lte=c).aggregate(t=Sum(F("sign") * F("minutes")))["t"] or 0)
     part = sum(
-        sign * timeutil.clip_minutes(start, end, c)
+        sign * clock.clip_minutes(start, end, c)
         for sign, start, end in signed.filter(start__lt=c, end__gt=c).values_list("sign", "start", "end")
     )
     return whole + part
@@ -180,8 +175,6 @@ def person_pending(person: Person) -> QuerySet[ServiceEntry]:
 
 def pending_for_approver(user: Any) -> list[ServiceEntry]:
     """Pending rows the user may decide on (visible, approvable, not their own)."""
-    from muster.mobilize.services import may_approve_entry  # services import queries, not the reverse
-
     qs = pending_rows(visible_entries(user)).select_related(
         "person",
         "person__unit",

@@ -40,6 +40,9 @@ from muster.orgs.models import (
     TeamMembership,
     Unit,
 )
+from muster.orgs.people_io import roster_export
+from muster.tabular.errors import TabularError
+from muster.tabular.workbook import workbook_import  # a whole-organization workbook too
 
 router = Router(tags=["organization"])
 
@@ -658,13 +661,26 @@ def create_partner(request: HttpRequest, payload: PartnerIn) -> Status:
     return Status(201, _partner_out(user, partner))
 
 
-# ================================================================ roster import / export
+# ======================================================== the staff register (人员名册): import / export
+# At /people/import and /people/export; the first addresses, /roster/import and /roster/export, stay as
+# deprecated aliases for a release (/roster/… is rostering: /api/v1/roster/plans).
+
+IMPORT_RESPONSES = {200: dict[str, Any], 403: ErrorOut, 413: ErrorOut, 422: ImportErrorOut}
+IMPORT_SUMMARY = "Import the staff register (.xlsx or .csv), or a whole organization in one workbook"
+EXPORT_RESPONSES = {200: None, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
+EXPORT_SUMMARY = "Export the staff register (.xlsx or .csv)"
+EXPORT_DESCRIPTION = "The same layout the import reads. Without unit, everything the caller may export."
+
+# Its own router, mounted before ``router`` (``muster.api.urls``): /people/import and /people/export must
+# be matched before /people/{code}.
+register_router = Router(tags=["staff register"])
 
 
-@router.post(
-    "/roster/import",
-    response={200: dict[str, Any], 403: ErrorOut, 413: ErrorOut, 422: ImportErrorOut},
-    summary="Import a staff roster (.xlsx or .csv), or a whole organization in one workbook",
+@register_router.post(
+    "/people/import",
+    response=IMPORT_RESPONSES,
+    summary=IMPORT_SUMMARY,
+    operation_id="people_import",
     description="A workbook may also hold the ledger sheets (派出批次 / 服务记录): units and people are then "
     "written first and the ledger rows checked against them, all in one transaction (the caller also needs "
     "the right to dispatch). "
@@ -673,9 +689,6 @@ def create_partner(request: HttpRequest, payload: PartnerIn) -> Status:
     "With dry_run=true nothing is written either way.",
 )
 def import_roster(request: HttpRequest, file: File[UploadedFile], dry_run: bool = False) -> Any:
-    from muster.tabular.errors import TabularError
-    from muster.tabular.workbook import workbook_import  # a whole-organization workbook too
-
     user = actor(request)
     if not access.can_anywhere(user, Perm.IMPORT):
         raise access.NotAllowed(Perm.IMPORT)
@@ -698,11 +711,12 @@ def import_roster(request: HttpRequest, file: File[UploadedFile], dry_run: bool 
     return result.as_dict()
 
 
-@router.get(
-    "/roster/export",
-    response={200: None, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut},
-    summary="Export the staff roster (.xlsx or .csv)",
-    description="The same layout the import reads. Without unit, everything the caller may export.",
+@register_router.get(
+    "/people/export",
+    response=EXPORT_RESPONSES,
+    summary=EXPORT_SUMMARY,
+    description=EXPORT_DESCRIPTION,
+    operation_id="people_export",
 )
 def export_roster(
     request: HttpRequest,
@@ -710,8 +724,6 @@ def export_roster(
     unit: str | None = None,
     sheet: Literal["people", "units"] = "people",
 ) -> HttpResponse:
-    from muster.orgs.roster import roster_export
-
     user = actor(request)
     target = _get_unit(user, unit) if unit else None
     if target is not None:
@@ -722,3 +734,33 @@ def export_roster(
     response = HttpResponse(data, content_type=content_type)
     response["Content-Disposition"] = content_disposition_header(True, filename) or "attachment"
     return response
+
+
+@register_router.post(
+    "/roster/import",
+    response=IMPORT_RESPONSES,
+    summary=IMPORT_SUMMARY + " — alias of /people/import",
+    operation_id="roster_import_alias",
+    deprecated=True,
+)
+def import_roster_alias(request: HttpRequest, file: File[UploadedFile], dry_run: bool = False) -> Any:
+    """The first address of the import, kept for a release."""
+    return import_roster(request, file, dry_run)
+
+
+@register_router.get(
+    "/roster/export",
+    response=EXPORT_RESPONSES,
+    summary=EXPORT_SUMMARY + " — alias of /people/export",
+    description=EXPORT_DESCRIPTION,
+    operation_id="roster_export_alias",
+    deprecated=True,
+)
+def export_roster_alias(
+    request: HttpRequest,
+    fmt: Literal["xlsx", "csv"] = Query("xlsx", alias="format"),
+    unit: str | None = None,
+    sheet: Literal["people", "units"] = "people",
+) -> HttpResponse:
+    """The first address of the export, kept for a release."""
+    return export_roster(request, fmt, unit, sheet)

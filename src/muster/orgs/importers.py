@@ -10,9 +10,9 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from muster.orgs import access, roster
+from muster.orgs import access, people_io
 from muster.orgs.access import Perm
-from muster.orgs.roster import RosterImportResult
+from muster.orgs.people_io import RosterImportResult
 from muster.tabular.errors import ErrorCollector
 from muster.tabular.schema import Table
 from muster.tabular.workbook import Importer, register
@@ -24,11 +24,11 @@ def _require(actor: Any) -> None:
 
 
 def _plan(actor: Any, tables: dict[str, Table], errors: ErrorCollector) -> Any:
-    return roster.roster_plan(actor=actor, tables=tables, errors=errors)
+    return people_io.roster_plan(actor=actor, tables=tables, errors=errors)
 
 
 def _apply(plan: Any, actor: Any, filename: str, tables: dict[str, Table]) -> None:
-    roster.roster_apply(plan, actor=actor, filename=filename)
+    people_io.roster_apply(plan, actor=actor, filename=filename)
     access.forget(actor)  # units may have moved: the later parts check rights on the new paths
 
 
@@ -57,9 +57,9 @@ register(
     Importer(
         key="roster",
         order=10,
-        specs=(roster.UNITS, roster.PEOPLE),
+        specs=(people_io.UNITS, people_io.PEOPLE),
         require=_require,
-        run=roster.roster_import,
+        run=people_io.roster_import,
         plan=_plan,
         apply=_apply,
         result=lambda plan: plan.result,

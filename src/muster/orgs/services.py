@@ -19,6 +19,7 @@ from muster.orgs import access, rules, signals
 from muster.orgs.access import Perm
 from muster.orgs.models import (
     PARTY_KINDS,
+    EmploymentStatus,
     Partner,
     Person,
     Role,
@@ -545,6 +546,8 @@ def person_update(
         person.save()
         if person.unit_id != before_unit:
             signals.home_units_changed.send(Person, person_ids=[person.pk])
+        if "employment_status" in changes and person.employment_status == EmploymentStatus.LEFT:
+            signals.people_left.send(Person, person_ids=[person.pk], actor=actor)
         if tags is not _UNSET:
             person.tags.set(tag_objs)
         log_action(

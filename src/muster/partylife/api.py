@@ -14,9 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponseBase
@@ -36,6 +34,7 @@ from muster.api.common import (
     paginate,
     required_unit,
 )
+from muster.clock import local_tz
 from muster.orgs import access
 from muster.orgs.access import Perm
 from muster.orgs.models import Person, Team, Unit
@@ -60,15 +59,11 @@ WRITE_ERRORS = {403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
 # ================================================================ helpers
 
 
-def _tz() -> ZoneInfo:
-    return ZoneInfo(settings.TIME_ZONE)
-
-
 def _aware(value: datetime | None) -> datetime | None:
     """A naive date-time is Shanghai time."""
     if value is None or timezone.is_aware(value):
         return value
-    return value.replace(tzinfo=_tz())
+    return value.replace(tzinfo=local_tz())
 
 
 def _as_of(value: datetime | None) -> datetime:
@@ -76,7 +71,7 @@ def _as_of(value: datetime | None) -> datetime:
 
 
 def _iso(value: datetime | None) -> str | None:
-    return timezone.localtime(value, _tz()).isoformat() if value is not None else None
+    return timezone.localtime(value, local_tz()).isoformat() if value is not None else None
 
 
 def _person(user: Any, code: str, field: str) -> Person:
@@ -276,7 +271,7 @@ def _meeting_detail(user: Any, pk: int) -> dict[str, Any]:
         }
         for r in sorted(m.reviews.all(), key=lambda r: r.pk)
     ]
-    out["quorum"] = services.meeting_quorum(m)
+    out["quorum"] = queries.meeting_quorum(m)
     return out
 
 
@@ -289,7 +284,7 @@ def list_meetings(
     request: HttpRequest, filters: Query[MeetingFilters], page: Query[PageParams]
 ) -> dict[str, Any]:
     user = actor(request)
-    tz = _tz()
+    tz = local_tz()
     qs = queries.meeting_list(
         user,
         unit=_scope_unit(user, filters.unit),

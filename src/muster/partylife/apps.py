@@ -8,9 +8,6 @@ class PartylifeConfig(AppConfig):
     verbose_name = _("Party life")
 
     def ready(self) -> None:
-        from muster.partylife import facts
-
-        facts.register()
         from muster.seeding import keep_defaults
 
         keep_defaults(self, "0002_seed_requirements")

@@ -20,6 +20,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from muster.clock import last_day
 from muster.orgs.models import Unit
 from muster.partylife.models import (
     ContactPoint,
@@ -35,7 +36,6 @@ from muster.partylife.models import (
     ReviewStatus,
     TalkParticipant,
 )
-from muster.points.queries import last_day
 from muster.reports.registry import Metric
 
 
@@ -251,7 +251,7 @@ METRICS: dict[str, Metric] = {
             _("Contact points"),
             metric_contact_points,
             _("Leaders' contact points (领导干部联系点) in force on the cutoff's last day."),
-            pgettext_lazy("metric unit", "points"),
+            pgettext_lazy("metric unit", "contact points"),  # places (个), not score points (分)
             group="party",
             order=60,
         ),

@@ -19,12 +19,16 @@ from typing import Any
 from django.db.models import Max, Q, QuerySet
 from django.http import FileResponse, Http404
 
+from muster.clock import last_day, local_date
+from muster.clock import local_midnight as _day_start
 from muster.orgs import access
 from muster.orgs.access import Perm
 from muster.orgs.models import Person, Unit
 from muster.partylife import compliance, pipeline
+from muster.partylife.membership import MEETING_UNIT_KINDS, RosterEntry, approval_unit, roster_at
 from muster.partylife.models import (
     AttendanceStatus,
+    BranchMembership,
     ComplianceSnapshot,
     Exemption,
     Honor,
@@ -34,8 +38,6 @@ from muster.partylife.models import (
     ReviewStatus,
     Talk,
 )
-from muster.partylife.roster import MEETING_UNIT_KINDS, RosterEntry, approval_unit, local_date, roster_at
-from muster.points.queries import last_day
 
 
 def _see(user: Any, unit: Unit) -> None:
@@ -135,8 +137,6 @@ def _depth(r: MeetingRequirement) -> int:
 def _meeting_facts(
     units: Sequence[Unit], start: date, end: date, through: date
 ) -> dict[int, list[compliance.MeetingFact]]:
-    from muster.partylife.services import meeting_fact
-
     out: dict[int, list[compliance.MeetingFact]] = defaultdict(list)
     qs = (
         Meeting.objects.filter(unit__in=units, review_status=ReviewStatus.APPROVED, held=True)
@@ -166,13 +166,23 @@ def compliance_lines(
     *,
     through: date,
     meetings: Sequence[compliance.MeetingFact] | None = None,
+    requirements: Sequence[MeetingRequirement] | None = None,
+    exemptions: Sequence[compliance.ExemptionFact] | None = None,
 ) -> list[compliance.Line]:
-    """Required vs held per requirement and window for one organization (unscoped; callers check)."""
+    """Required vs held per requirement and window for one organization (unscoped; callers check).
+    ``requirements`` (those of the window for any organization) and ``exemptions`` (the unit's) may be
+    given by a caller that read them for many organizations at once."""
     if meetings is None:
         meetings = _meeting_facts([unit], start, end, through).get(unit.pk, [])
-    exemptions = _exemptions(unit)
+    if exemptions is None:
+        exemptions = _exemptions(unit)
+    reqs = (
+        _requirements(unit, start, end)
+        if requirements is None
+        else [r for r in requirements if _applies(r, unit)]
+    )
     chosen: dict[tuple[str, date], tuple[MeetingRequirement, compliance.Line]] = {}
-    for req in _requirements(unit, start, end):
+    for req in reqs:
         for line in compliance.evaluate(
             [req.as_engine()], meetings, exemptions, start=start, end=end, through=through
         ):
@@ -205,9 +215,26 @@ def compliance_rows(scope: Unit, start: date, end: date, *, through: date) -> li
         ).order_by("path")
     )
     facts = _meeting_facts(units, start, end, through)
+    # the requirements and exemptions of every organization read once, not once per organization
+    requirements = list(
+        MeetingRequirement.objects.select_related("unit")
+        .filter(applies_to__in={u.kind for u in units}, valid_from__lt=end)
+        .filter(Q(valid_to__isnull=True) | Q(valid_to__gt=start))
+    )
+    exemptions: dict[int, list[compliance.ExemptionFact]] = defaultdict(list)
+    for x in Exemption.objects.filter(unit__in=units, revoked=False):
+        exemptions[x.unit_id].append(compliance.ExemptionFact(x.requirement_code, x.start, x.end))
     rows = []
     for u in units:
-        lines = compliance_lines(u, start, end, through=through, meetings=facts.get(u.pk, []))
+        lines = compliance_lines(
+            u,
+            start,
+            end,
+            through=through,
+            meetings=facts.get(u.pk, []),
+            requirements=requirements,
+            exemptions=exemptions.get(u.pk, []),
+        )
         rows.append(OrgRow(u, compliance.overall(lines), lines))
     return rows
 
@@ -306,14 +333,6 @@ class InactivityWarning:
     months: int
     level: int  # 3, 4, 5 — or 6 once the six-month line is crossed
     last_life: date | None
-
-
-def _day_start(d: date) -> datetime:
-    from zoneinfo import ZoneInfo
-
-    from django.conf import settings
-
-    return datetime.combine(d, datetime.min.time(), ZoneInfo(settings.TIME_ZONE))
 
 
 def last_life_dates(person_ids: Sequence[int], through: date) -> dict[int, date]:
@@ -428,3 +447,55 @@ def evidence_response(honor: Honor) -> FileResponse:
     response = FileResponse(handle, as_attachment=True, filename=name)
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+# ---------------------------------------------------------------- one meeting as compliance sees it
+
+
+def meeting_fact(meeting: Meeting) -> compliance.MeetingFact:
+    """The meeting as the compliance engine sees it (attendance counts, lecturer role)."""
+    expected = present = ev = pv = ec = pc = 0
+    for a in meeting.attendance.all():
+        if not a.expected:
+            continue
+        here = a.status == AttendanceStatus.PRESENT
+        expected += 1
+        present += here
+        if a.voting:
+            ev += 1
+            pv += here
+        if a.committee:
+            ec += 1
+            pc += here
+    roles: frozenset[str] = frozenset()
+    if meeting.lecturer_id:
+        on = local_date(meeting.starts_at)
+        roles = frozenset(
+            BranchMembership.objects.filter(
+                person_id=meeting.lecturer_id, start__lte=on, branch__path__startswith=meeting.unit.path
+            )
+            .filter(Q(end__isnull=True) | Q(end__gte=on))
+            .values_list("role", flat=True)
+        )
+    return compliance.MeetingFact(
+        meeting.pk,
+        local_date(meeting.starts_at),
+        frozenset(meeting.kinds),
+        expected,
+        present,
+        ev,
+        pv,
+        ec,
+        pc,
+        roles,
+    )
+
+
+def meeting_quorum(meeting: Meeting) -> dict[str, bool]:
+    """{kind: quorum met} for each kind of the meeting a requirement sets a quorum for."""
+    fact = meeting_fact(meeting)
+    out: dict[str, bool] = {}
+    for req in requirements_in_force(meeting.unit, fact.on):
+        if req.kind in fact.kinds and req.quorum:
+            out[req.kind] = out.get(req.kind, True) and compliance.quorum_met(req.quorum, fact)
+    return out

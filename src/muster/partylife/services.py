@@ -44,12 +44,20 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from muster.audit.services import diff, log_action
+from muster.clock import local_date, today
+from muster.files import image_extension
 from muster.orgs import access
 from muster.orgs.access import Perm
 from muster.orgs.models import Person, PoliticalStatus, Team, Unit
 from muster.orgs.services import person_update
-from muster.partylife import compliance, pipeline
-from muster.partylife import facts as pfacts
+from muster.partylife import pipeline, signals
+from muster.partylife.membership import (
+    MEETING_UNIT_KINDS,
+    approval_unit,
+    committee_chain,
+    is_party_org,
+    roster_at,
+)
 from muster.partylife.models import (
     COMMITTEE_ROLES,
     Attendance,
@@ -83,16 +91,12 @@ from muster.partylife.models import (
     Talk,
     TalkParticipant,
 )
-from muster.partylife.roster import (
-    MEETING_UNIT_KINDS,
-    approval_unit,
-    committee_chain,
-    is_party_org,
-    local_date,
-    roster_at,
-    today,
+from muster.partylife.queries import (
+    compliance_rows,
+    meeting_fact,
+    meeting_quorum,
+    rows_to_json,
 )
-from muster.points.services import facts_record, facts_retract
 
 _UNSET: Any = object()
 
@@ -550,57 +554,6 @@ def meeting_attach(*, actor: Any, meeting: Meeting, file: File[Any], name: str =
     return att
 
 
-def meeting_fact(meeting: Meeting) -> compliance.MeetingFact:
-    """The meeting as the compliance engine sees it (attendance counts, lecturer role)."""
-    expected = present = ev = pv = ec = pc = 0
-    for a in meeting.attendance.all():
-        if not a.expected:
-            continue
-        here = a.status == AttendanceStatus.PRESENT
-        expected += 1
-        present += here
-        if a.voting:
-            ev += 1
-            pv += here
-        if a.committee:
-            ec += 1
-            pc += here
-    roles: frozenset[str] = frozenset()
-    if meeting.lecturer_id:
-        on = local_date(meeting.starts_at)
-        roles = frozenset(
-            BranchMembership.objects.filter(
-                person_id=meeting.lecturer_id, start__lte=on, branch__path__startswith=meeting.unit.path
-            )
-            .filter(Q(end__isnull=True) | Q(end__gte=on))
-            .values_list("role", flat=True)
-        )
-    return compliance.MeetingFact(
-        meeting.pk,
-        local_date(meeting.starts_at),
-        frozenset(meeting.kinds),
-        expected,
-        present,
-        ev,
-        pv,
-        ec,
-        pc,
-        roles,
-    )
-
-
-def meeting_quorum(meeting: Meeting) -> dict[str, bool]:
-    """{kind: quorum met} for each kind of the meeting a requirement sets a quorum for."""
-    from muster.partylife.queries import requirements_in_force
-
-    fact = meeting_fact(meeting)
-    out: dict[str, bool] = {}
-    for req in requirements_in_force(meeting.unit, fact.on):
-        if req.kind in fact.kinds and req.quorum:
-            out[req.kind] = out.get(req.kind, True) and compliance.quorum_met(req.quorum, fact)
-    return out
-
-
 def _review(meeting: Meeting, action: str, actor: Any, opinion: str = "") -> None:
     MeetingReview.objects.create(
         meeting=meeting, action=action, revision=meeting.revision, opinion=opinion, **_who(actor)
@@ -662,17 +615,14 @@ def meeting_approve(*, actor: Any, meeting: Meeting, opinion: str = "") -> Meeti
     meeting.approved_at = timezone.now()
     meeting.save(update_fields=["review_status", "approved_at", "updated_at"])
     _review(meeting, ReviewAction.APPROVED, actor, _text(opinion))
-    earned = pfacts.meeting_facts(meeting)
-    facts_record(
-        actor=actor, facts=earned, reason=_("Meeting approved: %(topic)s") % {"topic": meeting.topic}
-    )
     log_action(
         actor,
         action="partylife.meeting.approved",
         target=meeting,
         unit_path=meeting.unit.path,
-        changes={"revision": meeting.revision, "opinion": _text(opinion), "point_facts": len(earned)},
+        changes={"revision": meeting.revision, "opinion": _text(opinion)},
     )
+    signals.meeting_approved.send(sender=Meeting, actor=actor, meeting=meeting)
     return meeting
 
 
@@ -722,10 +672,7 @@ def meeting_correction_start(*, actor: Any, meeting: Meeting, reason: str) -> Me
     meeting.approved_at = None
     meeting.save(update_fields=["review_status", "revision", "approved_at", "updated_at"])
     _review(meeting, ReviewAction.CORRECTION, actor, _text(reason))
-    att_ids, meeting_ids = pfacts.meeting_source_ids(meeting)
-    why = _("Correction of an approved meeting: %(reason)s") % {"reason": _text(reason)}
-    facts_retract(actor=actor, source_kind=pfacts.ATTENDANCE, source_ids=att_ids, reason=why)
-    facts_retract(actor=actor, source_kind=pfacts.MEETING, source_ids=meeting_ids, reason=why)
+    signals.meeting_reopened.send(sender=Meeting, actor=actor, meeting=meeting, reason=_text(reason))
     log_action(
         actor,
         action="partylife.meeting.correction_started",
@@ -894,8 +841,6 @@ def exemption_revoke(*, actor: Any, exemption: Exemption, reason: str) -> Exempt
 @transaction.atomic
 def compliance_freeze(*, actor: Any, unit: Unit, start: date, end: date) -> ComplianceSnapshot:
     """Freeze the compliance of every organization under ``unit`` for the closed period [start, end)."""
-    from muster.partylife.queries import compliance_rows, rows_to_json
-
     _see(actor, unit)
     access.require(actor, Perm.PARTY_APPROVE, unit)
     if end <= start:
@@ -965,7 +910,7 @@ def talk_record(
         recorded_by=_user_or_none(actor),
     )
     TalkParticipant.objects.bulk_create([TalkParticipant(talk=talk, person_id=pid) for pid in sorted(ids)])
-    facts_record(actor=actor, facts=pfacts.talk_facts(talk), reason=_("Heart-to-heart talk"))
+    signals.talk_recorded.send(sender=Talk, actor=actor, talk=talk)
     log_action(
         actor,
         action="partylife.talk.recorded",
@@ -993,9 +938,7 @@ def talk_withdraw(*, actor: Any, talk: Talk, reason: str) -> Talk:
     talk.withdrawn = True
     talk.withdrawn_reason = _text(reason)[:200]
     talk.save(update_fields=["withdrawn", "withdrawn_reason"])
-    facts_retract(
-        actor=actor, source_kind=pfacts.TALK, source_ids=[str(talk.pk)], reason=talk.withdrawn_reason
-    )
+    signals.talk_withdrawn.send(sender=Talk, actor=actor, talk=talk, reason=talk.withdrawn_reason)
     log_action(
         actor,
         action="partylife.talk.withdrawn",
@@ -1250,8 +1193,7 @@ def party_post_create(
         end=end,
         description=description or "",
     )
-    if person is not None:
-        facts_record(actor=actor, facts=pfacts.post_facts(post), reason=post.name)
+    signals.post_designated.send(sender=PartyPost, actor=actor, post=post)
     log_action(
         actor,
         action="partylife.post.created",
@@ -1392,8 +1334,6 @@ def evidence_max_bytes() -> int:
 
 def evidence_extension(head: bytes) -> str | None:
     """The extension of an accepted evidence format (a PDF scan or a photo), judged by content."""
-    from muster.mobilize.forms import image_extension
-
     if head.startswith(b"%PDF-"):
         return ".pdf"
     return image_extension(head)
@@ -1546,7 +1486,7 @@ def honor_decide(*, actor: Any, honor: Honor, approve: bool, opinion: str = "") 
         honor.status = HonorStatus.APPROVED
     honor.save(update_fields=["status"])
     if honor.status == HonorStatus.APPROVED:
-        facts_record(actor=actor, facts=pfacts.honor_facts(honor), reason=honor.name)
+        signals.honor_approved.send(sender=Honor, actor=actor, honor=honor)
     log_action(
         actor,
         action="partylife.honor.decided",

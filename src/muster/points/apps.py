@@ -8,10 +8,12 @@ class PointsConfig(AppConfig):
     verbose_name = _("Party-building points")
 
     def ready(self) -> None:
-        # Service hours (mobilize ledger) feed points; register the source for recomputation.
-        from muster.points import service_hours
+        # Points listen to the apps whose records earn them (mobilization's service hours, party life's
+        # meetings, talks, posts and honors) and register those sources for recomputation.
+        from muster.points import party_life, service_hours
 
         service_hours.register()
+        party_life.register()
         from muster.seeding import keep_defaults
 
         keep_defaults(self, "0002_seed_rules")

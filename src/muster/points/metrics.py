@@ -14,9 +14,10 @@ from django.db.models import Sum
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from muster.clock import last_day
 from muster.orgs.models import Unit
 from muster.points.models import PointEntry
-from muster.points.queries import last_day, points_total, scope_q
+from muster.points.queries import points_total, scope_q
 from muster.reports.registry import Metric
 
 

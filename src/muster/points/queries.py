@@ -13,12 +13,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date
 from decimal import Decimal
 from typing import Any, Literal
-from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.db.models import Q, QuerySet, Sum
 from django.http import Http404
 
@@ -29,12 +27,6 @@ from muster.points import engine, kinds
 from muster.points.models import PointEntry, PointFact
 
 ZERO = engine.ZERO
-
-
-def last_day(as_of: datetime) -> date:
-    """The last calendar day a cutoff includes: '3月18日24时' (= 19th 00:00) includes the 18th."""
-    local = as_of.astimezone(ZoneInfo(settings.TIME_ZONE))
-    return (local - timedelta(microseconds=1)).date()
 
 
 def _require_view_unit(user: Any, unit: Unit) -> None:

@@ -6,7 +6,7 @@ One fact per ledger *chain* (an entry with all its versions), as ``muster.points
 - quantity = the hours of the version in force (its minutes / 60; rounded to 0.01 by the points app);
 - date = the local date the approved interval starts; branch = the person's party organization.
 
-``on_ledger_row`` is called by ``muster.mobilize.services._write`` for every ledger row it appends,
+``on_ledger_row`` runs for every ledger row mobilization appends (its signal ``ledger_rows_written``),
 inside the same transaction (a points failure rolls the ledger row back; nothing is half written).
 Rows without a sign (pending records, rejections, correction requests) change nothing. After a row
 with a sign, the chain's state decides: an approved version in force → ``facts_record`` (idempotent;
@@ -21,17 +21,23 @@ reversal, or the −1 half of a correction) → ``facts_retract`` (a reversing e
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_tasks import task
 
+from muster.clock import local_tz, year_bounds
+from muster.mobilize import signals
+from muster.mobilize.models import ServiceEntry
+from muster.mobilize.queries import chain_state, chain_states
+from muster.orgs.access import SYSTEM
 from muster.points import kinds
 from muster.points.facts import Fact, register_source
+from muster.points.services import facts_record, facts_retract
 from muster.worker.recovery import rerun_on_worker_loss
 
 SOURCE = "mobilize.serviceentry"
@@ -40,8 +46,6 @@ MINUTES_PER_HOUR = Decimal(60)
 
 def service_fact(row: Any) -> Fact:
     """The fact of an approved ledger row (``ChainState.approved_row``)."""
-    from muster.mobilize.queries import local_tz
-
     note = row.deployment.title if row.deployment_id and row.deployment else row.get_kind_display()
     return Fact(
         person_id=row.person_id,
@@ -59,9 +63,6 @@ def on_ledger_row(actor: Any, row: Any) -> None:
     """Keep the chain's ``service.hour`` fact in step with the ledger row just written."""
     if row.sign == 0:
         return
-    from muster.mobilize.queries import chain_state
-    from muster.points.services import facts_record, facts_retract
-
     state = chain_state(row.chain)
     approved = state.approved_row
     if approved is None:
@@ -79,12 +80,7 @@ def on_ledger_row(actor: Any, row: Any) -> None:
 
 def provider(year: int) -> Iterator[Fact]:
     """Every ``service.hour`` fact whose approved interval starts (local date) in ``year``."""
-    from muster.mobilize.models import ServiceEntry
-    from muster.mobilize.queries import chain_states, local_tz
-
-    tz = local_tz()
-    lo = datetime.combine(date(year, 1, 1), time(), tz)
-    hi = datetime.combine(date(year + 1, 1, 1), time(), tz)
+    lo, hi = year_bounds(year)
     chains = ServiceEntry.objects.filter(sign=1, start__gte=lo, start__lt=hi).values("chain")
     rows = ServiceEntry.objects.filter(chain__in=chains).select_related("person", "deployment")
     for state in chain_states(rows):
@@ -100,10 +96,6 @@ def on_ledger_bulk(actor: Any, row_ids: Iterable[int]) -> None:
     force gets its fact (one ``facts_record`` call for all of them), a chain with nothing approved any
     more is retracted.
     """
-    from muster.mobilize.models import ServiceEntry
-    from muster.mobilize.queries import chain_states
-    from muster.points.services import facts_record, facts_retract
-
     ids = list(row_ids)
     if not ids:
         return
@@ -134,10 +126,6 @@ def record_service_hours(actor_id: int | None, row_ids: list[int]) -> int:
     with the rows — and runs set-wise on a worker. Idempotent (facts are keyed by their chain), so a
     worker lost mid-task gets it run again.
     """
-    from django.contrib.auth import get_user_model
-
-    from muster.orgs.access import SYSTEM
-
     actor = get_user_model().objects.filter(pk=actor_id).first() if actor_id else None
     with transaction.atomic():
         on_ledger_bulk(actor or SYSTEM, row_ids)
@@ -163,6 +151,4 @@ def _on_ledger_rows(
 def register() -> None:
     """Register the source for recomputation and listen to the mobilization ledger (``PointsConfig``)."""
     register_source(SOURCE, provider)
-    from muster.mobilize import signals
-
     signals.ledger_rows_written.connect(_on_ledger_rows, dispatch_uid="points.service_hours.ledger_rows")

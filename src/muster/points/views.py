@@ -29,6 +29,7 @@ from muster.points import exports, services
 from muster.points.api import leaderboard_rows, own_person, period_or_year, statement_data, visible_rules
 from muster.points.kinds import LABELS
 from muster.points.models import CapPeriod
+from muster.points.plain import cap_group_label, plain_note
 from muster.web.forms import BoundedDateField
 from muster.web.views.common import apply_service_errors, form_status, param_year
 
@@ -201,7 +202,10 @@ def _rules_page(
     request: HttpRequest, rule_form: RuleForm | None = None, recompute_form: RecomputeForm | None = None
 ) -> HttpResponse:
     may = _may_change_rules(request.user)
-    rules = visible_rules(request.user)
+    rules = list(visible_rules(request.user))
+    for r in rules:  # plain words for the seeded notes and cap groups (see ``points.plain``)
+        r.plain_note = plain_note(r.note)  # type: ignore[attr-defined]
+        r.cap_group_label = cap_group_label(r.cap_group)  # type: ignore[attr-defined]
     return render(
         request,
         "points/rules.html",

@@ -35,9 +35,9 @@ from django_tasks import TaskContext, task
 from django_tasks.exceptions import TaskResultDoesNotExist
 
 from muster.audit.services import log_action
+from muster.clock import local_tz
 from muster.mobilize import services as mob
 from muster.mobilize.models import Assignment, Deployment, DeploymentStatus, Post, Shift
-from muster.mobilize.queries import local_tz
 from muster.notify.services import notify, recipients_of
 from muster.orgs import access
 from muster.orgs.access import Perm
@@ -51,6 +51,8 @@ from muster.roster.adapter import (
     candidates,
     roster_errors,
     scope_shifts,
+    shortfalls,
+    wishes_met,
 )
 from muster.roster.models import (
     PlanStatus,
@@ -630,6 +632,10 @@ def _store_result(job: _Job, result: eng.Result, progress: _Progress) -> None:
         "uncovered": uncovered,
         "elapsed": round(result.elapsed, 3),
         "changes": result.stats.get("changes"),
+        # The volunteers' wishes met (met, of) and the short shifts explained in their terms (the
+        # worker's language is the site default: Chinese unless configured otherwise).
+        "wishes": list(wishes_met(built, result.assignments)),
+        "shortfalls": shortfalls(built, result),
     }
     plan.status = PlanStatus.PROPOSED
     plan.save(update_fields=["result", "status", "updated_at"])

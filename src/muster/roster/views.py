@@ -167,6 +167,10 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
         ]
         uncovered.append({"shift": s, "missing": u["missing"], "reasons": reasons})
     breakdown = [(PENALTIES.get(k, k), v) for k, v in (result.get("breakdown") or {}).items()]
+    shortfalls = [
+        {"shift": shift_by_pk.get(f["shift"]), "lines": f["lines"]} for f in result.get("shortfalls") or []
+    ]
+    wishes = result.get("wishes") or [0, 0]
     hours = {
         pk: round(sum((r.shift.end - r.shift.start).total_seconds() for r in rs) / 3600, 1)
         for pk, rs in per_person.items()
@@ -181,6 +185,9 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
         ],
         "uncovered": uncovered,
         "breakdown": breakdown,
+        "shortfalls": shortfalls,
+        "wishes_met": wishes[0],
+        "wishes": wishes[1],
         "result": result,
         "shifts": shifts,
         "candidates": list(services.rostering_candidates(user, plan, [s.pk for s in shifts]))

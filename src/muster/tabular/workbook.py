@@ -43,6 +43,9 @@ class Importer:
     filename, tables)`` writes a plan inside the caller's transaction; ``result(plan)`` gives the counts
     (``as_dict()``, ``dry_run``); ``summary(result)`` says them in a few lines. ``reset(actor)``, when given,
     runs after the transaction ends (to drop what was cached about data the import changed).
+    ``export(actor=, fmt=, unit=, sheet=)``, when given, writes what the actor may see as a file the
+    importer reads back: (content, content type, file name) — the generic ``muster export`` command finds
+    an app's export here instead of importing the app.
     """
 
     key: str
@@ -55,6 +58,7 @@ class Importer:
     result: Callable[[Any], Any]
     summary: Callable[[Any], str]
     reset: Callable[[Any], None] | None = None
+    export: Callable[..., tuple[bytes, str, str]] | None = None
 
 
 _REGISTRY: dict[str, Importer] = {}
@@ -72,6 +76,11 @@ def importers() -> list[Importer]:
         autodiscover_modules("importers")
         _discovered = True
     return sorted(_REGISTRY.values(), key=lambda i: (i.order, i.key))
+
+
+def importer(key: str) -> Importer | None:
+    """The registered importer named ``key`` ("roster", "ledger", …), or None."""
+    return next((i for i in importers() if i.key == key), None)
 
 
 @dataclass

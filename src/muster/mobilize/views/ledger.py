@@ -16,7 +16,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from muster.mobilize import ical, queries, services, timeutil
+from muster import clock
+from muster.mobilize import ical, queries, services
 from muster.mobilize.forms import CorrectionForm, DecisionForm, SelfReportForm
 from muster.mobilize.models import EntryKind, EntryOp
 from muster.mobilize.views.common import linked_person
@@ -36,7 +37,7 @@ def approvals(request: HttpRequest) -> HttpResponse:
     for row in rows:
         state = queries.chain_state(row.chain)
         old = state.current if row.op == EntryOp.CORRECT_REQUEST else None
-        items.append({"row": row, "old": old, "hours": timeutil.minutes_to_hours(row.minutes)})
+        items.append({"row": row, "old": old, "hours": clock.minutes_to_hours(row.minutes)})
     return render(request, "mobilize/approvals.html", {"items": items})
 
 
@@ -95,17 +96,17 @@ def my_service(request: HttpRequest) -> HttpResponse:
             {
                 "upcoming": queries.person_upcoming_shifts(person, now=now)[:20],
                 "entries": [
-                    (e, timeutil.minutes_to_hours(e.minutes)) for e in queries.person_entries(person)
+                    (e, clock.minutes_to_hours(e.minutes)) for e in queries.person_entries(person)
                 ],
                 "total_minutes": total,
-                "total_hours": timeutil.minutes_to_hours(total),
+                "total_hours": clock.minutes_to_hours(total),
                 "by_kind": [
-                    (EntryKind(k).label if k in EntryKind.values else k, timeutil.minutes_to_hours(m))
+                    (EntryKind(k).label if k in EntryKind.values else k, clock.minutes_to_hours(m))
                     for k, m in queries.balance_by_kind(person).items()
                     if m
                 ],
                 "pending": pending,
-                "pending_hours": timeutil.minutes_to_hours(sum(r.minutes for r in pending)),
+                "pending_hours": clock.minutes_to_hours(sum(r.minutes for r in pending)),
                 "report_form": SelfReportForm(),
                 "has_feed": ical.has_feed(person),
                 "feed_url": _feed_url(request),

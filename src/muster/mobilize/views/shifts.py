@@ -19,10 +19,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from muster.mobilize import queries, services, templates
+from muster.mobilize import queries, services, shift_templates
 from muster.mobilize.forms import AssignForm, CoverageForm, PostForm, ShiftForm, ShiftTemplateForm
 from muster.mobilize.models import Deployment, Post, Shift
-from muster.mobilize.templates import HourCoverage, ShiftSpec
+from muster.mobilize.shift_templates import HourCoverage, ShiftSpec
 from muster.mobilize.views.common import dispatch_units, report_warnings
 from muster.orgs.access import NotAllowed, Perm, can, can_anywhere, get_scoped_or_404, scoped
 from muster.orgs.models import Person
@@ -163,7 +163,7 @@ def template_specs(data: dict[str, Any]) -> list[ShiftSpec]:
     tz = timezone.get_current_timezone()
     kind = data["template"]
     if kind == "three":
-        return templates.three_rotations(
+        return shift_templates.three_rotations(
             data["first_day"],
             data["days"],
             tz,
@@ -172,7 +172,7 @@ def template_specs(data: dict[str, Any]) -> list[ShiftSpec]:
             remote=bool(data.get("remote")),
         )
     if kind == "duty24":
-        return templates.duty_24h(
+        return shift_templates.duty_24h(
             data["first_day"],
             data["days"],
             tz,
@@ -180,7 +180,7 @@ def template_specs(data: dict[str, Any]) -> list[ShiftSpec]:
             seats=data["seats"],
             remote=bool(data.get("remote")),
         )
-    return templates.hotline_curve(
+    return shift_templates.hotline_curve(
         data["first_day"],
         data["days"],
         tz,

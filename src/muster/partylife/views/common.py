@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django import forms
-from django.conf import settings
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
+from muster.clock import local_midnight
 from muster.orgs.access import Perm, scoped
 from muster.orgs.models import PARTY_KINDS, Person, Unit
-from muster.partylife.roster import MEETING_UNIT_KINDS
+from muster.partylife.membership import MEETING_UNIT_KINDS
 
 
 def party_units(user: Any, perm: Perm = Perm.VIEW) -> QuerySet[Unit]:
@@ -56,7 +55,7 @@ def resolve_person(form: forms.BaseForm, user: Any, field: str) -> Person | None
 
 
 def day_start(d: date) -> datetime:
-    return datetime.combine(d, time(0), ZoneInfo(settings.TIME_ZONE))
+    return local_midnight(d)
 
 
 def end_of_day(d: date) -> datetime:

@@ -24,8 +24,8 @@ from muster.orgs.models import Unit
 from muster.partylife import compliance as engine
 from muster.partylife import queries, services
 from muster.partylife.forms import ComplianceForm, ExemptionForm, parse_date
+from muster.partylife.membership import COMMITTEE_KINDS, MEETING_UNIT_KINDS
 from muster.partylife.models import Exemption, MeetingKind, MeetingRequirement, Period
-from muster.partylife.roster import COMMITTEE_KINDS, MEETING_UNIT_KINDS
 from muster.partylife.views.common import default_scope, end_of_day, party_units
 from muster.web.views.common import apply_service_errors, form_status, param_date
 
@@ -285,7 +285,7 @@ def requirement_choices() -> list[tuple[str, str]]:
         label = kinds.get(kind, kind)
         if code == "secretary_lesson":
             label = _("%(kind)s by the secretary") % {"kind": label}
-        seen.setdefault(code, f"{label} ({code})")
+        seen.setdefault(code, str(label))  # the label alone: a code is for the rules' editors
     order = list(MeetingKind.values)
     return sorted(seen.items(), key=lambda c: (order.index(c[0]) if c[0] in order else 99, c[0]))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -9,16 +10,15 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db.models import Q, Sum
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from muster.clock import local_date
 from muster.orgs.access import NotAllowed, Perm, can, can_anywhere, is_all_powerful
-from muster.partylife import facts as pfacts
-from muster.partylife import queries, services
+from muster.partylife import extensions, queries, services
 from muster.partylife.forms import (
     AttachForm,
     AttendanceForm,
@@ -27,11 +27,9 @@ from muster.partylife.forms import (
     OpinionForm,
     ReasonForm,
 )
+from muster.partylife.membership import approval_unit
 from muster.partylife.models import AttendanceStatus, Meeting, ReviewStatus
-from muster.partylife.roster import approval_unit, local_date
 from muster.partylife.views.common import day_start, meeting_units, party_units, resolve_person
-from muster.points.models import PointEntry
-from muster.points.queries import statement
 from muster.web.views.common import apply_service_errors, form_status, paginate, query_without_page
 
 
@@ -191,35 +189,16 @@ def meeting_edit(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def meeting_points(meeting: Meeting) -> dict[int, Decimal]:
-    """{person id: net points} the meeting earned each person (attendance, lesson given)."""
-    att_ids, meeting_ids = pfacts.meeting_source_ids(meeting)
-    rows = (
-        PointEntry.objects.filter(
-            Q(fact__source_kind=pfacts.ATTENDANCE, fact__source_id__in=att_ids)
-            | Q(fact__source_kind=pfacts.MEETING, fact__source_id__in=meeting_ids)
-        )
-        .values("person_id")
-        .annotate(total=Sum("points"))
-        .order_by()
-    )
-    return {r["person_id"]: r["total"] for r in rows}
-
-
 @login_required
 def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = request.user
     meeting = queries.meeting_get(user, pk)
-    points = meeting_points(meeting)
     year = local_date(meeting.starts_at).year
-    rows = []
     attendance = sorted(meeting.attendance.all(), key=lambda a: (not a.expected, a.person.code))
-    for a in attendance:
-        try:
-            balance = statement(user, a.person, year).total
-        except Http404:
-            balance = None
-        rows.append((a, points.get(a.person_id), balance))
+    figures = extensions.meeting_points(user, meeting, [a.person for a in attendance], year)
+    points: Mapping[int, Decimal] = figures.earned if figures else {}
+    balances: Mapping[int, Decimal] = figures.balances if figures else {}
+    rows = [(a, points.get(a.person_id), balances.get(a.person_id)) for a in attendance]
     lecturer_points = None
     if meeting.lecturer_id and not any(a.person_id == meeting.lecturer_id for a in attendance):
         lecturer_points = points.get(meeting.lecturer_id)
@@ -231,7 +210,7 @@ def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "excused": sum(a.status == AttendanceStatus.EXCUSED for a in expected),
         "observers": sum(not a.expected for a in attendance),
     }
-    quorum = services.meeting_quorum(meeting)
+    quorum = queries.meeting_quorum(meeting)
     may_record = can(user, Perm.PARTY_RECORD, meeting.unit)
     return render(
         request,

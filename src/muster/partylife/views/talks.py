@@ -19,8 +19,8 @@ from muster.orgs.models import Person, Unit
 from muster.partylife import compliance as engine
 from muster.partylife import queries, services
 from muster.partylife.forms import TalkForm, split_codes
+from muster.partylife.membership import MEETING_UNIT_KINDS
 from muster.partylife.models import Talk
-from muster.partylife.roster import MEETING_UNIT_KINDS
 from muster.partylife.views.common import end_of_day, meeting_units, people_by_codes
 from muster.web.views.common import apply_service_errors, paginate, param_year
 

@@ -16,8 +16,9 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
+from muster import clock
 from muster.audit.context import origin
-from muster.mobilize import queries, services, timeutil
+from muster.mobilize import queries, services
 from muster.mobilize.ledger_io import kind_choices
 from muster.mobilize.management.commands._common import actor_for, lookup, service_errors, when
 from muster.mobilize.models import Deployment
@@ -103,7 +104,7 @@ class Command(BaseCommand):
             % {
                 "id": row.pk,
                 "person": person.code,
-                "hours": timeutil.minutes_to_hours(row.minutes),
+                "hours": clock.minutes_to_hours(row.minutes),
                 "status": state.status,
             }
         )
@@ -114,7 +115,7 @@ class Command(BaseCommand):
             row = services.entry_approve(actor=actor, entry=entry, reason=options["reason"])
         self.stdout.write(
             _("Entry %(id)d approved (%(hours)s hours for %(person)s).")
-            % {"id": row.pk, "hours": timeutil.minutes_to_hours(row.minutes), "person": row.person.code}
+            % {"id": row.pk, "hours": clock.minutes_to_hours(row.minutes), "person": row.person.code}
         )
 
     def _list(self, actor: Any, options: dict[str, Any]) -> None:
@@ -125,9 +126,9 @@ class Command(BaseCommand):
                 "\t".join(
                     [
                         str(v.id),
-                        timeutil.minutes_to_hours(v.minutes).to_eng_string(),
-                        f"{v.start.astimezone(queries.local_tz()):%Y-%m-%d %H:%M}",
-                        f"{v.end.astimezone(queries.local_tz()):%Y-%m-%d %H:%M}",
+                        clock.minutes_to_hours(v.minutes).to_eng_string(),
+                        f"{v.start.astimezone(clock.local_tz()):%Y-%m-%d %H:%M}",
+                        f"{v.end.astimezone(clock.local_tz()):%Y-%m-%d %H:%M}",
                         origin_row.kind,
                         origin_row.deployment.code if origin_row.deployment else "-",
                         v.status,
@@ -137,5 +138,5 @@ class Command(BaseCommand):
         minutes = queries.balance(person)
         self.stdout.write(
             _("Balance of %(person)s: %(hours)s hours approved.")
-            % {"person": person.code, "hours": timeutil.minutes_to_hours(minutes)}
+            % {"person": person.code, "hours": clock.minutes_to_hours(minutes)}
         )

@@ -18,9 +18,9 @@ from django.core.validators import validate_email
 from django.utils.translation import gettext as _
 
 from muster.audit.context import origin
-from muster.mobilize.management.commands._common import actor_for, service_errors
 from muster.notify import delivery, queries, senders, services
 from muster.notify.models import DeliveryStatus
+from muster.orgs.cli import actor_for, service_errors
 
 
 class Command(BaseCommand):

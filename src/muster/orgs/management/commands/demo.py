@@ -72,6 +72,18 @@ class Command(BaseCommand):
             with origin(None, "cli"):
                 if load_seed_scenario(stdout=self.stdout if options["verbosity"] > 1 else None):
                     self.stdout.write(_("The Shanghai March 2022 ledger (seed scenario) is loaded."))
+            from muster.care.demo import load_care_demo
+
+            with origin(None, "cli"):
+                if load_care_demo(stdout=self.stdout if options["verbosity"] > 1 else None):
+                    self.stdout.write(_("The care ledger of 金山's 243 retirees (April 2022) is loaded."))
+        from muster.outreach.demo import load_outreach_demo
+
+        with origin(None, "cli"):
+            if load_outreach_demo(stdout=self.stdout if options["verbosity"] > 1 else None):
+                self.stdout.write(
+                    _("The outreach ledger (visits, problems, enterprises and liaisons) is loaded.")
+                )
         totals = summary.totals
         self.stdout.write(
             _("In the database: %(units)d units, %(people)d people, %(teams)d teams, %(partners)d partners.")

@@ -16,8 +16,10 @@ from django.utils.translation import gettext as _
 from muster.audit.context import origin
 from muster.orgs import access
 from muster.orgs.access import NotAllowed, Perm
+from muster.orgs.cli import cli_actor
 from muster.orgs.models import Unit
-from muster.orgs.roster import cli_actor, roster_export
+from muster.orgs.people_io import roster_export
+from muster.tabular.workbook import importer
 
 
 class Command(BaseCommand):
@@ -64,10 +66,11 @@ class Command(BaseCommand):
                     raise CommandError(_("Unknown unit code %(code)s.") % {"code": options["unit"]})
             try:
                 if options.get("ledger"):
-                    from muster.mobilize.ledger_io import ledger_export
-
+                    ledger = importer("ledger")
+                    if ledger is None or ledger.export is None:
+                        raise CommandError(_("The service ledgers are not installed."))
                     sheet = options["sheet"] if options["sheet"] in ("deployments", "service") else "service"
-                    content, _type, _name = ledger_export(actor=actor, fmt=fmt, unit=unit, sheet=sheet)
+                    content, _type, _name = ledger.export(actor=actor, fmt=fmt, unit=unit, sheet=sheet)
                 else:
                     content, _type, _name = roster_export(
                         actor=actor, fmt=fmt, unit=unit, sheet=options["sheet"]

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 
 from muster.audit.context import origin
 from muster.orgs.access import NotAllowed
-from muster.orgs.roster import cli_actor
+from muster.orgs.cli import cli_actor
 from muster.tabular.errors import TabularError
 from muster.tabular.reader import check_size
 from muster.tabular.workbook import workbook_import

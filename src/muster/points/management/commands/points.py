@@ -19,9 +19,9 @@ from django.utils.translation import gettext as _
 
 from muster.audit.context import origin
 from muster.dates import year_argument
-from muster.mobilize.management.commands._common import actor_for, service_errors
 from muster.orgs import access
 from muster.orgs.access import Perm
+from muster.orgs.cli import actor_for, service_errors
 from muster.orgs.models import Person, Unit
 from muster.points import queries, services
 from muster.points.api import leaderboard_rows

@@ -20,9 +20,9 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
 from muster.audit.context import origin
-from muster.mobilize.management.commands._common import actor_for, service_errors
 from muster.mobilize.models import Deployment, Post
 from muster.orgs import access
+from muster.orgs.cli import actor_for, service_errors
 from muster.roster import benchmark_io as bio
 from muster.roster.engine import Limits, Options, Progress, RosterError, solve
 

@@ -1,4 +1,9 @@
-"""Point-earning facts of party life (fed to ``muster.points``) and their providers for recomputation.
+"""Party life → points: the facts party-life records earn, kept in step through ``partylife.signals``.
+
+Party life announces what happened (``meeting_approved``, ``meeting_reopened``, ``talk_recorded``,
+``talk_withdrawn``, ``post_designated``, ``honor_approved``) inside its transaction; the receivers here
+record or retract the facts in the same transaction (connected by ``PointsConfig.ready``). Party life
+never imports the points app. The facts:
 
 - every expected member present at an approved meeting: one fact per kind the meeting counts as
   (``meeting.<kind>``), source ``partylife.attendance``/attendance id;
@@ -11,13 +16,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from datetime import date, datetime, time
+from collections.abc import Iterable, Iterator, Sequence
 from decimal import Decimal
-from zoneinfo import ZoneInfo
+from typing import Any
 
-from django.conf import settings
+from django.db.models import Q, Sum
+from django.http import Http404
+from django.utils.translation import gettext
 
+from muster.clock import local_date, year_bounds
+from muster.orgs.models import Person
+from muster.partylife import extensions, signals
+from muster.partylife.extensions import MeetingPoints
 from muster.partylife.models import (
     AttendanceStatus,
     Honor,
@@ -29,9 +39,11 @@ from muster.partylife.models import (
     ReviewStatus,
     Talk,
 )
-from muster.partylife.roster import local_date
 from muster.points import kinds
 from muster.points.facts import Fact, register_source
+from muster.points.models import PointEntry
+from muster.points.queries import statement
+from muster.points.services import facts_record, facts_retract
 
 ATTENDANCE = "partylife.attendance"
 MEETING = "partylife.meeting"
@@ -123,13 +135,8 @@ def post_facts(post: PartyPost) -> list[Fact]:
 # ---------------------------------------------------------------- providers (recompute from the sources)
 
 
-def _year_bounds(year: int) -> tuple[datetime, datetime]:
-    tz = ZoneInfo(settings.TIME_ZONE)
-    return datetime.combine(date(year, 1, 1), time(), tz), datetime.combine(date(year + 1, 1, 1), time(), tz)
-
-
 def _meetings(year: int) -> Iterable[Meeting]:
-    start, end = _year_bounds(year)
+    start, end = year_bounds(year)
     return (
         Meeting.objects.filter(
             review_status=ReviewStatus.APPROVED, held=True, starts_at__gte=start, starts_at__lt=end
@@ -166,9 +173,79 @@ def _post_provider(year: int) -> Iterator[Fact]:
         yield from post_facts(p)
 
 
+# ---------------------------------------------------------------- receivers (``partylife.signals``)
+
+
+def _on_meeting_approved(sender: Any, *, actor: Any, meeting: Meeting, **_: Any) -> None:
+    facts_record(
+        actor=actor,
+        facts=meeting_facts(meeting),
+        reason=gettext("Meeting approved: %(topic)s") % {"topic": meeting.topic},
+    )
+
+
+def _on_meeting_reopened(sender: Any, *, actor: Any, meeting: Meeting, reason: str, **_: Any) -> None:
+    att_ids, meeting_ids = meeting_source_ids(meeting)
+    why = gettext("Correction of an approved meeting: %(reason)s") % {"reason": reason}
+    facts_retract(actor=actor, source_kind=ATTENDANCE, source_ids=att_ids, reason=why)
+    facts_retract(actor=actor, source_kind=MEETING, source_ids=meeting_ids, reason=why)
+
+
+def _on_talk_recorded(sender: Any, *, actor: Any, talk: Talk, **_: Any) -> None:
+    facts_record(actor=actor, facts=talk_facts(talk), reason=gettext("Heart-to-heart talk"))
+
+
+def _on_talk_withdrawn(sender: Any, *, actor: Any, talk: Talk, reason: str, **_: Any) -> None:
+    facts_retract(actor=actor, source_kind=TALK, source_ids=[str(talk.pk)], reason=reason)
+
+
+def _on_post_designated(sender: Any, *, actor: Any, post: PartyPost, **_: Any) -> None:
+    if post.person_id is None:  # a team's post earns no one points
+        return
+    facts_record(actor=actor, facts=post_facts(post), reason=post.name)
+
+
+def _on_honor_approved(sender: Any, *, actor: Any, honor: Honor, **_: Any) -> None:
+    facts_record(actor=actor, facts=honor_facts(honor), reason=honor.name)
+
+
+# ---------------------------------------------------------------- the meeting page's points columns
+
+
+def meeting_points(user: Any, meeting: Meeting, people: Sequence[Person], year: int) -> MeetingPoints:
+    """What the meeting earned each person (attendance, lesson given) and the balances of ``year`` the
+    viewer may see (``partylife.extensions``)."""
+    att_ids, meeting_ids = meeting_source_ids(meeting)
+    rows = (
+        PointEntry.objects.filter(
+            Q(fact__source_kind=ATTENDANCE, fact__source_id__in=att_ids)
+            | Q(fact__source_kind=MEETING, fact__source_id__in=meeting_ids)
+        )
+        .values("person_id")
+        .annotate(total=Sum("points"))
+        .order_by()
+    )
+    balances: dict[int, Decimal] = {}
+    for person in people:
+        try:
+            balances[person.pk] = statement(user, person, year).total
+        except Http404:
+            continue
+    return MeetingPoints(earned={r["person_id"]: r["total"] for r in rows}, balances=balances)
+
+
 def register() -> None:
+    """Register the sources for recomputation and listen to party life (``PointsConfig.ready``)."""
     register_source(ATTENDANCE, _attendance_provider)
     register_source(MEETING, _lesson_provider)
     register_source(TALK, _talk_provider)
     register_source(HONOR, _honor_provider)
     register_source(POST, _post_provider)
+    uid = "points.party_life."
+    signals.meeting_approved.connect(_on_meeting_approved, dispatch_uid=uid + "meeting_approved")
+    signals.meeting_reopened.connect(_on_meeting_reopened, dispatch_uid=uid + "meeting_reopened")
+    signals.talk_recorded.connect(_on_talk_recorded, dispatch_uid=uid + "talk_recorded")
+    signals.talk_withdrawn.connect(_on_talk_withdrawn, dispatch_uid=uid + "talk_withdrawn")
+    signals.post_designated.connect(_on_post_designated, dispatch_uid=uid + "post_designated")
+    signals.honor_approved.connect(_on_honor_approved, dispatch_uid=uid + "honor_approved")
+    extensions.provide_meeting_points(meeting_points)

@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
 
-from muster.mobilize.timeutil import Interval, at_local, hour_slots
+from muster.clock import Interval, at_local, hour_slots
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""The roster page: import a staff roster (.xlsx / .csv), export it, download a blank template."""
+"""The staff register page (人员名册, ``/people/import/``): import the register (.xlsx / .csv), export it,
+download a blank template. The old addresses under ``/roster/`` (now rostering's) redirect here."""
 
 from __future__ import annotations
 
@@ -7,14 +8,17 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from muster.orgs import people_io
 from muster.orgs.access import NotAllowed, Perm, can_anywhere, scoped
 from muster.orgs.models import Unit
+from muster.tabular.errors import TabularError
 from muster.web.forms import ExportForm, ImportForm
 
 RESULT_LABELS = {
@@ -55,11 +59,11 @@ def _page(request: HttpRequest, form: ImportForm, status: int = 200, **extra: An
         "max_mb": settings.MUSTER_IMPORT_MAX_BYTES / (1024 * 1024),
         **extra,
     }
-    return render(request, "web/roster/import.html", context, status=status)
+    return render(request, "web/people/import.html", context, status=status)
 
 
 @login_required
-def roster_page(request: HttpRequest) -> HttpResponse:
+def people_import(request: HttpRequest) -> HttpResponse:
     """GET shows the page; POST imports (or only validates) the uploaded file."""
     user = request.user
     _require_import(user)
@@ -78,13 +82,9 @@ def roster_page(request: HttpRequest) -> HttpResponse:
         )
         return _page(request, form, status=400)
     dry_run = bool(form.cleaned_data.get("dry_run"))
-
-    from muster.orgs.roster import roster_import
-    from muster.tabular.errors import TabularError
-
     data = upload.read(limit + 1)
     try:
-        result = roster_import(actor=user, filename=upload.name or "", data=data, dry_run=dry_run)
+        result = people_io.roster_import(actor=user, filename=upload.name or "", data=data, dry_run=dry_run)
     except TabularError as exc:
         return _page(request, form, row_errors=exc.errors, status=400)
     except ValidationError as exc:
@@ -103,27 +103,39 @@ def roster_page(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def roster_export(request: HttpRequest) -> HttpResponse:
+def people_export(request: HttpRequest) -> HttpResponse:
     user = request.user
     _require_import(user)
     form = ExportForm(request.POST, units=_export_units(user))
     if not form.is_valid():
         return _page(request, ImportForm(), export_errors=form.errors, status=400)
-    from muster.orgs.roster import roster_export as export
-
     what = form.cleaned_data["what"]
     fmt, sheet = ("xlsx", "people") if what == "xlsx" else ("csv", what.removeprefix("csv-"))
-    data, content_type, filename = export(
+    data, content_type, filename = people_io.roster_export(
         actor=user, fmt=fmt, unit=form.cleaned_data.get("unit"), sheet=sheet
     )
     return _download(data, content_type, filename)
 
 
 @login_required
-def roster_template(request: HttpRequest) -> HttpResponse:
-    """A blank roster workbook: the header rows of both sheets, nothing else."""
+def people_template(request: HttpRequest) -> HttpResponse:
+    """A blank register workbook: the header rows of both sheets, nothing else."""
     _require_import(request.user)
-    from muster.orgs import roster
-
-    data, content_type, filename = roster.roster_template()
+    data, content_type, filename = people_io.roster_template()
     return _download(data, content_type, filename)
+
+
+class PermanentRedirectKeepingMethod(HttpResponseRedirect):
+    """308: moved for good, and a POST stays a POST (a 301 would turn an old form's POST into a GET)."""
+
+    status_code = 308
+
+
+def moved_to(name: str) -> Any:
+    """A view for an old address: a 308 redirect to the page ``web:<name>``, with the query string."""
+
+    def view(request: HttpRequest) -> HttpResponse:
+        query = request.META.get("QUERY_STRING", "")
+        return PermanentRedirectKeepingMethod(reverse(f"web:{name}") + (f"?{query}" if query else ""))
+
+    return view

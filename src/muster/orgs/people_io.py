@@ -1,4 +1,8 @@
-"""The staff roster (人员名册): import and export of units and people in one layout.
+"""The staff register (人员名册): import and export of units and people in one layout.
+
+(Named ``people_io``: "roster" in code means rostering, 排班 — the ``roster`` app. The audit codes
+``orgs.roster.imported`` / ``orgs.roster.exported`` and the importer key "roster" stay as they are, since
+stored events and files name them.)
 
 Layout: a units sheet (单位 / units: 编码, 名称, 上级编码, 类型) and a people sheet (人员 / people:
 工号, 姓名, 性别, 出生日期, 单位编码, 党组织编码, 政治面貌, 人员状态, 手机, 身份证号, 标签), in an .xlsx
@@ -1603,15 +1607,3 @@ def roster_template() -> tuple[bytes, str, str]:
         ]
     )
     return content, XLSX_CONTENT_TYPE, "roster-template.xlsx"
-
-
-def cli_actor(username: str | None) -> Any:
-    """Who a command-line run acts as: ``SYSTEM`` without ``--as``, else that active user (their scope)."""
-    if not username:
-        return access.SYSTEM
-    from django.contrib.auth import get_user_model
-
-    user = get_user_model().objects.filter(username=username, is_active=True).first()
-    if user is None:
-        raise ValidationError({"as": _("There is no active user named %(name)s.") % {"name": username}})
-    return user

@@ -12,7 +12,7 @@ from django.utils import translation
 from muster.audit.models import AuditEvent
 from muster.orgs.access import SYSTEM, NotAllowed
 from muster.orgs.models import Person, Unit
-from muster.orgs.roster import roster_export, roster_import, roster_template
+from muster.orgs.people_io import roster_export, roster_import, roster_template
 from muster.orgs.services import role_grant
 from muster.tabular.errors import TabularError
 from muster.tabular.reader import read_workbook

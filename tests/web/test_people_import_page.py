@@ -69,7 +69,7 @@ def _upload(client, data: bytes, *, name: str = "名册.xlsx", dry_run: bool = F
     payload = {"file": SimpleUploadedFile(name, data, content_type=XLSX)}
     if dry_run:
         payload["dry_run"] = "on"
-    return client.post(reverse("web:roster"), payload)
+    return client.post(reverse("web:people_import"), payload)
 
 
 def _state() -> tuple[int, int, int]:
@@ -158,30 +158,30 @@ def test_size_limit_and_file_type(org, as_role, settings) -> None:
 @pytest.mark.django_db
 def test_exports_and_template(org, as_role) -> None:
     c = as_role("manager", org.xuhui)
-    page = c.get(reverse("web:roster")).content.decode()
-    assert reverse("web:roster_template") in page and reverse("web:roster_export") in page
+    page = c.get(reverse("web:people_import")).content.decode()
+    assert reverse("web:people_template") in page and reverse("web:people_export") in page
 
-    r = c.post(reverse("web:roster_export"), {"what": "xlsx", "unit": ""})
+    r = c.post(reverse("web:people_export"), {"what": "xlsx", "unit": ""})
     assert r.status_code == 200 and r["Content-Type"] == XLSX
     assert "attachment" in r["Content-Disposition"]
     wb = openpyxl.load_workbook(io.BytesIO(r.content))
     codes = {row[0] for row in wb["人员"].iter_rows(min_row=2, values_only=True)}
     assert codes == {"XH0001", "XH0002"}  # only what the manager may see
 
-    r = c.post(reverse("web:roster_export"), {"what": "csv-units", "unit": org.xuhui.pk})
+    r = c.post(reverse("web:people_export"), {"what": "csv-units", "unit": org.xuhui.pk})
     assert r.status_code == 200 and "csv" in r["Content-Type"]
     text = r.content.decode("utf-8-sig")
     assert "XH-S1" in text and "HP" not in text.split()
 
-    r = c.post(reverse("web:roster_export"), {"what": "csv-people", "unit": org.xuhui_office.pk})
+    r = c.post(reverse("web:people_export"), {"what": "csv-people", "unit": org.xuhui_office.pk})
     text = r.content.decode("utf-8-sig")
     assert "XH0002" in text and "XH0001" not in text
 
     # A unit outside the scope is not a valid choice.
-    r = c.post(reverse("web:roster_export"), {"what": "xlsx", "unit": org.huangpu.pk})
+    r = c.post(reverse("web:people_export"), {"what": "xlsx", "unit": org.huangpu.pk})
     assert r.status_code == 400
 
-    r = c.get(reverse("web:roster_template"))
+    r = c.get(reverse("web:people_template"))
     assert r.status_code == 200 and r["Content-Type"] == XLSX
     wb = openpyxl.load_workbook(io.BytesIO(r.content))
     assert wb.sheetnames == ["单位", "人员"] and wb["人员"].max_row == 1
@@ -191,10 +191,10 @@ def test_exports_and_template(org, as_role) -> None:
 @pytest.mark.parametrize("role", ["secretary", "leader", "member", "viewer"])
 def test_roster_needs_the_import_permission(org, as_role, role) -> None:
     c = as_role(role, org.xuhui)
-    assert reverse("web:roster") not in c.get(reverse("web:home")).content.decode()
+    assert reverse("web:people_import") not in c.get(reverse("web:home")).content.decode()
     before = _state()
-    assert c.get(reverse("web:roster")).status_code == 403
+    assert c.get(reverse("web:people_import")).status_code == 403
     assert _upload(c, _workbook(GOOD_UNITS, GOOD_PEOPLE)).status_code == 403
-    assert c.post(reverse("web:roster_export"), {"what": "xlsx"}).status_code == 403
-    assert c.get(reverse("web:roster_template")).status_code == 403
+    assert c.post(reverse("web:people_export"), {"what": "xlsx"}).status_code == 403
+    assert c.get(reverse("web:people_template")).status_code == 403
     assert _state() == before

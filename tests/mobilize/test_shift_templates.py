@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from muster.mobilize import templates as tpl
-from muster.mobilize.timeutil import at_local, minutes_between, overlaps
+from muster.clock import at_local, minutes_between, overlaps
+from muster.mobilize import shift_templates as tpl
 
 TZ = ZoneInfo("Asia/Shanghai")
 DAY = date(2022, 3, 14)  # a Monday

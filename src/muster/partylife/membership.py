@@ -8,10 +8,8 @@ feature works before any history has been entered.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
+from datetime import date
 
-from django.conf import settings
 from django.db.models import Q
 
 from muster.orgs.models import PARTY_KINDS, Person, PoliticalStatus, Unit, UnitKind
@@ -20,16 +18,6 @@ from muster.partylife.models import COMMITTEE_ROLES, BranchMembership, Membershi
 PARTY_STATUSES = (PoliticalStatus.MEMBER, PoliticalStatus.PROBATIONARY)
 COMMITTEE_KINDS = frozenset({UnitKind.PARTY_COMMITTEE, UnitKind.GENERAL_BRANCH})
 MEETING_UNIT_KINDS = frozenset({UnitKind.BRANCH, UnitKind.PARTY_GROUP, UnitKind.GENERAL_BRANCH})
-
-
-def local_date(dt: datetime) -> date:
-    return dt.astimezone(ZoneInfo(settings.TIME_ZONE)).date()
-
-
-def today() -> date:
-    from django.utils import timezone
-
-    return timezone.localdate()
 
 
 @dataclass(frozen=True)

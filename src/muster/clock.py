@@ -1,7 +1,15 @@
-"""Pure time arithmetic for mobilization: parsing, minutes, overlap, cutoff clipping, hour slots.
+"""Time in one place: the clock, the configured zone, local days, month and quarter ends, and the pure
+arithmetic and parsing of service times and cutoffs.
 
-No Django here: the zone is passed in (callers use ``zoneinfo.ZoneInfo(settings.TIME_ZONE)``), so the
-functions are easy to test on their own (see the hypothesis tests in tests/mobilize/).
+The clock
+---------
+Services and queries ask this module for the time (``now()``, ``today()``) and for the configured zone
+(``local_tz()``, ``settings.TIME_ZONE``, Asia/Shanghai by default) — never ``datetime.now()``,
+``timezone.localdate()`` or ``ZoneInfo(settings.TIME_ZONE)`` of their own. ``now()`` reads
+``datetime.now``, so tests freeze it with time-machine (or the ``fixed_clock`` fixture). From Django this
+module reads ``settings.TIME_ZONE`` only; it touches no database and imports no app (an import-linter
+contract keeps it so). Everything below the clock takes the zone as an argument and is pure: easy to test
+on its own (see the hypothesis tests in tests/mobilize/test_timeutil.py).
 
 Conventions
 -----------
@@ -11,7 +19,8 @@ Conventions
   before they are stored, and cutoffs are truncated the same way in ``clip_minutes``; with both ends
   on a minute boundary every figure is an exact integer and clipping is additive: the minutes before
   a cutoff plus the minutes after it are the whole interval.
-- "24:00" (or "24时") is the end of the day: "2022-03-18 24:00" is "2022-03-19 00:00".
+- "24:00" (or "24时") is the end of the day: "2022-03-18 24:00" is "2022-03-19 00:00"; a cutoff
+  includes the days before it (``last_day``).
 - Hours are only made when a figure is shown (``minutes_to_hours``), with two decimals.
 """
 
@@ -23,8 +32,57 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from decimal import ROUND_HALF_UP, Decimal
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
 
 from muster.dates import FIRST_DAY, LAST_DAY, day_in_range
+
+# ---------------------------------------------------------------- the clock and the local calendar
+
+
+def local_tz() -> ZoneInfo:
+    """The configured zone (``settings.TIME_ZONE``)."""
+    return ZoneInfo(settings.TIME_ZONE)
+
+
+def now() -> datetime:
+    """The current instant, aware (UTC). The one clock services call; tests freeze it."""
+    return datetime.now(UTC)
+
+
+def local_date(dt: datetime, tz: tzinfo | None = None) -> date:
+    """The local calendar date of an instant (in ``tz``, by default the configured zone)."""
+    return dt.astimezone(tz or local_tz()).date()
+
+
+def today() -> date:
+    """Today's local date."""
+    return local_date(now())
+
+
+def last_day(as_of: datetime, tz: tzinfo | None = None) -> date:
+    """The last calendar day a cutoff includes: '3月18日24时' (= 19th 00:00) includes the 18th."""
+    return (as_of.astimezone(tz or local_tz()) - timedelta(microseconds=1)).date()
+
+
+def month_end(day: date) -> date:
+    """The last day of ``day``'s month."""
+    first_next = date(day.year + 1, 1, 1) if day.month == 12 else date(day.year, day.month + 1, 1)
+    return first_next - timedelta(days=1)
+
+
+def quarter_end(day: date) -> date:
+    """The last day of ``day``'s quarter."""
+    return month_end(date(day.year, (day.month - 1) // 3 * 3 + 3, 1))
+
+
+def year_bounds(year: int, tz: tzinfo | None = None) -> tuple[datetime, datetime]:
+    """The instants ``[1 January, next 1 January)`` of a local year."""
+    return local_midnight(date(year, 1, 1), tz), local_midnight(date(year + 1, 1, 1), tz)
+
+
+# ---------------------------------------------------------------- service times: intervals and minutes
 
 MAX_ENTRY_MINUTES = 24 * 60
 EXCEL_EPOCH = datetime(1899, 12, 30)  # Excel's 1900 date system (serial 1 = 1900-01-01, after the leap bug)
@@ -122,8 +180,9 @@ def crosses_midnight(start: datetime, end: datetime, tz: tzinfo) -> bool:
     return start.astimezone(tz).date() != last.astimezone(tz).date()
 
 
-def local_midnight(day: date, tz: tzinfo) -> datetime:
-    return datetime.combine(day, time(0), tzinfo=tz)
+def local_midnight(day: date, tz: tzinfo | None = None) -> datetime:
+    """The first instant of the local ``day`` (in ``tz``, by default the configured zone)."""
+    return datetime.combine(day, time(0), tzinfo=tz or local_tz())
 
 
 def at_local(day: date, hour: int, tz: tzinfo, minute: int = 0) -> datetime:

@@ -31,10 +31,17 @@ def bearer(token: str) -> dict[str, str]:
 # ------------------------------------------------------------------ anonymous
 
 
+# The one public operation: a certificate's verification (the QR code on a printed certificate leads
+# anyone to it; it answers the masked name, hours, issuer and state only — tests/honors).
+PUBLIC = {API + "/honors/verify/{token}"}
+
+
 def _operations(client: Client) -> list[tuple[str, str]]:
     doc = client.get(API + "/openapi.json").json()
     ops = []
     for path, methods in doc["paths"].items():
+        if path in PUBLIC:
+            continue
         concrete = re.sub(r"\{[^}]+\}", "1", path)
         ops += [(method, concrete) for method in methods]
     return ops
@@ -59,9 +66,9 @@ def test_every_operation_declares_both_security_schemes(client: Client) -> None:
     doc = client.get(API + "/openapi.json").json()
     schemes = doc["components"]["securitySchemes"]
     assert {s["type"] for s in schemes.values()} == {"http", "apiKey"}
-    for methods in doc["paths"].values():
+    for path, methods in doc["paths"].items():
         for op in methods.values():
-            assert len(op["security"]) == 2
+            assert len(op.get("security", [])) == (0 if path in PUBLIC else 2), path
 
 
 # ------------------------------------------------------------------ tokens
@@ -300,7 +307,9 @@ def test_openapi_document_lists_the_paths(client: Client) -> None:
         (m, p.removeprefix(API))
         for p, ops in doc["paths"].items()
         for m in ops
-        if not p.removeprefix(API).startswith(("/mobilize/", "/reports/", "/notify/"))
+        if not p.removeprefix(API).startswith(
+            ("/mobilize/", "/reports/", "/notify/", "/care/", "/outreach/", "/honors/", "/volunteers/")
+        )
     }
     assert listed == expected
     people_params = {p["name"] for p in doc["paths"][API + "/people"]["get"]["parameters"]}

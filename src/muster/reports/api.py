@@ -10,15 +10,16 @@ from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
 
 from muster.api.common import BoundedDate, ErrorOut, actor
+from muster.clock import TimeParseError
+from muster.exports.models import JobKind, JobStatus, ReportJob
 from muster.mobilize.ledger_io import describe_time_error
-from muster.mobilize.timeutil import TimeParseError
 from muster.reports import briefing as bw
-from muster.reports import services
+from muster.reports import jobs, services
 from muster.reports.forms import SeriesForm, split_cutoff
 from muster.reports.rollup import cutoff, dumps, parse_cutoff
 
@@ -96,6 +97,15 @@ def series(
     )
 
 
+@router.get("/reports/metrics", response={200: Any, 404: ErrorOut, 422: ErrorOut})
+def metrics(request: HttpRequest, as_of: str | None = None, unit: str | None = None) -> Any:
+    """Every registered metric of a unit's subtree as of a cutoff (the ``muster metrics --json`` contract)."""
+    from muster.reports.metrics_contract import metrics_contract
+
+    target = services.report_unit(actor(request), unit)
+    return _json(metrics_contract(target, _as_of(as_of)))
+
+
 class BriefOut(Schema):
     as_of: str
     unit: ReportUnitOut
@@ -120,6 +130,21 @@ class SnapshotIn(Schema):
     unit: str | None = None
     title: str = ""
     note: str = ""
+    # Idempotency: the same key (or Idempotency-Key header) again answers with the same publication.
+    request_key: str = Field("", max_length=64)
+
+
+class JobOut(Schema):
+    id: int
+    kind: str
+    status: str
+    unit: ReportUnitOut
+    as_of: str
+    requested_at: str
+    finished_at: str | None
+    error: str
+    snapshot: int | None
+    download: str | None
 
 
 class SnapshotOut(Schema):
@@ -152,15 +177,62 @@ def snapshot_list(request: HttpRequest, unit: str | None = None) -> Any:
     return [_snapshot(s) for s in services.snapshot_list(who, unit=target)[:200]]
 
 
-@router.post("/reports/snapshots", response={201: SnapshotOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut})
+def _job(job: ReportJob) -> dict[str, Any]:
+    done_file = job.kind == JobKind.LEDGER and job.status == JobStatus.DONE
+    return {
+        "id": job.pk,
+        "kind": job.kind,
+        "status": job.status,
+        "unit": {"code": job.unit.code, "name": job.unit.name},
+        "as_of": cutoff(job.as_of).isoformat(),
+        "requested_at": job.created_at.isoformat(),
+        "finished_at": job.finished_at.isoformat() if job.finished_at else None,
+        "error": job.error,
+        "snapshot": job.snapshot_id,
+        "download": f"/api/v1/reports/jobs/{job.pk}/download" if done_file else None,
+    }
+
+
+@router.post(
+    "/reports/snapshots",
+    response={201: SnapshotOut, 202: JobOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut},
+)
 def snapshot_publish(request: HttpRequest, payload: SnapshotIn) -> Any:
-    """Publish (freeze) the report of a unit as of a cutoff."""
+    """Publish (freeze) the report of a unit as of a cutoff. A small unit is published at once (201); a
+    large one on the worker (202 with the job: poll ``GET /reports/jobs/{id}``). Send a ``request_key``
+    (or an ``Idempotency-Key`` header) to make a retry answer with the same publication, never a second."""
     who = actor(request)
     target = services.report_unit(who, payload.unit)
-    s = services.snapshot_publish(
-        actor=who, unit=target, as_of=_as_of(payload.as_of), title=payload.title, note=payload.note
+    job, _new = jobs.report_job_start(
+        actor=who,
+        kind=JobKind.SNAPSHOT,
+        unit=target,
+        as_of=_as_of(payload.as_of),
+        key=payload.request_key or request.headers.get("Idempotency-Key") or "",
+        params={"title": payload.title, "note": payload.note},
     )
-    return Status(201, _snapshot(s))
+    if job.status == JobStatus.FAILED:
+        raise ValidationError(job.error)
+    if job.status != JobStatus.DONE or job.snapshot_id is None:
+        return Status(202, _job(job))
+    return Status(201, _snapshot(services.snapshot_get_or_404(who, job.snapshot_id)))
+
+
+@router.get("/reports/jobs/{pk}", response={200: JobOut, 404: ErrorOut})
+def job_detail(request: HttpRequest, pk: int) -> Any:
+    """A report job of the caller (publishing, a large export): its status; the caller's own only."""
+    return _job(jobs.report_job_get_or_404(actor(request), pk))
+
+
+@router.get("/reports/jobs/{pk}/download", response={200: Any, 404: ErrorOut})
+def job_download(request: HttpRequest, pk: int) -> Any:
+    """The file of a finished export job, for the caller who asked for it only."""
+    job = jobs.report_job_get_or_404(actor(request), pk)
+    if job.kind != JobKind.LEDGER or job.status != JobStatus.DONE or not job.file:
+        raise Http404
+    return FileResponse(
+        job.file.open("rb"), as_attachment=True, filename=job.filename, content_type=job.content_type
+    )
 
 
 @router.get("/reports/snapshots/{pk}", response={200: Any, 404: ErrorOut})

@@ -121,6 +121,8 @@ class Briefing:
     headline: Headline
     notes: tuple[UnitNote, ...] = field(default_factory=tuple)
     party: PartyLife | None = None
+    # Sentences other apps add (``registry.register_briefing``): (zh, en) pairs, in registration order.
+    extras: tuple[tuple[str, str], ...] = ()
 
 
 # ---------------------------------------------------------------- numbers
@@ -461,8 +463,9 @@ def write(briefing: Briefing, lang: str = "zh") -> str:
     party = briefing.party
     if lang.startswith("zh"):
         text = headline_zh(briefing.headline) + "".join(note_zh(n) for n in briefing.notes)
-        return text + (party_zh(party) if party else "")
+        return text + (party_zh(party) if party else "") + "".join(zh for zh, _en in briefing.extras)
     parts = [headline_en(briefing.headline), *(note_en(n) for n in briefing.notes)]
     if party and not party.is_empty:
         parts.append(party_en(party))
+    parts.extend(en for _zh, en in briefing.extras)
     return " ".join(parts)

@@ -11,9 +11,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from muster.clock import TimeParseError, local_tz
 from muster.mobilize.ledger_io import describe_time_error
-from muster.mobilize.timeutil import TimeParseError
-from muster.reports.rollup import cutoff, local_tz, parse_cutoff
+from muster.reports.rollup import cutoff, parse_cutoff
 from muster.web.forms import BoundedDateField
 
 _TIME = re.compile(r"^(?:[01]?\d|2[0-3]):[0-5]\d$|^24:00$")

@@ -31,6 +31,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 
+from muster.clock import last_day
 from muster.orgs import access
 from muster.orgs.access import Perm
 from muster.orgs.models import PARTY_KINDS, Person, Unit
@@ -204,7 +205,7 @@ def party_dashboard(user: Any, unit: Unit, now: datetime, *, leaders: int = 5) -
     """Key party-life figures as of ``now`` for ``unit`` (a party organization the user sees): the
     organizations behind on compliance this quarter, the meetings held this year, the points leaders."""
     from muster.partylife.queries import compliance_dashboard
-    from muster.points.queries import last_day, leaderboard
+    from muster.points.queries import leaderboard
 
     today = last_day(now)
     q_start = date(today.year, (today.month - 1) // 3 * 3 + 1, 1)

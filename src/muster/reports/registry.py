@@ -98,6 +98,21 @@ def metrics() -> list[Metric]:
     return list(_REGISTRY.values())
 
 
+# Briefing sentences other apps add: ``fn(unit, as_of) -> (zh, en)`` or ``None`` when there is nothing to say.
+_BRIEFING: list[Callable[[Unit, datetime], tuple[str, str] | None]] = []
+
+
+def register_briefing(fn: Callable[[Unit, datetime], tuple[str, str] | None]) -> None:
+    if fn not in _BRIEFING:
+        _BRIEFING.append(fn)
+
+
+def briefing_sentences(unit: Unit, as_of: datetime) -> tuple[tuple[str, str], ...]:
+    """The registered apps' sentences for a unit as of a cutoff (after the apps' metrics are found)."""
+    autodiscover()
+    return tuple(s for fn in _BRIEFING if (s := fn(unit, as_of)) is not None)
+
+
 def section(group: str) -> list[Metric]:
     """The metrics shown as columns of a section (``group``), in their order."""
     return sorted((m for m in metrics() if m.group == group and m.order), key=lambda m: (m.order, m.id))

@@ -31,13 +31,14 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 
 from muster.audit.services import log_action
+from muster.clock import local_tz
 from muster.mobilize.models import Deployment, DeploymentStatus, MeasureValue, ServiceEntry
 from muster.orgs import access
 from muster.orgs.access import Perm
 from muster.orgs.models import PARTY_KINDS, Team, TeamMembership, Unit
 from muster.reports import briefing as bw
 from muster.reports.models import Snapshot
-from muster.reports.rollup import Figures, Rollup, cutoff, local_tz, rollup, series
+from muster.reports.rollup import Figures, Rollup, cutoff, rollup, series
 
 __all__ = [
     "PUBLISH_PERM",
@@ -67,10 +68,13 @@ MEASURE_SENTENCES: dict[str, tuple[str, str, str]] = {
 
 
 def report_unit(user: Any, code: str | None = None) -> Unit:
-    """The unit to report on: ``code`` if the user may see it, else 404; default their top admin unit."""
+    """The unit to report on: ``code`` if the user may see it, else 404; default their top admin unit
+    (their top party organization when they have no role on an administrative unit)."""
     if code:
         return access.get_scoped_or_404(Unit.objects.all(), user, code=code)
-    roots = [u for u in access.visible_roots(user) if u.kind not in PARTY_KINDS]
+    visible = list(access.visible_roots(user))
+    # a party secretary (roles on party organizations only) lands on their party organization
+    roots = [u for u in visible if u.kind not in PARTY_KINDS] or visible
     if not roots:
         raise Http404
     return roots[0]
@@ -204,7 +208,9 @@ def briefing_for(
     party = None
     if party_unit is not None and (user is None or access.can(user, Perm.VIEW, party_unit)):
         party = party_figures.party_life(party_unit, report.as_of, styles=styles)
-    return bw.Briefing(headline, tuple(notes[:limit]), party)
+    from muster.reports.registry import briefing_sentences
+
+    return bw.Briefing(headline, tuple(notes[:limit]), party, briefing_sentences(unit, report.as_of))
 
 
 # ---------------------------------------------------------------- snapshots

@@ -13,4 +13,6 @@ urlpatterns = [
     path("snapshots/", views.snapshot_list, name="snapshots"),
     path("snapshots/<int:pk>/", views.snapshot_detail, name="snapshot"),
     path("snapshots/<int:pk>/export/", views.snapshot_export, name="snapshot_export"),
+    path("jobs/<int:pk>/", views.job_detail, name="job"),
+    path("jobs/<int:pk>/download/", views.job_download, name="job_download"),
 ]

@@ -11,6 +11,7 @@ come from ``muster.reports.rollup`` / ``services``, snapshots are written by
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -19,7 +20,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import Min, Q
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -28,13 +29,14 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from muster.exports.models import JobKind, JobStatus, ReportJob
 from muster.orgs import access
 from muster.orgs.access import Perm
 from muster.orgs.models import PARTY_KINDS, Unit
 from muster.reports import briefing as bw
-from muster.reports import excel, services
+from muster.reports import excel, jobs, services
 from muster.reports import party as party_figures
-from muster.reports.facts import STEP
+from muster.reports.facts import STEP, fold_pending
 from muster.reports.forms import (
     RANK_CHOICES,
     CutoffForm,
@@ -150,6 +152,7 @@ def rollup_view(request: HttpRequest) -> HttpResponse:
             ],
             can_publish=access.can(request.user, services.PUBLISH_PERM, ctx.unit),
             publish_form=PublishForm(),
+            publish_key=uuid.uuid4().hex,  # one publish request per page shown: a double click publishes once
             export_form=ExportForm(),
             party=_party_section(request, ctx),
         )
@@ -190,6 +193,7 @@ def _default_start(unit: Unit, as_of: datetime) -> date:
     last = split_cutoff(as_of)[0]
     shown = Q(batches__gt=0) | Q(pairs__gt=0) | ~Q(minutes=0) | Q(c_persons__gt=0) | ~Q(c_minutes=0)
     # (a bucket may hold only pending rows or a row's opening at the minute before it starts)
+    fold_pending()
     first = Bucket.objects.filter(shown, node_id=unit.pk, own=False).aggregate(d=Min("day"))["d"]
     start = date.fromordinal(first) if first else last - timedelta(days=13)
     return min(max(start, last - timedelta(days=SeriesForm.MAX_DAYS - 1)), last)
@@ -309,20 +313,36 @@ def publish(request: HttpRequest) -> HttpResponse:
         return redirect(reverse("reports:rollup") + f"?unit={unit.code}")
     extra = PublishForm(request.POST)
     extra.is_valid()
+    back = reverse("reports:rollup") + "?" + form.query(unit=unit.code)
     try:
-        snap = services.snapshot_publish(
+        job, new = jobs.report_job_start(
             actor=request.user,
+            kind=JobKind.SNAPSHOT,
             unit=unit,
             as_of=form.as_of,
-            title=extra.cleaned_data.get("title", ""),
-            note=extra.cleaned_data.get("note", ""),
+            key=str(request.POST.get("request_key") or ""),
+            params={"title": extra.cleaned_data.get("title", ""), "note": extra.cleaned_data.get("note", "")},
         )
     except ValidationError as exc:
         for message in exc.messages:
             messages.error(request, message)
-        return redirect(reverse("reports:rollup") + "?" + form.query(unit=unit.code))
-    messages.success(request, _("The report was published; its figures will not change."))
-    return redirect("reports:snapshot", pk=snap.pk)
+        return redirect(back)
+    if job.status == JobStatus.FAILED:
+        messages.error(request, job.error)
+        return redirect(back)
+    if job.status != JobStatus.DONE:
+        if new:
+            messages.info(
+                request, _("The report is being published in the background; this page shows when.")
+            )
+        return redirect("reports:job", pk=job.pk)
+    if new:
+        messages.success(request, _("The report was published; its figures will not change."))
+    else:
+        messages.info(
+            request, _("This report was already published by this request; nothing was published twice.")
+        )
+    return redirect("reports:snapshot", pk=job.snapshot_id)
 
 
 @login_required
@@ -409,7 +429,50 @@ def export(request: HttpRequest) -> HttpResponse:
     if not ctx.ok:
         raise BadQuery(" ".join(str(m) for ms in ctx.form.errors.values() for m in ms))
     assert ctx.unit is not None and ctx.as_of is not None
+    if jobs.is_large(ctx.unit):  # a large subtree: written by the worker, the page polls (see reports.jobs)
+        form = ExportForm(request.GET)
+        form.is_valid()
+        try:
+            job, _new = jobs.report_job_start(
+                actor=request.user,
+                kind=JobKind.LEDGER,
+                unit=ctx.unit,
+                as_of=ctx.as_of,
+                params={
+                    "format": form.cleaned_data.get("format") or "xlsx",
+                    "in_charge": form.cleaned_data.get("in_charge") or "",
+                },
+                background=True,
+            )
+        except ValidationError as exc:
+            raise BadQuery(" ".join(exc.messages)) from None
+        return redirect("reports:job", pk=job.pk)
     return _export(request, excel.table_of_rollup(services.rollup(ctx.unit, ctx.as_of)), ctx.unit)
+
+
+# ------------------------------------------------------------------ 5. report jobs (publish, large exports)
+
+
+@login_required
+def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """A report job of the user: its status, polled by the page while it runs; then the file or the
+    snapshot. Another user's job is "not found"."""
+    job = jobs.report_job_get_or_404(request.user, pk)
+    context = {"job": job, "polling": not job.finished, "cutoff_text": cutoff_label(job.as_of)}
+    if request.GET.get("poll") and request.headers.get("HX-Request"):
+        return render(request, "reports/_job_status.html", context)
+    return render(request, "reports/job.html", context)
+
+
+@login_required
+def job_download(request: HttpRequest, pk: int) -> FileResponse:
+    """The file of a finished export job, for the user who asked for it only."""
+    job: ReportJob = jobs.report_job_get_or_404(request.user, pk)
+    if job.kind != JobKind.LEDGER or job.status != JobStatus.DONE or not job.file:
+        raise Http404
+    return FileResponse(
+        job.file.open("rb"), as_attachment=True, filename=job.filename, content_type=job.content_type
+    )
 
 
 @login_required

@@ -14,8 +14,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.http import Http404
 from django.utils.translation import gettext as _
 
-from muster.mobilize.timeutil import TimeParseError
-from muster.orgs.roster import cli_actor
+from muster.clock import TimeParseError
+from muster.orgs.cli import cli_actor
 from muster.reports import facts, services
 from muster.reports.rollup import FIGURE_LABELS, parse_cutoff, rollup_straight
 

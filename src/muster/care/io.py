@@ -1,0 +1,459 @@
+"""Care subjects and survey answers from Excel/CSV (Chinese or English headers, all or nothing), and the
+care ledger to Excel (audited, carrying the exporter's name and the time).
+
+Import: every row of every sheet is checked first and every problem reported (sheet, row, column, why);
+only a clean file is written, in one transaction, through the care services. Answers may name subjects
+the same file adds.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from muster import clock, dates
+from muster.audit.services import log_action
+from muster.care import policy, queries
+from muster.care import services as care
+from muster.care.models import CareSubject, Channel, Contact, Dimension, Observation, SurveyRound
+from muster.orgs import access
+from muster.orgs.access import NotAllowed, Perm
+from muster.orgs.models import Person, Unit
+from muster.orgs.validators import InvalidValue, normalize_id_number, normalize_phone
+from muster.tabular.cells import parse_date, text
+from muster.tabular.errors import ErrorCollector
+from muster.tabular.reader import read_workbook
+from muster.tabular.schema import Column, SheetSpec, Table, match_sheets, use_chinese
+from muster.tabular.writer import XLSX_CONTENT_TYPE, SheetData, xlsx_bytes
+
+SUBJECTS = SheetSpec(
+    "care_subjects",
+    "关爱对象",
+    "Care subjects",
+    (
+        Column("code", "编号", "Code", required=True),
+        Column("unit", "单位代码", "Unit code", aliases=("单位",), required=True),
+        Column("person", "工号", "Staff number"),
+        Column("name", "姓名", "Name"),
+        Column("birth_date", "出生日期", "Birth date"),
+        Column("phone", "联系电话", "Phone", aliases=("电话",)),
+        Column("id_number", "身份证号", "ID number"),
+        Column("address", "住址", "Address"),
+        Column("community", "社区", "Community"),
+        Column("liaison", "联络员工号", "Liaison staff number", aliases=("联络员",)),
+    ),
+)
+ANSWERS = SheetSpec(
+    "care_answers",
+    "排摸记录",
+    "Survey answers",
+    (
+        Column("round", "排摸轮次", "Round", required=True),
+        Column("subject", "对象编号", "Subject code", required=True),
+        Column("channel", "联系方式", "Channel", required=True),
+        Column("at", "时间", "Time", required=True),
+        Column("dimension", "项目", "Dimension", required=True),
+        Column("value", "答案", "Answer", required=True),
+    ),
+)
+SPECS = (SUBJECTS, ANSWERS)
+CHANNELS = {
+    "电话": Channel.PHONE,
+    "短信": Channel.SMS,
+    "微信": Channel.WECHAT,
+    "上门": Channel.VISIT,
+    **{c.value: c.value for c in Channel},
+}
+
+
+@dataclass
+class CareImportResult:
+    subjects_created: int = 0
+    answers_recorded: int = 0
+    dry_run: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "care_subjects_created": self.subjects_created,
+            "care_answers_recorded": self.answers_recorded,
+            "dry_run": self.dry_run,
+        }
+
+
+@dataclass
+class CarePlan:
+    subjects: list[dict[str, Any]] = field(default_factory=list)
+    answers: dict[tuple[int, str, datetime, str], dict[str, str]] = field(default_factory=dict)
+    rounds: dict[int, SurveyRound] = field(default_factory=dict)
+    result: CareImportResult = field(default_factory=CareImportResult)
+
+
+def require(actor: Any) -> None:
+    if not access.can_anywhere(actor, Perm.CHANGE):
+        raise NotAllowed(Perm.CHANGE)
+
+
+def _moment(raw: Any) -> datetime | None:
+    if isinstance(raw, datetime):
+        value = raw
+    else:
+        s = text(raw).replace("T", " ")
+        try:
+            value = datetime.fromisoformat(s)
+        except ValueError:
+            return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=clock.local_tz())
+    return value
+
+
+def _chunks(values: set[str], size: int = 900) -> list[list[str]]:
+    """``values`` in parts small enough for one ``IN (…)`` on every database."""
+    ordered = sorted(values)
+    return [ordered[i : i + size] for i in range(0, len(ordered), size)]
+
+
+def care_plan(actor: Any, tables: dict[str, Table], errors: ErrorCollector) -> CarePlan:
+    """Check every row; add every problem to ``errors``; return what a clean file would write."""
+    plan = CarePlan()
+    new_codes: dict[str, str] = {}  # subject code → unit path (of subjects this file adds)
+    t = tables.get(SUBJECTS.key)
+    if t is not None:
+        units = {u.code: u for u in access.scoped(Unit.objects.all(), actor, Perm.VIEW)}
+        seen_people: set[str] = set()
+        # what the rows name, fetched once (not one query per row)
+        named = {text(t.get(c, k)) for _n, c in t.rows for k in ("person", "liaison")} - {""}
+        visible = access.scoped(Person.objects.all(), actor, Perm.VIEW)
+        people = {p.code: p for part in _chunks(named) for p in visible.filter(code__in=part)}
+        in_file = {text(t.get(c, "code")) for _n, c in t.rows}
+        subjects = CareSubject.objects.all()
+        taken = {
+            c
+            for part in _chunks(in_file)
+            for c in subjects.filter(code__in=part).values_list("code", flat=True)
+        }
+        cared_for = {
+            c
+            for part in _chunks(named)
+            for c in subjects.filter(person__code__in=part).values_list("person__code", flat=True)
+        }
+        manages: dict[str, bool] = {}
+        for rownum, cells in t.rows:
+            row: dict[str, Any] = {k: text(t.get(cells, k)) for k in t.index}
+
+            def bad(key: str, reason: str, row_: dict[str, Any] = row, n: int = rownum, t: Any = t) -> None:
+                errors.add(t.sheet, n, t.column(key), row_.get(key, ""), reason)
+
+            code, unit_code = row.get("code", ""), row.get("unit", "")
+            if not code:
+                bad("code", _("the code is empty"))
+            elif code in new_codes or code in taken:
+                bad("code", _("a care subject with this code exists already"))
+            unit = units.get(unit_code)
+            if unit is None:
+                bad("unit", _("there is no unit with this code"))
+            elif not manages.setdefault(unit.code, policy.may_manage(actor, unit)):
+                bad("unit", _("you may not add care subjects to this unit"))
+            person = None
+            if row.get("person"):
+                person = people.get(row["person"])
+                if person is None:
+                    bad("person", _("there is no person with this staff number"))
+                elif row["person"] in seen_people or row["person"] in cared_for:
+                    bad("person", _("this person is a care subject already"))
+                seen_people.add(row["person"])
+            elif not row.get("name"):
+                bad("name", _("give the name of an outside resident (or the staff number of a person)"))
+            birth = None
+            if row.get("birth_date"):
+                try:
+                    birth = parse_date(t.get(cells, "birth_date"))
+                except ValueError:
+                    birth = None
+                if birth is None or not dates.day_in_range(birth) or birth > clock.today():
+                    bad("birth_date", _("not a date like 1942-05-01 (or it is in the future)"))
+            for key, check in (("phone", normalize_phone), ("id_number", normalize_id_number)):
+                if row.get(key):
+                    try:
+                        row[key] = check(row[key])
+                    except InvalidValue as exc:
+                        bad(key, _(str(exc)))
+            liaison = None
+            if row.get("liaison"):
+                liaison = people.get(row["liaison"])
+                if liaison is None:
+                    bad("liaison", _("there is no person with this staff number"))
+            for key, n in (("code", 40), ("name", 60), ("address", 200), ("community", 120)):
+                try:
+                    row[key] = care.clean_text(row.get(key, ""), field=key, max_length=n)
+                except ValidationError as exc:
+                    bad(key, "; ".join(exc.messages))
+            if code and unit is not None:
+                new_codes[code] = unit.path
+            plan.subjects.append(
+                {
+                    "unit": unit,
+                    "code": code,
+                    "person": person,
+                    "name": row.get("name", ""),
+                    "birth_date": birth,
+                    "phone": row.get("phone", ""),
+                    "id_number": row.get("id_number", ""),
+                    "address": row.get("address", ""),
+                    "community": row.get("community", ""),
+                    "liaison": liaison,
+                }
+            )
+    t = tables.get(ANSWERS.key)
+    if t is not None:
+        dims = {d.code: d for d in Dimension.objects.all()}
+        dims.update({d.label: d for d in dims.values()})
+        now = clock.now()
+        for rownum, cells in t.rows:
+            row = {k: text(t.get(cells, k)) for k in t.index}
+
+            def bad(key: str, reason: str, row_: dict[str, Any] = row, n: int = rownum, t: Any = t) -> None:
+                errors.add(t.sheet, n, t.column(key), row_.get(key, ""), reason)
+
+            r = None
+            rid = row.get("round", "")
+            if rid.isdigit() and len(rid) < 12:
+                r = (
+                    plan.rounds.get(int(rid))
+                    or SurveyRound.objects.filter(access.path_q(actor, Perm.VIEW, "unit__path"), pk=int(rid))
+                    .select_related("unit")
+                    .first()
+                )
+            if r is None:
+                bad("round", _("there is no survey round with this number"))
+            elif r.closed_at is not None:
+                bad("round", _("this round is closed; it takes no more answers"))
+            else:
+                plan.rounds[r.pk] = r
+            code = row.get("subject", "")
+            path = new_codes.get(code)
+            if path is None:
+                s = policy.subjects(actor).filter(code=code).select_related("unit").first()
+                if s is None:
+                    bad("subject", _("there is no care subject with this code"))
+                elif not policy.may_record(actor, s):
+                    bad("subject", _("you may not record answers for this subject"))
+                elif s.status == "deceased":
+                    bad("subject", _("this subject is deceased"))
+                else:
+                    path = s.unit.path
+            if path is not None and r is not None and not path.startswith(r.unit.path):
+                bad("subject", _("this subject is not in the round's unit"))
+            channel = CHANNELS.get(row.get("channel", "").lower())
+            if channel is None:
+                bad("channel", _("one of 电话, 短信, 微信, 上门 (phone, sms, wechat, visit)"))
+            when = _moment(t.get(cells, "at"))
+            if when is None or not dates.day_in_range(when.date()):
+                bad("at", _("not a time like 2022-04-01 09:30"))
+            elif when > now:
+                bad("at", _("this time is in the future"))
+            dim = dims.get(row.get("dimension", ""))
+            if dim is None or (r is not None and not r.dimensions.filter(pk=dim.pk).exists()):
+                bad("dimension", _("not a dimension of this round"))
+            elif when is not None:
+                try:
+                    value = care.check_value(dim, t.get(cells, "value"), today=clock.local_date(when))
+                except ValidationError as exc:
+                    bad("value", "; ".join(exc.messages))
+                else:
+                    if r is not None and channel is not None and when <= now:
+                        plan.answers.setdefault((r.pk, code, when, channel), {})[dim.code] = value
+    return plan
+
+
+def care_apply(plan: CarePlan, actor: Any, filename: str, tables: dict[str, Table]) -> None:
+    """Write a checked plan through the services (inside the caller's transaction)."""
+    if plan.subjects:
+        plan.result.subjects_created = len(
+            care.subjects_create_bulk(actor=actor, rows=plan.subjects, batch=filename)
+        )
+    subjects = {s.code: s for s in CareSubject.objects.filter(code__in={k[1] for k in plan.answers})}
+    by_subject: dict[str, int] = defaultdict(int)
+    for (rid, code, when, channel), answers in sorted(plan.answers.items(), key=lambda kv: kv[0][2]):
+        care.survey_answer_record(
+            actor=actor,
+            subject=subjects[code],
+            round=plan.rounds[rid],
+            answers=answers,
+            channel=channel,
+            at=when,
+        )
+        by_subject[code] += len(answers)
+        plan.result.answers_recorded += len(answers)
+    if plan.subjects:
+        log_action(
+            actor, action="care.subjects.imported", changes={"file": filename, "created": len(plan.subjects)}
+        )
+    if plan.answers:
+        log_action(
+            actor,
+            action="care.answers.imported",
+            changes={"file": filename, "answers": plan.result.answers_recorded},
+        )
+
+
+def care_import(*, actor: Any, filename: str, data: bytes, dry_run: bool = False) -> CareImportResult:
+    """Import a file of care subjects and/or survey answers, all or nothing; ``TabularError`` lists every
+    problem."""
+    require(actor)
+    book = read_workbook(filename, data)
+    errors = ErrorCollector(book.file)
+    tables = match_sheets(book, SPECS, errors)
+    if tables and not any(t.rows for t in tables.values()) and not errors:
+        errors.file_error(_("The file has no data rows."))
+    errors.raise_if_any()
+    with transaction.atomic():
+        plan = care_plan(actor, tables, errors)
+        errors.raise_if_any()
+        try:
+            care_apply(plan, actor, filename, tables)
+        except ValidationError as exc:  # a row the checks let through (the data changed meanwhile)
+            errors.file_error("; ".join(exc.messages))
+            raise errors.exception() from None
+        if dry_run:
+            transaction.set_rollback(True)
+    plan.result.dry_run = dry_run
+    return plan.result
+
+
+def summary(result: CareImportResult) -> str:
+    lines = [
+        _("Care subjects: %(n)d created.") % {"n": result.subjects_created},
+        _("Survey answers: %(n)d recorded.") % {"n": result.answers_recorded},
+    ]
+    if result.dry_run:
+        lines.append(_("Dry run: nothing was written."))
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------- export
+
+
+def care_export(*, actor: Any, unit: Unit) -> tuple[bytes, str, str]:
+    """The care ledger of ``unit``'s subtree as xlsx: subjects, (with the care-data permission) answers,
+    contacts and help requests; the first sheet says who exported it and when. Audited."""
+    zh = use_chinese()
+    now = clock.now().astimezone(clock.local_tz())
+    who = str(getattr(actor, "get_username", lambda: "system")())
+    health = policy.has_care_data(actor, unit)
+    subjects = list(
+        policy.subjects(actor)
+        .filter(unit__path__startswith=unit.path)
+        .select_related("unit", "liaison", "person")
+    )
+    tags = queries.tags_on(unit, now) if health else {}
+    about = SheetData(
+        "导出信息" if zh else "Export",
+        ["项目", "内容"] if zh else ["Item", "Value"],
+        [
+            ["导出人" if zh else "Exported by", who],
+            ["导出时间" if zh else "Exported at", now.strftime("%Y-%m-%d %H:%M")],
+            ["单位" if zh else "Unit", f"{unit.name} ({unit.code})"],
+            [
+                "含健康信息" if zh else "Health details",
+                ("是" if zh else "yes") if health else ("否" if zh else "no"),
+            ],
+        ],
+        widths=(16, 40),
+    )
+    sheets = [about]
+    rows = []
+    for s in subjects:
+        row = [
+            s.code,
+            s.unit.code,
+            s.person.code if s.person_id else "",  # type: ignore[union-attr]
+            s.name,
+            s.birth_date.isoformat() if s.birth_date else "",
+            s.phone_masked,
+            s.community,
+            s.liaison.code if s.liaison_id else "",  # type: ignore[union-attr]
+            s.get_status_display(),
+        ]
+        if health:
+            row.append("、".join(sorted(c for c, _h in tags.get(s.pk, set()))))
+        rows.append(row)
+    head = [
+        c.header(zh)
+        for c in SUBJECTS.columns
+        if c.key in {"code", "unit", "person", "name", "birth_date", "phone"}
+    ]
+    head += [SUBJECTS.columns[8].header(zh), SUBJECTS.columns[9].header(zh), "状态" if zh else "Status"]
+    if health:
+        head.append("风险标签" if zh else "Risk tags")
+    sheets.append(SheetData(SUBJECTS.title(zh), head, rows))
+    ids = [s.pk for s in subjects]
+    if health:
+        obs_rows = [
+            [
+                o.round_id or "",
+                o.subject.code,
+                o.channel,
+                o.observed_at.astimezone(clock.local_tz()).strftime("%Y-%m-%d %H:%M"),
+                o.dimension.code,
+                o.value,
+            ]
+            for o in Observation.objects.filter(subject_id__in=ids)
+            .select_related("subject", "dimension")
+            .order_by("pk")
+        ]
+        sheets.append(SheetData(ANSWERS.title(zh), ANSWERS.headers(zh), obs_rows))
+    contacts = [
+        [
+            c.subject.code,
+            c.at.astimezone(clock.local_tz()).strftime("%Y-%m-%d %H:%M"),
+            c.channel,
+            c.outcome,
+            c.by_name,
+        ]
+        for c in Contact.objects.filter(subject_id__in=ids).select_related("subject").order_by("pk")
+    ]
+    sheets.append(
+        SheetData(
+            "联系记录" if zh else "Contacts",
+            ["对象编号", "时间", "方式", "结果", "记录人"]
+            if zh
+            else ["Subject", "Time", "Channel", "Outcome", "By"],
+            contacts,
+        )
+    )
+    helps = [
+        [
+            h.pk,
+            h.requester_name,
+            h.category,
+            h.urgency,
+            h.status,
+            h.raised_at.astimezone(clock.local_tz()).strftime("%Y-%m-%d %H:%M"),
+        ]
+        for h in queries.help_requests(actor).filter(unit__path__startswith=unit.path).order_by("pk")
+    ]
+    sheets.append(
+        SheetData(
+            "求助" if zh else "Help requests",
+            ["编号", "求助人", "类别", "紧急程度", "状态", "提出时间"]
+            if zh
+            else ["No.", "Requester", "Category", "Urgency", "Status", "Raised at"],
+            helps,
+        )
+    )
+    content = xlsx_bytes(sheets)
+    log_action(
+        actor,
+        action="care.ledger.exported",
+        unit_path=unit.path,
+        changes={"unit": unit.code, "subjects": len(subjects), "health": health, "at": now.isoformat()},
+    )
+    name = f"care-{unit.code}-{now:%Y%m%d-%H%M}.xlsx"
+    return content, XLSX_CONTENT_TYPE, name

@@ -1,0 +1,256 @@
+"""Figures of the care ledger for the metric registry: each answers for a unit's subtree as of a cutoff
+(what happened before the cutoff). The ids are a contract (``muster metrics``, the API, the guide).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from decimal import Decimal
+
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from muster.care import queries as q
+from muster.care.models import DeliveryKind
+from muster.orgs.models import Unit
+from muster.reports.registry import Metric, register_briefing
+
+
+def _coverage(unit: Unit, as_of: datetime) -> Decimal:
+    total = q.subjects_count(unit, as_of)
+    if not total:
+        return Decimal("0.0")
+    return (Decimal(100) * q.surveyed_count(unit, as_of) / total).quantize(Decimal("0.1"))
+
+
+def _tag(code: str) -> Callable[[Unit, datetime], int]:
+    def run(unit: Unit, as_of: datetime) -> int:
+        return q.tag_count(unit, as_of, code)
+
+    run.__name__ = f"tag_{code}"
+    return run
+
+
+def _kind(kind: str) -> Callable[[Unit, datetime], int]:
+    def run(unit: Unit, as_of: datetime) -> int:
+        return q.deliveries_count(unit, as_of, kind)
+
+    run.__name__ = f"deliveries_{kind}"
+    return run
+
+
+PERSONS = pgettext_lazy("metric unit", "persons")
+TIMES = pgettext_lazy("metric unit", "times")
+YUAN = pgettext_lazy("metric unit", "yuan")
+
+METRICS: list[Metric] = [
+    Metric(
+        "care.subjects",
+        _("Care subjects"),
+        q.subjects_count,
+        _("Care subjects on the ledger before the cutoff, whatever their status."),
+        PERSONS,
+        group="care",
+        order=10,
+    ),
+    Metric(
+        "care.surveyed",
+        _("Surveyed"),
+        q.surveyed_count,
+        _("Care subjects with at least one survey answer before the cutoff."),
+        PERSONS,
+        group="care",
+        order=20,
+    ),
+    Metric(
+        "care.coverage",
+        _("Survey coverage %"),
+        _coverage,
+        _("Surveyed subjects as a percentage of the subjects."),
+        "%",
+        kind="score",
+        additive=False,
+    ),
+    Metric(
+        "care.high_risk",
+        _("High-risk subjects"),
+        q.high_risk_count,
+        _("Subjects alive and present with a high-risk tag (高龄, 独居, 重病…) at the cutoff."),
+        PERSONS,
+        group="care",
+        order=30,
+    ),
+    Metric(
+        "care.tag_advanced_age",
+        _("Advanced age (高龄)"),
+        _tag("advanced_age"),
+        _("Subjects tagged 高龄 at the cutoff."),
+        PERSONS,
+    ),
+    Metric(
+        "care.tag_living_alone",
+        _("Living alone (独居)"),
+        _tag("living_alone"),
+        _("Subjects tagged 独居 at the cutoff."),
+        PERSONS,
+    ),
+    Metric(
+        "care.tag_serious_illness",
+        _("Serious illness (重病)"),
+        _tag("serious_illness"),
+        _("Subjects tagged 重病 at the cutoff."),
+        PERSONS,
+    ),
+    Metric(
+        "care.contacts",
+        _("Contacts"),
+        q.contacts_count,
+        _("Times a subject was reached (calls, messages, visits, survey answers) before the cutoff."),
+        TIMES,
+        group="care",
+        order=40,
+    ),
+    Metric(
+        "care.contacts_overdue",
+        _("Overdue contacts"),
+        q.overdue_count,
+        _("Active subjects whose next planned contact fell due before the cutoff's day."),
+        PERSONS,
+        group="care",
+        order=50,
+    ),
+    Metric(
+        "care.help_requests",
+        _("Help requests"),
+        q.help_raised,
+        _("Help requests raised before the cutoff."),
+        TIMES,
+        group="care",
+        order=60,
+    ),
+    Metric(
+        "care.help_resolved",
+        _("Help requests resolved"),
+        q.help_resolved,
+        _("Help requests resolved before the cutoff."),
+        TIMES,
+        group="care",
+        order=70,
+    ),
+    Metric(
+        "care.help_open",
+        _("Help requests open"),
+        q.help_open,
+        _("Help requests raised and neither resolved nor cancelled at the cutoff."),
+        TIMES,
+    ),
+    Metric(
+        "care.help_median_hours",
+        _("Median hours to resolve"),
+        q.help_median_hours,
+        _("The median time from raising to resolving a help request, in hours."),
+        pgettext_lazy("metric unit", "hours"),
+        kind="hours",
+        additive=False,
+    ),
+    Metric(
+        "care.deliveries",
+        _("Deliveries"),
+        q.deliveries_count,
+        _("Delivery lines delivered or confirmed before the cutoff (supplies and medicine)."),
+        TIMES,
+        group="care",
+        order=80,
+    ),
+    Metric(
+        "care.deliveries_supplies",
+        _("Supply deliveries"),
+        _kind(DeliveryKind.SUPPLIES),
+        _("Supply delivery lines delivered before the cutoff."),
+        TIMES,
+    ),
+    Metric(
+        "care.deliveries_medicine",
+        _("Medicine errands (代配药)"),
+        _kind(DeliveryKind.MEDICINE),
+        _("Medicine fetched on a subject's behalf before the cutoff."),
+        TIMES,
+    ),
+    Metric(
+        "care.deceased",
+        _("Deceased"),
+        q.deceased_count,
+        _("Subjects who died on or before the cutoff's day."),
+        PERSONS,
+        group="care",
+        order=90,
+    ),
+    Metric(
+        "care.condolence_payments",
+        _("Consolation payments"),
+        lambda u, t: q.payments(u, t).count(),
+        _("Consolation payments (慰问金) approved before the cutoff."),
+        TIMES,
+        group="care",
+        order=100,
+    ),
+    Metric(
+        "care.donations_value",
+        _("Donations value"),
+        q.donations_value,
+        _("The value of money and goods donated before the cutoff, in yuan."),
+        YUAN,
+        kind="score",
+        group="care",
+        order=110,
+    ),
+    Metric(
+        "care.retirees_serving",
+        _("Retirees serving"),
+        lambda u, t: len(q.serving_people(u, t)),
+        _("Care subjects with approved service in the mobilization ledger before the cutoff."),
+        PERSONS,
+        group="care",
+        order=120,
+        additive=False,
+    ),
+]
+
+
+def briefing(unit: Unit, as_of: datetime) -> tuple[str, str] | None:
+    """The care sentence of the briefing, in the seed's style ("全面排摸243位老同志……"), or ``None``."""
+    from muster.reports.briefing import Num, number_en, number_zh
+
+    subjects = q.subjects_count(unit, as_of)
+    if not subjects:
+        return None
+    surveyed, high = q.surveyed_count(unit, as_of), q.high_risk_count(unit, as_of)
+    supplies = q.deliveries_count(unit, as_of, DeliveryKind.SUPPLIES)
+    medicine = q.deliveries_count(unit, as_of, DeliveryKind.MEDICINE)
+    resolved, deceased = q.help_resolved(unit, as_of), q.deceased_count(unit, as_of)
+    paid, serving = q.payments(unit, as_of).count(), len(q.serving_people(unit, as_of))
+    pct = _coverage(unit, as_of)
+    zh = [f"全面排摸{subjects}位老同志，已排摸{surveyed}位（{pct}%）"]
+    en = [f"{surveyed} of {subjects} retirees were surveyed ({pct}%)"]
+    if high:
+        zh.append(f"锁定高龄、独居和患重大疾病的{high}位老同志加大联系密度")
+        en.append(f"{high} of advanced age, living alone or seriously ill are contacted more often")
+    if supplies or medicine:
+        zh.append(f"配送生活物资{supplies}人次、代配药{medicine}人次")
+        en.append(f"supplies were delivered {supplies} times and medicine fetched {medicine} times")
+    if resolved:
+        zh.append(f"解决求助{resolved}件")
+        en.append(f"{resolved} help requests were resolved")
+    if deceased:
+        zh.append(f"{deceased}位老同志过世，第一时间慰问家属" + (f"并发放慰问金{paid}笔" if paid else ""))
+        en.append(
+            f"the families of {deceased} who died were consoled" + (f" and paid ({paid})" if paid else "")
+        )
+    if serving:
+        zh.append(f"{number_zh(Num(serving, 'near'))}名老同志投身社区防控一线")
+        en.append(f"{number_en(Num(serving, 'near'))} retirees served on the community front line")
+    return "；".join(zh) + "。", "In the care ledger, " + "; ".join(en) + "."
+
+
+register_briefing(briefing)

@@ -1,0 +1,121 @@
+"""Who may see and do what in the care ledger, on top of ``muster.orgs.access`` (the scoping authority).
+
+- A subject is visible to whoever may view its unit (``Perm.VIEW``) and to its liaison; anything else is
+  "not found" (404).
+- Health answers and risk tags need the "care data" permission: a ``CareDataGrant`` on the subject's
+  unit or an ancestor, granted explicitly (no role implies it; the all-powerful have it). The subject's
+  liaison records answers for their own subjects.
+- Managing the ledger (subjects, rounds, deliveries, help requests, donations) needs ``Perm.CHANGE`` on
+  the unit (manager, secretary, admin). Approving a consolation payment needs the care-data permission
+  and may not be done by the person who requested it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+from muster.care.models import CareDataGrant, CareSubject
+from muster.orgs import access
+from muster.orgs.access import NotAllowed, Perm
+from muster.orgs.models import Person, Unit
+
+_ATTR = "_muster_care_paths"
+
+
+def care_paths(user: Any) -> list[str] | None:
+    """Unit path prefixes where ``user`` holds the care-data permission; ``None`` means everywhere."""
+    if access.is_all_powerful(user):
+        return None
+    cached = getattr(user, _ATTR, None)
+    if cached is not None:
+        return list(cached)
+    paths: list[str] = []
+    if getattr(user, "is_authenticated", False) and getattr(user, "pk", None) is not None:
+        paths = sorted(
+            set(
+                CareDataGrant.objects.filter(user_id=user.pk, unit__is_active=True).values_list(
+                    "unit__path", flat=True
+                )
+            )
+        )
+    try:
+        setattr(user, _ATTR, paths)
+    except AttributeError:
+        pass
+    return paths
+
+
+def forget(user: Any) -> None:
+    if hasattr(user, _ATTR):
+        delattr(user, _ATTR)
+
+
+def has_care_data(user: Any, unit: Unit) -> bool:
+    paths = care_paths(user)
+    return paths is None or any(unit.path.startswith(p) for p in paths)
+
+
+def is_liaison(user: Any, subject: CareSubject) -> bool:
+    uid = getattr(user, "pk", None)
+    if uid is None or subject.liaison_id is None:
+        return False
+    return Person.objects.filter(pk=subject.liaison_id, user_id=uid).exists()
+
+
+def may_see_health(user: Any, subject: CareSubject) -> bool:
+    return has_care_data(user, subject.unit)
+
+
+def may_record(user: Any, subject: CareSubject) -> bool:
+    return is_liaison(user, subject) or has_care_data(user, subject.unit)
+
+
+def may_manage(user: Any, unit: Unit) -> bool:
+    return access.can(user, Perm.CHANGE, unit)
+
+
+def require_manage(user: Any, unit: Unit) -> None:
+    if not may_manage(user, unit):
+        raise NotAllowed(Perm.CHANGE)
+
+
+def require_record(user: Any, subject: CareSubject) -> None:
+    if not may_record(user, subject):
+        raise NotAllowed(Perm.CHANGE)
+
+
+def visible_q(user: Any, prefix: str = "") -> Q:
+    """Rows (reached through ``prefix``, e.g. ``"subject__"``) whose subject the user may see."""
+    q = access.path_q(user, Perm.VIEW, f"{prefix}unit__path")
+    uid = getattr(user, "pk", None)
+    if uid is not None and not access.is_all_powerful(user):
+        q |= Q(**{f"{prefix}liaison__user_id": uid})
+    return q
+
+
+def subjects(user: Any) -> QuerySet[CareSubject]:
+    return CareSubject.objects.filter(visible_q(user))
+
+
+def subject_get_or_404(user: Any, pk: int | str) -> CareSubject:
+    s = subjects(user).select_related("unit", "liaison", "person").filter(pk=pk).first()
+    if s is None:
+        raise Http404
+    return s
+
+
+def subject_by_code_or_404(user: Any, code: str) -> CareSubject:
+    s = subjects(user).select_related("unit", "liaison", "person").filter(code=code).first()
+    if s is None:
+        raise Http404
+    return s
+
+
+def unit_get_or_404(user: Any, code: str) -> Unit:
+    u = access.scoped(Unit.objects.all(), user, Perm.VIEW).filter(code=code).first()
+    if u is None:
+        raise Http404
+    return u

@@ -29,7 +29,7 @@ def _pages(org, team, partner) -> list[str]:
         reverse("web:team_edit", args=[team.pk]),
         reverse("web:partners"),
         reverse("web:partner_create"),
-        reverse("web:roster"),
+        reverse("web:people_import"),
         reverse("web:audit"),
         reverse("web:tokens"),
     ]
@@ -47,7 +47,7 @@ def test_every_page_renders_for_a_unit_admin(org, as_role, xuhui_partner) -> Non
         html = r.content.decode()
         assert '<html lang="zh-hans">' in html, url
         # Navigation of a unit admin: every section, no back-office link.
-        assert reverse("web:audit") in html and reverse("web:roster") in html, url
+        assert reverse("web:audit") in html and reverse("web:people_import") in html, url
         assert reverse("admin:index") not in html, url
 
 

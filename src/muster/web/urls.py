@@ -1,6 +1,6 @@
 from django.urls import path
 
-from muster.web.views import audit, home, people, roster, teams, tokens, units
+from muster.web.views import audit, home, logins, people, people_import, teams, tokens, units
 
 app_name = "web"
 urlpatterns = [
@@ -20,21 +20,26 @@ urlpatterns = [
     path("people/new/", people.person_create, name="person_create"),
     path("people/<int:pk>/", people.person_detail, name="person_detail"),
     path("people/<int:pk>/edit/", people.person_edit, name="person_edit"),
+    path("people/<int:pk>/login/", logins.person_login, name="person_login"),
     # teams and partners
     path("teams/", teams.team_index, name="teams"),
     path("teams/new/", teams.team_create, name="team_create"),
     path("teams/<int:pk>/", teams.team_detail, name="team_detail"),
     path("teams/<int:pk>/edit/", teams.team_edit, name="team_edit"),
     path("teams/<int:pk>/members/", teams.team_member_add, name="team_member_add"),
+    path("teams/<int:pk>/logins/", logins.team_logins, name="team_logins"),
     path(
         "teams/<int:pk>/members/<int:person_pk>/remove/", teams.team_member_remove, name="team_member_remove"
     ),
     path("partners/", teams.partner_index, name="partners"),
     path("partners/new/", teams.partner_create, name="partner_create"),
-    # roster import / export
-    path("roster/", roster.roster_page, name="roster"),
-    path("roster/export/", roster.roster_export, name="roster_export"),
-    path("roster/template/", roster.roster_template, name="roster_template"),
+    # the staff register (人员名册): import / export; the old /roster/ addresses redirect here
+    path("people/import/", people_import.people_import, name="people_import"),
+    path("people/export/", people_import.people_export, name="people_export"),
+    path("people/template/", people_import.people_template, name="people_template"),
+    path("roster/", people_import.moved_to("people_import")),
+    path("roster/export/", people_import.moved_to("people_export")),
+    path("roster/template/", people_import.moved_to("people_template")),
     # audit log, API tokens
     path("audit/", audit.audit_log, name="audit"),
     path("tokens/", tokens.token_list, name="tokens"),

@@ -15,7 +15,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from muster.mobilize import queries, services, timeutil
+from muster import clock
+from muster.mobilize import queries, services
 from muster.mobilize.forms import DeploymentFilterForm, DispatchForm, MeasureForm
 from muster.mobilize.models import Deployment, DeploymentStatus, RequestStatus, ServiceEntry
 from muster.mobilize.views.common import dispatch_units, may_manage_deployment, report_warnings
@@ -169,11 +170,13 @@ def deployment_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "d": d,
             "members": members,
             "shifts": [(s, assigned[s.pk]) for s in shifts],
+            # a member who sees the batch through their membership opens only their own shifts
+            "openable": set(queries.visible_shifts(user).filter(deployment=d).values_list("pk", flat=True)),
             "measures": d.measures.select_related("kind").order_by("kind__order", "on", "id"),
             "measure_form": MeasureForm() if may_manage else None,
             "may_manage": may_manage,
             "cancelled": d.status == DeploymentStatus.CANCELLED,
-            "approved_hours": timeutil.minutes_to_hours(queries.approved_minutes(rows)),
+            "approved_hours": clock.minutes_to_hours(queries.approved_minutes(rows)),
             "pending_count": queries.pending_rows(rows).count(),
         },
     )

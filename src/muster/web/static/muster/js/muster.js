@@ -12,6 +12,12 @@
     }
   }, true);
 
+  // Print buttons: data-print prints the page (the activation slips).
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest ? event.target.closest("[data-print]") : null;
+    if (button) { window.print(); }
+  });
+
   // Copy buttons: data-copy-target="#id" copies that element's text.
   document.addEventListener("click", function (event) {
     var button = event.target.closest ? event.target.closest("[data-copy-target]") : null;

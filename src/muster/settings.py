@@ -18,6 +18,8 @@ VAR_DIR = var_dir()
 SECRET_KEY = secret_from_env_or_file("MUSTER_SECRET_KEY", "secret.key", 48)
 # Key for personal data encrypted at rest (ID numbers, phones). Keep it out of database backups.
 FIELD_ENCRYPTION_KEY = secret_from_env_or_file("MUSTER_FIELD_KEY", "field.key", 32)
+# Key that signs backup manifests (HMAC-SHA256); empty: a sub-key of the field key signs them.
+MUSTER_BACKUP_KEY = os.environ.get("MUSTER_BACKUP_KEY", "")
 
 DEBUG = env_bool("MUSTER_DEBUG", False)
 ALLOWED_HOSTS = [h.strip() for h in os.environ.get("MUSTER_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",")]
@@ -41,10 +43,14 @@ INSTALLED_APPS = [
     "muster.audit",
     "muster.orgs",
     "muster.mobilize",
+    "muster.volunteers",
     "muster.roster",
     "muster.notify",
     "muster.points",
+    "muster.honors",
     "muster.partylife",
+    "muster.care",
+    "muster.outreach",
     "muster.reports",
     "muster.accounts",
     "muster.tabular",
@@ -52,6 +58,7 @@ INSTALLED_APPS = [
     "muster.api",
     "muster.worker",
     "muster.ops",
+    "muster.exports",
 ]
 
 MIDDLEWARE = [
@@ -201,6 +208,8 @@ MUSTER_BASE_URL = os.environ.get("MUSTER_BASE_URL", "").rstrip("/")
 MUSTER_NOTIFY_MAX_ATTEMPTS = env_int("MUSTER_NOTIFY_MAX_ATTEMPTS", 5, minimum=1)
 MUSTER_NOTIFY_BACKOFF_SECONDS = env_int("MUSTER_NOTIFY_BACKOFF_SECONDS", 60, minimum=1)
 MUSTER_NOTIFY_DIGEST_HOUR = env_int("MUSTER_NOTIFY_DIGEST_HOUR", 8)
+# A "截至…" snapshot or Excel 台账 of a subtree with more units than this is made by `muster worker`.
+MUSTER_REPORTS_BACKGROUND_UNITS = env_int("MUSTER_REPORTS_BACKGROUND_UNITS", 200, minimum=0)
 if MUSTER_NOTIFY_DIGEST_HOUR > 23:
     raise ImproperlyConfigured("MUSTER_NOTIFY_DIGEST_HOUR must be an hour from 0 to 23.")
 MUSTER_NOTIFY_ALLOW_PRIVATE_WEBHOOKS = env_bool("MUSTER_NOTIFY_ALLOW_PRIVATE_WEBHOOKS", False)

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from muster.api.urls import api
+from muster.honors import views as honors_views
 from muster.worker.health import healthz
 
 handler400 = "muster.web.views.errors.bad_request"
@@ -15,8 +16,13 @@ urlpatterns = [
     path("mobilize/", include("muster.mobilize.urls")),
     path("party/", include("muster.partylife.urls")),
     path("points/", include("muster.points.urls")),
+    path("honors/", include("muster.honors.urls")),
+    path("verify/<str:token>/", honors_views.verify, name="certificate_verify"),
     path("reports/", include("muster.reports.urls")),
     path("roster/", include("muster.roster.urls")),
     path("notifications/", include("muster.notify.urls")),
+    path("volunteers/", include("muster.volunteers.urls")),
+    path("outreach/", include("muster.outreach.urls")),
+    path("care/", include("muster.care.urls")),
     path("", include("muster.web.urls")),
 ]

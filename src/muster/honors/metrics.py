@@ -49,6 +49,8 @@ METRICS: dict[str, Metric] = {
         _at_level(lv),
         _("People whose approved service hours before the cutoff put them at exactly this star tier."),
         pgettext_lazy("metric unit", "persons"),
+        group="honors",
+        order=lv + 1,
         additive=False,
     )
     for lv in LEVELS
@@ -59,5 +61,7 @@ METRICS["honors.starred"] = Metric(
     metric_starred,
     _("People at any star tier by their approved service hours before the cutoff."),
     pgettext_lazy("metric unit", "persons"),
+    group="honors",
+    order=1,
     additive=False,
 )

@@ -6,11 +6,18 @@ the preparer (填报人) and the date. Borders, column widths, hours with two de
 
 ``LedgerTable`` is what is written; ``table_of_rollup`` and ``table_of_snapshot`` build it from live
 figures or from a published report's frozen ones.
+
+The live ledger has one more sheet per section of the metric registry (care, outreach, …: see
+``muster.reports.sections``) after the first, laid out the same way: the unit's child units × the
+group's figures as of the cutoff. The first sheet never changes with them. A published report's ledger
+has the first sheet only (a snapshot freezes the main figures, not the sections).
 """
 
 from __future__ import annotations
 
 import io
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -24,6 +31,7 @@ from openpyxl.utils import get_column_letter
 from muster.reports.forms import cutoff_label
 from muster.reports.models import Snapshot
 from muster.reports.rollup import Figures, Rollup
+from muster.reports.sections import SectionTable, number_format, sections_for
 from muster.tabular.writer import csv_bytes
 
 # (figure attribute, number format) of the figure columns, in order
@@ -52,15 +60,20 @@ class LedgerTable:
     rows: tuple[LedgerRow, ...]
     total: Figures
     snapshot_title: str = ""
+    sections: tuple[SectionTable, ...] = ()
 
 
 def own_label(name: str) -> str:
     return _("%(name)s (itself)") % {"name": name}
 
 
-def table_of_rollup(report: Rollup) -> LedgerTable:
+def table_of_rollup(report: Rollup, *, sections: Sequence[SectionTable] | None = None) -> LedgerTable:
+    """The ledger of a live report; ``sections`` the registry's sections to add as sheets (default: every
+    section with data in the unit's subtree — the caller has checked that the user may view the unit)."""
     rows = tuple(LedgerRow(r.code, own_label(r.name) if r.own else r.name, r.figures) for r in report.rows)
-    return LedgerTable(report.unit.name, report.as_of, rows, report.total)
+    if sections is None:
+        sections = sections_for(report.unit, report.as_of)
+    return LedgerTable(report.unit.name, report.as_of, rows, report.total, sections=tuple(sections))
 
 
 def table_of_snapshot(snapshot: Snapshot) -> LedgerTable:
@@ -175,15 +188,107 @@ def xlsx_bytes(table: LedgerTable, *, preparer: str, in_charge: str, today: date
     ws.print_title_rows = "3:3"
     ws.page_setup.orientation = "landscape"
     ws.page_setup.fitToWidth = 1
-    for cells in ws.iter_rows():
-        for c in cells:
-            if isinstance(c.value, str):
-                c.value = ILLEGAL_CHARACTERS_RE.sub("", c.value)
-                if c.value.startswith("="):
-                    c.data_type = "s"  # text from users (names, the person in charge): never a formula
+    taken = {ws.title}
+    for section in table.sections:
+        _section_sheet(wb, table, section, taken)
+    for sheet in wb.worksheets:
+        for cells in sheet.iter_rows():
+            for c in cells:
+                if isinstance(c.value, str):
+                    c.value = ILLEGAL_CHARACTERS_RE.sub("", c.value)
+                    if c.value.startswith("="):
+                        c.data_type = "s"  # text from users (names, the person in charge): never a formula
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
+
+
+_SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
+
+
+def sheet_title(title: str, taken: set[str]) -> str:
+    """A valid sheet name (31 characters, none of []:*?/\\), unique in the workbook."""
+    base = _SHEET_FORBIDDEN.sub(" ", title).strip()[:31] or "Sheet"
+    name, n = base, 2
+    while name.lower() in {t.lower() for t in taken}:
+        suffix = f" ({n})"
+        name, n = base[: 31 - len(suffix)] + suffix, n + 1
+    taken.add(name)
+    return name
+
+
+def section_sheet_title(section: SectionTable) -> str:
+    return str(section.title)
+
+
+def _section_sheet(wb: Workbook, table: LedgerTable, section: SectionTable, taken: set[str]) -> None:
+    """One sheet of a registry section: title, unit and cutoff, a header of the figures' labels, one row
+    per child unit (the own row first), the total; "—" for an own row's figures that are not sums."""
+    ws = wb.create_sheet(sheet_title(section_sheet_title(section), taken))
+    ncol = 2 + len(section.columns)
+    last = get_column_letter(ncol)
+    thin = Side(style="thin", color="000000")
+    box = Border(left=thin, right=thin, top=thin, bottom=thin)
+    center = Alignment(horizontal="center", vertical="center", wrap_text=True)
+    ws.merge_cells(f"A1:{last}1")
+    ws["A1"] = _("%(unit)s: %(section)s") % {"unit": table.unit_name, "section": section.title}
+    ws["A1"].font = Font(bold=True, size=14)
+    ws["A1"].alignment = center
+    ws.row_dimensions[1].height = 28
+    ws["A2"] = _("Reporting unit: %(unit)s") % {"unit": table.unit_name}
+    ws.cell(row=2, column=ncol, value=_("As of %(cutoff)s") % {"cutoff": cutoff_label(table.as_of)})
+    ws.cell(row=2, column=ncol).alignment = Alignment(horizontal="right")
+    head_fill = PatternFill("solid", fgColor="DDEBF7")
+    heads = [_("No."), _("Unit"), *(str(m.label) for m in section.columns)]
+    for i, text in enumerate(heads, start=1):
+        c = ws.cell(row=3, column=i, value=text)
+        c.font = Font(bold=True)
+        c.alignment = center
+        c.border = box
+        c.fill = head_fill
+    ws.row_dimensions[3].height = 30
+    r = 4
+    for n, row in enumerate(section.rows, start=1):
+        name = own_label(row.name) if row.own else row.name
+        _section_row(ws, r, [n, name], section, row.values, box)
+        r += 1
+    _section_row(ws, r, ["", _("Total")], section, section.total, box, bold=True)
+    ws.merge_cells(f"A{r}:B{r}")
+    ws.cell(row=r, column=1, value=_("Total")).alignment = center
+    ws.column_dimensions["A"].width = 6
+    ws.column_dimensions["B"].width = 28
+    for i in range(3, ncol + 1):
+        ws.column_dimensions[get_column_letter(i)].width = 13
+    ws.freeze_panes = "C4"
+    ws.print_title_rows = "3:3"
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.fitToWidth = 1
+
+
+def _section_row(
+    ws: Any,
+    r: int,
+    head: list[Any],
+    section: SectionTable,
+    values: Sequence[Any],
+    box: Border,
+    *,
+    bold: bool = False,
+) -> None:
+    for i, v in enumerate(head, start=1):
+        c = ws.cell(row=r, column=i, value=v)
+        c.border = box
+        c.alignment = Alignment(horizontal="center" if i == 1 else "left")
+        if bold:
+            c.font = Font(bold=True)
+    for i, (m, v) in enumerate(zip(section.columns, values, strict=True), start=len(head) + 1):
+        c = ws.cell(row=r, column=i, value="—" if v is None else v)
+        c.border = box
+        c.alignment = Alignment(horizontal="right")
+        if v is not None:
+            c.number_format = number_format(m, v)
+        if bold:
+            c.font = Font(bold=True)
 
 
 def _write_row(ws: Any, r: int, values: list[Any], box: Border, *, bold: bool = False) -> None:

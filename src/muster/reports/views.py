@@ -36,6 +36,7 @@ from muster.orgs.models import PARTY_KINDS, Unit
 from muster.reports import briefing as bw
 from muster.reports import excel, jobs, services
 from muster.reports import party as party_figures
+from muster.reports import sections as group_sections
 from muster.reports.facts import STEP, fold_pending
 from muster.reports.forms import (
     RANK_CHOICES,
@@ -155,8 +156,40 @@ def rollup_view(request: HttpRequest) -> HttpResponse:
             publish_key=uuid.uuid4().hex,  # one publish request per page shown: a double click publishes once
             export_form=ExportForm(),
             party=_party_section(request, ctx),
+            sections=_group_sections(request, ctx),
         )
     return render(request, "reports/rollup.html", data, status=form_status(ctx.form))
+
+
+def _group_sections(request: HttpRequest, ctx: Context) -> list[dict[str, Any]]:
+    """One section per registered metric group beyond the main table and party life (care,
+    outreach, …): the unit's child units × the group's figures (see ``muster.reports.sections``)."""
+    assert ctx.unit is not None and ctx.as_of is not None
+    out = []
+    for table in group_sections.visible_sections(request.user, ctx.unit, ctx.as_of):
+        out.append(
+            {
+                "group": table.group,
+                "title": table.title,
+                "columns": [
+                    {"id": m.id, "label": m.label, "unit_label": m.unit_label, "definition": m.definition}
+                    for m in table.columns
+                ],
+                "rows": [
+                    {
+                        "row": r,
+                        "name": _row_name(r.name, r.own),
+                        "link": None if r.own else "?" + ctx.query(unit=r.code),
+                        "cells": [
+                            {"id": m.id, "value": v} for m, v in zip(table.columns, r.values, strict=True)
+                        ],
+                    }
+                    for r in table.rows
+                ],
+                "total": [{"id": m.id, "value": v} for m, v in zip(table.columns, table.total, strict=True)],
+            }
+        )
+    return out
 
 
 def _party_section(request: HttpRequest, ctx: Context) -> dict[str, Any]:
@@ -447,7 +480,11 @@ def export(request: HttpRequest) -> HttpResponse:
         except ValidationError as exc:
             raise BadQuery(" ".join(exc.messages)) from None
         return redirect("reports:job", pk=job.pk)
-    return _export(request, excel.table_of_rollup(services.rollup(ctx.unit, ctx.as_of)), ctx.unit)
+    table = excel.table_of_rollup(
+        services.rollup(ctx.unit, ctx.as_of),
+        sections=group_sections.visible_sections(request.user, ctx.unit, ctx.as_of),
+    )
+    return _export(request, table, ctx.unit)
 
 
 # ------------------------------------------------------------------ 5. report jobs (publish, large exports)

@@ -240,8 +240,8 @@ def update_enterprise(request: HttpRequest, code: str, payload: EnterprisePatch)
 class LiaisonOut(Schema):
     id: int
     enterprise: str
-    person: str
-    name: str
+    person: str | None  # None: a person the caller may not see
+    name: str | None
     role: str
     start: date
     end: date | None
@@ -258,12 +258,13 @@ class EndIn(Schema):
     end: BoundedDate
 
 
-def _li_out(li: Liaison) -> dict[str, Any]:
+def _li_out(user: Any, li: Liaison) -> dict[str, Any]:
+    shown = queries.person_visible(user, li.person)
     return {
         "id": li.pk,
         "enterprise": li.enterprise.credit_code,
-        "person": li.person.code,
-        "name": li.person.name,
+        "person": li.person.code if shown else None,
+        "name": li.person.name if shown else None,
         "role": li.role,
         "start": li.start,
         "end": li.end,
@@ -272,8 +273,9 @@ def _li_out(li: Liaison) -> dict[str, Any]:
 
 @router.get("/enterprises/{code}/liaisons", response={200: list[LiaisonOut], **NOT_FOUND})
 def list_liaisons(request: HttpRequest, code: str, on: BoundedDate | None = None) -> Any:
-    e = queries.enterprise_get(actor(request), code.upper())
-    return [_li_out(li) for li in queries.liaisons_of(e, on)]
+    user = actor(request)
+    e = queries.enterprise_get(user, code.upper())
+    return [_li_out(user, li) for li in queries.liaisons_of(e, on) if queries.person_visible(user, li.person)]
 
 
 @router.post("/enterprises/{code}/liaisons", response={201: LiaisonOut, **WRITE_ERRORS})
@@ -284,14 +286,16 @@ def assign_liaison(request: HttpRequest, code: str, payload: LiaisonIn) -> Any:
     li = services.liaison_assign(
         actor=user, enterprise=e, person=person, start=payload.start, end=payload.end, role=payload.role
     )
-    return Status(201, _li_out(li))
+    return Status(201, _li_out(user, li))
 
 
 @router.post("/liaisons/{pk}/end", response={200: LiaisonOut, **WRITE_ERRORS})
 def end_liaison(request: HttpRequest, payload: EndIn, pk: int = Path(..., ge=1, le=2**62)) -> Any:
     user = actor(request)
-    li = access.get_scoped_or_404(Liaison.objects.select_related("enterprise__unit", "person"), user, pk=pk)
-    return _li_out(services.liaison_end(actor=user, liaison=li, end=payload.end))
+    li = access.get_scoped_or_404(
+        Liaison.objects.select_related("enterprise__unit", "person__unit", "person__party_unit"), user, pk=pk
+    )
+    return _li_out(user, services.liaison_end(actor=user, liaison=li, end=payload.end))
 
 
 @router.get("/my-enterprises", response=list[dict[str, Any]], summary="Enterprises I am liaison of")
@@ -327,9 +331,9 @@ def _visit_out(user: Any, v: Visit) -> dict[str, Any]:
         "meeting": v.meeting_id,
         "topics": v.topics,
         "findings": v.findings,
-        "visitors": [p.code for p in v.visitors.all()],
-        "enterprises": [e.credit_code for e in v.enterprises.all() if access.can(user, Perm.VIEW, e.unit)],
-        "partners": [p.code for p in v.partners.all()],
+        "visitors": [p.code for p in v.visitors.all() if queries.person_visible(user, p)],
+        "enterprises": [e.credit_code for e in v.enterprises.all() if queries.enterprise_visible(user, e)],
+        "partners": [p.code for p in v.partners.all() if queries.partner_visible(user, p)],
     }
 
 
@@ -342,7 +346,7 @@ def list_visits(
     end: BoundedDate | None = None,
 ) -> Any:
     user = actor(request)
-    qs = queries.visits(user).prefetch_related("visitors", "enterprises__unit", "partners")
+    qs = queries.visits(user).prefetch_related(*queries.VISIT_RELATED)
     scope = resolve_unit(user, unit, "unit")
     if scope is not None:
         qs = qs.filter(queries.subtree_q(scope))
@@ -435,10 +439,10 @@ def _problem_out(user: Any, pr: Problem, *, history: bool = False) -> dict[str, 
         "raised_on": pr.raised_on.isoformat(),
         "unit": unit_ref(user, pr.unit),
         "branch": unit_ref(user, pr.branch),
-        "owner": pr.owner.code if pr.owner is not None else None,
+        "owner": pr.owner.code if pr.owner is not None and queries.person_visible(user, pr.owner) else None,
         "enterprise": (
             pr.enterprise.credit_code
-            if pr.enterprise is not None and access.can(user, Perm.VIEW, pr.enterprise.unit)
+            if pr.enterprise is not None and queries.enterprise_visible(user, pr.enterprise)
             else None
         ),
         "visit": pr.visit_id,

@@ -22,7 +22,7 @@ from django.db.models import OuterRef, Q, QuerySet, Subquery, Sum
 
 from muster.orgs import access
 from muster.orgs.access import Perm
-from muster.orgs.models import Person, Unit
+from muster.orgs.models import Partner, Person, Unit
 from muster.outreach import facts, rates
 from muster.outreach.models import (
     CLOSED,
@@ -68,25 +68,38 @@ def visits(user: Any) -> QuerySet[Visit]:
     return access.scoped(Visit.objects.select_related("unit", "branch"), user, Perm.VIEW)
 
 
+# What a visit's people, enterprises and partners need to be checked for visibility.
+VISIT_RELATED = (
+    "visitors__unit",
+    "visitors__party_unit",
+    "enterprises__unit",
+    "partners__unit",
+)
+
+
 def visit_get(user: Any, pk: Any) -> Visit:
     return access.get_scoped_or_404(
-        Visit.objects.select_related("unit", "branch").prefetch_related(
-            "visitors", "enterprises", "partners"
-        ),
-        user,
-        pk=pk,
+        Visit.objects.select_related("unit", "branch").prefetch_related(*VISIT_RELATED), user, pk=pk
     )
 
 
 def problems(user: Any) -> QuerySet[Problem]:
     return access.scoped(
-        Problem.objects.select_related("unit", "branch", "owner", "enterprise"), user, Perm.VIEW
+        Problem.objects.select_related(
+            "unit", "branch", "owner__unit", "owner__party_unit", "enterprise__unit"
+        ),
+        user,
+        Perm.VIEW,
     )
 
 
 def problem_get(user: Any, pk: Any) -> Problem:
     return access.get_scoped_or_404(
-        Problem.objects.select_related("unit", "branch", "owner", "enterprise", "visit"), user, pk=pk
+        Problem.objects.select_related(
+            "unit", "branch", "owner__unit", "owner__party_unit", "enterprise__unit", "visit"
+        ),
+        user,
+        pk=pk,
     )
 
 
@@ -95,8 +108,33 @@ def overdue(user: Any, on: date) -> QuerySet[Problem]:
     return problems(user).filter(deadline__lt=on).exclude(status__in=list(CLOSED)).order_by("deadline", "id")
 
 
+# ---------------------------------------------------------------- what a visible record may show
+# A visible visit or problem can name people, partners, enterprises and units the caller may not see (a
+# visit seen through its party branch names the tax office's enterprises): each is shown only if visible.
+
+
+def unit_visible(user: Any, unit: Unit | None) -> bool:
+    return unit is not None and access.can(user, Perm.VIEW, unit)
+
+
+def person_visible(user: Any, person: Person) -> bool:
+    """Whether ``user`` may see ``person`` (the rule of ``access.scoped`` for people, on one row)."""
+    pk = getattr(user, "pk", None)
+    if access.is_all_powerful(user) or (pk is not None and person.user_id == pk):
+        return True
+    return any(access.can(user, Perm.VIEW, u) for u in access.units_of(person))
+
+
+def partner_visible(user: Any, partner: Partner) -> bool:
+    return access.can(user, Perm.VIEW, partner.unit)
+
+
+def enterprise_visible(user: Any, enterprise: Enterprise) -> bool:
+    return access.can(user, Perm.VIEW, enterprise.unit)
+
+
 def liaisons_of(enterprise: Enterprise, on: date | None = None) -> QuerySet[Liaison]:
-    qs = Liaison.objects.filter(enterprise=enterprise).select_related("person")
+    qs = Liaison.objects.filter(enterprise=enterprise).select_related("person__unit", "person__party_unit")
     if on is not None:
         qs = qs.filter(start__lte=on).filter(Q(end__isnull=True) | Q(end__gte=on))
     return qs.order_by("start", "id")

@@ -148,11 +148,19 @@ def enterprise_create(
         problem = credit_code_message(code)
         if problem:
             p.add("credit_code", problem)
-        elif Enterprise.objects.filter(credit_code=code).exists():
-            p.add(
-                "credit_code",
-                _("An enterprise with the credit code %(code)s is already registered.") % {"code": code},
-            )
+        else:
+            existing = Enterprise.objects.filter(credit_code=code).select_related("unit").first()
+            if existing is not None and access.can(actor, Perm.VIEW, existing.unit):
+                p.add(
+                    "credit_code",
+                    _("An enterprise with the credit code %(code)s is already registered.") % {"code": code},
+                )
+            elif existing is not None:
+                # One the actor may not see: neither its code nor where it is registered is confirmed.
+                p.add(
+                    "credit_code",
+                    _("This credit code cannot be registered here; check it or ask an administrator."),
+                )
     fields = _enterprise_fields(
         p, {"name": name, "industry": industry, "park": park, "building": building, "size": size}
     )

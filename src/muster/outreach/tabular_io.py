@@ -212,13 +212,13 @@ def enterprise_plan(*, actor: Any, tables: dict[str, Table], errors: ErrorCollec
             fields["unit"] = unit
             current = existing.get(code)
             if current is not None and not access.can(actor, Perm.VIEW, current.unit):
-                # registered elsewhere: the same answer as a duplicate nobody may see would give
+                # registered where the actor may not see: not confirmed to exist (the service's answer)
                 errors.add(
                     t.sheet,
                     rownum,
                     t.column("credit_code"),
                     code,
-                    _("this credit code is registered by another unit"),
+                    _("this credit code cannot be registered here; check it or ask an administrator"),
                 )
             elif current is not None and not services.may_write(actor, current.unit):
                 errors.add(

@@ -39,6 +39,29 @@ def _unit_param(request: HttpRequest) -> Unit | None:
     return unit
 
 
+def _unit_label(user: Any, unit: Unit | None) -> str | None:
+    """A unit's name, or a neutral "another unit" for one the user may not see (``None``: no unit)."""
+    if unit is None:
+        return None
+    return unit.name if queries.unit_visible(user, unit) else _("another unit")
+
+
+def _person_label(user: Any, person: Person | None) -> str | None:
+    if person is None:
+        return None
+    return person.name if queries.person_visible(user, person) else _("another unit")
+
+
+def _visit_shown(user: Any, v: Any) -> Any:
+    """Set on a visible visit what the user may see of it: its unit, branch, visitors and enterprises."""
+    v.unit_label = _unit_label(user, v.unit)
+    v.branch_label = _unit_label(user, v.branch)
+    v.place_label = v.branch.name if queries.unit_visible(user, v.branch) else _unit_label(user, v.unit)
+    v.shown_visitors = [p for p in v.visitors.all() if queries.person_visible(user, p)]
+    v.shown_enterprises = [e for e in v.enterprises.all() if queries.enterprise_visible(user, e)]
+    return v
+
+
 @login_required
 def index(request: HttpRequest) -> HttpResponse:
     """The figures of a unit's subtree as of a day's end ("截至…24时")."""
@@ -80,7 +103,9 @@ def enterprise_detail(request: HttpRequest, code: str) -> HttpResponse:
         "outreach/enterprise.html",
         {
             "e": e,
-            "liaisons": queries.liaisons_of(e),
+            "liaisons": [
+                li for li in queries.liaisons_of(e) if queries.person_visible(request.user, li.person)
+            ],
             "visits": queries.visits(request.user).filter(enterprises=e)[:50],
             "problems": queries.problems(request.user).filter(enterprise=e)[:50],
         },
@@ -102,8 +127,11 @@ def mine(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def visit_list(request: HttpRequest) -> HttpResponse:
-    qs = queries.visits(request.user).prefetch_related("enterprises", "visitors")
-    return render(request, "outreach/visits.html", {"page": paginate(request, qs)})
+    qs = queries.visits(request.user).prefetch_related(*queries.VISIT_RELATED)
+    page = paginate(request, qs)
+    for v in page:
+        _visit_shown(request.user, v)
+    return render(request, "outreach/visits.html", {"page": page})
 
 
 @login_required
@@ -164,7 +192,7 @@ def visit_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "outreach/visit.html",
-        {"v": v, "problems": queries.problems(request.user).filter(visit=v)},
+        {"v": _visit_shown(request.user, v), "problems": queries.problems(request.user).filter(visit=v)},
     )
 
 
@@ -176,11 +204,14 @@ def problem_list(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status") or ""
     if status in ProblemStatus.values:
         qs = qs.filter(status=status)
+    page = paginate(request, qs)
+    for p in page:
+        p.unit_label = _unit_label(user, p.unit)
     return render(
         request,
         "outreach/problems.html",
         {
-            "page": paginate(request, qs),
+            "page": page,
             "status": status,
             "statuses": ProblemStatus.choices,
             "overdue_on": overdue_on,
@@ -229,6 +260,10 @@ def _render_problem(
         "outreach/problem.html",
         {
             "pr": pr,
+            "unit_label": _unit_label(request.user, pr.unit),
+            "owner_label": _person_label(request.user, pr.owner),
+            "enterprise_shown": pr.enterprise is not None
+            and queries.enterprise_visible(request.user, pr.enterprise),
             "events": pr.events.order_by("on", "id"),
             "forms": step_forms,
             "may": may,

@@ -24,7 +24,7 @@ from muster.mobilize import services as svc
 from muster.mobilize.models import Deployment, EntryKind, ServiceEntry
 from muster.orgs.access import SYSTEM
 from muster.orgs.models import Person, Unit
-from muster.orgs.roster import roster_import
+from muster.orgs.people_io import roster_import
 from muster.orgs.services import person_update, unit_move
 from muster.reports import facts
 from muster.reports.models import (
@@ -54,6 +54,7 @@ FIXED_CUTOFFS = [
 
 def _state() -> tuple[Any, ...]:
     """Every maintained fact with its attribution (unit and path) and every non-zero bucket."""
+    facts.fold_pending()  # the maintained facts as every report reads them: queued rows folded
     buckets = {
         (b.node_id, b.own, b.day): tuple(getattr(b, f) for f in facts.FIGURES)
         for b in Bucket.objects.all()

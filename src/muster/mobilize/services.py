@@ -24,7 +24,9 @@ batch it does not belong to (``ValidationError`` naming the other one). A gap sh
 ``settings.MUSTER_MIN_REST_MINUTES`` (default 480 = 8 hours: one 8-hour shift off between two shifts
 of a three-shift rotation, the least rest such a rota gives) is a *warning*, returned by the service.
 People are locked (``select_for_update``) while their commitments are checked, so two concurrent
-assignments cannot both pass.
+assignments cannot both pass; the shift's row is locked too, so two people cannot both take its last
+seat. The rules are ``mobilize.rules`` — the same the volunteers' sign-up (``shift_take``) uses, which
+also refuses a short rest and a person's weekly limit.
 
 Check-in/out
 ------------
@@ -59,13 +61,16 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.db import IntegrityError, transaction
-from django.db.models import Max, Q
+from django.db.models import Max, Q, Subquery
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from muster import clock
 from muster.audit.services import log_action
-from muster.mobilize import signals, timeutil
+from muster.clock import local_tz
+from muster.mobilize import rules as mrules
+from muster.mobilize import signals
 from muster.mobilize.models import (
     Assignment,
     CheckEvent,
@@ -87,8 +92,14 @@ from muster.mobilize.models import (
     Shift,
     ShiftMode,
 )
-from muster.mobilize.queries import ChainState, chain_state, chain_states, local_tz, shift_is_visible
-from muster.mobilize.templates import ShiftSpec, normalize_curve
+from muster.mobilize.policy import can_any as _can_any
+from muster.mobilize.policy import deployment_units as _deployment_units
+from muster.mobilize.policy import is_self as _is_self
+from muster.mobilize.policy import leads as _leads
+from muster.mobilize.policy import may_approve as _may_approve
+from muster.mobilize.policy import may_approve_entry, may_lead_shift
+from muster.mobilize.queries import ChainState, chain_state, chain_states, shift_is_visible
+from muster.mobilize.shift_templates import ShiftSpec, normalize_curve
 from muster.orgs import access, rules
 from muster.orgs.access import Perm
 from muster.orgs.models import Partner, Person, Tag, Team, Unit
@@ -155,66 +166,10 @@ def _actor_person(actor: Any) -> Person | None:
     return Person.objects.filter(user_id=pk).first()
 
 
-def _is_self(actor: Any, person: Person) -> bool:
-    pk = getattr(actor, "pk", None)
-    return pk is not None and person.user_id == pk
-
-
 def _lock_people(people: Iterable[Person]) -> dict[int, Person]:
     """Lock the people's rows (in pk order, to avoid deadlocks) for the rest of the transaction."""
     pks = sorted({p.pk for p in people})
     return {p.pk: p for p in Person.objects.select_for_update().filter(pk__in=pks).order_by("pk")}
-
-
-def _deployment_units(d: Deployment) -> list[Unit]:
-    return [u for u in (d.unit, d.supported_unit) if u is not None]
-
-
-def _shift_units(shift: Shift) -> list[Unit]:
-    units: list[Unit] = []
-    if shift.deployment_id and shift.deployment is not None:
-        units += _deployment_units(shift.deployment)
-    if shift.post_id and shift.post is not None:
-        units.append(shift.post.unit)
-    return units
-
-
-def _leads(actor: Any, deployment: Deployment | None) -> bool:
-    """Whether the actor is the batch's leader (through their linked person)."""
-    if deployment is None or deployment.leader_id is None or getattr(actor, "pk", None) is None:
-        return False
-    assert deployment.leader is not None
-    return deployment.leader.user_id == actor.pk
-
-
-def _can_any(actor: Any, perm: Perm, units: Iterable[Unit]) -> bool:
-    return any(access.can(actor, perm, u) for u in units)
-
-
-def may_lead_shift(actor: Any, shift: Shift) -> bool:
-    """Roll-call and fixes on a shift: dispatch rights on its units, or the batch's leader."""
-    return _can_any(actor, Perm.MOBILIZE_DISPATCH, _shift_units(shift)) or _leads(actor, shift.deployment)
-
-
-def _approver_units(person: Person, deployment: Deployment | None, shift: Shift | None) -> list[Unit]:
-    if deployment is not None:
-        return _deployment_units(deployment)
-    if shift is not None and shift.post is not None:
-        return [shift.post.unit]
-    return [u for u in (person.unit, person.party_unit) if u is not None]
-
-
-def _may_approve(actor: Any, person: Person, deployment: Deployment | None, shift: Shift | None) -> bool:
-    if _is_self(actor, person):
-        return False
-    return _can_any(actor, Perm.MOBILIZE_APPROVE, _approver_units(person, deployment, shift)) or _leads(
-        actor, deployment
-    )
-
-
-def may_approve_entry(actor: Any, row: ServiceEntry) -> bool:
-    """Whether ``actor`` may approve, reject, correct or reverse the entry of ``row``."""
-    return _may_approve(actor, row.person, row.deployment, row.shift)
 
 
 def _may_see_person(actor: Any, person: Person) -> bool:
@@ -230,38 +185,8 @@ def _deployment_visible(actor: Any, d: Deployment) -> bool:
 # ---------------------------------------------------------------- conflicts
 
 
-def _commitments(person: Person, lo: datetime, hi: datetime) -> tuple[list[Shift], list[Deployment]]:
-    """The person's shifts and batches touching ``[lo, hi)`` (cancelled batches excluded)."""
-    shifts = list(
-        Shift.objects.filter(assignments__person=person, start__lt=hi, end__gt=lo)
-        .exclude(deployment__status=DeploymentStatus.CANCELLED)
-        .select_related("deployment", "post")
-    )
-    deployments = list(
-        Deployment.objects.filter(
-            memberships__person=person, start__lt=hi, end__gt=lo, status=DeploymentStatus.ACTIVE
-        )
-    )
-    return shifts, deployments
-
-
 def _shift_name(s: Shift) -> str:
-    owner = s.deployment.code if s.deployment is not None else (s.post.name if s.post is not None else "")
-    return _("shift %(label)s of %(owner)s, %(start)s–%(end)s") % {
-        "label": s.label or s.pk,
-        "owner": owner,
-        "start": _fmt(s.start),
-        "end": _fmt(s.end),
-    }
-
-
-def _deployment_name(d: Deployment) -> str:
-    return _("batch %(code)s (%(title)s), %(start)s–%(end)s") % {
-        "code": d.code,
-        "title": d.title,
-        "start": _fmt(d.start),
-        "end": _fmt(d.end),
-    }
+    return mrules.shift_name(s)
 
 
 def _conflicts(
@@ -273,43 +198,45 @@ def _conflicts(
     deployment: Deployment | None = None,
 ) -> list[ConflictWarning]:
     """Refuse a hard conflict of ``person`` taking ``[start, end)`` (as ``shift`` or ``deployment``);
-    return the short-rest warnings. The caller holds the person's lock."""
-    rest = timedelta(minutes=min_rest_minutes())
-    shifts, deployments = _commitments(person, start - rest, end + rest)
-    own_deployment = (
-        deployment if deployment is not None else (shift.deployment if shift is not None else None)
+    return the short-rest warnings. The caller holds the person's lock. The rules are
+    ``mobilize.rules.judge`` — the same the volunteers' sign-up uses."""
+    breaches = _breaches(person, start, end, shift=shift, deployment=deployment)
+    return _apply_breaches(person, breaches, strict=False)
+
+
+def _breaches(
+    person: Person,
+    start: datetime,
+    end: datetime,
+    *,
+    shift: Shift | None = None,
+    deployment: Deployment | None = None,
+    seats: int | None = None,
+    taken: int = 0,
+    week_limit_minutes: int | None = None,
+) -> list[mrules.Breach]:
+    own = deployment if deployment is not None else (shift.deployment if shift is not None else None)
+    lo, hi = mrules.window(start, end)
+    return mrules.judge(
+        who=str(person),
+        start=start,
+        end=end,
+        commitments=mrules.commitments_of([person.pk], lo, hi).get(person.pk, []),
+        shift_id=shift.pk if shift is not None else None,
+        deployment_id=own.pk if own is not None else None,
+        seats=seats,
+        taken=taken,
+        week_limit_minutes=week_limit_minutes,
     )
-    warnings: list[ConflictWarning] = []
-    others: list[tuple[str, datetime, datetime]] = []
-    for s in shifts:
-        if shift is not None and s.pk == shift.pk:
-            continue
-        if shift is None and own_deployment is not None and s.deployment_id == own_deployment.pk:
-            continue  # a batch and its own shifts
-        others.append((_shift_name(s), s.start, s.end))
-    for d in deployments:
-        if own_deployment is not None and d.pk == own_deployment.pk:
-            continue
-        others.append((_deployment_name(d), d.start, d.end))
-    for name, s_start, s_end in others:
-        if timeutil.overlaps(start, end, s_start, s_end):
-            raise _invalid(
-                "person",
-                _("%(person)s is already on %(other)s.") % {"person": person, "other": name},
-                "conflict",
-            )
-        gap = timeutil.gap_minutes(start, end, s_start, s_end)
-        if gap < rest.total_seconds() // 60:
-            warnings.append(
-                ConflictWarning(
-                    person,
-                    name,
-                    gap,
-                    _("%(person)s has only %(hours)s hours of rest before or after %(other)s.")
-                    % {"person": person, "hours": timeutil.minutes_to_hours(gap), "other": name},
-                )
-            )
-    return warnings
+
+
+def _apply_breaches(person: Person, breaches: list[mrules.Breach], *, strict: bool) -> list[ConflictWarning]:
+    """Raise the first refused breach (a field error with the breach's code); the rest are warnings."""
+    refused = mrules.STRICT if strict else mrules.HARD
+    for b in breaches:
+        if b.code in refused:
+            raise _invalid("shift" if b.code == "full" else "person", b.message, b.code)
+    return [ConflictWarning(person, b.other, b.gap_minutes, b.message) for b in breaches if b.code == "rest"]
 
 
 # ---------------------------------------------------------------- measures catalog
@@ -1043,7 +970,7 @@ def _owner_check(actor: Any, deployment: Deployment | None, post: Post | None) -
 def shifts_create(
     *, actor: Any, specs: Sequence[ShiftSpec], deployment: Deployment | None = None, post: Post | None = None
 ) -> list[Shift]:
-    """Create shifts (one by one or from a template of ``muster.mobilize.templates``) for a batch or a post.
+    """Create shifts (one by one or from a template of ``mobilize.shift_templates``) for a batch or a post.
 
     A batch's shifts must lie within the batch's start and end.
     """
@@ -1142,18 +1069,36 @@ def shift_assign(*, actor: Any, shift: Shift, person: Person) -> AssignResult:
     if not may_lead_shift(actor, shift):
         raise access.NotAllowed(Perm.MOBILIZE_DISPATCH)
     _visible_person(actor, person)
+    return _assign(actor, shift, person, strict=False, week_limit_minutes=None)
+
+
+def _assign(
+    actor: Any, shift: Shift, person: Person, *, strict: bool, week_limit_minutes: int | None
+) -> AssignResult:
+    """The one way onto a shift: lock the person, then the shift (so two people cannot both take its
+    last seat), judge with ``mobilize.rules``, write the assignment (and batch membership)."""
     locked = _lock_people([person])[person.pk]
+    Shift.objects.select_for_update().filter(pk=shift.pk).first()
     existing = Assignment.objects.filter(shift=shift, person=locked).first()
     if existing is not None:
         return AssignResult(existing, False)
-    if shift.assignments.count() >= shift.seats:
-        raise ValidationError(
-            {
-                "shift": _("All %(n)s seats of %(shift)s are taken.")
-                % {"n": shift.seats, "shift": _shift_name(shift)}
-            }
+    taken = shift.assignments.count()
+    if taken >= shift.seats:
+        raise _invalid(
+            "shift",
+            _("All %(n)s seats of %(shift)s are taken.") % {"n": shift.seats, "shift": _shift_name(shift)},
+            "full",
         )
-    warnings = _conflicts(locked, shift.start, shift.end, shift=shift)
+    breaches = _breaches(
+        locked,
+        shift.start,
+        shift.end,
+        shift=shift,
+        seats=shift.seats,
+        taken=taken,
+        week_limit_minutes=week_limit_minutes,
+    )
+    warnings = _apply_breaches(locked, breaches, strict=strict)
     d = shift.deployment
     if d is not None and not DeploymentMember.objects.filter(deployment=d, person=locked).exists():
         _m, _c, w = _add_member(actor, d, locked, None)
@@ -1169,6 +1114,56 @@ def shift_assign(*, actor: Any, shift: Shift, person: Person) -> AssignResult:
         changes={"person": locked.code, "start": _iso(shift.start), "end": _iso(shift.end)},
     )
     return AssignResult(a, True, warnings)
+
+
+def _may_act_for(actor: Any, person: Person) -> bool:
+    """The person themself, or a coordinator with dispatch rights on the person's unit or party unit."""
+    return _is_self(actor, person) or _can_any(
+        actor, Perm.MOBILIZE_DISPATCH, [u for u in (person.unit, person.party_unit) if u is not None]
+    )
+
+
+@transaction.atomic
+def shift_take(
+    *, actor: Any, shift: Shift, person: Person, week_limit_minutes: int | None = None
+) -> AssignResult:
+    """A seat taken by sign-up (报名): the person themself, or their coordinator for someone without an
+    account. The same rules as ``shift_assign`` (``mobilize.rules``), stricter: a short rest or a weekly
+    limit passed is refused, not warned. Whether the shift is open to the person is the caller's check."""
+    if not _may_act_for(actor, person):
+        raise Http404
+    return _assign(actor, shift, person, strict=True, week_limit_minutes=week_limit_minutes)
+
+
+@transaction.atomic
+def shift_release(*, actor: Any, shift: Shift, person: Person) -> bool:
+    """A seat given back (a sign-up cancelled): refused once the person has checked in. Returns whether
+    there was an assignment. The batch membership stays unless no other shift of the batch holds them."""
+    if not (_may_act_for(actor, person) or may_lead_shift(actor, shift)):
+        raise Http404
+    a = Assignment.objects.filter(shift=shift, person=person).first()
+    if a is None:
+        return False
+    if a.check_events.exists():
+        raise _invalid(
+            "person", _("%(person)s has already checked in on this shift.") % {"person": person}, "checked_in"
+        )
+    a.delete()
+    d = shift.deployment
+    if (
+        d is not None
+        and not Assignment.objects.filter(person=person, shift__deployment=d).exists()
+        and not ServiceEntry.objects.filter(person=person, deployment=d).exists()
+    ):
+        DeploymentMember.objects.filter(deployment=d, person=person).delete()
+    log_action(
+        actor,
+        action="mobilize.shift.unassigned",
+        target=shift,
+        unit_path=shift.owner_unit.path,
+        changes={"person": person.code},
+    )
+    return True
 
 
 @transaction.atomic
@@ -1208,7 +1203,7 @@ def _kind_of_shift(shift: Shift) -> str:
 def _entry_span(start: datetime, end: datetime) -> tuple[datetime, datetime, int]:
     """Validate and normalize a service interval: whole minutes, end after start, ≤ 24 h, not future."""
     start, end = _aware(start, "start"), _aware(end, "end")
-    start, end = timeutil.floor_minute(start), timeutil.floor_minute(end)
+    start, end = clock.floor_minute(start), clock.floor_minute(end)
     if end <= start:
         raise _invalid(
             "end",
@@ -1216,15 +1211,15 @@ def _entry_span(start: datetime, end: datetime) -> tuple[datetime, datetime, int
             % {"end": _fmt(end), "start": _fmt(start)},
             "end_before_start",
         )
-    minutes = timeutil.minutes_between(start, end)
-    if minutes > timeutil.MAX_ENTRY_MINUTES:
+    minutes = clock.minutes_between(start, end)
+    if minutes > clock.MAX_ENTRY_MINUTES:
         raise _invalid(
             "end",
             _(
                 "An entry cannot be longer than 24 hours (%(start)s–%(end)s is %(hours)s hours); "
                 "split it by day."
             )
-            % {"start": _fmt(start), "end": _fmt(end), "hours": timeutil.minutes_to_hours(minutes)},
+            % {"start": _fmt(start), "end": _fmt(end), "hours": clock.minutes_to_hours(minutes)},
             "too_long",
         )
     if end > timezone.now() + FUTURE_TOLERANCE:
@@ -1246,7 +1241,7 @@ def _check_entry_overlap(
         return
     for st in chain_states(ServiceEntry.objects.filter(chain__in=chains).select_related("deployment")):
         for iv in st.intervals_claimed():
-            if timeutil.overlaps(start, end, iv.start, iv.end):
+            if clock.overlaps(start, end, iv.start, iv.end):
                 d = st.origin.deployment
                 raise _invalid(
                     "start",
@@ -1629,13 +1624,34 @@ def _check_key(key: str) -> str:
     return key
 
 
-def _replay(key: str, assignment: Assignment | None, kind: str) -> CheckResult | None:
-    ev = CheckEvent.objects.filter(key=key).select_related("entry").first()
+def _replay(
+    key: str, assignment: Assignment | None, kind: str, *, read: bool = False, ev: CheckEvent | None = None
+) -> CheckResult | None:
+    """The earlier answer to a request with this key (``read``: ``ev`` is the event with the key, or None
+    if there is none, as already read)."""
+    if not read:
+        ev = CheckEvent.objects.filter(key=key).select_related("entry").first()
     if ev is None:
         return None
     if assignment is None or ev.assignment_id != assignment.pk or ev.kind != kind:
         raise ValidationError({"key": _("This key was already used for another check-in or check-out.")})
     return CheckResult(ev, False, ev.entry)
+
+
+def _check_events(key: str, assignment: Assignment) -> tuple[CheckEvent | None, CheckEvent | None]:
+    """(the event with ``key``, the assignment's last event), in one query (the caller holds the lock)."""
+    rows = list(
+        CheckEvent.objects.filter(Q(key=key) | Q(pk=Subquery(_last_event(assignment))))
+        .select_related("entry")
+        .order_by("-id")
+    )
+    with_key = next((ev for ev in rows if ev.key == key), None)
+    last = next((ev for ev in rows if ev.assignment_id == assignment.pk and ev.key != key), None)
+    return with_key, last
+
+
+def _last_event(assignment: Assignment) -> Any:
+    return CheckEvent.objects.filter(assignment=assignment).order_by("-id").values("pk")[:1]
 
 
 def _resolve_check(actor: Any, shift: Shift, person: Person | None) -> tuple[Person, bool]:
@@ -1664,11 +1680,36 @@ def _check(
     reason: str = "",
 ) -> CheckResult:
     key = _check_key(key)
+    # The check-out writes a ledger entry: the person's lock (taken before the assignment's, as everywhere)
+    # guards the overlap check against their other entries. A volunteer's own check-in writes no entry and
+    # is the whole transaction: the assignment's lock alone orders the check events of one person on one
+    # shift. A roll-call or a fix goes on to check out in the same transaction, so it takes the person's
+    # lock first for the check-in too (never an assignment's lock before a person's: no deadlock). A
+    # volunteer is found with the lock (one query, not a look-up and then a lock).
+    uid = getattr(actor, "pk", None)
+    locked = Assignment.objects.select_for_update(of=("self",)).filter(shift=shift)
+    people = Person.objects.select_for_update(of=("self",)).select_related("unit")
+    lock_person = kind == CheckKind.OUT or source != CheckSource.SELF
+    assignment = None
+    person_locked = False
+    if person is None and uid is not None:
+        if lock_person:
+            person = people.filter(user_id=uid).order_by("pk").first()
+            person_locked = person is not None
+        else:
+            assignment = locked.select_related("person").filter(person__user_id=uid).first()
+            person = assignment.person if assignment is not None else None
     person, is_self = _resolve_check(actor, shift, person)
-    assignment = Assignment.objects.filter(shift=shift, person=person).first()
+    if lock_person and not person_locked:
+        person = people.get(pk=person.pk)  # named by a leader: lock them now
+    if assignment is None or assignment.person_id != person.pk:
+        assignment = locked.filter(person=person).first()
     if assignment is None:
         raise ValidationError({"person": _("%(person)s is not on this shift.") % {"person": person}})
-    replay = _replay(key, assignment, kind)
+    # Under the lock: the replay check (a concurrent request with the same key has committed by now) and
+    # the state, in one query.
+    with_key, last = _check_events(key, assignment)
+    replay = _replay(key, assignment, kind, read=True, ev=with_key)
     if replay is not None:
         return replay
     if shift.deployment is not None and shift.deployment.status == DeploymentStatus.CANCELLED:
@@ -1677,12 +1718,6 @@ def _check(
     at = _aware(at, "at") if at is not None else now
     if at > now + FUTURE_TOLERANCE:
         raise ValidationError({"at": _("The time %(at)s is in the future.") % {"at": _fmt(at)}})
-    _lock_people([person])
-    assignment = Assignment.objects.select_for_update().get(pk=assignment.pk)
-    replay = _replay(key, assignment, kind)  # a concurrent request with the same key may have won the lock
-    if replay is not None:
-        return replay
-    last = CheckEvent.objects.filter(assignment=assignment).order_by("-id").first()
     if kind == CheckKind.IN:
         if last is not None and last.kind == CheckKind.IN and source != CheckSource.FIX:
             raise _invalid(

@@ -2,9 +2,10 @@
 
 Two ways in, one set of rules:
 
-- ``on_ledger_row(row)`` and ``on_deployment(deployment)`` are called by ``muster.mobilize.services``
-  right after it writes a ledger row or creates, moves or cancels a batch, inside the same
-  transaction, so the facts commit (or roll back) with the write. The cost per ledger row is a few
+- a ledger row written by ``muster.mobilize.services`` is queued (``FoldQueue``, same transaction) and
+  folded by ``fold()`` — on ``muster worker`` and before every report read (see "the fold queue"
+  below) — through ``on_ledger_row`` / the set-wise path; ``on_deployment(deployment)`` runs in the
+  transaction that creates, moves or cancels a batch. The cost per ledger row is a few
   small indexed reads (the rows of one (person, batch) pair, the pairs of one person) and two
   multi-row bucket upserts (the day buckets of the unit's ancestors; the hour buckets of those down
   to ``MUSTER_ROLLUP_HOUR_DEPTH``, one per hour the row overlaps).
@@ -51,7 +52,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from typing import IO, Any
 from zoneinfo import ZoneInfo
@@ -60,6 +61,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import CharField, Model, Q, Value
 from django.db.models.functions import Concat, Substr
+from django_tasks import task
 
 from muster.mobilize.models import Deployment, DeploymentStatus, EntryKind, EntryOp, ServiceEntry
 from muster.mobilize.queries import pending_rows
@@ -69,6 +71,7 @@ from muster.reports.models import (
     BatchFact,
     Bucket,
     CommunityFact,
+    FoldQueue,
     HourBucket,
     PairFact,
     PendingFact,
@@ -77,6 +80,7 @@ from muster.reports.models import (
     SpanFact,
 )
 from muster.tabular.bulk import insert_many
+from muster.worker.recovery import rerun_on_worker_loss
 
 STEP = Unit.steplen
 FIGURES = BUCKET_FIGURES
@@ -309,8 +313,9 @@ class Delta(Sink):
             self.hours[(node, own, day, slot)][figure] += value
 
     def flush(self) -> None:
-        rows = [(n, o, d, *v) for (n, o, d), v in self.sums.items() if any(v)]
-        hours = [(n, o, d, k, *v) for (n, o, d, k), v in self.hours.items() if any(v)]
+        # sorted: every writer locks the bucket rows it upserts in the same order (no deadlock)
+        rows = sorted((n, o, d, *v) for (n, o, d), v in self.sums.items() if any(v))
+        hours = sorted((n, o, d, k, *v) for (n, o, d, k), v in self.hours.items() if any(v))
         self.sums.clear()
         self.hours.clear()
         if rows:
@@ -687,6 +692,7 @@ def on_deployment(deployment: Deployment) -> None:
     """Bring the batch fact up to date after a batch is created, moved in time or cancelled."""
     if not enabled():
         return
+    _drain()
     delta = Delta()
     _refresh_batches(delta, [deployment.pk])
     delta.flush()
@@ -696,10 +702,16 @@ def on_ledger_bulk(*, deployment_ids: Iterable[int] = (), row_ids: Iterable[int]
     """Bring in batches and ledger rows written in bulk (the ledger import), set-wise (same transaction).
 
     Rows that refer to an earlier row (the import writes none) go through ``on_ledger_row`` afterwards,
-    in the order they were written.
+    in the order they were written. The rows queued before are folded first (``fold``).
     """
     if not enabled():
         return
+    _drain()
+    _fold_rows(deployment_ids=deployment_ids, row_ids=row_ids)
+
+
+def _fold_rows(*, deployment_ids: Iterable[int] = (), row_ids: Iterable[int] = ()) -> None:
+    """``on_ledger_bulk`` without the lock (the caller holds it)."""
     delta = Delta()
     _refresh_batches(delta, deployment_ids)
     pairs: dict[tuple[int, int], tuple[int, str]] = {}
@@ -756,6 +768,7 @@ def on_unit_moved(*, unit_id: int, old_path: str, new_path: str, **_: Any) -> No
     """
     if not enabled() or old_path == new_path:
         return
+    _drain()
     new_prefix = Concat(Value(new_path), Substr("path", len(old_path) + 1), output_field=CharField())
     for model in (BatchFact, SpanFact, PairFact, CommunityFact, PendingFact):
         model.objects.filter(path__startswith=old_path).update(path=new_prefix)
@@ -874,6 +887,7 @@ def on_home_units_changed(*, person_ids: Iterable[int], **_: Any) -> None:
     """
     if not enabled():
         return
+    _drain()
     delta = Delta()
     for chunk in _chunked(sorted(set(person_ids))):
         home = {
@@ -911,6 +925,128 @@ def on_home_units_changed(*, person_ids: Iterable[int], **_: Any) -> None:
     delta.flush()
 
 
+# ---------------------------------------------------------------- the fold queue
+#
+# A ledger row written by a service (a check-out, an approval, a correction …) is not folded into the facts
+# and buckets in its own transaction: that took a dozen statements and row locks on the day buckets of the
+# unit's ancestors, which every volunteer of a unit checking out the same day queued on. The write only
+# appends the row's id to ``FoldQueue``; ``fold()`` folds the queued rows — in the order they were written
+# (a row that refers to an earlier one needs that one's facts), one folder at a time (a lock on the
+# ``RollupState`` row "fold"), and deletes them in the same transaction, so a fold killed half-way leaves
+# its rows queued for the next one and a row is never folded twice.
+#
+# Who folds: ``fold_task`` on ``muster worker`` (queued, debounced, after the write commits), and every
+# report read before it reads (``fold_pending``: one cheap query when nothing is queued) — so a report as of
+# any time includes every row committed before it was asked. The synchronous maintenance (batches, bulk
+# imports, organization changes, ``rebuild``) takes the same lock and folds the queue first.
+
+FOLD_LOCK = "fold"
+# A process queues the fold task at most this often; the task runs this long after (rows written
+# meanwhile ride along).
+FOLD_DELAY_SECONDS = 1.0
+FOLD_BATCH = 2000
+_next_enqueue = 0.0
+
+
+def queue(rows: Sequence[ServiceEntry]) -> None:
+    """Queue ledger rows just written for ``fold`` (same transaction), and the fold task after commit."""
+    if not enabled():
+        return
+    ids = [
+        (r.pk,)
+        for r in rows
+        if r.deployment_id is not None or r.kind == EntryKind.COMMUNITY  # hotline and duty: not counted
+    ]
+    if ids:
+        _insert(FoldQueue, ("row_id",), ids)
+        # robust: a task that could not be queued only delays the fold (reads fold first anyway); the
+        # write has committed and must not answer with an error
+        transaction.on_commit(_schedule, robust=True)
+
+
+def _schedule() -> None:
+    """Queue ``fold_task`` (at most once per ``FOLD_DELAY_SECONDS`` per process)."""
+    global _next_enqueue
+    import time
+
+    now = time.monotonic()
+    if now < _next_enqueue:
+        return  # a task queued by this process runs after this row's commit anyway
+    _next_enqueue = now + FOLD_DELAY_SECONDS
+    from django.utils import timezone
+
+    job = fold_task
+    if job.get_backend().supports_defer:
+        job = job.using(run_after=timezone.now() + timedelta(seconds=FOLD_DELAY_SECONDS))
+    job.enqueue()
+
+
+def _lock(*, wait: bool) -> bool:
+    """Take the fold lock until the end of the transaction; ``False`` if another fold holds it (``wait``
+    False, PostgreSQL). On SQLite every write transaction holds the database's one write lock already."""
+    t = _table(RollupState)
+    sql = f"SELECT value FROM {t} WHERE name = %s"  # noqa: S608
+    features = connection.features
+    if features.has_select_for_update:
+        skip = not wait and features.has_select_for_update_skip_locked
+        sql += " FOR UPDATE SKIP LOCKED" if skip else " FOR UPDATE"
+    if _fetch(sql, [FOLD_LOCK]):
+        return True
+    _run(f"INSERT INTO {t} (name, value) VALUES (%s, 0) ON CONFLICT (name) DO NOTHING", [FOLD_LOCK])  # noqa: S608
+    return bool(_fetch(sql, [FOLD_LOCK]))
+
+
+def _drain(batch: int = FOLD_BATCH) -> int:
+    """Fold every queued row, in the order written (the caller is in a transaction; takes the lock)."""
+    _lock(wait=True)
+    return _fold_queued(batch)
+
+
+def _fold_queued(batch: int = FOLD_BATCH) -> int:
+    done = 0
+    t = _table(FoldQueue)
+    while ids := [int(r[0]) for r in _fetch(f"SELECT row_id FROM {t} ORDER BY row_id LIMIT %s", [batch])]:  # noqa: S608
+        _fold_rows(row_ids=ids)
+        _delete(FoldQueue, "row_id", ids)
+        done += len(ids)
+    return done
+
+
+def fold(*, wait: bool = True, batch: int = FOLD_BATCH) -> int | None:
+    """Fold the queued ledger rows into the facts and buckets, in one transaction. Returns how many were
+    folded, or ``None`` if another fold holds the lock and ``wait`` is False (it folds them)."""
+    if not enabled():
+        return 0
+    with transaction.atomic():
+        if not _lock(wait=wait):
+            return None
+        return _fold_queued(batch)
+
+
+def pending_count() -> int:
+    return int(_fetch(f"SELECT COUNT(*) FROM {_table(FoldQueue)}", [])[0][0])  # noqa: S608
+
+
+def fold_pending() -> None:
+    """Before a report reads the facts: fold what is queued (one cheap query when nothing is)."""
+    if enabled() and _fetch(f"SELECT 1 FROM {_table(FoldQueue)} LIMIT 1", []):  # noqa: S608
+        fold(wait=True)
+
+
+@task(queue_name="reports")
+def fold_task() -> int:
+    """``fold()`` on ``muster worker``. With several workers, one folds and the others step aside; the
+    one that steps aside queues the task again, for rows committed after the running fold began."""
+    n = fold(wait=False)
+    if n is None:
+        _schedule()
+        return 0
+    return n
+
+
+rerun_on_worker_loss(fold_task, max_attempts=3)  # idempotent: a lost fold rolled back, its rows are queued
+
+
 def connect() -> None:
     """Listen to the organization's changes (``ReportsConfig.ready``)."""
     from muster.orgs import signals
@@ -931,10 +1067,10 @@ def _on_ledger_rows(
     deployment_ids: Iterable[int] = (),
     **_: Any,
 ) -> None:
-    """``mobilize.signals.ledger_rows_written``: one row at a time, or a bulk write set-wise."""
+    """``mobilize.signals.ledger_rows_written``: a service's rows are queued for ``fold`` (the check-in/out
+    path: one small insert, no shared lock); a bulk write (the import) is folded set-wise at once."""
     if rows is not None:
-        for row in rows:
-            on_ledger_row(row)
+        queue(rows)
     else:
         on_ledger_bulk(deployment_ids=deployment_ids, row_ids=row_ids)
 
@@ -987,9 +1123,11 @@ def rebuild(*, stdout: IO[str] | None = None) -> dict[str, int]:
     cal = calendar()
     counts: dict[str, int] = {}
     with transaction.atomic():
+        _lock(wait=True)  # no fold runs meanwhile; the queued rows are in the ledger this reads
         with connection.cursor() as cursor:
             for model in (
                 Bucket, HourBucket, PersonFact, PairFact, CommunityFact, SpanFact, PendingFact, BatchFact,
+                FoldQueue,
             ):  # fmt: skip
                 cursor.execute(f"DELETE FROM {connection.ops.quote_name(model._meta.db_table)}")  # noqa: S608
         delta = Delta()

@@ -20,8 +20,9 @@ starting / ending in it, counted at the minute before; ``c_`` for community serv
 clipped hours are then exact from the rows starting or ending between the bucket edge and the cutoff
 (see ``muster.reports.rollup``), and ``p_rows``/``p_minutes`` (pending rows, by their start).
 
-Facts and buckets are derived data: ``muster.reports.facts`` keeps them in step with the ledger inside
-the transaction that writes it, and ``facts.rebuild()`` recomputes them from scratch.
+Facts and buckets are derived data: ``muster.reports.facts`` keeps them in step with the ledger (a
+ledger row is queued in ``FoldQueue`` by the transaction that writes it and folded by ``facts.fold()``,
+on the worker and before every report read), and ``facts.rebuild()`` recomputes them from scratch.
 
 ``Snapshot`` is a published report: written once, never changed.
 """
@@ -199,6 +200,20 @@ class HourBucket(BucketFigures):
         indexes = [
             models.Index(fields=["node", "own", "day", "slot"], include=BUCKET_FIGURES, name="rep_hour_cover")
         ]
+
+
+class FoldQueue(models.Model):
+    """A ledger row written but not yet folded into the facts and buckets (``facts.fold``).
+
+    The check-in/out path only appends here (one small insert, no lock shared with other volunteers);
+    ``facts.fold()`` — a ``muster worker`` task, and every report read before it reads — folds the
+    queued rows in the order they were written and deletes them in the same transaction.
+    """
+
+    row = models.OneToOneField(ServiceEntry, primary_key=True, on_delete=models.CASCADE, related_name="+")
+
+    def __str__(self) -> str:
+        return f"fold {self.pk}"
 
 
 class RollupState(models.Model):

@@ -38,19 +38,18 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.db import connection
 from django.db.models import Count, Sum
 from django.db.models.functions import Substr
 from django.utils.translation import gettext_lazy as _
 
-from muster.mobilize import timeutil
+from muster import clock
+from muster.clock import local_tz
 from muster.mobilize.models import Deployment, DeploymentStatus, EntryKind, ServiceEntry
 from muster.mobilize.queries import pending_rows
 from muster.orgs.models import Unit
-from muster.reports.facts import FIGURES, STEP, calendar, hour_depth_read, minute_of
+from muster.reports.facts import FIGURES, STEP, calendar, fold_pending, hour_depth_read, minute_of
 from muster.reports.models import (
     BatchFact,
     Bucket,
@@ -95,10 +94,6 @@ FIGURE_LABELS = {
 CONTRACT_KEYS = ("batches", "person_times", "persons", "hours", "community_persons", "community_hours")
 
 
-def local_tz() -> ZoneInfo:
-    return ZoneInfo(settings.TIME_ZONE)
-
-
 @dataclass(frozen=True)
 class Figures:
     """The figures of one row. Minutes are exact; hours are derived for display (two decimals)."""
@@ -114,15 +109,15 @@ class Figures:
 
     @property
     def hours(self) -> Decimal:
-        return timeutil.minutes_to_hours(self.minutes)
+        return clock.minutes_to_hours(self.minutes)
 
     @property
     def community_hours(self) -> Decimal:
-        return timeutil.minutes_to_hours(self.community_minutes)
+        return clock.minutes_to_hours(self.community_minutes)
 
     @property
     def pending_hours(self) -> Decimal:
-        return timeutil.minutes_to_hours(self.pending_minutes)
+        return clock.minutes_to_hours(self.pending_minutes)
 
     def __add__(self, other: Figures) -> Figures:
         return Figures(*(getattr(self, f.name) + getattr(other, f.name) for f in fields(self)))
@@ -200,14 +195,14 @@ def cutoff(as_of: datetime) -> datetime:
     """The cutoff as used by the figures: aware, local, truncated to the minute."""
     if as_of.tzinfo is None:
         as_of = as_of.replace(tzinfo=local_tz())
-    return timeutil.floor_minute(as_of.astimezone(local_tz()))
+    return clock.floor_minute(as_of.astimezone(local_tz()))
 
 
 def parse_cutoff(text: str) -> datetime:
     """ "2022-03-18 24:00", "3月18日24时" (this year), ISO 8601… → the cutoff (``TimeParseError`` if not)."""
     from django.utils import timezone
 
-    return cutoff(timeutil.parse_datetime(text, local_tz(), default_year=timezone.localdate().year))
+    return cutoff(clock.parse_datetime(text, local_tz(), default_year=timezone.localdate().year))
 
 
 def _children(unit: Unit) -> list[tuple[int, str, str, str, bool, int]]:
@@ -317,7 +312,10 @@ def rollup(unit: Unit, as_of: datetime, *, pending: bool = True) -> Rollup:
 
         minutes in [w0, t) = open(w0) × (t − w0) + Σ_starts in (w0, t) sign × (t − start)
                                                  − Σ_ends in (w0, t) sign × (t − end)
+
+    Ledger rows written but not yet folded into the facts (``facts.fold``) are folded first.
     """
+    fold_pending()
     as_of = cutoff(as_of)
     cal = calendar()
     t = minute_of(as_of)
@@ -535,6 +533,7 @@ class SeriesPoint:
 
 def series(unit: Unit, *, start: date, as_of: datetime) -> list[SeriesPoint]:
     """The unit's figures day by day from ``start`` to the cutoff's day (pending not included)."""
+    fold_pending()
     as_of = cutoff(as_of)
     cal = calendar()
     t = minute_of(as_of)

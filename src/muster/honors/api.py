@@ -15,6 +15,7 @@ from ninja import Field, Query, Router, Schema
 
 from muster.api.common import BoundedDate, ErrorOut, ReasonIn, actor
 from muster.honors import queries, services
+from muster.honors.exports import OTHER_BATCHES
 from muster.honors.models import Certificate, CertificateStatus, StarTier
 from muster.honors.pdf import certificate_pdf
 from muster.orgs import access
@@ -44,7 +45,8 @@ class TierOut(Schema):
 
 class RecordLineOut(Schema):
     batch: str | None
-    task: str | None
+    task: str | None = Field(description="the batch's task; for other units' batches a neutral label")
+    other: bool = Field(False, description="hours in batches you may not see (no code or title)")
     kind: str
     kind_label: str
     entries: int
@@ -87,7 +89,8 @@ def record_data(record: queries.VolunteerRecord) -> dict[str, Any]:
         "lines": [
             {
                 "batch": ln.deployment.code if ln.deployment else None,
-                "task": ln.deployment.title if ln.deployment else None,
+                "task": ln.deployment.title if ln.deployment else (str(OTHER_BATCHES) if ln.other else None),
+                "other": ln.other,
                 "kind": ln.kind,
                 "kind_label": str(ln.kind_label),
                 "entries": ln.entries,
@@ -103,7 +106,8 @@ def record_data(record: queries.VolunteerRecord) -> dict[str, Any]:
 )
 def person_record(request: HttpRequest, code: str, q: Query[AsOfQuery]) -> Any:
     person = queries.person_get_or_404(actor(request), code=code)
-    return record_data(queries.volunteer_record(person, _cutoff(q.as_of)))
+    user = actor(request)
+    return record_data(queries.record_seen_by(user, queries.volunteer_record(person, _cutoff(q.as_of))))
 
 
 class CertificateOut(Schema):
@@ -257,20 +261,22 @@ class VerifyOut(Schema):
     masked_name: str
     hours: str
     issuer: str
-    serial: str
     issued_on: str
-    revoked_on: str
+    serial: str | None = Field(None, description="only for signed-in users who may see the certificate")
+    revoked_on: str | None = Field(None, description="only for signed-in users who may see the certificate")
 
 
 @router.get(
     "/honors/verify/{token}",
     response={200: VerifyOut, 404: VerifyOut},
     auth=None,
+    exclude_none=True,
     summary="Verify a certificate",
 )
 def verify(request: HttpRequest, token: str) -> Any:
     v = services.certificate_verify(actor=request.user, token=token[:200])
-    return (200 if v.found else 404), v.__dict__
+    data = {k: val for k, val in v.__dict__.items() if k not in ("serial", "revoked_on") or val}
+    return (200 if v.found else 404), data
 
 
 class StarTierOut(Schema):

@@ -5,9 +5,12 @@ from __future__ import annotations
 from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from muster.honors.queries import VolunteerRecord, local_tz
 from muster.tabular.writer import XLSX_CONTENT_TYPE, SheetData, xlsx_bytes
+
+OTHER_BATCHES = gettext_lazy("Other units' batches")
 
 
 def record_headers() -> list[str]:
@@ -22,7 +25,7 @@ def record_rows(record: VolunteerRecord) -> list[list[object]]:
         rows.append(
             [
                 d.code if d else "",
-                d.title if d else "",
+                d.title if d else (str(OTHER_BATCHES) if ln.other else ""),
                 ln.kind_label,
                 timezone.localtime(d.start, tz).replace(tzinfo=None) if d else None,
                 timezone.localtime(d.end, tz).replace(tzinfo=None) if d else None,

@@ -8,7 +8,7 @@ of that ledger, so they count here exactly as in the reports.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -168,6 +168,7 @@ class RecordLine:
     kind: str
     minutes: int
     entries: int
+    other: bool = False  # hours in batches the reader may not see, grouped without code or title
 
     @property
     def kind_label(self) -> str:
@@ -234,6 +235,43 @@ def volunteer_record(person: Person, as_of: datetime) -> VolunteerRecord:
         period_end=timezone.localtime(max(ends) - timedelta(microseconds=1), tz).date() if ends else None,
         tier=tier_info(sum(ln.minutes for ln in lines)),
     )
+
+
+def visible_deployment_ids(user: Any, ids: Iterable[int]) -> set[int]:
+    """Of ``ids``, the batches the user may see (as ``mobilize.queries.deployment_get_or_404``: in scope
+    with VIEW, or one they are a member of)."""
+    ids = set(ids)
+    if not ids:
+        return set()
+    q = Q(pk__in=access.scoped(Deployment.objects.all(), user, Perm.VIEW).values("pk"))
+    if getattr(user, "pk", None) is not None:
+        q |= Q(memberships__person__user_id=user.pk)
+    return set(Deployment.objects.filter(q, pk__in=ids).values_list("pk", flat=True))
+
+
+def record_seen_by(user: Any, record: VolunteerRecord) -> VolunteerRecord:
+    """The record as ``user`` may read it: the hours in batches they may not see (unless it is their own
+    record) are grouped by kind as "other units' batches", without code or title; totals are unchanged."""
+    if record.person.user_id is not None and record.person.user_id == getattr(user, "pk", None):
+        return record
+    seen = visible_deployment_ids(user, (ln.deployment.pk for ln in record.lines if ln.deployment))
+    lines: list[RecordLine] = []
+    others: dict[str, RecordLine] = {}
+    for ln in record.lines:
+        if ln.deployment is None or ln.deployment.pk in seen:
+            lines.append(ln)
+            continue
+        prev = others.get(ln.kind)
+        others[ln.kind] = RecordLine(
+            None,
+            ln.kind,
+            ln.minutes + (prev.minutes if prev else 0),
+            ln.entries + (prev.entries if prev else 0),
+            other=True,
+        )
+    if not others:
+        return record
+    return replace(record, lines=lines + sorted(others.values(), key=lambda ln: ln.kind))
 
 
 # ---------------------------------------------------------------- certificates

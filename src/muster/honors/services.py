@@ -186,10 +186,15 @@ def _require_leader(actor: Any, person: Person) -> None:
 
 
 def _issuing_unit(actor: Any, person: Person, unit: Unit | None) -> Unit:
-    unit = unit or person.unit
+    """The unit a certificate is issued in the name of: one the actor leads (approves for), no exception;
+    by default the first of the person's units (unit, then party unit) the actor leads."""
+    if unit is None:
+        unit = next((u for u in access.units_of(person) if access.can(actor, Perm.MOBILIZE_APPROVE, u)), None)
+        if unit is None:
+            raise NotAllowed(Perm.MOBILIZE_APPROVE)
     if not access.scoped(Unit.objects.filter(pk=unit.pk), actor, Perm.VIEW).exists():
         raise Http404
-    if not access.can(actor, Perm.MOBILIZE_APPROVE, unit) and unit.pk != person.unit_id:
+    if not access.can(actor, Perm.MOBILIZE_APPROVE, unit):
         raise ValidationError(
             {"issuing_unit": _("You may only issue certificates in the name of a unit you lead.")}
         )
@@ -474,6 +479,8 @@ def _token_shape_ok(token: str) -> bool:
 @transaction.atomic
 def certificate_verify(*, actor: Any, token: str) -> Verification:
     """Look a certificate up by its verification token (audited, found or not)."""
+    signed_in = getattr(actor, "is_authenticated", False) and getattr(actor, "pk", None) is not None
+    viewer = actor
     if not getattr(actor, "is_authenticated", False):
         actor = access.SystemActor(display_name="anonymous")  # the public page: logged as such, with its IP
     token = token or ""
@@ -496,6 +503,8 @@ def certificate_verify(*, actor: Any, token: str) -> Verification:
         changes={"status": cert.status},
     )
     tz = queries.local_tz()
+    # the serial (unit code, yearly count) and the revocation date only for signed-in users in scope
+    in_scope = signed_in and queries.visible_certificates(viewer).filter(pk=cert.pk).exists()
     return Verification(
         found=True,
         valid=cert.status == CertificateStatus.ISSUED,
@@ -503,7 +512,9 @@ def certificate_verify(*, actor: Any, token: str) -> Verification:
         masked_name=queries.mask_name(cert.name),
         hours=_hours_text(cert.minutes),
         issuer=cert.issuing_unit.name,
-        serial=cert.serial or "",
+        serial=(cert.serial or "") if in_scope else "",
         issued_on=timezone.localtime(cert.issued_at, tz).date().isoformat() if cert.issued_at else "",
-        revoked_on=timezone.localtime(cert.revoked_at, tz).date().isoformat() if cert.revoked_at else "",
+        revoked_on=timezone.localtime(cert.revoked_at, tz).date().isoformat()
+        if cert.revoked_at and in_scope
+        else "",
     )

@@ -49,7 +49,7 @@ def _record_page(
 ) -> HttpResponse:
     user = request.user
     as_of = as_of or _as_of(request)
-    record = queries.volunteer_record(person, as_of)
+    record = queries.record_seen_by(user, queries.volunteer_record(person, as_of))
     if request.GET.get("format") == "xlsx":
         return exports.record_response(record)
     own = person.user_id is not None and person.user_id == user.pk
@@ -80,11 +80,8 @@ def _record_page(
 
 
 def _issuing_units(user: Any, person: Person) -> list[Unit]:
-    units = [person.unit]
-    for u in access.units_of(person):
-        if u not in units and access.can(user, Perm.MOBILIZE_APPROVE, u):
-            units.append(u)
-    return units
+    """The person's units the user may issue in the name of (they lead them)."""
+    return [u for u in access.units_of(person) if access.can(user, Perm.MOBILIZE_APPROVE, u)]
 
 
 @login_required

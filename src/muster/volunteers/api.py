@@ -20,7 +20,6 @@ from muster.orgs.models import Person, Team
 from muster.volunteers import queries, services
 from muster.volunteers.models import (
     CallUpInvite,
-    Opening,
     Preference,
     Qualification,
     ShiftNeed,
@@ -129,7 +128,10 @@ class ProfileIn(Schema):
 
 
 def profile_out(user: Any, p: Person) -> dict[str, Any]:
+    """The profile; home observation, days off and weekly windows only for the person themself or
+    someone who may edit their profile (others see them empty)."""
     prof = getattr(p, "volunteer_profile", None)
+    may_edit = services.may_edit_person(user, p)
     return {
         "person": p.code,
         "name": p.name,
@@ -137,17 +139,17 @@ def profile_out(user: Any, p: Person) -> dict[str, Any]:
         "available_until": prof.available_until if prof else None,
         "max_hours_week": prof.max_hours_week if prof else None,
         "no_nights": prof.no_nights if prof else False,
-        "windows": list(
-            WeeklyWindow.objects.filter(person=p).values("weekday", "start_minute", "end_minute")
-        ),
-        "days_off": list(p.days_off.values_list("day", flat=True)),
-        "home_observation": list(p.home_observations.values("start", "end")),
+        "windows": list(WeeklyWindow.objects.filter(person=p).values("weekday", "start_minute", "end_minute"))
+        if may_edit
+        else [],
+        "days_off": list(p.days_off.values_list("day", flat=True)) if may_edit else [],
+        "home_observation": list(p.home_observations.values("start", "end")) if may_edit else [],
         "qualifications": [
             {"skill": q.skill.code, "valid_until": q.valid_until, "note": q.note}
             for q in Qualification.objects.filter(person=p).select_related("skill")
         ],
         "preferences": list(Preference.objects.filter(person=p).values("kind", "value", "wanted", "weight")),
-        "may_edit": services.may_edit_person(user, p),
+        "may_edit": may_edit,
     }
 
 
@@ -304,9 +306,7 @@ class SignUpOut(Schema):
 @router.post("/openings/{int:opening_id}/signup", response={200: SignUpOut, **WRITE})
 def signup(request: HttpRequest, opening_id: int, payload: SignUpIn) -> Any:
     user = actor(request)
-    o = Opening.objects.filter(pk=opening_id).first()
-    if o is None:
-        raise Http404
+    o = queries.opening_get_or_404(user, opening_id)
     person = _person(request, payload.person) if payload.person else None
     su = services.signup_create(actor=user, opening=o, person=person, wait=payload.wait)
     return {"id": su.pk, "opening": o.pk, "person": su.person.code, "status": su.status}

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from muster.mobilize import rules as mrules
 from muster.mobilize.models import Assignment, DeploymentStatus, ShiftMode
+from muster.mobilize.queries import shift_is_visible
 from muster.orgs import access
 from muster.orgs.models import Person, TeamMembership
 from muster.volunteers.fit import Misfit, PersonFacts, ShiftFacts, misfits
@@ -165,6 +166,20 @@ def in_audience(opening: Opening, person: Person) -> bool:
     return any(
         u is not None and u.path.startswith(opening.unit.path) for u in (person.unit, person.party_unit)
     )
+
+
+def opening_get_or_404(user: Any, pk: int) -> Opening:
+    """An opening the user may reach: its shift is visible to them (``mobilize.queries``), or their own
+    person is in its audience (signing themself up); otherwise 404, as if it did not exist."""
+    o = Opening.objects.select_related("shift", "unit").filter(pk=pk).first()
+    if o is None:
+        raise Http404
+    if shift_is_visible(user, o.shift):
+        return o
+    me = own_person(user)
+    if me is None or not in_audience(o, me):
+        raise Http404
+    return o
 
 
 @dataclass

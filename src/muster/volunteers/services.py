@@ -542,6 +542,8 @@ def signup_create(
     if not queries.in_audience(opening, locked):
         raise Http404  # not open to them: as if it did not exist
     shift = opening.shift
+    if not queries.is_self(actor, locked) and not shift_is_visible(actor, shift):
+        raise Http404  # signing someone else up needs sight of the shift
     now = timezone.now()
     if not opening.is_open or now >= opening.deadline:
         raise _invalid(

@@ -91,9 +91,7 @@ def index(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def signup(request: HttpRequest, pk: int) -> HttpResponse:
-    o = Opening.objects.filter(pk=pk).first()
-    if o is None:
-        raise Http404
+    o = queries.opening_get_or_404(request.user, pk)
     try:
         su = services.signup_create(actor=request.user, opening=o, wait=request.POST.get("wait") == "1")
     except ValidationError as exc:
@@ -123,7 +121,10 @@ def cancel(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _profile_page(request: HttpRequest, person: Person) -> HttpResponse:
     may_edit = services.may_edit_person(request.user, person)
-    form = ProfileForm(request.POST or None, initial=profile_initial(person))
+    initial = profile_initial(person)
+    if not may_edit:  # health and private time: only for the person and those who may edit them
+        initial.update(windows="", days_off="", home_observation="")
+    form = ProfileForm(request.POST or None, initial=initial)
     if request.method == "POST":
         if not may_edit:
             raise access.NotAllowed(Perm.MOBILIZE_DISPATCH)

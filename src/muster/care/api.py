@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
@@ -26,12 +27,13 @@ from muster.care.models import (
     Consolation,
     DeliveryLine,
     DriveContribution,
+    HelpCategory,
     HelpRequest,
     SurveyRound,
 )
 from muster.orgs import access
-from muster.orgs.access import Perm
-from muster.orgs.models import Partner, Person
+from muster.orgs.access import NotAllowed, Perm
+from muster.orgs.models import Partner, Person, RoleGrant
 
 router = Router(tags=["care"])
 
@@ -52,8 +54,10 @@ def subject_out(user: Any, s: CareSubject, *, health: bool = False) -> dict[str,
     out: dict[str, Any] = {
         "code": s.code,
         "name": s.name,
-        "unit": {"code": s.unit.code, "name": s.unit.name},
-        "liaison": {"code": s.liaison.code, "name": s.liaison.name} if s.liaison_id else None,  # type: ignore[union-attr]
+        "unit": {"code": s.unit.code, "name": s.unit.name} if access.can(user, Perm.VIEW, s.unit) else None,
+        "liaison": {"code": s.liaison.code, "name": s.liaison.name}  # type: ignore[union-attr]
+        if s.liaison_id and policy.may_view_person(user, s.liaison)  # type: ignore[arg-type]
+        else None,
         "status": s.status,
         "status_on": s.status_on.isoformat() if s.status_on else None,
         "community": s.community,
@@ -100,7 +104,11 @@ def subject_list(
     request: HttpRequest, page: Query[PageParams], unit: str | None = None, status: str | None = None
 ) -> Any:
     who = actor(request)
-    qs = policy.subjects(who).select_related("unit", "liaison", "person").order_by("code")
+    qs = (
+        policy.subjects(who)
+        .select_related("unit", "liaison__unit", "liaison__party_unit", "person")
+        .order_by("code")
+    )
     if unit:
         qs = qs.filter(unit__path__startswith=policy.unit_get_or_404(who, unit).path)
     if status:
@@ -319,7 +327,11 @@ def answers_record(request: HttpRequest, pk: int, payload: AnswersIn) -> Any:
     s = policy.subject_by_code_or_404(who, payload.subject)
     # the round: visible through the unit, or to a liaison through a subject of theirs it covers
     r = SurveyRound.objects.filter(pk=pk).select_related("unit").first()
-    if r is None or not s.unit.path.startswith(r.unit.path):
+    if (
+        r is None
+        or not s.unit.path.startswith(r.unit.path)
+        or not (access.can(who, Perm.VIEW, r.unit) or policy.is_liaison(who, s))
+    ):
         r = _round_or_404(who, pk)
     obs = care.survey_answer_record(
         actor=who,
@@ -346,7 +358,12 @@ class HelpIn(Schema):
     description: str
 
 
-def _help_out(r: HelpRequest) -> dict[str, Any]:
+_HEALTH_HELP = {HelpCategory.MEDICINE, HelpCategory.MEDICAL}
+
+
+def _help_out(who: Any, r: HelpRequest) -> dict[str, Any]:
+    # medicine and medical requests are health data: their texts only with the care-data permission
+    texts = r.category not in _HEALTH_HELP or policy.has_care_data(who, r.unit)
     return {
         "id": r.pk,
         "unit": r.unit.code,
@@ -360,9 +377,10 @@ def _help_out(r: HelpRequest) -> dict[str, Any]:
         "due_at": r.due_at.isoformat(),
         "resolved_at": r.resolved_at.isoformat() if r.resolved_at else None,
         "steps": [
-            {"status": s.status, "at": s.at.isoformat(), "by": s.by_name, "note": s.note}
+            {"status": s.status, "at": s.at.isoformat(), "by": s.by_name, "note": s.note if texts else None}
             for s in r.steps.order_by("pk")
         ],
+        "description": r.description if texts else None,
     }
 
 
@@ -388,7 +406,7 @@ def help_raise(request: HttpRequest, payload: HelpIn) -> Any:
         urgency=payload.urgency,
         description=payload.description,
     )
-    return Status(201, _help_out(r))
+    return Status(201, _help_out(who, r))
 
 
 @router.get("/help", response={200: Any, 404: ErrorOut})
@@ -400,7 +418,7 @@ def help_list(request: HttpRequest, unit: str, over_time: bool = False) -> Any:
         if over_time
         else queries.help_requests(who).filter(unit__path__startswith=u.path)
     )
-    return {"items": [_help_out(r) for r in qs.select_related("unit", "subject")[:500]]}
+    return {"items": [_help_out(who, r) for r in qs.select_related("unit", "subject")[:500]]}
 
 
 class StepIn(Schema):
@@ -420,7 +438,7 @@ def help_step(request: HttpRequest, pk: int, payload: StepIn) -> Any:
         note=payload.note,
         assignee=_person(who, payload.assignee, "assignee"),
     )
-    return _help_out(_help_or_404(who, pk))
+    return _help_out(who, _help_or_404(who, pk))
 
 
 # ---------------------------------------------------------------- deliveries
@@ -652,6 +670,17 @@ def grant(request: HttpRequest, payload: GrantIn) -> Any:
 
     who = actor(request)
     unit = policy.unit_get_or_404(who, payload.unit)
-    user = get_object_or_404(get_user_model(), username=payload.username, is_active=True)
+    if not access.can(who, Perm.GRANT, unit):
+        raise NotAllowed(Perm.GRANT)
+    # a user outside the caller's scope is answered like one who does not exist
+    users = get_user_model().objects.filter(username=payload.username, is_active=True)
+    if not access.is_all_powerful(who):
+        users = users.filter(
+            Q(pk__in=access.scoped(Person.objects.all(), who, Perm.VIEW).values("user_id"))
+            | Q(pk__in=access.scoped(RoleGrant.objects.all(), who, Perm.VIEW).values("user_id"))
+        )
+    user = users.first()
+    if user is None:
+        raise Http404
     g = care.care_grant(actor=who, user=user, unit=unit)
     return Status(201, {"id": g.pk, "username": user.get_username(), "unit": unit.code})

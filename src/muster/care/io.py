@@ -126,6 +126,7 @@ def care_plan(actor: Any, tables: dict[str, Table], errors: ErrorCollector) -> C
     t = tables.get(SUBJECTS.key)
     if t is not None:
         units = {u.code: u for u in access.scoped(Unit.objects.all(), actor, Perm.VIEW)}
+        unit_paths = {u.pk: u.path for u in units.values()}
         seen_people: set[str] = set()
         # what the rows name, fetched once (not one query per row)
         named = {text(t.get(c, k)) for _n, c in t.rows for k in ("person", "liaison")} - {""}
@@ -137,6 +138,11 @@ def care_plan(actor: Any, tables: dict[str, Table], errors: ErrorCollector) -> C
             c
             for part in _chunks(in_file)
             for c in subjects.filter(code__in=part).values_list("code", flat=True)
+        }
+        seen_taken = {
+            c
+            for part in _chunks(taken)
+            for c in policy.subjects(actor).filter(code__in=part).values_list("code", flat=True)
         }
         cared_for = {
             c
@@ -153,8 +159,16 @@ def care_plan(actor: Any, tables: dict[str, Table], errors: ErrorCollector) -> C
             code, unit_code = row.get("code", ""), row.get("unit", "")
             if not code:
                 bad("code", _("the code is empty"))
-            elif code in new_codes or code in taken:
+            elif code in new_codes or code in seen_taken:
                 bad("code", _("a care subject with this code exists already"))
+            elif code in taken:  # out of the caller's scope: never say that it exists
+                bad(
+                    "code",
+                    _(
+                        "this code cannot be used here; if it is right, ask an administrator of the "
+                        "whole organization"
+                    ),
+                )
             unit = units.get(unit_code)
             if unit is None:
                 bad("unit", _("there is no unit with this code"))
@@ -187,7 +201,16 @@ def care_plan(actor: Any, tables: dict[str, Table], errors: ErrorCollector) -> C
             liaison = None
             if row.get("liaison"):
                 liaison = people.get(row["liaison"])
-                if liaison is None:
+                # a liaison from outside the subject unit's subtree is answered like an unknown person
+                if liaison is None or (
+                    unit is not None
+                    and not any(
+                        unit_paths.get(i, "").startswith(unit.path)
+                        for i in (liaison.unit_id, liaison.party_unit_id)
+                        if i is not None
+                    )
+                ):
+                    liaison = None
                     bad("liaison", _("there is no person with this staff number"))
             for key, n in (("code", 40), ("name", 60), ("address", 200), ("community", 120)):
                 try:

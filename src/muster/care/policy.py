@@ -65,6 +65,14 @@ def is_liaison(user: Any, subject: CareSubject) -> bool:
     return Person.objects.filter(pk=subject.liaison_id, user_id=uid).exists()
 
 
+def may_view_person(user: Any, person: Person) -> bool:
+    """Whether ``user`` may see ``person`` at all (their own record, or VIEW on their unit or party unit)."""
+    uid = getattr(user, "pk", None)
+    if uid is not None and person.user_id == uid:
+        return True
+    return any(access.can(user, Perm.VIEW, u) for u in access.units_of(person))
+
+
 def may_see_health(user: Any, subject: CareSubject) -> bool:
     return has_care_data(user, subject.unit)
 
@@ -101,14 +109,24 @@ def subjects(user: Any) -> QuerySet[CareSubject]:
 
 
 def subject_get_or_404(user: Any, pk: int | str) -> CareSubject:
-    s = subjects(user).select_related("unit", "liaison", "person").filter(pk=pk).first()
+    s = (
+        subjects(user)
+        .select_related("unit", "liaison__unit", "liaison__party_unit", "person")
+        .filter(pk=pk)
+        .first()
+    )
     if s is None:
         raise Http404
     return s
 
 
 def subject_by_code_or_404(user: Any, code: str) -> CareSubject:
-    s = subjects(user).select_related("unit", "liaison", "person").filter(code=code).first()
+    s = (
+        subjects(user)
+        .select_related("unit", "liaison__unit", "liaison__party_unit", "person")
+        .filter(code=code)
+        .first()
+    )
     if s is None:
         raise Http404
     return s

@@ -43,8 +43,19 @@ def due_list(person: Person, *, today: date | None = None) -> QuerySet[CareSubje
     day = today or clock.today()
     return (
         CareSubject.objects.filter(liaison=person, status=SubjectStatus.ACTIVE, next_due_on__lte=day)
+        .select_related("unit")
         .order_by("next_due_on", "code")
-        .only("pk", "code", "name", "risk_level", "next_due_on", "last_contact_at", "phone_enc", "person_id")
+        .only(
+            "pk",
+            "code",
+            "name",
+            "risk_level",
+            "next_due_on",
+            "last_contact_at",
+            "phone_enc",
+            "person_id",
+            "unit__path",
+        )
     )
 
 

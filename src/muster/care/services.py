@@ -204,6 +204,18 @@ def _clean_id(value: str) -> str:
         ) from exc
 
 
+def _check_liaison(liaison: Person | None, unit: Unit) -> None:
+    """A liaison must belong (by unit or party unit) to the subject unit's subtree; anyone else is
+    answered exactly like a person who does not exist."""
+    if liaison is None:
+        return
+    ids = [i for i in (liaison.unit_id, liaison.party_unit_id) if i is not None]
+    if not Unit.objects.filter(pk__in=ids, path__startswith=unit.path).exists():
+        raise ValidationError(
+            {"liaison": _("There is no person with the code %(code)s.") % {"code": liaison.code}}
+        )
+
+
 def subject_create(
     *,
     actor: Any,
@@ -234,8 +246,20 @@ def subject_create(
     address = clean_text(address, field="address", max_length=200)
     community = clean_text(community, field="community", max_length=120)
     _day(birth_date, "birth_date")
+    _check_liaison(liaison, unit)
     if CareSubject.objects.filter(code=code).exists():
-        raise ValidationError({"code": _("A care subject with the code %(code)s exists.") % {"code": code}})
+        if policy.subjects(actor).filter(code=code).exists():
+            raise ValidationError(
+                {"code": _("A care subject with the code %(code)s exists.") % {"code": code}}
+            )
+        raise ValidationError(
+            {
+                "code": _(
+                    "This code cannot be used here. If it is right, ask an administrator of the whole "
+                    "organization."
+                )
+            }
+        )
     if person is not None and CareSubject.objects.filter(person=person).exists():
         raise ValidationError({"person": _("%(name)s is a care subject already.") % {"name": person.name}})
     s = CareSubject(
@@ -254,7 +278,16 @@ def subject_create(
     if id_number:
         s.id_number = id_number
         if CareSubject.objects.filter(id_number_digest=s.id_number_digest).exists():
-            raise ValidationError({"id_number": _("Another care subject has this ID number.")})
+            if policy.subjects(actor).filter(id_number_digest=s.id_number_digest).exists():
+                raise ValidationError({"id_number": _("Another care subject has this ID number.")})
+            raise ValidationError(
+                {
+                    "id_number": _(
+                        "This ID number cannot be used here. If it is right, ask an administrator of "
+                        "the whole organization."
+                    )
+                }
+            )
     if address:
         s.address = address
     with transaction.atomic():
@@ -302,6 +335,7 @@ def subjects_create_bulk(
     objs: list[CareSubject] = []
     for code, r in zip(codes, rows, strict=True):
         person = r.get("person")
+        _check_liaison(r.get("liaison"), r["unit"])
         s = CareSubject(
             code=code,
             unit=r["unit"],
@@ -377,6 +411,7 @@ def subject_update(
     policy.require_manage(actor, subject.unit)
     changes: dict[str, Any] = {}
     if liaison is not ...:
+        _check_liaison(liaison, subject.unit)
         subject.liaison = liaison
         changes["liaison"] = liaison.code if liaison else None
     if community is not None:
@@ -678,9 +713,7 @@ def survey_answer_record(
     answer supersedes, the history stays); the risk tags and the contact plan follow."""
     policy.require_record(actor, subject)
     if round.closed_at is not None:
-        raise ValidationError(
-            {"round": _("The round %(name)s is closed; it takes no more answers.") % {"name": round.name}}
-        )
+        raise ValidationError({"round": _("This round is closed; it takes no more answers.")})
     if not subject.unit.path.startswith(round.unit.path):
         raise ValidationError(
             {"subject": _("%(name)s is not in this round's unit.") % {"name": subject.name}}
@@ -855,7 +888,7 @@ def risk_tag_set(*, actor: Any, subject: CareSubject, tag: str, on: bool, reason
             action="care.tag.set",
             target=subject,
             unit_path=subject.unit.path,
-            changes={"tag": tag, "on": on, "reason": reason},
+            changes={"tag_id": kind.pk, "on": on, "event": e.pk},
         )
     return e
 
@@ -916,9 +949,7 @@ def help_request_raise(
             raised_at=when,
             due_at=when + timedelta(hours=HELP_DUE_HOURS[Urgency(urgency)]),
         )
-        HelpStep.objects.create(
-            request=r, status=HelpStatus.NEW, at=when, by_name=_name(actor), note=description[:500]
-        )
+        HelpStep.objects.create(request=r, status=HelpStatus.NEW, at=when, by_name=_name(actor), note="")
         log_action(
             actor,
             action="care.help.raised",

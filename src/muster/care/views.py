@@ -34,6 +34,8 @@ def today(request: HttpRequest) -> HttpResponse:
     person = Person.objects.filter(user_id=uid).first() if uid is not None else None
     day = clock.today()
     due = list(queries.due_list(person, today=day)[:300]) if person else []
+    for s in due:  # the risk level is health data: only with the care-data permission
+        s.show_risk = policy.may_see_health(request.user, s)  # type: ignore[attr-defined]
     return render(request, "care/today.html", {"due": due, "day": day, "person": person})
 
 

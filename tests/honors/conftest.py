@@ -89,3 +89,9 @@ def cast(org: Any, make_user: Callable[..., Any]) -> Cast:
     link(org.alice, c.alice_user)
     link(org.bob, c.bob_user)
     return c
+
+
+@pytest.fixture(autouse=True)
+def _english_pages(settings: Any) -> None:
+    """These tests read the pages' English source strings (the Chinese catalog is tested in test_i18n)."""
+    settings.LANGUAGE_CODE = "en"

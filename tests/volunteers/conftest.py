@@ -104,3 +104,9 @@ def world(org: Any, make_user: Callable[..., Any]) -> World:
 
 def later(hours: float) -> timedelta:
     return timedelta(hours=hours)
+
+
+@pytest.fixture(autouse=True)
+def _english_pages(settings: Any) -> None:
+    """These tests read the pages' English source strings (the Chinese catalog is tested in test_i18n)."""
+    settings.LANGUAGE_CODE = "en"

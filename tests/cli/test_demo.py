@@ -283,7 +283,8 @@ def test_console_script_demo_no_serve_is_idempotent(
     queries: dict[str, tuple[str, dict[str, Any]]] = {
         "events": ("audit.AuditEvent", {}),
         "people": ("orgs.Person", {}),
-        "districts": ("orgs.Unit", {"kind": "district_bureau"}),
+        # Shanghai's district bureaus (under the city bureau; the outreach demo adds 镇江's as a second root)
+        "districts": ("orgs.Unit", {"kind": "district_bureau", "depth": 2}),
         "inspections": ("orgs.Unit", {"kind": "inspection_bureau"}),
         "people_created_by_cli": ("audit.AuditEvent", {"channel": "cli", "action": "orgs.person.created"}),
     }

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from django.core.exceptions import ValidationError
+from django_tasks_db.models import DBTaskResult
 
 from muster.audit.models import AuditEvent
 from muster.honors import queries, services
@@ -84,7 +85,7 @@ def test_the_tier_as_of_a_date(org: Any) -> None:
 
 
 def test_a_bulk_ledger_write_notifies_set_wise(org: Any, cast: Any) -> None:
-    """The ledger import sends ``row_ids`` (set-wise); the listener handles it like single rows."""
+    """The ledger import sends ``row_ids`` (set-wise); a worker task handles it like single rows."""
     rows = []
     for person, hours in ((org.alice, 320), (org.bob, 120), (org.carol, 50)):
         start = at("2025-02-01 00:00")
@@ -108,6 +109,12 @@ def test_a_bulk_ledger_write_notifies_set_wise(org: Any, cast: Any) -> None:
     signals.ledger_rows_written.send(
         sender=ServiceEntry, actor=SYSTEM, row_ids=[r.pk for r in written], deployment_ids=[]
     )
+    # the import's transaction only queues the work; a worker runs it (here: in the test's transaction)
+    assert not StarReached.objects.exists()
+    queued = [r for r in DBTaskResult.objects.ready() if r.task_path.startswith("muster.honors.")]
+    assert [r.task_path for r in queued] == ["muster.honors.listeners.refresh_stars_task"]
+    for r in queued:
+        r.task.call(*r.args_kwargs["args"], **r.args_kwargs["kwargs"])
     reached = set(StarReached.objects.values_list("person__code", "level"))
     assert reached == {("XH0001", 1), ("XH0001", 2), ("XH0002", 1)}
     # one notice per person, for the highest tier reached

@@ -14,6 +14,7 @@ import pytest
 import time_machine
 from django.core import mail
 from django.core.management import CommandError, call_command
+from django.db.models.functions import Now
 from django.test import Client
 from django_tasks_db.models import DBTaskResult
 
@@ -295,6 +296,8 @@ def test_a_worker_killed_while_sending_leaves_the_delivery_to_be_retried(
         task = DBTaskResult.objects.get()
         task.claim("worker-killed-by-kill-9")  # the worker took it ...
         assert delivery._claim(Delivery.objects.get().pk)  # ... started the attempt, and died
+        # silence is measured with the database's clock (not the frozen one): the claim is made old there
+        DBTaskResult.objects.filter(pk=task.pk).update(started_at=Now() - timedelta(minutes=5))
         clock.move_to(T0 + timedelta(minutes=5))
         recovered = recover_lost_tasks(stale_after=60)
         assert recovered.failed == [str(task.pk)]

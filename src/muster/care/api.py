@@ -187,12 +187,12 @@ def contact_record(request: HttpRequest, code: str, payload: ContactIn) -> Any:
     return Status(201, {"id": c.pk, "at": c.at.isoformat(), "next_due_on": str(s.next_due_on or "")})
 
 
-class PlanIn(Schema):
+class CarePlanIn(Schema):
     on: BoundedDate
 
 
 @router.post("/subjects/{code}/plan", response={200: Any, **E4})
-def contact_plan(request: HttpRequest, code: str, payload: PlanIn) -> Any:
+def contact_plan(request: HttpRequest, code: str, payload: CarePlanIn) -> Any:
     who = actor(request)
     s = care.contact_schedule(actor=who, subject=policy.subject_by_code_or_404(who, code), on=payload.on)
     return {"code": s.code, "next_due_on": str(s.next_due_on)}
@@ -421,14 +421,14 @@ def help_list(request: HttpRequest, unit: str, over_time: bool = False) -> Any:
     return {"items": [_help_out(who, r) for r in qs.select_related("unit", "subject")[:500]]}
 
 
-class StepIn(Schema):
+class HelpStepIn(Schema):
     status: str
     note: str = ""
     assignee: str | None = None
 
 
 @router.post("/help/{pk}/steps", response={200: Any, **E4})
-def help_step(request: HttpRequest, pk: int, payload: StepIn) -> Any:
+def help_step(request: HttpRequest, pk: int, payload: HelpStepIn) -> Any:
     who = actor(request)
     r = _help_or_404(who, pk)
     care.help_request_step(

@@ -218,7 +218,7 @@ def certificate_pdf_get(request: HttpRequest, cert_id: int) -> HttpResponse:
     return HttpResponse(data, content_type="application/pdf")
 
 
-class ApproveIn(Schema):
+class CertificateApproveIn(Schema):
     issuing_unit: str | None = None
     person_in_charge: str = ""
     handler: str = ""
@@ -226,7 +226,7 @@ class ApproveIn(Schema):
 
 
 @router.post("/honors/certificates/{cert_id}/approve", response={200: CertificateOut, **WRITE_ERRORS})
-def certificate_approve(request: HttpRequest, cert_id: int, payload: ApproveIn) -> Any:
+def certificate_approve(request: HttpRequest, cert_id: int, payload: CertificateApproveIn) -> Any:
     user = actor(request)
     cert = queries.certificate_get_or_404(user, pk=cert_id)
     cert = services.certificate_approve(

@@ -737,10 +737,14 @@ def load_demo(stdout: IO[str] | Any | None = None, *, seed: int = SEED) -> DemoS
                     services.role_grant(actor=actor, user=user, unit=unit, role=us.role)
                     created["grants"] += 1
 
-    totals = {
+    return DemoSummary(created=created, totals=demo_totals(), password=password, logins=plan.users)
+
+
+def demo_totals() -> dict[str, int]:
+    """What the database holds now (after every app's demo data)."""
+    return {
         "units": Unit.objects.count(),
         "people": Person.objects.count(),
         "teams": Team.objects.count(),
         "partners": Partner.objects.count(),
     }
-    return DemoSummary(created=created, totals=totals, password=password, logins=plan.users)

@@ -254,7 +254,7 @@ class LiaisonIn(Schema):
     role: Literal["liaison", "party_guide"] = "liaison"
 
 
-class EndIn(Schema):
+class OutreachEndIn(Schema):
     end: BoundedDate
 
 
@@ -290,7 +290,7 @@ def assign_liaison(request: HttpRequest, code: str, payload: LiaisonIn) -> Any:
 
 
 @router.post("/liaisons/{pk}/end", response={200: LiaisonOut, **WRITE_ERRORS})
-def end_liaison(request: HttpRequest, payload: EndIn, pk: int = Path(..., ge=1, le=2**62)) -> Any:
+def end_liaison(request: HttpRequest, payload: OutreachEndIn, pk: int = Path(..., ge=1, le=2**62)) -> Any:
     user = actor(request)
     li = access.get_scoped_or_404(
         Liaison.objects.select_related("enterprise__unit", "person__unit", "person__party_unit"), user, pk=pk
@@ -308,7 +308,7 @@ def my_enterprises(request: HttpRequest, on: BoundedDate | None = None) -> Any:
 # ================================================================ visits
 
 
-class VisitIn(Schema):
+class OutreachVisitIn(Schema):
     held_on: BoundedDate
     unit: str
     form: Literal["on_site", "meeting", "online"] = "on_site"
@@ -359,7 +359,7 @@ def list_visits(
 
 
 @router.post("/visits", response={201: dict[str, Any], **WRITE_ERRORS})
-def record_visit(request: HttpRequest, payload: VisitIn) -> Any:
+def record_visit(request: HttpRequest, payload: OutreachVisitIn) -> Any:
     user = actor(request)
     unit = required_unit(user, payload.unit, "unit")
     branch = resolve_unit(user, payload.branch, "branch")
@@ -417,16 +417,16 @@ class ProblemPatch(Schema):
     deadline: BoundedDate | None = None
 
 
-class StepIn(Schema):
+class ProblemStepIn(Schema):
     on: BoundedDate | None = None
 
 
-class ResolveIn(StepIn):
+class ResolveIn(ProblemStepIn):
     resolution: str = ""
     evidence: str = ""
 
 
-class ReasonStepIn(StepIn):
+class ReasonStepIn(ProblemStepIn):
     reason: str = ""
 
 
@@ -529,7 +529,7 @@ def update_problem(request: HttpRequest, payload: ProblemPatch, pk: int = Path(.
 
 
 @router.post("/problems/{pk}/start", response={200: dict[str, Any], **WRITE_ERRORS})
-def start_problem(request: HttpRequest, payload: StepIn, pk: int = Path(..., ge=1, le=2**62)) -> Any:
+def start_problem(request: HttpRequest, payload: ProblemStepIn, pk: int = Path(..., ge=1, le=2**62)) -> Any:
     user = actor(request)
     pr = services.problem_start(actor=user, problem=queries.problem_get(user, pk), on=payload.on)
     return _problem_out(user, pr, history=True)
@@ -571,7 +571,7 @@ def reopen_problem(request: HttpRequest, payload: ReasonStepIn, pk: int = Path(.
 # ================================================================ figures
 
 
-class FiguresOut(Schema):
+class OutreachFiguresOut(Schema):
     unit: str
     as_of: str
     visits: int
@@ -583,7 +583,7 @@ class FiguresOut(Schema):
     resolution_rate_text: str
 
 
-@router.get("/figures", response={200: FiguresOut, **NOT_FOUND, 422: ErrorOut})
+@router.get("/figures", response={200: OutreachFiguresOut, **NOT_FOUND, 422: ErrorOut})
 def figures(request: HttpRequest, unit: str, as_of: BoundedDateTime | None = None) -> Any:
     """The outreach figures of a unit's subtree as of a cutoff; the rate is cut to one decimal."""
     user = actor(request)

@@ -18,7 +18,7 @@ from django.db.migrations.executor import MigrationExecutor
 from django.utils.translation import gettext as _
 
 from muster.audit.context import origin
-from muster.orgs.demo import CREATED_LABELS, load_demo
+from muster.orgs.demo import CREATED_LABELS, demo_totals, load_demo
 
 
 def migrations_pending(database: str = DEFAULT_DB_ALIAS) -> bool:
@@ -84,7 +84,7 @@ class Command(BaseCommand):
                 self.stdout.write(
                     _("The outreach ledger (visits, problems, enterprises and liaisons) is loaded.")
                 )
-        totals = summary.totals
+        totals = demo_totals()
         self.stdout.write(
             _("In the database: %(units)d units, %(people)d people, %(teams)d teams, %(partners)d partners.")
             % totals

@@ -65,7 +65,9 @@ def log_actions_bulk(actor: Any, events: Iterable[PendingEvent], *, batch: str) 
     who = _actor_fields(actor)
     actor_id = who["actor"].pk if who["actor"] is not None else None
     now = timezone.now()
-    rows = (
+    # Built in full before the write: an event's target or unit may still load a related row, and on
+    # PostgreSQL no other query can run on the connection while its COPY stream is open (it would hang).
+    rows = [
         (
             now,
             actor_id,
@@ -81,7 +83,7 @@ def log_actions_bulk(actor: Any, events: Iterable[PendingEvent], *, batch: str) 
             batch,
         )
         for e in events
-    )
+    ]
     fields = [
         "at", "actor", "actor_name", "action", "target_type", "target_id", "target_repr", "unit_path",
         "changes", "ip", "channel", "batch",

@@ -40,7 +40,10 @@ def default_cutoff() -> datetime:
 
 
 def person_get_or_404(user: Any, **lookup: Any) -> Person:
-    """A person the user may see (in scope, or themself); otherwise 404."""
+    """A person the user may see (in scope, or themself); otherwise 404 (a code with a control
+    character, which no person has and PostgreSQL cannot even compare, is simply not found)."""
+    if any(isinstance(v, str) and (len(v) > 200 or any(ord(ch) < 32 for ch in v)) for v in lookup.values()):
+        raise Http404
     qs = access.scoped(Person.objects.select_related("unit", "party_unit", "user"), user, Perm.VIEW)
     person = qs.filter(**lookup).first()
     if person is None:

@@ -447,7 +447,9 @@ def _paths(pr: Problem) -> list[str | None]:
 def _locked(actor: Any, problem: Problem) -> Problem:
     _require_write(actor, problem.unit, problem.branch)
     return (
-        Problem.objects.select_for_update().select_related("unit", "branch", "enterprise").get(pk=problem.pk)
+        Problem.objects.select_for_update(of=("self",))
+        .select_related("unit", "branch", "enterprise")
+        .get(pk=problem.pk)
     )
 
 

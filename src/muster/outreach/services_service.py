@@ -185,7 +185,11 @@ def measure_update(
 ) -> ServiceMeasure:
     """Move a measure to another category of the same catalog, or change its state."""
     _require_write(actor, measure.unit)
-    m = ServiceMeasure.objects.select_for_update().select_related("category__unit", "unit").get(pk=measure.pk)
+    m = (
+        ServiceMeasure.objects.select_for_update(of=("self",))
+        .select_related("category__unit", "unit")
+        .get(pk=measure.pk)
+    )
     p = Problems()
     changes: dict[str, Any] = {}
     if category is not None and category.pk != m.category_id:

@@ -9,40 +9,24 @@ encrypted at rest like the registry's (``muster.orgs.crypto``) and masked when s
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from muster.appendonly import AppendOnlyModel, AppendOnlyQuerySet
 from muster.orgs import crypto
 from muster.orgs.models import Partner, Person, Unit
 from muster.orgs.validators import mask_id_number, mask_phone
 
 
-class AppendOnlyQuerySet(models.QuerySet[Any]):
-    def update(self, **kwargs: Any) -> int:
-        raise TypeError(f"{self.model._meta.label} is append-only")
-
-    def delete(self) -> tuple[int, dict[str, int]]:
-        raise TypeError(f"{self.model._meta.label} is append-only")
-
-
-class AppendOnly(models.Model):
+class AppendOnly(AppendOnlyModel):
     """Rows are written once; a later row supersedes an earlier one."""
 
     objects = AppendOnlyQuerySet.as_manager()
 
     class Meta:
         abstract = True
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if self.pk is not None and not self._state.adding:
-            raise TypeError(f"{self._meta.label} is append-only")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
-        raise TypeError(f"{self._meta.label} is append-only")
 
 
 # ---------------------------------------------------------------- access

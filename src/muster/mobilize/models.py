@@ -10,38 +10,14 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from typing import Any
 
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from muster.appendonly import AppendOnlyModel, AppendOnlyQuerySet
 from muster.orgs.models import Partner, Person, Tag, Team, Unit
-
-
-class AppendOnlyQuerySet(models.QuerySet[Any]):
-    def update(self, **kwargs: Any) -> int:
-        raise TypeError(f"{self.model._meta.label} is append-only")
-
-    def delete(self) -> tuple[int, dict[str, int]]:
-        raise TypeError(f"{self.model._meta.label} is append-only")
-
-
-class AppendOnlyModel(models.Model):
-    """Rows are written once. A fix is a new row that refers to the old one."""
-
-    class Meta:
-        abstract = True
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if self.pk is not None and not self._state.adding:
-            raise TypeError(f"{self._meta.label} is append-only")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
-        raise TypeError(f"{self._meta.label} is append-only")
-
 
 # ---------------------------------------------------------------- measures
 

@@ -21,16 +21,9 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from muster.appendonly import AppendOnlyQuerySet
 from muster.orgs.models import Person, Unit
 from muster.points import engine, kinds
-
-
-class AppendOnlyQuerySet(models.QuerySet[Any]):
-    def update(self, **kwargs: Any) -> int:
-        raise TypeError(f"{self.model._meta.label} is append-only")
-
-    def delete(self) -> tuple[int, dict[str, int]]:
-        raise TypeError(f"{self.model._meta.label} is append-only")
 
 
 class CapPeriod(models.TextChoices):

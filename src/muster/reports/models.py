@@ -33,7 +33,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from muster.mobilize.models import AppendOnlyModel, AppendOnlyQuerySet, Deployment, ServiceEntry
+from muster.appendonly import AppendOnlyModel, AppendOnlyQuerySet
+from muster.mobilize.models import Deployment, ServiceEntry
 from muster.orgs.models import Person, Unit
 
 

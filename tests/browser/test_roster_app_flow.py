@@ -79,13 +79,16 @@ def test_roster_a_batch_publish_and_notify(live_server: Any, org: Any, make_user
             page.goto(f"{base}/mobilize/batches/{d.pk}/")
             expect(page.locator("#roster-link")).to_contain_text("排班")
             page.click("#roster-link")
+            page.click("#solve-advanced summary")  # the time limit is under "advanced"
             page.fill("#id_seconds", "2")
             page.click("#solve-submit")
             # the plan page shows the finished run and the proposal
             expect(page.locator("#publish-button")).to_be_visible()
             expect(page.locator("#run-status")).to_have_text("完成")
             expect(page.locator("#per-shift span[data-person]")).to_have_count(2)
-            page.click("#publish-button")
+            page.click("#publish-button")  # a summary first, then confirm
+            expect(page.locator("#sum-added")).to_have_text("2")
+            page.click("#confirm-publish")
             expect(page.locator("#plan-status")).to_have_text("已发布")
             assert Assignment.objects.filter(shift__deployment=d).count() == 2
 

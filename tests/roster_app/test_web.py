@@ -3,6 +3,7 @@ and the member's notifications (bell count, list, mark read)."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.utils import translation
@@ -70,7 +71,14 @@ def test_form_plan_progress_publish_and_notification(org: Any, cast: Cast, batch
     assert r.status_code == 302
     assert plan.proposals.count() == 5
     assert plan.proposals.filter(person=org.bob).exists()
-    r = c.post(f"/roster/plans/{plan.pk}/publish/", follow=True)
+    # publishing shows a summary first; the confirm carries its token
+    r = c.post(f"/roster/plans/{plan.pk}/publish/")
+    assert r.status_code == 302 and r["Location"] == f"/roster/plans/{plan.pk}/publish/"
+    plan.refresh_from_db()
+    assert plan.status == PlanStatus.PROPOSED
+    summary = c.get(r["Location"]).content.decode()
+    token = re.search(r'name="token" value="([0-9a-f]+)"', summary).group(1)
+    r = c.post(f"/roster/plans/{plan.pk}/publish/", {"token": token}, follow=True)
     assert r.status_code == 200
     plan.refresh_from_db()
     assert plan.status == PlanStatus.PUBLISHED

@@ -36,10 +36,19 @@ def test_the_register_pages_have_their_own_addresses(org, as_role) -> None:
     assert c.get("/people/template/").status_code == 200
 
 
+def test_the_old_register_address_is_now_rostering_but_an_old_form_still_lands(org, as_role) -> None:
+    """/roster/ is the rostering plans index (排班); a POST from an old bookmark of the register's import
+    form is sent on to /people/import/ with its method kept."""
+    c = as_role("manager", org.xuhui)
+    assert reverse("roster:plan_list") == "/roster/"
+    assert c.get("/roster/").status_code == 200
+    r = c.post("/roster/")
+    assert r.status_code == 308 and r["Location"] == "/people/import/"
+
+
 @pytest.mark.parametrize(
     ("old", "new"),
     [
-        ("/roster/", "/people/import/"),
         ("/roster/export/", "/people/export/"),
         ("/roster/template/", "/people/template/"),
     ],

@@ -1,4 +1,5 @@
-"""The solve form: the period, the time limit, the seed and the rules."""
+"""The solve form: the period, the rules and, under "advanced", the time limit and the seed (left empty:
+the defaults, ``DEFAULT_SECONDS`` and seed 0)."""
 
 from __future__ import annotations
 
@@ -18,13 +19,29 @@ class DateInput(forms.DateInput):
         super().__init__(attrs=attrs, format="%Y-%m-%d")
 
 
+DEFAULT_SECONDS = 10
+ADVANCED = ("seconds", "seed")
+
+
 class SolveForm(BootstrapForm):
     start_date = BoundedDateField(label=_("First day"), widget=DateInput())
     end_date = BoundedDateField(label=_("Last day"), widget=DateInput())
     seconds = forms.IntegerField(
-        label=_("Time limit (seconds)"), min_value=1, max_value=MAX_SECONDS, initial=10
+        label=_("Time limit (seconds)"),
+        min_value=1,
+        max_value=MAX_SECONDS,
+        initial=DEFAULT_SECONDS,
+        required=False,
+        help_text=_("How long the solver may search; longer can give a fairer roster."),
     )
-    seed = forms.IntegerField(label=_("Seed"), min_value=0, max_value=2**31 - 1, initial=0)
+    seed = forms.IntegerField(
+        label=_("Seed"),
+        min_value=0,
+        max_value=2**31 - 1,
+        initial=0,
+        required=False,
+        help_text=_("Another seed gives another roster of about the same quality."),
+    )
     min_rest_minutes = forms.IntegerField(
         label=_("Minimum rest between shifts (minutes)"), min_value=0, max_value=48 * 60
     )
@@ -48,6 +65,23 @@ class SolveForm(BootstrapForm):
         help_text=_("Penalty per hour between the most and the least loaded person."),
     )
 
+    def clean_seconds(self) -> int:
+        value = self.cleaned_data.get("seconds")
+        return DEFAULT_SECONDS if value is None else int(value)
+
+    def clean_seed(self) -> int:
+        value = self.cleaned_data.get("seed")
+        return 0 if value is None else int(value)
+
+    def ordinary_fields(self) -> list[Any]:
+        return [f for f in self.visible_fields() if f.name not in ADVANCED]
+
+    def advanced_fields(self) -> list[Any]:
+        return [f for f in self.visible_fields() if f.name in ADVANCED]
+
+    def advanced_errors(self) -> bool:
+        return any(self.errors.get(name) for name in ADVANCED)
+
     def rules(self) -> Rules:
         d = self.cleaned_data
         return Rules(
@@ -62,5 +96,7 @@ class SolveForm(BootstrapForm):
 
 
 class ResolveForm(BootstrapForm):
-    seconds = forms.IntegerField(label=_("Time limit (seconds)"), min_value=1, max_value=MAX_SECONDS)
-    seed = forms.IntegerField(label=_("Seed"), min_value=0, max_value=2**31 - 1)
+    seconds = forms.IntegerField(
+        label=_("Time limit (seconds)"), min_value=1, max_value=MAX_SECONDS, required=False
+    )
+    seed = forms.IntegerField(label=_("Seed"), min_value=0, max_value=2**31 - 1, required=False)

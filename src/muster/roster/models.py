@@ -113,6 +113,9 @@ class SolveRun(models.Model):
     objective = models.BigIntegerField(_("best penalty"), null=True, blank=True)
     bound = models.BigIntegerField(_("bound"), null=True, blank=True)
     history = models.JSONField(_("history"), default=list, blank=True)
+    # the best roster found so far while solving: {"objective", "phase", "elapsed", "pairs": [[person
+    # code, shift id], ...]} (see ``services._Progress``); the plan's page shows it until the result
+    incumbent = models.JSONField(_("best roster so far"), default=dict, blank=True)
     error = models.TextField(_("error"), blank=True)
     cancel_requested = models.BooleanField(default=False)
     # the background task that runs it (django-tasks id; empty for a solve run inline by the command line)

@@ -15,6 +15,7 @@ result, so a rerun never writes the proposal twice.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 import time
@@ -67,6 +68,7 @@ from muster.worker.recovery import rerun_on_worker_loss
 
 log = logging.getLogger(__name__)
 PROGRESS_INTERVAL = 0.5  # seconds between progress writes
+INCUMBENT_INTERVAL = 2.0  # seconds between writes of the best roster so far (the first one at once)
 SOLVE_QUEUE = "roster"  # the task queue of solves (a worker may be given only this one, or all but it)
 SOLVE_ATTEMPTS = 3  # starts of one solve in all when workers die under it; then it fails visibly
 ACTIVE = (RunStatus.QUEUED, RunStatus.RUNNING)
@@ -410,6 +412,7 @@ class _Progress:
         self.cancelled = False
         self.history: list[dict[str, Any]] = []
         self.lock = threading.Lock()
+        self.last_incumbent: float | None = None
 
     def __call__(self, ev: eng.Progress) -> None:
         with self.lock:
@@ -424,16 +427,31 @@ class _Progress:
             if self.on_event is not None:
                 self.on_event(ev)
             now = time.monotonic()
-            if now - self.last_write < PROGRESS_INTERVAL:
+            incumbent = None
+            if ev.roster is not None and (
+                self.last_incumbent is None or now - self.last_incumbent >= INCUMBENT_INTERVAL
+            ):
+                # the roster behind this objective (read now: the engine changes it afterwards)
+                incumbent = {
+                    "objective": ev.objective,
+                    "phase": ev.phase,
+                    "elapsed": round(ev.elapsed, 3),
+                    "pairs": [list(p) for p in ev.roster()],
+                }
+            if now - self.last_write < PROGRESS_INTERVAL and incumbent is None:
                 return
             self.last_write = now
-            SolveRun.objects.filter(pk=self.run_pk, attempt=self.attempt).update(
-                phase=ev.phase,
-                elapsed=round(ev.elapsed, 3),
-                objective=ev.objective,
-                bound=ev.bound,
-                history=self.history[-200:],
-            )
+            fields: dict[str, Any] = {
+                "phase": ev.phase,
+                "elapsed": round(ev.elapsed, 3),
+                "objective": ev.objective,
+                "bound": ev.bound,
+                "history": self.history[-200:],
+            }
+            if incumbent is not None:
+                self.last_incumbent = now
+                fields["incumbent"] = incumbent
+            SolveRun.objects.filter(pk=self.run_pk, attempt=self.attempt).update(**fields)
 
     def stop(self) -> bool:
         now = time.monotonic()
@@ -736,6 +754,98 @@ def proposal_edit(
 
 
 @dataclass
+class Move:
+    person: Person
+    before: Shift
+    after: Shift
+
+
+@dataclass
+class PublishPreview:
+    """What publishing the plan would do now (see ``publish_preview``); ``token`` names this state:
+    ``plan_publish(expected=token)`` refuses to publish anything else."""
+
+    token: str
+    assignments: int  # on the plan's shifts after publishing
+    added: list[tuple[Person, Shift]]  # new assignments (those of ``moves`` included)
+    removed: list[tuple[Person, Shift]]  # assignments withdrawn (those of ``moves`` included)
+    moves: list[Move]  # a person's withdrawn shift paired with a new one of theirs (in time order)
+    people: list[Person]  # everyone whose shifts change
+    notified: int  # of them, those who will get a notice (a login, or e-mail they chose)
+    published_before: bool  # the period's shifts already had assignments
+
+    @property
+    def unchanged(self) -> int:
+        return self.assignments - len(self.added)
+
+
+def _publish_state(
+    plan: RosterPlan,
+) -> tuple[list[Shift], dict[tuple[int, int], Any], dict[tuple[int, int], Any]]:
+    shifts = list(scope_shifts(plan.deployment, plan.post, plan.start_date, plan.end_date))
+    by_pk = {s.pk for s in shifts}
+    current = {
+        (a.person_id, a.shift_id): a
+        for a in Assignment.objects.filter(shift__in=shifts).select_related("person")
+    }
+    wanted = {
+        (r.person_id, r.shift_id): r
+        for r in plan.proposals.select_related("person", "shift")
+        if r.shift_id in by_pk
+    }
+    return shifts, current, wanted
+
+
+def _publish_token(plan: RosterPlan, current: Any, wanted: Any) -> str:
+    text = "|".join(
+        [
+            str(plan.pk),
+            plan.status,
+            ",".join(f"{p}:{s}" for p, s in sorted(current)),
+            ",".join(f"{p}:{s}" for p, s in sorted(wanted)),
+        ]
+    )
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def publish_preview(*, actor: Any, plan: RosterPlan) -> PublishPreview:
+    """The summary shown before publishing: the assignments there will be, those added and withdrawn
+    against what is published now (a person's withdrawn and new shifts paired as moves), the people
+    whose shifts change and how many of them will be notified. Reads only."""
+    _require_manage(actor, plan)
+    shifts, current, wanted = _publish_state(plan)
+    by_pk = {s.pk: s for s in shifts}
+    people: dict[int, Person] = {}
+    added: list[tuple[Person, Shift]] = []
+    removed: list[tuple[Person, Shift]] = []
+    for key in sorted(set(wanted) - set(current), key=lambda k: (by_pk[k[1]].start, k[1], k[0])):
+        r = wanted[key]
+        added.append((r.person, by_pk[r.shift_id]))
+        people[r.person_id] = r.person
+    for key in sorted(set(current) - set(wanted), key=lambda k: (by_pk[k[1]].start, k[1], k[0])):
+        a = current[key]
+        removed.append((a.person, by_pk[a.shift_id]))
+        people[a.person_id] = a.person
+    moves: list[Move] = []
+    for pk in sorted(people):
+        gone = [sh for p, sh in removed if p.pk == pk]
+        new = [sh for p, sh in added if p.pk == pk]
+        moves += [Move(people[pk], b, a) for b, a in zip(gone, new, strict=False)]
+    moves.sort(key=lambda m: (m.before.start, m.person.code))
+    ordered = sorted(people.values(), key=lambda p: p.code)
+    return PublishPreview(
+        token=_publish_token(plan, current, wanted),
+        assignments=len(wanted),
+        added=added,
+        removed=removed,
+        moves=moves,
+        people=ordered,
+        notified=len(recipients_of(Person.objects.filter(pk__in=people).select_related("user"))),
+        published_before=bool(current),
+    )
+
+
+@dataclass
 class PublishResult:
     added: int
     removed: int
@@ -748,10 +858,12 @@ def _fmt(dt: Any) -> str:
 
 
 @transaction.atomic
-def plan_publish(*, actor: Any, plan: RosterPlan) -> PublishResult:
+def plan_publish(*, actor: Any, plan: RosterPlan, expected: str | None = None) -> PublishResult:
     """Make the proposal the real roster, all or nothing: remove the assignments of the period's shifts
     that the plan dropped and create the new ones through the mobilization services (so their conflict
-    rules hold), then notify everyone whose shifts changed."""
+    rules hold), then notify everyone whose shifts changed. ``expected``: the token of the
+    ``publish_preview`` the user confirmed; if the proposal or the published roster changed since,
+    nothing is published (code "stale")."""
     _require_manage(actor, plan)
     plan = RosterPlan.objects.select_for_update().get(pk=plan.pk)
     if plan.status != PlanStatus.PROPOSED:
@@ -761,17 +873,20 @@ def plan_publish(*, actor: Any, plan: RosterPlan) -> PublishResult:
                 % {"status": plan.get_status_display()}
             }
         )
-    shifts = list(scope_shifts(plan.deployment, plan.post, plan.start_date, plan.end_date))
+    shifts, current, wanted = _publish_state(plan)
     by_pk = {s.pk: s for s in shifts}
-    current = {
-        (a.person_id, a.shift_id): a
-        for a in Assignment.objects.filter(shift__in=shifts).select_related("person")
-    }
-    wanted = {
-        (r.person_id, r.shift_id): r
-        for r in plan.proposals.select_related("person", "shift")
-        if r.shift_id in by_pk
-    }
+    if expected is not None and expected != _publish_token(plan, current, wanted):
+        raise ValidationError(
+            {
+                "plan": ValidationError(
+                    _(
+                        "Nothing was published: the roster changed after you opened the summary. "
+                        "Check the new summary and confirm again."
+                    ),
+                    code="stale",
+                )
+            }
+        )
     removed: dict[int, list[Shift]] = {}
     added: dict[int, list[Shift]] = {}
     people: dict[int, Person] = {}

@@ -10,10 +10,13 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -21,11 +24,12 @@ from django.views.decorators.http import require_POST
 from muster.mobilize import queries
 from muster.mobilize.models import Post, Shift
 from muster.orgs.access import get_scoped_or_404
-from muster.orgs.models import Person
-from muster.roster import services
+from muster.orgs.models import Person, Unit
+from muster.roster import exports, services
 from muster.roster.adapter import Rules, scope_shifts
 from muster.roster.forms import ResolveForm, SolveForm
-from muster.roster.models import PlanStatus, RosterPlan
+from muster.roster.models import PlanStatus, RosterPlan, RunStatus
+from muster.tabular.writer import XLSX_CONTENT_TYPE
 from muster.web.views.common import apply_service_errors
 
 REASONS = {
@@ -130,14 +134,67 @@ def plan_new(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _board(plan: RosterPlan, shifts: list[Shift], pairs: list[list[str]]) -> dict[str, Any]:
+    """The per-shift and per-person tables of a roster given as (person code, shift id) pairs (the best
+    roster so far of a running solve)."""
+    codes = {code for code, _sid in pairs}
+    people = {p.code: p for p in Person.objects.filter(code__in=codes)}
+    per_shift: dict[int, list[Person]] = defaultdict(list)
+    per_person: dict[str, list[Shift]] = defaultdict(list)
+    by_pk = {s.pk: s for s in shifts}
+    for code, sid in pairs:
+        try:
+            shift = by_pk.get(int(sid))
+        except (TypeError, ValueError):
+            shift = None
+        person = people.get(code)
+        if shift is None or person is None:
+            continue
+        per_shift[shift.pk].append(person)
+        per_person[code].append(shift)
+    return {
+        "board_shifts": [(s, sorted(per_shift.get(s.pk, []), key=lambda p: p.code)) for s in shifts],
+        "board_people": [
+            (
+                people[c],
+                len(per_person[c]),
+                round(sum((s.end - s.start).total_seconds() for s in per_person[c]) / 3600, 1),
+            )
+            for c in sorted(per_person)
+        ],
+        "board_short": sum(1 for s in shifts if len(per_shift.get(s.pk, [])) < s.seats),
+    }
+
+
 def _progress_context(plan: RosterPlan) -> dict[str, Any]:
     run = plan.runs.order_by("-created_at", "-id").first()
-    return {
+    polling = run is not None and run.active
+    ctx: dict[str, Any] = {
         "plan": plan,
         "run": run,
         "phase": PHASES.get(run.phase, run.phase) if run is not None else "",
-        "polling": run is not None and run.active,
+        "polling": polling,
+        "percent": 0,
+        "incumbent": None,
     }
+    if run is None:
+        return ctx
+    if run.status in (RunStatus.DONE, RunStatus.CANCELLED) or run.phase == "final":
+        ctx["percent"] = 100
+    elif run.seconds > 0:
+        ctx["percent"] = max(0, min(99, int(100 * run.elapsed / run.seconds)))
+    if polling:
+        shifts = list(scope_shifts(plan.deployment, plan.post, plan.start_date, plan.end_date))
+        inc = run.incumbent or {}
+        if inc.get("pairs") is not None:
+            ctx["incumbent"] = {
+                "objective": inc.get("objective"),
+                "phase": PHASES.get(str(inc.get("phase", "")), inc.get("phase", "")),
+                **_board(plan, shifts, inc["pairs"]),
+            }
+        else:
+            ctx["waiting_shifts"] = shifts
+    return ctx
 
 
 @login_required
@@ -197,6 +254,7 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
             initial={"seconds": int(plan.options.get("seconds", 10)), "seed": plan.options.get("seed", 0)}
         ),
         "published": plan.status == PlanStatus.PUBLISHED,
+        "advanced_open": bool(request.GET.get("advanced")),
     }
     return render(request, "roster/plan.html", ctx)
 
@@ -294,13 +352,32 @@ def plan_repair(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-@require_POST
 def plan_publish(request: HttpRequest, pk: int) -> HttpResponse:
+    """GET (or a POST without a token): the summary of what publishing would do, with a confirm form
+    carrying the summary's token; POST with the token: publish, unless the plan changed since."""
     plan = services.plan_get_or_404(request.user, pk)
+    token = request.POST.get("token") if request.method == "POST" else None
+    if token is None:
+        if not services.may_manage_plan(request.user, plan):
+            raise services.access.NotAllowed(services.Perm.MOBILIZE_DISPATCH)
+        if request.method == "POST":
+            return redirect("roster:plan_publish", pk=plan.pk)
+        if plan.status != PlanStatus.PROPOSED:
+            messages.error(
+                request,
+                _("Only a proposed roster can be published (this plan is %(status)s).")
+                % {"status": plan.get_status_display()},
+            )
+            return _done(request, plan)
+        preview = services.publish_preview(actor=request.user, plan=plan)
+        return render(request, "roster/publish.html", {"plan": plan, "preview": preview})
     try:
-        res = services.plan_publish(actor=request.user, plan=plan)
+        res = services.plan_publish(actor=request.user, plan=plan, expected=token[:64])
     except ValidationError as exc:
         _errors(request, exc)
+        stale = any(e.code == "stale" for errs in getattr(exc, "error_dict", {}).values() for e in errs)
+        if stale:
+            return redirect("roster:plan_publish", pk=plan.pk)
     else:
         messages.success(
             request,
@@ -310,3 +387,115 @@ def plan_publish(request: HttpRequest, pk: int) -> HttpResponse:
         for w in res.warnings:
             messages.warning(request, w)
     return _done(request, plan)
+
+
+def _published_or_back(request: HttpRequest, plan: RosterPlan) -> HttpResponse | None:
+    if plan.status != PlanStatus.PUBLISHED:
+        messages.error(request, _("Only a published roster can be exported or printed."))
+        return _done(request, plan)
+    return None
+
+
+@login_required
+def plan_export(request: HttpRequest, pk: int) -> HttpResponse:
+    """The published 排班表 as Excel: people × days and a flat list (phones masked)."""
+    plan = services.plan_get_or_404(request.user, pk)
+    back = _published_or_back(request, plan)
+    if back is not None:
+        return back
+    name, content = exports.roster_xlsx(actor=request.user, plan=plan)
+    return HttpResponse(
+        content,
+        content_type=XLSX_CONTENT_TYPE,
+        headers={"Content-Disposition": content_disposition_header(True, name)},
+    )
+
+
+@login_required
+def plan_print(request: HttpRequest, pk: int) -> HttpResponse:
+    """The published 排班表 laid out for printing on A4 landscape."""
+    plan = services.plan_get_or_404(request.user, pk)
+    back = _published_or_back(request, plan)
+    if back is not None:
+        return back
+    table = exports.roster_table(plan)
+    shifts = {e.shift.pk: e for e in table.entries}
+    legend = sorted({(e.name, e.start, e.end) for e in shifts.values() if e.name}, key=lambda t: (t[1], t[0]))
+    return render(
+        request, "roster/print.html", {"plan": plan, "table": table, "legend": legend, "now": timezone.now()}
+    )
+
+
+PLANS_PER_PAGE = 25
+
+
+def _int_param(request: HttpRequest, name: str) -> int | None:
+    raw = request.GET.get(name, "")
+    if raw.isdigit() and len(raw) <= 12:
+        return int(raw)
+    return None
+
+
+@login_required
+def plan_list(request: HttpRequest) -> HttpResponse:
+    """The roster plans the user may see, newest first: filters by unit (its sub-units included), state,
+    batch or post; paged.
+
+    A POST here is an old bookmark of the staff register's import form (which lived at /roster/ before
+    "roster" came to mean rostering, issue 23): it is sent on, method kept (308), to /people/import/."""
+    if request.method == "POST":
+        moved = HttpResponse(status=308)
+        moved["Location"] = reverse("web:people_import")
+        return moved
+    user = request.user
+    plans = services.plans_visible(user).order_by("-created_at", "-id")
+    units = list(
+        Unit.objects.filter(
+            Q(pk__in=plans.values("deployment__unit")) | Q(pk__in=plans.values("post__unit"))
+        ).order_by("path")
+    )
+    unit = None
+    unit_pk = _int_param(request, "unit")
+    if unit_pk is not None:
+        unit = next((u for u in units if u.pk == unit_pk), None)
+        if unit is not None:
+            plans = plans.filter(
+                Q(deployment__unit__path__startswith=unit.path) | Q(post__unit__path__startswith=unit.path)
+            )
+        else:
+            plans = plans.none()  # a unit without visible plans (or unknown): nothing, named nowhere
+    state = request.GET.get("state", "")
+    if state in PlanStatus.values:
+        plans = plans.filter(status=state)
+    else:
+        state = ""
+    scope = ""
+    deployment_pk = _int_param(request, "deployment")
+    if deployment_pk is not None:
+        plans = plans.filter(deployment_id=deployment_pk)
+        first = plans.first()
+        scope = first.scope_name if first is not None else ""
+    post_pk = _int_param(request, "post")
+    if post_pk is not None:
+        plans = plans.filter(post_id=post_pk)
+        first = plans.first()
+        scope = first.scope_name if first is not None else ""
+    page = Paginator(plans, PLANS_PER_PAGE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "roster/list.html",
+        {
+            "page_obj": page,
+            "plans": page.object_list,
+            "units": units,
+            "unit": unit,
+            "state": state,
+            "states": PlanStatus.choices,
+            "scope": scope,
+            "deployment_pk": deployment_pk,
+            "post_pk": post_pk,
+            "query": query.urlencode(),
+        },
+    )

@@ -195,6 +195,10 @@ class Progress:
     # may rise at "fairness", where the whole objective takes over
     objective: int
     bound: int | None = None
+    # The roster that has this objective, as (person id, shift id) pairs, computed on demand: given to
+    # the progress callback where the engine holds that roster at hand (not on every event; never in
+    # ``Result.history``). Call it only inside the callback: the roster it reads changes afterwards.
+    roster: Callable[[], list[tuple[str, str]]] | None = field(default=None, compare=False, repr=False)
 
 
 ProgressCallback = Callable[[Progress], None]

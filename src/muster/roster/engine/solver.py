@@ -199,6 +199,10 @@ class _Run:
         self.stats: dict[str, float | int | str] = {}
         self.reserve = 0.0  # budget kept back for the final polish
         self.repaired: set[int] = set()  # people whose start roster broke their own rules
+        # the roster of a sub-run (merged shifts, cover phase) as the whole problem's: the incumbent
+        # handed to the progress callback (see ``Progress.roster``) is always in the caller's ids
+        self.top: Index = idx
+        self.lift: Callable[[Solution], Solution] | None = None
 
     def count(self, key: str, n: int = 1) -> None:
         self.stats[key] = int(self.stats.get(key, 0)) + n
@@ -213,7 +217,9 @@ class _Run:
     def elapsed(self) -> float:
         return self.budget.spent()
 
-    def report(self, phase: str, obj: int, feasible: bool = True) -> None:
+    def report(self, phase: str, obj: int, feasible: bool = True, sol: Solution | None = None) -> None:
+        """A new best ``obj``; ``sol``, when given, is the roster that has it (offered to the progress
+        callback as ``Progress.roster``, lifted to the whole problem's ids only if the callback asks)."""
         if feasible and self.first_feasible is None:
             self.first_feasible = self.elapsed()
         if feasible and (self.best_obj is None or obj < self.best_obj):
@@ -221,7 +227,27 @@ class _Run:
             ev = Progress(self.elapsed(), phase, obj, self.bound)
             self.history.append(ev)
             if self.opts.progress:
-                self.opts.progress(ev)
+                self.opts.progress(ev if sol is None else dataclasses.replace(ev, roster=self._pairs(sol)))
+
+    def _pairs(self, sol: Solution) -> Callable[[], list[tuple[str, str]]]:
+        def pairs() -> list[tuple[str, str]]:
+            whole = sol if self.lift is None else self.lift(sol)
+            pr = self.top.problem
+            return sorted((pr.people[p].id, pr.shifts[s].id) for p in range(len(pr.people)) for s in whole[p])
+
+        return pairs
+
+    def sub_of(self, sub: _Run, lift: Callable[[Solution], Solution] | None) -> None:
+        """Make ``sub`` (a run on a derived problem) hand its incumbents on as this run's: ``lift`` maps
+        its roster to this run's (``None``: the same people and shifts)."""
+        sub.top = self.top
+        outer = self.lift
+        if lift is None:
+            sub.lift = outer
+        elif outer is None:
+            sub.lift = lift
+        else:
+            sub.lift = lambda s: outer(lift(s))
 
     def should_stop(self) -> bool:
         if self.opts.stop and self.opts.stop():
@@ -250,7 +276,7 @@ def solve(problem: Problem, options: Options | None = None) -> Result:
     obj, _ = score(idx, sol)
     run.stats["greedy_objective"] = obj
     run.stats["greedy_feasible"] = int(feasible)
-    run.report("greedy", obj, feasible)
+    run.report("greedy", obj, feasible, sol)
     if opts.greedy and opts.cpsat:
         sol = _repair_people(run, sol)
         sol = _polish(run, sol, POLISH_SHARE * run.total, "polish_start")
@@ -302,7 +328,7 @@ def _cover_first(run: _Run, sol: Solution) -> Solution:
         out = Progress(run.elapsed(), "cover", ev.objective + offset, None)
         run.history.append(out)
         if opts.progress is not None:
-            opts.progress(out)
+            opts.progress(dataclasses.replace(out, roster=ev.roster))
 
     share = opts.cover_first * max(0.0, run.left() - run.reserve)
     first_opts = dataclasses.replace(
@@ -315,10 +341,13 @@ def _cover_first(run: _Run, sol: Solution) -> Solution:
     if agg is not None:
         first = _Run(agg_idx, first_opts, run.budget.part(share))
         first.repaired = {i for i, p in enumerate(agg.people) if p in run.repaired}
+        start_sol = sol
+        run.sub_of(first, lambda m: split(idx, agg, m, start_sol))
         found_merged, _optimal = _search(first, start, None, closing=False)
         found = split(idx, agg, found_merged, sol)
     else:
         first = _Run(plain_idx, first_opts, run.budget.part(share))
+        run.sub_of(first, None)
         first.repaired = set(run.repaired)  # (the unhinted full model of patched-up starts, as usual)
         found, _optimal = _search(first, sol, comps, closing=False)
     for key, value in first.stats.items():
@@ -329,7 +358,7 @@ def _cover_first(run: _Run, sol: Solution) -> Solution:
     # the fairness terms join: the whole objective of the roster handed on is reported (phase
     # "fairness", even when it is no better than the start's), and the best so far counts from it
     run.best_obj = None
-    run.report("fairness", score(idx, found)[0], not violations(idx, found))
+    run.report("fairness", score(idx, found)[0], not violations(idx, found), found)
     return found
 
 
@@ -354,7 +383,7 @@ def _polish(run: _Run, sol: Solution, seconds: float, label: str) -> Solution:
     run.stats[f"{label}_moved"] = moved
     run.stats[f"{label}_evened"] = evened
     run.stats[f"{label}_filled"] = filled
-    run.report("polish", score(idx, sol)[0])
+    run.report("polish", score(idx, sol)[0], sol=sol)
     return sol
 
 
@@ -441,7 +470,7 @@ def _improve_merged(run: _Run, sol: Solution, agg: Aggregate) -> Result:
         out = Progress(ev.elapsed, ev.phase, ev.objective, ev.bound)
         run.history.append(out)
         if opts.progress is not None:
-            opts.progress(out)
+            opts.progress(dataclasses.replace(out, roster=ev.roster))
 
     # the split, the rule check, the score and the explanations of the original come after the merged
     # search's own closing: its clock stops that much earlier
@@ -453,6 +482,7 @@ def _improve_merged(run: _Run, sol: Solution, agg: Aggregate) -> Result:
     )
     sub = _Run(agg_idx, sub_opts, run.budget.capped(sub_opts.seconds))
     sub.repaired = {i for i, p in enumerate(agg.people) if p in run.repaired}
+    run.sub_of(sub, lambda m: split(idx, agg, m, sol))
     sub.first_feasible = run.first_feasible
     # only improvements on what was reported are reported
     sub.best_obj = run.best_obj
@@ -480,7 +510,7 @@ def _search(
     idx, opts = run.idx, run.opts
     feasible = not violations(idx, sol)
     if feasible:
-        run.report("repair", score(idx, sol)[0])
+        run.report("repair", score(idx, sol)[0], sol=sol)
     optimal_all = False
     # time kept back: the closing work (score, rule check, explanations of the short seats) grows with
     # the candidate pairs, about 1 s at 500,000 on the benchmark machine; and the polish at the end
@@ -763,7 +793,7 @@ def _reroster(run: _Run, sol: Solution, comps: list[tuple[list[int], int]], seco
             sol, delta = better
             cur += delta
             improved += 1
-            run.report("reroster", cur)
+            run.report("reroster", cur, sol=sol)
     run.count("reroster_tried", tried)
     run.count("reroster_improved", improved)
     return sol
@@ -1006,7 +1036,7 @@ class _Lns:
                     # the roster's exact objective: only this component changed (the solver's value of
                     # a FEASIBLE solution may carry slack in its auxiliary variables)
                     self.accept(part, sol)
-                    run.report("lns", self.cur_obj)
+                    run.report("lns", self.cur_obj, sol=sol)
                 if status == cp_model.OPTIMAL:
                     self.target = min(int(target * 1.15) + 1, 60_000)
                 else:
@@ -1092,7 +1122,7 @@ def repair(
         )
         if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             best = sub.extract(solver)
-            run.report("repair", round(solver.objective_value))
+            run.report("repair", round(solver.objective_value), sol=best)
     # Stage 2: if the locked repair leaves rules broken (e.g. someone's minimum hours), let the people
     # concerned change, minimizing the objective and then the number of changes.
     if violations(idx, best):
@@ -1134,7 +1164,7 @@ def _result(run: _Run, sol: Solution, *, optimal: bool = False) -> Result:
     obj, parts = score(idx, sol)
     viol = violations(idx, sol)
     if not viol:
-        run.report("final", obj)
+        run.report("final", obj, sol=sol)
     return Result(
         status="infeasible_start" if viol else ("optimal" if optimal else "feasible"),
         assignments=sorted((pr.people[p].id, pr.shifts[s].id) for p in range(len(pr.people)) for s in sol[p]),

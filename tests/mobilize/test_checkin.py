@@ -15,6 +15,8 @@ from muster.audit.models import AuditEvent
 from muster.mobilize import queries as q
 from muster.mobilize import services as svc
 from muster.mobilize.models import Assignment, CheckEvent, EntryKind, EntryOp, PostKind, ServiceEntry
+from muster.mobilize.services import checkin as svc_checkin
+from muster.mobilize.services import ledger as svc_ledger
 
 from .conftest import at
 
@@ -104,8 +106,8 @@ def test_lost_race_on_the_key_returns_the_winner(org: Any, cast: Any, batch: Any
 
     # The loser's transaction does not see the winner's uncommitted entry either.
     with (
-        mock.patch.object(svc, "_check_events", as_seen_before_the_winner),
-        mock.patch.object(svc, "_check_entry_overlap", lambda *a, **k: None),
+        mock.patch.object(svc_checkin, "_check_events", as_seen_before_the_winner),
+        mock.patch.object(svc_ledger, "_check_entry_overlap", lambda *a, **k: None),
     ):
         loser = svc.checkout_record(
             actor=cast.bob_user, shift=batch.shift, key="out", at=at("2022-03-12 16:00")

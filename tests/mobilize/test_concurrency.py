@@ -12,6 +12,7 @@ from django.db import connection, connections
 
 from muster.mobilize import services as svc
 from muster.mobilize.models import Assignment, Deployment
+from muster.orgs import access
 
 from .conftest import at
 
@@ -50,7 +51,7 @@ def test_batch_numbers_are_unique_under_concurrency(org: Any, cast: Any) -> None
 
     def dispatch(i: int) -> Callable[[], Any]:
         return lambda: svc.deployment_dispatch(
-            actor=svc.access.SYSTEM,
+            actor=access.SYSTEM,
             unit=org.xuhui,
             title=f"批次{i}",
             start=at(f"2022-03-1{i} 08:00"),

@@ -1,4 +1,4 @@
-"""Pieces every API router uses: the acting user, pagination, error bodies, unit references."""
+"""Pieces every API router uses: the acting user, pagination, error bodies, unit and person references."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from pydantic_core import CoreSchema, PydanticCustomError
 from muster import dates
 from muster.orgs import access
 from muster.orgs.access import Perm
-from muster.orgs.models import Unit
+from muster.orgs.models import Person, Unit
 
 M = TypeVar("M", bound=Model)
 
@@ -152,6 +152,17 @@ def required_unit(user: Any, code: str, field: str) -> Unit:
     unit = resolve_unit(user, code, field)
     assert unit is not None
     return unit
+
+
+def required_person(user: Any, code: str, field: str) -> Person:
+    """The person with staff number ``code`` whom ``user`` may see (their own included), for an input
+    field; unknown and out-of-scope numbers give the same error."""
+    person = access.scoped(Person.objects.all(), user, Perm.VIEW).filter(code=code).first()
+    if person is None:
+        raise ValidationError(
+            {field: _("There is no person with the staff number %(code)s.") % {"code": code}}
+        )
+    return person
 
 
 def validation_errors(exc: ValidationError) -> dict[str, list[str]]:

@@ -66,3 +66,22 @@ def may_approve(actor: Any, person: Person, deployment: Deployment | None, shift
 def may_approve_entry(actor: Any, row: ServiceEntry) -> bool:
     """Whether ``actor`` may approve, reject, correct or reverse the entry of ``row``."""
     return may_approve(actor, row.person, row.deployment, row.shift)
+
+
+def may_see_person(actor: Any, person: Person) -> bool:
+    """The person themself, or anyone whose scope holds them."""
+    return is_self(actor, person) or access.scoped(Person.objects.filter(pk=person.pk), actor).exists()
+
+
+def may_see_deployment(actor: Any, d: Deployment) -> bool:
+    """A batch in the actor's scope, or one the actor's linked person is a member of."""
+    return access.scoped(Deployment.objects.filter(pk=d.pk), actor).exists() or (
+        getattr(actor, "pk", None) is not None and d.memberships.filter(person__user_id=actor.pk).exists()
+    )
+
+
+def may_act_for(actor: Any, person: Person) -> bool:
+    """The person themself, or a coordinator with dispatch rights on the person's unit or party unit."""
+    return is_self(actor, person) or can_any(
+        actor, Perm.MOBILIZE_DISPATCH, [u for u in (person.unit, person.party_unit) if u is not None]
+    )

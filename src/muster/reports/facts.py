@@ -1,5 +1,8 @@
 """Keeping the rollup's facts and day buckets in step with the ledger (see ``models`` for what they are).
 
+Large because the incremental paths (a row, a bulk load, organization changes, the fold queue) and
+``rebuild`` must give the same figures by the same rules: they are kept side by side in one module.
+
 Two ways in, one set of rules:
 
 - a ledger row written by ``muster.mobilize.services`` is queued (``FoldQueue``, same transaction) and

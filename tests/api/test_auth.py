@@ -237,6 +237,7 @@ def test_openapi_document_lists_the_paths(client: Client) -> None:
         ("post", "/partners"),
         ("get", "/partners/{code}"),
         ("post", "/people/import"),  # the staff register (issue 23); /roster/… are its deprecated aliases
+        ("post", "/people/import/confirm"),  # a passing dry run's kept upload (issue 27, item 12)
         ("get", "/people/export"),
         ("post", "/roster/import"),
         ("get", "/roster/export"),

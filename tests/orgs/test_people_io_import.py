@@ -18,6 +18,9 @@ from tests.conftest import make_id_number
 from tests.tabular.helpers import PEOPLE_HEADERS, UNIT_HEADERS, csv_data, person_row, xlsx
 
 pytestmark = pytest.mark.django_db
+UNIT_NOT_IN_SCOPE = (
+    "there is no unit with this code in your scope (it does not exist, or you do not manage it)"
+)
 
 
 @pytest.fixture(autouse=True)
@@ -344,16 +347,17 @@ def test_missing_required_column(org):
 def test_unknown_unit_code(org):
     e = one(refused(people_book(person_row("XH0101", "陈明", "XH"), person_row("XH0102", "周静", "ZZ-9"))))
     assert (e.file, e.sheet, e.row, e.column, e.value) == ("roster.xlsx", "人员", 3, "单位编码", "ZZ-9")
-    assert e.reason == "unknown unit code ZZ-9"
-    assert str(e) == "roster.xlsx · 人员 · row 3 · 单位编码 = 'ZZ-9' : unknown unit code ZZ-9"
+    assert e.reason == UNIT_NOT_IN_SCOPE
+    assert str(e) == "roster.xlsx · 人员 · row 3 · 单位编码 = 'ZZ-9' : " + UNIT_NOT_IN_SCOPE
 
 
 def test_unit_out_of_scope_is_reported_as_unknown(org, make_user):
+    # Issue 27 (12): "not in your scope" — the same words as for a code that does not exist (nothing leaks).
     manager = make_user("m", "manager", org.xuhui)
     e = one(refused(people_book(person_row("XH0101", "陈明", "HP")), actor=manager))
-    assert (e.column, e.value, e.reason) == ("单位编码", "HP", "unknown unit code HP")
+    assert (e.column, e.value, e.reason) == ("单位编码", "HP", UNIT_NOT_IN_SCOPE)
     units = xlsx({"单位": [UNIT_HEADERS, ["HP-S9", "黄浦九所", "HP", "税务所"]]})
-    assert one(refused(units, actor=manager)).reason == "unknown unit code HP"
+    assert one(refused(units, actor=manager)).reason == UNIT_NOT_IN_SCOPE
 
 
 def test_parent_cycle_within_the_file(org):

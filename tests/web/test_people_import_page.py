@@ -184,7 +184,8 @@ def test_exports_and_template(org, as_role) -> None:
     r = c.get(reverse("web:people_template"))
     assert r.status_code == 200 and r["Content-Type"] == XLSX
     wb = openpyxl.load_workbook(io.BytesIO(r.content))
-    assert wb.sheetnames == ["单位", "人员"] and wb["人员"].max_row == 1
+    assert wb.sheetnames == ["单位", "人员", "lists"] and wb["人员"].max_row == 2  # one example row
+    assert str(wb["人员"]["A2"].value).startswith("示例") and wb["lists"].sheet_state == "hidden"
 
 
 @pytest.mark.django_db

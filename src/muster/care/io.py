@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.http import Http404
 from django.utils.translation import gettext as _
 
 from muster import clock, dates
@@ -28,8 +28,9 @@ from muster.orgs.models import Person, Unit
 from muster.orgs.validators import InvalidValue, normalize_id_number, normalize_phone
 from muster.tabular.cells import parse_date, text
 from muster.tabular.errors import ErrorCollector
-from muster.tabular.reader import read_workbook
-from muster.tabular.schema import Column, SheetSpec, Table, match_sheets, use_chinese
+from muster.tabular.pipeline import Importer, chunks, person_not_in_scope, unit_not_in_scope
+from muster.tabular.schema import Column, SheetSpec, Table, use_chinese
+from muster.tabular.template import TemplateSheet, template_file
 from muster.tabular.writer import XLSX_CONTENT_TYPE, SheetData, xlsx_bytes
 
 SUBJECTS = SheetSpec(
@@ -113,12 +114,6 @@ def _moment(raw: Any) -> datetime | None:
     return value
 
 
-def _chunks(values: set[str], size: int = 900) -> list[list[str]]:
-    """``values`` in parts small enough for one ``IN (…)`` on every database."""
-    ordered = sorted(values)
-    return [ordered[i : i + size] for i in range(0, len(ordered), size)]
-
-
 def care_plan(actor: Any, tables: dict[str, Table], errors: ErrorCollector) -> CarePlan:
     """Check every row; add every problem to ``errors``; return what a clean file would write."""
     plan = CarePlan()
@@ -131,22 +126,22 @@ def care_plan(actor: Any, tables: dict[str, Table], errors: ErrorCollector) -> C
         # what the rows name, fetched once (not one query per row)
         named = {text(t.get(c, k)) for _n, c in t.rows for k in ("person", "liaison")} - {""}
         visible = access.scoped(Person.objects.all(), actor, Perm.VIEW)
-        people = {p.code: p for part in _chunks(named) for p in visible.filter(code__in=part)}
+        people = {p.code: p for part in chunks(named) for p in visible.filter(code__in=part)}
         in_file = {text(t.get(c, "code")) for _n, c in t.rows}
         subjects = CareSubject.objects.all()
         taken = {
             c
-            for part in _chunks(in_file)
+            for part in chunks(in_file)
             for c in subjects.filter(code__in=part).values_list("code", flat=True)
         }
         seen_taken = {
             c
-            for part in _chunks(taken)
+            for part in chunks(taken)
             for c in policy.subjects(actor).filter(code__in=part).values_list("code", flat=True)
         }
         cared_for = {
             c
-            for part in _chunks(named)
+            for part in chunks(named)
             for c in subjects.filter(person__code__in=part).values_list("person__code", flat=True)
         }
         manages: dict[str, bool] = {}
@@ -171,14 +166,14 @@ def care_plan(actor: Any, tables: dict[str, Table], errors: ErrorCollector) -> C
                 )
             unit = units.get(unit_code)
             if unit is None:
-                bad("unit", _("there is no unit with this code"))
+                bad("unit", unit_not_in_scope())
             elif not manages.setdefault(unit.code, policy.may_manage(actor, unit)):
                 bad("unit", _("you may not add care subjects to this unit"))
             person = None
             if row.get("person"):
                 person = people.get(row["person"])
                 if person is None:
-                    bad("person", _("there is no person with this staff number"))
+                    bad("person", person_not_in_scope())
                 elif row["person"] in seen_people or row["person"] in cared_for:
                     bad("person", _("this person is a care subject already"))
                 seen_people.add(row["person"])
@@ -211,7 +206,7 @@ def care_plan(actor: Any, tables: dict[str, Table], errors: ErrorCollector) -> C
                     )
                 ):
                     liaison = None
-                    bad("liaison", _("there is no person with this staff number"))
+                    bad("liaison", person_not_in_scope())
             for key, n in (("code", 40), ("name", 60), ("address", 200), ("community", 120)):
                 try:
                     row[key] = care.clean_text(row.get(key, ""), field=key, max_length=n)
@@ -328,26 +323,10 @@ def care_apply(plan: CarePlan, actor: Any, filename: str, tables: dict[str, Tabl
 
 def care_import(*, actor: Any, filename: str, data: bytes, dry_run: bool = False) -> CareImportResult:
     """Import a file of care subjects and/or survey answers, all or nothing; ``TabularError`` lists every
-    problem."""
-    require(actor)
-    book = read_workbook(filename, data)
-    errors = ErrorCollector(book.file)
-    tables = match_sheets(book, SPECS, errors)
-    if tables and not any(t.rows for t in tables.values()) and not errors:
-        errors.file_error(_("The file has no data rows."))
-    errors.raise_if_any()
-    with transaction.atomic():
-        plan = care_plan(actor, tables, errors)
-        errors.raise_if_any()
-        try:
-            care_apply(plan, actor, filename, tables)
-        except ValidationError as exc:  # a row the checks let through (the data changed meanwhile)
-            errors.file_error("; ".join(exc.messages))
-            raise errors.exception() from None
-        if dry_run:
-            transaction.set_rollback(True)
-    plan.result.dry_run = dry_run
-    return plan.result
+    problem (the steps are the pipeline's: ``muster.tabular.pipeline.import_file``; a dry run goes through
+    the services too, and is rolled back)."""
+    result: CareImportResult = IMPORTER.run(actor=actor, filename=filename, data=data, dry_run=dry_run)
+    return result
 
 
 def summary(result: CareImportResult) -> str:
@@ -480,3 +459,74 @@ def care_export(*, actor: Any, unit: Unit) -> tuple[bytes, str, str]:
     )
     name = f"care-{unit.code}-{now:%Y%m%d-%H%M}.xlsx"
     return content, XLSX_CONTENT_TYPE, name
+
+
+def care_template(actor: Any = None) -> tuple[bytes, str, str]:
+    """A care workbook to fill in: headers, one example row per sheet (marked 示例 / Example, skipped by
+    the import), drop-down lists for the channel and the units ``actor`` may see."""
+    zh = use_chinese()
+    units: list[str] = []
+    if actor is not None:
+        units = list(
+            access.scoped(Unit.objects.all(), actor, Perm.VIEW)
+            .order_by("path")
+            .values_list("code", flat=True)[:2000]
+        )
+    channels = [k for k in CHANNELS if not k.isascii()] if zh else [c.value for c in Channel]
+    return template_file(
+        [
+            TemplateSheet(
+                SUBJECTS,
+                {"unit": units},
+                {
+                    "code": "GA-0001",
+                    "unit": units[0] if units else "XH",
+                    "name": "王阿姨" if zh else "Mrs Wang",
+                    "birth_date": "1942-05-01",
+                    "community": "宛平社区" if zh else "Wanping",
+                },
+            ),
+            TemplateSheet(
+                ANSWERS,
+                {"channel": channels},
+                {
+                    "round": "1",
+                    "subject": "GA-0001",
+                    "channel": channels[0],
+                    "at": "2024-03-01 10:00",
+                    "dimension": "living_alone",
+                    "value": "yes",
+                },
+            ),
+        ],
+        chinese=zh,
+        name="care-template.xlsx",
+    )
+
+
+def _export(
+    *, actor: Any, fmt: str = "xlsx", unit: Unit | None = None, sheet: str | None = None
+) -> tuple[bytes, str, str]:
+    """``care_export`` for the generic ``muster export``: without a unit, the actor's first visible
+    administrative root."""
+    if unit is None:
+        unit = next((u for u in access.visible_roots(actor) if not u.is_party), None)
+        if unit is None:
+            raise Http404
+    return care_export(actor=actor, unit=unit)
+
+
+# ---------------------------------------------------------------- registration
+
+IMPORTER = Importer(
+    key="care",
+    order=60,
+    specs=SPECS,
+    require=require,
+    plan=care_plan,
+    apply=care_apply,
+    summary=summary,
+    export=_export,
+    template=care_template,
+    check_by_applying=True,
+)

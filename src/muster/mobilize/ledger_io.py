@@ -49,20 +49,19 @@ importer may approve it) else 0, source ``import``. Changes to existing batches 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
 from django.db.models import Max, Q
 from django.http import Http404
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from muster import clock
-from muster.audit.services import PendingEvent, log_action, log_actions_bulk
+from muster.audit.services import PendingEvent, diff, log_action, log_actions_bulk
 from muster.clock import local_tz
 from muster.dates import date_range_message
 from muster.mobilize import services, signals
@@ -79,13 +78,24 @@ from muster.mobilize.models import (
 from muster.mobilize.queries import chain_states, visible_entries
 from muster.orgs import access, rules
 from muster.orgs.access import Perm
-from muster.orgs.models import Partner, PartnerKind, Person, Unit
+from muster.orgs.models import PARTY_KINDS, Partner, PartnerKind, Person, Unit
 from muster.tabular.bulk import insert_many
 from muster.tabular.cells import CellError, choice_table, is_blank, parse_choice, text
-from muster.tabular.errors import ErrorCollector, TabularError
-from muster.tabular.reader import read_workbook
-from muster.tabular.schema import Column, SheetSpec, Table, match_sheets, use_chinese
-from muster.tabular.writer import CSV_CONTENT_TYPE, XLSX_CONTENT_TYPE, SheetData, csv_bytes, xlsx_bytes
+from muster.tabular.errors import ErrorCollector
+from muster.tabular.pipeline import (
+    ExportSheet,
+    Importer,
+    check_export,
+    chunks,
+    common_path,
+    export_file,
+    person_not_in_scope,
+    too_long,
+    under,
+    unit_not_in_scope,
+)
+from muster.tabular.schema import Column, SheetSpec, Table, use_chinese
+from muster.tabular.template import TemplateSheet, template_file
 
 # ---------------------------------------------------------------- layout
 
@@ -146,7 +156,6 @@ _STATUS_EXTRA = {
 }
 
 _CODE_MAX, _TITLE_MAX, _SITE_MAX, _PARTNER_NAME_MAX, _NOTE_MAX = 40, 200, 200, 120, 2000
-_CHUNK = 900
 
 
 def kind_choices() -> tuple[dict[str, str], str]:
@@ -265,17 +274,8 @@ class _EntryRow:
     note: str
 
 
-def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterator[Sequence[Any]]:
-    for i in range(0, len(items), size):
-        yield items[i : i + size]
-
-
 def _fmt(dt: datetime) -> str:
     return timezone.localtime(dt, local_tz()).strftime("%Y-%m-%d %H:%M")
-
-
-def _under(path: str | None, prefixes: list[str] | None) -> bool:
-    return path is not None and (prefixes is None or any(path.startswith(p) for p in prefixes))
 
 
 class _Planner:
@@ -339,7 +339,7 @@ class _Planner:
                 err(t.sheet, rownum, t.column("code"), raw_code, problem)
                 ok = False
             elif len(code) > _CODE_MAX:
-                err(t.sheet, rownum, t.column("code"), code, _too_long(_CODE_MAX))
+                err(t.sheet, rownum, t.column("code"), code, too_long(_CODE_MAX))
                 ok = False
             elif code in seen:
                 err(
@@ -358,7 +358,7 @@ class _Planner:
                 err(t.sheet, rownum, t.column("unit"), "", _("the dispatching unit's code is required"))
                 ok = False
             elif unit is None or not access.can(self.actor, Perm.VIEW, unit):
-                err(t.sheet, rownum, t.column("unit"), unit_code, _unknown_unit(unit_code))
+                err(t.sheet, rownum, t.column("unit"), unit_code, unit_not_in_scope())
                 ok = False
                 unit = None
             elif not access.can(self.actor, Perm.MOBILIZE_DISPATCH, unit):
@@ -379,7 +379,7 @@ class _Planner:
                 err(t.sheet, rownum, t.column("title"), "", _("say what the task is"))
                 ok = False
             elif len(title) > _TITLE_MAX:
-                err(t.sheet, rownum, t.column("title"), title, _too_long(_TITLE_MAX))
+                err(t.sheet, rownum, t.column("title"), title, too_long(_TITLE_MAX))
                 ok = False
             raw_site = t.get(cells, "site")
             site = text(raw_site)
@@ -387,7 +387,7 @@ class _Planner:
                 err(t.sheet, rownum, t.column("site"), raw_site, problem)
                 ok = False
             elif len(site) > _SITE_MAX:
-                err(t.sheet, rownum, t.column("site"), site, _too_long(_SITE_MAX))
+                err(t.sheet, rownum, t.column("site"), site, too_long(_SITE_MAX))
                 ok = False
             start = self.time(t, rownum, cells, "start")
             end = self.time(t, rownum, cells, "end")
@@ -441,7 +441,7 @@ class _Planner:
             if old is not None:
                 before = {"title": old.title, "start": old.start, "end": old.end}
                 after = {"title": title, "start": start, "end": end}
-                d.changes = {k: [before[k], v] for k, v in after.items() if before[k] != v}
+                d.changes = diff(before, after)
                 if not same_site:
                     d.changes["site"] = [old.site, _site_name(partner, site)]
                 if d.changes:
@@ -480,7 +480,7 @@ class _Planner:
             )
             return None
         if len(site) > _PARTNER_NAME_MAX:
-            self.errors.add(t.sheet, rownum, t.column("site"), site, _too_long(_PARTNER_NAME_MAX))
+            self.errors.add(t.sheet, rownum, t.column("site"), site, too_long(_PARTNER_NAME_MAX))
             return None
         if site not in self.new_partners:
             self.new_partners[site] = _NewPartner(site, unit, rownum)
@@ -491,12 +491,12 @@ class _Planner:
 
     def _load_people(self, codes: list[str]) -> dict[str, _PersonInfo]:
         ids: list[int] = []
-        for chunk in _chunks(codes):
+        for chunk in chunks(codes):
             ids += list(Person.objects.filter(code__in=chunk).values_list("id", flat=True))
         ids.sort()
         out: dict[str, _PersonInfo] = {}
         view_paths = access.scope_paths(self.actor, Perm.VIEW)
-        for chunk in _chunks(ids):
+        for chunk in chunks(ids):
             # Locked until the import is written: no other write can slip a conflicting commitment in.
             rows = (
                 Person.objects.select_for_update(of=("self",))
@@ -506,7 +506,7 @@ class _Planner:
             )
             for pid, code, name, user_id, upath, ppath in rows:
                 own = user_id is not None and user_id == self.actor_pk
-                if own or _under(upath, view_paths) or _under(ppath, view_paths):
+                if own or under(upath, view_paths) or under(ppath, view_paths):
                     out[code] = _PersonInfo(pid, code, name, user_id, upath, ppath)
         return out
 
@@ -534,13 +534,7 @@ class _Planner:
                 err(t.sheet, rownum, t.column("person"), "", _("a staff number is required"))
                 ok = False
             elif person is None:
-                err(
-                    t.sheet,
-                    rownum,
-                    t.column("person"),
-                    code,
-                    _("there is no person with the staff number %(code)s") % {"code": code},
-                )
+                err(t.sheet, rownum, t.column("person"), code, person_not_in_scope())
                 ok = False
             dep_code = text(t.get(cells, "deployment"))
             dep: _DepRow | Deployment | None = None
@@ -606,7 +600,7 @@ class _Planner:
                 err(t.sheet, rownum, t.column("note"), raw_note, problem)
                 ok = False
             elif len(note) > _NOTE_MAX:
-                err(t.sheet, rownum, t.column("note"), note, _too_long(_NOTE_MAX))
+                err(t.sheet, rownum, t.column("note"), note, too_long(_NOTE_MAX))
                 ok = False
             span = self._span(t, rownum, cells)
             if not ok or span is None or person is None or kind is None:
@@ -708,8 +702,8 @@ class _Planner:
             and self.actor_pk is not None
             and stored.leader.user_id == self.actor_pk
         )
-        may_approve = not own and (leads or any(_under(p, self.approve_paths) for p in approver_paths))
-        may_dispatch = dep is not None and any(_under(p, self.dispatch_paths) for p in self._dep_paths(dep))
+        may_approve = not own and (leads or any(under(p, self.approve_paths) for p in approver_paths))
+        may_dispatch = dep is not None and any(under(p, self.dispatch_paths) for p in self._dep_paths(dep))
         if approved and not may_approve:
             reason = (
                 _("nobody approves their own service; mark the row 待审核 (pending)")
@@ -733,7 +727,7 @@ class _Planner:
     def _existing_keys(self, person_ids: list[int]) -> set[tuple[int, str, datetime, datetime]]:
         """(person, batch code, start, end) of the record and the current version of every entry."""
         keys: set[tuple[int, str, datetime, datetime]] = set()
-        for chunk in _chunks(person_ids):
+        for chunk in chunks(person_ids):
             rows = ServiceEntry.objects.filter(person_id__in=chunk).select_related("deployment")
             for st in chain_states(rows):
                 origin, cur = st.origin, st.current
@@ -790,7 +784,7 @@ class _Planner:
         pids = sorted({pid for pid, _c in needed})
         member_of: dict[int, dict[str, tuple[datetime, datetime]]] = {}
         shifts: dict[int, list[tuple[datetime, datetime, str]]] = {}
-        for chunk in _chunks(pids):
+        for chunk in chunks(pids):
             for pid, code, start, end in DeploymentMember.objects.filter(
                 person_id__in=chunk, deployment__status=DeploymentStatus.ACTIVE
             ).values_list("person_id", "deployment__code", "deployment__start", "deployment__end"):
@@ -855,14 +849,6 @@ def _site_name(partner: Partner | _NewPartner | None, site: str) -> str:
     return partner.name
 
 
-def _too_long(n: int) -> str:
-    return _("too long (at most %(n)d characters)") % {"n": n}
-
-
-def _unknown_unit(code: str) -> str:
-    return _("there is no unit with the code %(code)s") % {"code": code}
-
-
 # ---------------------------------------------------------------- import
 
 
@@ -873,44 +859,16 @@ def may_import(actor: Any) -> bool:
     )
 
 
-def is_ledger(filename: str, data: bytes) -> bool:
-    """Whether a file holds ledger sheets (派出批次 / 服务记录), for ``muster import`` to pick the importer.
-
-    A sheet counts when it is named like a ledger sheet or, unnamed (CSV), has at least two of a ledger
-    layout's headers and more of them than of any other layout's; roster sheets never match.
-    """
-    try:
-        book = read_workbook(filename, data)
-    except TabularError:
-        return False
-    return bool(match_sheets(book, list(LEDGER_SPECS), ErrorCollector(filename)))
-
-
 def ledger_import(*, actor: Any, filename: str, data: bytes, dry_run: bool = False) -> LedgerImportResult:
-    """Check a ledger file and, unless ``dry_run``, apply it; raise ``TabularError`` listing every problem."""
+    """Check a ledger file and, unless ``dry_run``, apply it; raise ``TabularError`` listing every problem
+    (the steps are the pipeline's: ``muster.tabular.pipeline.import_file``)."""
+    result: LedgerImportResult = IMPORTER.run(actor=actor, filename=filename, data=data, dry_run=dry_run)
+    return result
+
+
+def require(actor: Any) -> None:
     if not may_import(actor):
         raise access.NotAllowed(Perm.MOBILIZE_DISPATCH)
-    book = read_workbook(filename, data)
-    errors = ErrorCollector(book.file)
-    tables = match_sheets(book, list(LEDGER_SPECS), errors)
-    if tables and not any(t.rows for t in tables.values()) and not errors:
-        errors.file_error(_("The file has no data rows."))
-    if errors.fatal:
-        errors.raise_if_any()
-    try:
-        with transaction.atomic():
-            planner = ledger_plan(actor=actor, tables=tables, errors=errors)
-            errors.raise_if_any()
-            result = planner.result
-            result.dry_run = dry_run
-            if not dry_run:
-                _apply(planner, actor, filename, tables)
-    except IntegrityError:
-        errors.file_error(
-            _("The data changed while the file was being imported; nothing was written. Try again.")
-        )
-        raise errors.exception() from None
-    return result
 
 
 def ledger_plan(*, actor: Any, tables: dict[str, Table], errors: ErrorCollector) -> _Planner:
@@ -999,7 +957,7 @@ def _apply(plan: _Planner, actor: Any, filename: str, tables: dict[str, Table]) 
             objs.append(d.obj)
         Deployment.objects.bulk_create(objs, batch_size=500)
         ids: dict[str, int] = {}
-        for chunk in _chunks([o.code for o in objs]):
+        for chunk in chunks([o.code for o in objs]):
             ids.update(Deployment.objects.filter(code__in=chunk).values_list("code", "id"))
         for o in objs:
             o.pk = ids[o.code]
@@ -1102,7 +1060,7 @@ def _apply(plan: _Planner, actor: Any, filename: str, tables: dict[str, Table]) 
             ),
         )  # fmt: skip
         entry_ids: dict[uuid.UUID, int] = {}
-        for chunk in _chunks(chains):
+        for chunk in chunks(chains):
             entry_ids.update(ServiceEntry.objects.filter(chain__in=chunk).values_list("chain", "id"))
         for chain, r in zip(chains, plan.entries, strict=True):
             target = deployment_of(r.dep) if r.dep is not None else None
@@ -1154,29 +1112,10 @@ def _apply(plan: _Planner, actor: Any, filename: str, tables: dict[str, Table]) 
     log_action(
         actor,
         action="mobilize.ledger.imported",
-        unit_path=_common_path(e.unit_path for e in events),
+        unit_path=common_path(e.unit_path for e in events),
         changes=summary_changes,
         batch=batch,
     )
-
-
-def _common_path(paths: Iterable[str]) -> str:
-    """The deepest unit path all ``paths`` lie under ("" if none, or in different trees)."""
-    common: str | None = None
-    step = Unit.steplen
-    for p in paths:
-        if not p:
-            continue
-        if common is None:
-            common = p
-            continue
-        n = 0
-        while n < min(len(common), len(p)) and common[n] == p[n]:
-            n += 1
-        common = common[: n - n % step]
-        if not common:
-            return ""
-    return common or ""
 
 
 # ---------------------------------------------------------------- export
@@ -1196,14 +1135,8 @@ def ledger_export(
     rows are the current version of every approved or pending entry (rejected and reversed ones count for
     nothing and are left out). The file imports back with no changes.
     """
-    if fmt not in ("xlsx", "csv"):
-        raise ValidationError({"fmt": _("Unknown format %(fmt)s; use xlsx or csv.") % {"fmt": fmt}})
-    if sheet not in ("deployments", "service"):
-        raise ValidationError(
-            {"sheet": _("Unknown sheet %(sheet)s; use deployments or service.") % {"sheet": sheet}}
-        )
-    if not may_import(actor):
-        raise access.NotAllowed(Perm.MOBILIZE_DISPATCH)
+    check_export(fmt, sheet, ("deployments", "service"))
+    require(actor)
     if unit is not None and not access.can(actor, Perm.VIEW, unit):
         raise Http404
     chinese = use_chinese()
@@ -1263,39 +1196,83 @@ def ledger_export(
             counts["service"] += 1
             yield row
 
-    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    base = f"ledger-{unit.code if unit else 'all'}"
-    if fmt == "xlsx":
-        content = xlsx_bytes(
-            [
-                SheetData(
-                    DEPLOYMENTS.title(chinese),
-                    DEPLOYMENTS.headers(chinese),
-                    deployment_rows(),
-                    (16, 14, 30, 24, 18, 18),
-                ),
-                SheetData(
-                    SERVICE.title(chinese),
-                    SERVICE.headers(chinese),
-                    service_rows(),
-                    (12, 16, 18, 18, 14, 10, 30),
-                ),
-            ]
-        )
-        content_type, filename = XLSX_CONTENT_TYPE, f"{base}-{stamp}.xlsx"
-    else:
-        spec, rows = (DEPLOYMENTS, deployment_rows()) if sheet == "deployments" else (SERVICE, service_rows())
-        content = csv_bytes(spec.headers(chinese), rows)
-        content_type, filename = CSV_CONTENT_TYPE, f"{base}-{sheet}-{stamp}.csv"
-    log_action(
-        actor,
+    return export_file(
+        actor=actor,
         action="mobilize.ledger.exported",
-        unit_path=unit.path if unit else "",
-        changes={
-            "format": fmt,
-            "sheet": sheet if fmt == "csv" else "all",
-            "unit": unit.code if unit else None,
-            **counts,
-        },
+        name="ledger",
+        fmt=fmt,
+        sheet=sheet,
+        unit=unit,
+        sheets=[
+            ExportSheet("deployments", DEPLOYMENTS, deployment_rows(), (16, 14, 30, 24, 18, 18)),
+            ExportSheet("service", SERVICE, service_rows(), (12, 16, 18, 18, 14, 10, 30)),
+        ],
+        counts=counts,
     )
-    return content, content_type, filename
+
+
+# ---------------------------------------------------------------- template
+
+
+def ledger_template(actor: Any = None) -> tuple[bytes, str, str]:
+    """A ledger workbook to fill in: both sheets' headers, one example row each (marked 示例 / Example,
+    skipped by the import), drop-down lists for the kind and state of a service row and for the units
+    ``actor`` may dispatch from: (content, content type, file name)."""
+    chinese = use_chinese()
+    units: list[str] = []
+    if actor is not None:
+        units = list(
+            access.scoped(Unit.objects.exclude(kind__in=PARTY_KINDS), actor, Perm.MOBILIZE_DISPATCH)
+            .order_by("path")
+            .values_list("code", flat=True)[:2000]
+        )
+    unit = units[0] if units else "XH"
+    kinds = list(KIND_ZH.values()) if chinese else list(KIND_EN.values())
+    states = list(STATUS_ZH.values()) if chinese else [APPROVED, PENDING]
+    return template_file(
+        [
+            TemplateSheet(
+                DEPLOYMENTS,
+                {"unit": units},
+                {
+                    "code": f"{unit}-001",
+                    "unit": unit,
+                    "title": "支援社区服务" if chinese else "Support to the community",
+                    "site": "宛平社区" if chinese else "Wanping community",
+                    "start": "2022-03-18 08:00",
+                    "end": "2022-03-25 18:00",
+                },
+                (16, 14, 30, 24, 18, 18),
+            ),
+            TemplateSheet(
+                SERVICE,
+                {"kind": kinds, "status": states},
+                {
+                    "person": "A00001",
+                    "deployment": f"{unit}-001",
+                    "start": "2022-03-18 08:00",
+                    "end": "2022-03-18 12:00",
+                    "kind": kinds[0],
+                    "status": states[0],
+                },
+                (12, 16, 18, 18, 14, 10, 30),
+            ),
+        ],
+        chinese=chinese,
+        name="ledger-template.xlsx",
+    )
+
+
+# ---------------------------------------------------------------- registration
+
+IMPORTER = Importer(
+    key="ledger",
+    order=20,
+    specs=LEDGER_SPECS,
+    require=require,
+    plan=ledger_plan,
+    apply=ledger_apply,
+    summary=summary,
+    export=ledger_export,
+    template=ledger_template,
+)

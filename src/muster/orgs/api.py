@@ -9,18 +9,14 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Literal
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch, Q, QuerySet
-from django.http import HttpRequest, HttpResponse
-from django.utils.http import content_disposition_header
+from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from ninja import Field, File, Query, Router, Schema, Status
-from ninja.files import UploadedFile
+from ninja import Field, Query, Router, Schema, Status
 
 from muster.api.common import (
     ErrorOut,
-    ImportErrorOut,
     PageParams,
     UnitRef,
     actor,
@@ -30,7 +26,7 @@ from muster.api.common import (
     resolve_units,
     unit_ref,
 )
-from muster.orgs import access, queries, services
+from muster.orgs import access, people_io, queries, services
 from muster.orgs.access import Perm
 from muster.orgs.models import (
     PARTY_KINDS,
@@ -40,8 +36,14 @@ from muster.orgs.models import (
     TeamMembership,
     Unit,
 )
-from muster.orgs.people_io import roster_export
-from muster.tabular.errors import TabularError
+from muster.tabular.api import (
+    CONFIRM_RESPONSES,
+    EXPORT_RESPONSES,
+    IMPORT_RESPONSES,
+    confirm_endpoint,
+    export_endpoint,
+    import_endpoint,
+)
 from muster.tabular.workbook import workbook_import  # a whole-organization workbook too
 
 router = Router(tags=["organization"])
@@ -665,102 +667,91 @@ def create_partner(request: HttpRequest, payload: PartnerIn) -> Status:
 # At /people/import and /people/export; the first addresses, /roster/import and /roster/export, stay as
 # deprecated aliases for a release (/roster/… is rostering: /api/v1/roster/plans).
 
-IMPORT_RESPONSES = {200: dict[str, Any], 403: ErrorOut, 413: ErrorOut, 422: ImportErrorOut}
 IMPORT_SUMMARY = "Import the staff register (.xlsx or .csv), or a whole organization in one workbook"
-EXPORT_RESPONSES = {200: None, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
 EXPORT_SUMMARY = "Export the staff register (.xlsx or .csv)"
 EXPORT_DESCRIPTION = "The same layout the import reads. Without unit, everything the caller may export."
-
-# Its own router, mounted before ``router`` (``muster.api.urls``): /people/import and /people/export must
-# be matched before /people/{code}.
-register_router = Router(tags=["staff register"])
-
-
-@register_router.post(
-    "/people/import",
-    response=IMPORT_RESPONSES,
-    summary=IMPORT_SUMMARY,
-    operation_id="people_import",
-    description="A workbook may also hold the ledger sheets (派出批次 / 服务记录): units and people are then "
+IMPORT_DESCRIPTION = (
+    "A workbook may also hold the ledger sheets (派出批次 / 服务记录): units and people are then "
     "written first and the ledger rows checked against them, all in one transaction (the caller also needs "
     "the right to dispatch). "
     "Every row is checked before anything is written: one bad row refuses the whole file "
     "(422, each error with its sheet, row, column, value and reason). Re-importing a file changes nothing. "
-    "With dry_run=true nothing is written either way.",
+    "With dry_run=true nothing is written either way; a passing dry run answers confirm_token, which "
+    "/people/import/confirm takes to import the same file (kept 30 minutes, for the caller only)."
 )
-def import_roster(request: HttpRequest, file: File[UploadedFile], dry_run: bool = False) -> Any:
-    user = actor(request)
-    if not access.can_anywhere(user, Perm.IMPORT):
-        raise access.NotAllowed(Perm.IMPORT)
-    limit = settings.MUSTER_IMPORT_MAX_BYTES
-    if file.size is not None and file.size > limit:
-        detail = _("The file %(name)s is %(size)s bytes; the limit is %(limit)s bytes.") % {
-            "name": file.name,
-            "size": file.size,
-            "limit": limit,
-        }
-        return Status(413, {"detail": detail})
-    data = file.read()
-    try:
-        result = workbook_import(
-            actor=user, filename=file.name or "", data=data, dry_run=dry_run, base="roster"
-        )
-    except TabularError as exc:
-        detail = exc.summary()
-        return Status(422, {"detail": detail, "errors": [e.as_dict() for e in exc.errors]})
-    return result.as_dict()
+
+# Its own router, mounted before ``router`` (``muster.api.urls``): /people/import and /people/export must
+# be matched before /people/{code}. The views are the import pipeline's (``muster.tabular.api``).
+register_router = Router(tags=["staff register"])
 
 
-@register_router.get(
+def _import_register(*, actor: Any, filename: str, data: bytes, dry_run: bool = False) -> Any:
+    """The register upload: a whole-organization workbook too (units and people first)."""
+    return workbook_import(actor=actor, filename=filename, data=data, dry_run=dry_run, base="roster")
+
+
+def _export_unit(user: Any, code: str | None) -> Unit | None:
+    if code is None:
+        people_io.require(user)
+        return None
+    target = _get_unit(user, code)
+    access.require(user, Perm.IMPORT, target)
+    return target
+
+
+def _register_views(suffix: str) -> tuple[Any, Any, Any]:
+    # Kept uploads of this endpoint are a whole-organization workbook's (not the register page's own).
+    key, run, require = "workbook:roster", _import_register, people_io.require
+    return (
+        import_endpoint(name=f"import_roster{suffix}", key=key, run=run, require=require),
+        confirm_endpoint(name=f"confirm_roster{suffix}", key=key, run=run, require=require),
+        export_endpoint(
+            name=f"export_roster{suffix}",
+            export=people_io.roster_export,
+            resolve_unit=_export_unit,
+            sheets=("people", "units"),
+        ),
+    )
+
+
+import_roster, confirm_roster, export_roster = _register_views("")
+register_router.post(
+    "/people/import",
+    response=IMPORT_RESPONSES,
+    summary=IMPORT_SUMMARY,
+    operation_id="people_import",
+    description=IMPORT_DESCRIPTION,
+)(import_roster)
+register_router.post(
+    "/people/import/confirm",
+    response=CONFIRM_RESPONSES,
+    summary="Import the register file a passing dry run checked (by its confirm_token)",
+    operation_id="people_import_confirm",
+    description="404: no such token of the caller; 410: it expired or was imported already.",
+)(confirm_roster)
+register_router.get(
     "/people/export",
     response=EXPORT_RESPONSES,
     summary=EXPORT_SUMMARY,
     description=EXPORT_DESCRIPTION,
     operation_id="people_export",
-)
-def export_roster(
-    request: HttpRequest,
-    fmt: Literal["xlsx", "csv"] = Query("xlsx", alias="format"),
-    unit: str | None = None,
-    sheet: Literal["people", "units"] = "people",
-) -> HttpResponse:
-    user = actor(request)
-    target = _get_unit(user, unit) if unit else None
-    if target is not None:
-        access.require(user, Perm.IMPORT, target)
-    elif not access.can_anywhere(user, Perm.IMPORT):
-        raise access.NotAllowed(Perm.IMPORT)
-    data, content_type, filename = roster_export(actor=user, fmt=fmt, unit=target, sheet=sheet)
-    response = HttpResponse(data, content_type=content_type)
-    response["Content-Disposition"] = content_disposition_header(True, filename) or "attachment"
-    return response
+)(export_roster)
 
-
-@register_router.post(
+# The first addresses, kept for a release.
+import_roster_alias, _confirm_alias, export_roster_alias = _register_views("_alias")
+register_router.post(
     "/roster/import",
     response=IMPORT_RESPONSES,
     summary=IMPORT_SUMMARY + " — alias of /people/import",
+    description="The first address of the import, kept for a release.",
     operation_id="roster_import_alias",
     deprecated=True,
-)
-def import_roster_alias(request: HttpRequest, file: File[UploadedFile], dry_run: bool = False) -> Any:
-    """The first address of the import, kept for a release."""
-    return import_roster(request, file, dry_run)
-
-
-@register_router.get(
+)(import_roster_alias)
+register_router.get(
     "/roster/export",
     response=EXPORT_RESPONSES,
     summary=EXPORT_SUMMARY + " — alias of /people/export",
     description=EXPORT_DESCRIPTION,
     operation_id="roster_export_alias",
     deprecated=True,
-)
-def export_roster_alias(
-    request: HttpRequest,
-    fmt: Literal["xlsx", "csv"] = Query("xlsx", alias="format"),
-    unit: str | None = None,
-    sheet: Literal["people", "units"] = "people",
-) -> HttpResponse:
-    """The first address of the export, kept for a release."""
-    return export_roster(request, fmt, unit, sheet)
+)(export_roster_alias)

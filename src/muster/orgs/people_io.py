@@ -14,11 +14,14 @@ Import rules:
 - An empty cell keeps what is stored (a new record gets the default); a masked value (with ``*``, as in
   an export for a role that may not see personal data) keeps the stored phone or ID number. Missing
   性别 / 出生日期 are taken from the ID number; when given, they must agree with it.
-- A unit code the actor may not see is reported as unknown. The actor needs ``Perm.IMPORT`` on every unit
-  it adds units under, moves or changes, and on the old and new unit of every person it adds or changes.
+- A unit code the actor may not see reads like one that does not exist ("not in your scope"). The actor
+  needs ``Perm.IMPORT`` on every unit it adds units under, moves or changes, and on the old and new unit of
+  every person it adds or changes.
 - The whole file is checked first and every problem reported (``TabularError``); nothing is written
   unless there are none. Then all writes happen in one transaction, in bulk, with one audit event per
   created or changed object (personal data masked) and one summary event ``orgs.roster.imported``.
+  The steps around the plan and the writes are the import pipeline's (``muster.tabular.pipeline``);
+  this module registers ``IMPORTER`` with it.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import date
@@ -35,14 +38,14 @@ from types import SimpleNamespace
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.db.models import F, Max, Q
 from django.db.models.base import ModelState
 from django.http import Http404
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from muster.audit.services import PendingEvent, log_action, log_actions_bulk
+from muster.audit.services import PendingEvent, diff, log_action, log_actions_bulk
 from muster.orgs import access, crypto, rules, signals
 from muster.orgs.access import Perm
 from muster.orgs.models import (
@@ -66,9 +69,20 @@ from muster.orgs.validators import (
 from muster.tabular.bulk import insert_many
 from muster.tabular.cells import CellError, choice_table, is_blank, parse_choice, parse_date, split_tags, text
 from muster.tabular.errors import ErrorCollector
-from muster.tabular.reader import read_workbook
-from muster.tabular.schema import Column, SheetSpec, Table, match_sheets, use_chinese
-from muster.tabular.writer import CSV_CONTENT_TYPE, XLSX_CONTENT_TYPE, SheetData, csv_bytes, xlsx_bytes
+from muster.tabular.pipeline import (
+    CHUNK,
+    ExportSheet,
+    Importer,
+    check_export,
+    chunks,
+    common_path,
+    export_file,
+    too_long,
+    under,
+    unit_not_in_scope,
+)
+from muster.tabular.schema import Column, SheetSpec, Table, use_chinese
+from muster.tabular.template import TemplateSheet, template_file
 
 log = logging.getLogger(__name__)
 
@@ -176,7 +190,6 @@ _EXTRA_SPELLINGS: dict[str, tuple[str, ...]] = {
 
 _CODE_MAX, _UNIT_NAME_MAX, _PERSON_NAME_MAX, _TAG_MAX = 40, 120, 60, 40
 _SCI_RE = re.compile(r"^\d(?:\.\d+)?E\+?\d+$")
-_CHUNK = 900
 
 
 @dataclass
@@ -305,15 +318,6 @@ class _PersonRow:
     changes: dict[str, list[Any]] = field(default_factory=dict)
 
 
-def _in(path: str, prefixes: list[str] | None) -> bool:
-    return prefixes is None or any(path.startswith(p) for p in prefixes)
-
-
-def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterator[Sequence[Any]]:
-    for i in range(0, len(items), size):
-        yield items[i : i + size]
-
-
 class _Planner:
     """Checks a matched workbook against the database and the actor's rights; collects every error."""
 
@@ -352,7 +356,7 @@ class _Planner:
 
     def visible(self, code: str) -> bool:
         u = self.db_units.get(code)
-        return u is not None and _in(u.path, self.view_paths)
+        return u is not None and under(u.path, self.view_paths)
 
     def import_ok(self, code: str | None) -> bool:
         """Whether the actor may import into (under) unit ``code`` as it will be after the import."""
@@ -367,7 +371,7 @@ class _Planner:
                 ok = self.import_ok(self.final_parent.get(code))
             else:
                 u = self.db_units.get(code)
-                ok = u is not None and _in(u.path, self.import_paths)
+                ok = u is not None and under(u.path, self.import_paths)
             self._import_ok[code] = ok
         return self._import_ok[code]
 
@@ -391,7 +395,7 @@ class _Planner:
                 err(t.sheet, rownum, t.column("code"), raw_code, problem)
                 ok = False
             elif len(code) > _CODE_MAX:
-                err(t.sheet, rownum, t.column("code"), code, _too_long(_CODE_MAX))
+                err(t.sheet, rownum, t.column("code"), code, too_long(_CODE_MAX))
                 ok = False
             elif code in seen:
                 err(t.sheet, rownum, t.column("code"), code, _already_in_row(seen[code]))
@@ -408,7 +412,7 @@ class _Planner:
                 err(t.sheet, rownum, t.column("name"), "", _("a name is required"))
                 ok = False
             elif len(name) > _UNIT_NAME_MAX:
-                err(t.sheet, rownum, t.column("name"), name, _too_long(_UNIT_NAME_MAX))
+                err(t.sheet, rownum, t.column("name"), name, too_long(_UNIT_NAME_MAX))
                 ok = False
             kind = None
             raw_kind = t.get(cells, "kind")
@@ -470,7 +474,7 @@ class _Planner:
             )
             if not known:
                 if p not in self.file_codes:  # a bad row of the file is reported on its own
-                    err(t.sheet, fu.row, t.column("parent"), p, _unknown_unit(p))
+                    err(t.sheet, fu.row, t.column("parent"), p, unit_not_in_scope())
                 unresolved.add(fu.code)
                 continue
             self.final_parent[fu.code] = p
@@ -563,7 +567,7 @@ class _Planner:
                 continue
             before = {"name": fu.existing.name, "kind": fu.existing.kind}
             after = {"name": fu.name, "kind": fu.kind or fu.existing.kind}
-            fu.changes = {k: [before[k], v] for k, v in after.items() if before[k] != v}
+            fu.changes = diff(before, after)
             fu.moved = final_parent != fu.existing.parent_code
             if (fu.changes or fu.moved) and not self.import_ok(fu.code):
                 self.errors.add(
@@ -629,11 +633,11 @@ class _Planner:
                 if pid in by_id:
                     by_id[pid].tags.append(tag)
         else:
-            for chunk in _chunks(codes):
+            for chunk in chunks(codes):
                 for row in Person.objects.filter(code__in=chunk).values_list(*fields):
                     out[row[1]] = _DbPerson(*row)
             by_id = {p.id: p for p in out.values()}
-            for chunk in _chunks(list(by_id)):
+            for chunk in chunks(list(by_id)):
                 for pid, tag in through.objects.filter(person_id__in=chunk).values_list(
                     "person_id", "tag__name"
                 ):
@@ -644,7 +648,7 @@ class _Planner:
 
     def _scan_all(self, wanted: int) -> bool:
         """Whether to read the whole people table rather than look ``wanted`` keys up in chunks."""
-        if wanted < 5 * _CHUNK:
+        if wanted < 5 * CHUNK:
             return False
         if self._people_total is None:
             self._people_total = Person.objects.count()
@@ -655,7 +659,7 @@ class _Planner:
             return True
         u = self.unit_by_id.get(p.unit_id)
         pu = self.unit_by_id.get(p.party_unit_id) if p.party_unit_id else None
-        return any(x is not None and _in(x.path, self.view_paths) for x in (u, pu))
+        return any(x is not None and under(x.path, self.view_paths) for x in (u, pu))
 
     def plan_people(self, t: Table) -> None:
         err = self.errors.add
@@ -693,7 +697,7 @@ class _Planner:
                     code in self.db_units and (self.visible(code) or code == current)
                 )
                 if not known:
-                    unit_ok[key] = "" if code in self.file_codes else _unknown_unit(code)
+                    unit_ok[key] = "" if code in self.file_codes else unit_not_in_scope()
                 elif party and not self.is_party(code):
                     unit_ok[key] = _("%(code)s is not a party organization") % {"code": code}
                 elif not party and self.is_party(code):
@@ -720,7 +724,7 @@ class _Planner:
                 err(sheet, rownum, col["code"], cells[i_code], problem)
                 ok = False
             elif len(code) > _CODE_MAX:
-                err(sheet, rownum, col["code"], code, _too_long(_CODE_MAX))
+                err(sheet, rownum, col["code"], code, too_long(_CODE_MAX))
                 ok = False
             elif code in seen:
                 err(sheet, rownum, col["code"], code, _already_in_row(seen[code]))
@@ -744,7 +748,7 @@ class _Planner:
                 err(sheet, rownum, col["name"], "", _("a name is required"))
                 ok = False
             elif len(name) > _PERSON_NAME_MAX:
-                err(sheet, rownum, col["name"], name, _too_long(_PERSON_NAME_MAX))
+                err(sheet, rownum, col["name"], name, too_long(_PERSON_NAME_MAX))
                 ok = False
 
             unit = text(cells[i_unit]) if i_unit < n else ""
@@ -956,19 +960,28 @@ class _Planner:
             cur.id_number_digest,
             sorted(set(tags)) if tags is not None else cur.tags,
         )
-        changes: dict[str, list[Any]] = {}
-        for key, old, new in (
-            ("name", cur.name, row.name),
-            ("gender", cur.gender, row.gender),
-            ("birth_date", _iso(cur.birth_date), _iso(row.birth_date)),
-            ("unit", cur_unit, row.unit),
-            ("party_unit", cur_party, row.party_unit),
-            ("political_status", cur.political_status, row.political_status),
-            ("employment_status", cur.employment_status, row.employment_status),
-            ("tags", cur.tags, row.tags),
-        ):
-            if old != new:
-                changes[key] = [old, new]
+        changes = diff(
+            {
+                "name": cur.name,
+                "gender": cur.gender,
+                "birth_date": _iso(cur.birth_date),
+                "unit": cur_unit,
+                "party_unit": cur_party,
+                "political_status": cur.political_status,
+                "employment_status": cur.employment_status,
+                "tags": cur.tags,
+            },
+            {
+                "name": row.name,
+                "gender": row.gender,
+                "birth_date": _iso(row.birth_date),
+                "unit": row.unit,
+                "party_unit": row.party_unit,
+                "political_status": row.political_status,
+                "employment_status": row.employment_status,
+                "tags": row.tags,
+            },
+        )
         if phone is not None:
             old_phone = crypto.decrypt(cur.phone_enc)
             if old_phone != phone:
@@ -1002,7 +1015,7 @@ class _Planner:
             every = Person.objects.exclude(id_number_digest=None).values_list("id", "id_number_digest")
             found = [(pid, dig) for pid, dig in every.iterator(chunk_size=5000) if dig in mine]
         else:
-            for chunk in _chunks(list(mine)):
+            for chunk in chunks(list(mine)):
                 found += Person.objects.filter(id_number_digest__in=chunk).values_list(
                     "id", "id_number_digest"
                 )
@@ -1026,7 +1039,7 @@ class _Planner:
             units = [self.unit_by_id.get(u) for u in (unit_id, party_unit_id) if u is not None]
             own_record = user_id is not None and user_id == getattr(self.actor, "pk", None)
             sees = own_record or any(
-                u is not None and _in(u.path, self.view_paths) and _in(u.path, id_paths) for u in units
+                u is not None and under(u.path, self.view_paths) and under(u.path, id_paths) for u in units
             )
             # Who has it only when the actor may see that person's ID number; else neutral words.
             reason = (
@@ -1101,16 +1114,8 @@ def _snapshot(r: _PersonRow) -> dict[str, Any]:
     }
 
 
-def _too_long(n: int) -> str:
-    return _("at most %(n)d characters") % {"n": n}
-
-
 def _already_in_row(row: int) -> str:
     return _("the same value is already in row %(row)d") % {"row": row}
-
-
-def _unknown_unit(code: str) -> str:
-    return _("unknown unit code %(code)s") % {"code": code}
 
 
 def _clean_id_number(raw: Any) -> str:
@@ -1137,37 +1142,16 @@ def _id_lost_digits() -> str:
 
 
 def roster_import(*, actor: Any, filename: str, data: bytes, dry_run: bool = False) -> RosterImportResult:
-    """Check a roster file and, unless ``dry_run``, apply it; raise ``TabularError`` listing every problem."""
+    """Check a roster file and, unless ``dry_run``, apply it; raise ``TabularError`` listing every problem
+    (the steps are the pipeline's: ``muster.tabular.pipeline.import_file``)."""
+    result: RosterImportResult = IMPORTER.run(actor=actor, filename=filename, data=data, dry_run=dry_run)
+    return result
+
+
+def require(actor: Any) -> None:
+    """Who may import or export the register: ``Perm.IMPORT`` somewhere."""
     if not access.can_anywhere(actor, Perm.IMPORT):
         raise access.NotAllowed(Perm.IMPORT)
-    started, cpu0 = time.perf_counter(), time.process_time()
-    book = read_workbook(filename, data)
-    errors = ErrorCollector(book.file)
-    tables = match_sheets(book, [UNITS, PEOPLE], errors)
-    if tables and not any(t.rows for t in tables.values()) and not errors:
-        errors.file_error(_("The file has no data rows."))
-    if errors.fatal:
-        errors.raise_if_any()
-    read, cpu1 = time.perf_counter(), time.process_time()
-    planner = roster_plan(actor=actor, tables=tables, errors=errors)
-    errors.raise_if_any()
-    checked, cpu2 = time.perf_counter(), time.process_time()
-    result = planner.result
-    result.dry_run = dry_run
-    if not dry_run:
-        try:
-            _apply(planner, actor, filename)
-        except IntegrityError:
-            errors.file_error(
-                _("The data changed while the file was being imported; nothing was written. Try again.")
-            )
-            raise errors.exception() from None
-    log.info(
-        "roster import %s: read %.2fs (cpu %.2fs), check %.2fs (cpu %.2fs), write %.2fs (cpu %.2fs): %s",
-        filename, read - started, cpu1 - cpu0, checked - read, cpu2 - cpu1,
-        time.perf_counter() - checked, time.process_time() - cpu2, result.as_dict(),
-    )  # fmt: skip
-    return result
 
 
 def roster_plan(*, actor: Any, tables: dict[str, Table], errors: ErrorCollector) -> _Planner:
@@ -1182,9 +1166,33 @@ def roster_plan(*, actor: Any, tables: dict[str, Table], errors: ErrorCollector)
     return planner
 
 
-def roster_apply(plan: _Planner, *, actor: Any, filename: str) -> None:
+def roster_apply(
+    plan: _Planner, *, actor: Any, filename: str, tables: dict[str, Table] | None = None
+) -> None:
     """Write a checked plan (in one transaction, or inside the caller's)."""
     _apply(plan, actor, filename)
+    access.forget(actor)  # units may have moved: later parts of a workbook check rights on the new paths
+
+
+def summary(result: RosterImportResult) -> str:
+    lines = [
+        _("Units: %(created)d created, %(updated)d updated, %(moved)d moved, %(unchanged)d unchanged.")
+        % {
+            "created": result.units_created,
+            "updated": result.units_updated,
+            "moved": result.units_moved,
+            "unchanged": result.units_unchanged,
+        },
+        _("People: %(created)d created, %(updated)d updated, %(unchanged)d unchanged.")
+        % {
+            "created": result.people_created,
+            "updated": result.people_updated,
+            "unchanged": result.people_unchanged,
+        },
+    ]
+    if result.dry_run:
+        lines.append(_("Dry run: nothing was written."))
+    return "\n".join(lines)
 
 
 def _apply(plan: _Planner, actor: Any, filename: str) -> None:
@@ -1263,7 +1271,7 @@ def _write(plan: _Planner, actor: Any, filename: str) -> None:
         if upd_people:
             # Clear changed ID numbers first, so two people swapping theirs never clash on the unique digest.
             swapping = [p.pk for p, r in zip(upd_people, upd_rows, strict=True) if "id_number" in r.changes]
-            for chunk in _chunks(swapping):
+            for chunk in chunks(swapping):
                 Person.objects.filter(pk__in=chunk).update(id_number_digest=None)
             Person.objects.bulk_update(upd_people, _PERSON_FIELDS, batch_size=500)
             rehomed = [
@@ -1276,7 +1284,7 @@ def _write(plan: _Planner, actor: Any, filename: str) -> None:
 
         through = Person.tags.through
         retag = [p.pk for p, r in zip(upd_people, upd_rows, strict=True) if "tags" in r.changes]
-        for chunk in _chunks(retag):
+        for chunk in chunks(retag):
             through.objects.filter(person_id__in=chunk).delete()
         links = [(p.pk, tag_ids[name]) for p, r in zip(new_people, new_rows, strict=True) for name in r.tags]
         links += [
@@ -1303,7 +1311,7 @@ def _write(plan: _Planner, actor: Any, filename: str) -> None:
         log_action(
             actor,
             action="orgs.roster.imported",
-            unit_path=_common_path(e.unit_path for e in events),
+            unit_path=common_path(e.unit_path for e in events),
             changes=summary,
             batch=batch,
         )
@@ -1390,7 +1398,7 @@ def _apply_units(plan: _Planner, now: Any, events: list[PendingEvent]) -> None:
         Unit.objects.filter(pk=fu.existing.id).update(name=fu.name, kind=fu.kind, updated_at=now)
     touched = [fu.code for fu in new] + [fu.code for fu in moved] + [fu.code for fu in changed]
     units: dict[str, Unit] = {}
-    for chunk in _chunks(touched):
+    for chunk in chunks(touched):
         units.update((u.code, u) for u in Unit.objects.filter(code__in=chunk))
     for fu in new:
         u = units[fu.code]
@@ -1411,35 +1419,16 @@ def _ensure_tags(plan: _Planner, events: list[PendingEvent]) -> dict[str, int]:
     if not needed:
         return {}
     ids: dict[str, int] = {}
-    for chunk in _chunks(needed):
+    for chunk in chunks(needed):
         ids.update(Tag.objects.filter(name__in=chunk).values_list("name", "id"))
     missing = [Tag(name=n) for n in needed if n not in ids]
     if missing:
         Tag.objects.bulk_create(missing)
-        for chunk in _chunks([t.name for t in missing]):
+        for chunk in chunks([t.name for t in missing]):
             for t in Tag.objects.filter(name__in=chunk):
                 ids[t.name] = t.pk
                 events.append(PendingEvent("orgs.tag.created", t, ""))
     return ids
-
-
-def _common_path(paths: Iterable[str]) -> str:
-    """The deepest unit path every one of ``paths`` lies under ("" if none, or in different trees)."""
-    common: str | None = None
-    step = Unit.steplen
-    for p in paths:
-        if not p:
-            continue
-        if common is None:
-            common = p
-            continue
-        n = 0
-        while n < min(len(common), len(p)) and common[n] == p[n]:
-            n += 1
-        common = common[: n - n % step]
-        if not common:
-            return ""
-    return common or ""
 
 
 # ---------------------------------------------------------------- export
@@ -1453,14 +1442,8 @@ def roster_export(
     ``fmt`` "xlsx" writes both sheets; "csv" writes one, ``sheet`` ("people" or "units"). Phones and ID
     numbers are masked unless the actor may see them. The file imports back with no changes.
     """
-    if fmt not in ("xlsx", "csv"):
-        raise ValidationError({"fmt": _("Unknown format %(fmt)s; use xlsx or csv.") % {"fmt": fmt}})
-    if sheet not in ("people", "units"):
-        raise ValidationError(
-            {"sheet": _("Unknown sheet %(sheet)s; use people or units.") % {"sheet": sheet}}
-        )
-    if not access.can_anywhere(actor, Perm.IMPORT):
-        raise access.NotAllowed(Perm.IMPORT)
+    check_export(fmt, sheet, ("people", "units"))
+    require(actor)
     if unit is not None and not access.can(actor, Perm.VIEW, unit):
         raise Http404
     chinese = use_chinese()
@@ -1473,12 +1456,13 @@ def roster_export(
         view = access.scope_paths(actor, Perm.VIEW)
         step = Unit.steplen
         for code, name, kind, path in all_units:
-            if not _in(path, view) or (unit is not None and not path.startswith(unit.path)):
+            if not under(path, view) or (unit is not None and not path.startswith(unit.path)):
                 continue
             counts["units"] += 1
             parent_path = path[:-step]
             # A parent the actor may not see stays blank: the export must not reveal it (blank = keep).
-            parent = code_by_path.get(parent_path, "") if len(path) > step and _in(parent_path, view) else ""
+            visible_parent = len(path) > step and under(parent_path, view)
+            parent = code_by_path.get(parent_path, "") if visible_parent else ""
             yield [code, name, parent, choices["kind"].label(kind, chinese)]
 
     def people_rows() -> Iterator[list[Any]]:
@@ -1507,7 +1491,7 @@ def roster_export(
         tags: dict[int, list[str]] = {}
         through = Person.tags.through
         ids = [r[0] for r in rows]
-        for chunk in _chunks(ids):
+        for chunk in chunks(ids):
             for pid, name in through.objects.filter(person_id__in=chunk).values_list(
                 "person_id", "tag__name"
             ):
@@ -1550,8 +1534,8 @@ def roster_export(
                 name,
                 choices["gender"].label(gender, chinese),
                 birth,
-                ucode if _in(upath, view) else "",  # units out of the actor's view stay blank (= keep)
-                pcode if pcode and _in(ppath, view) else "",
+                ucode if under(upath, view) else "",  # units out of the actor's view stay blank (= keep)
+                pcode if pcode and under(ppath, view) else "",
                 choices["political_status"].label(pol, chinese),
                 choices["employment_status"].label(emp, chinese),
                 phone if see_phone else mask_phone(phone),
@@ -1559,51 +1543,102 @@ def roster_export(
                 sep.join(sorted(tags.get(pid, []))),
             ]
 
-    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    base = f"roster-{unit.code if unit else 'all'}"
-    if fmt == "xlsx":
-        content = xlsx_bytes(
-            [
-                SheetData(UNITS.title(chinese), UNITS.headers(chinese), unit_rows(), (16, 36, 16, 14)),
-                SheetData(
-                    PEOPLE.title(chinese),
-                    PEOPLE.headers(chinese),
-                    people_rows(),
-                    (12, 10, 6, 12, 14, 14, 12, 10, 14, 21, 24),
-                ),
-            ]
-        )
-        content_type, filename = XLSX_CONTENT_TYPE, f"{base}-{stamp}.xlsx"
-    else:
-        spec, rows = (UNITS, unit_rows()) if sheet == "units" else (PEOPLE, people_rows())
-        content = csv_bytes(spec.headers(chinese), rows)
-        content_type, filename = CSV_CONTENT_TYPE, f"{base}-{sheet}-{stamp}.csv"
-    log_action(
-        actor,
+    return export_file(
+        actor=actor,
         action="orgs.roster.exported",
-        unit_path=unit.path if unit else "",
-        changes={
-            "format": fmt,
-            "sheet": sheet if fmt == "csv" else "all",
-            "unit": unit.code if unit else None,
-            **counts,
-        },
+        name="roster",
+        fmt=fmt,
+        sheet=sheet,
+        unit=unit,
+        sheets=[
+            ExportSheet("units", UNITS, unit_rows(), (16, 36, 16, 14)),
+            ExportSheet("people", PEOPLE, people_rows(), (12, 10, 6, 12, 14, 14, 12, 10, 14, 21, 24)),
+        ],
+        counts=counts,
     )
-    return content, content_type, filename
 
 
-def roster_template() -> tuple[bytes, str, str]:
-    """A blank roster workbook (the header rows of both sheets): (content, content type, file name)."""
+_TEMPLATE_UNITS = 2000  # unit codes offered in a template's drop-down
+
+
+def scope_unit_codes(actor: Any, perm: Perm, *, party: bool | None = None) -> list[str]:
+    """The codes of the units ``actor`` holds ``perm`` on (for a template's drop-down), by path."""
+    if actor is None:
+        return []
+    qs = access.scoped(Unit.objects.all(), actor, perm)
+    if party is not None:
+        qs = qs.filter(kind__in=PARTY_KINDS) if party else qs.exclude(kind__in=PARTY_KINDS)
+    return list(qs.order_by("path").values_list("code", flat=True)[:_TEMPLATE_UNITS])
+
+
+def roster_template(actor: Any = None) -> tuple[bytes, str, str]:
+    """A register workbook to fill in: both sheets' headers, one example row each (marked 示例 / Example,
+    skipped by the import), drop-down lists for unit type, gender, political status and state, and for
+    unit codes the units ``actor`` may import into: (content, content type, file name)."""
     chinese = use_chinese()
-    content = xlsx_bytes(
+    choices = _all_choices()
+
+    def labels(name: str) -> list[str]:
+        c = choices[name]
+        return list((c.zh if chinese else c.en).values())
+
+    admin = scope_unit_codes(actor, Perm.IMPORT, party=False)
+    party = scope_unit_codes(actor, Perm.IMPORT, party=True)
+    unit_example = {
+        "code": f"{admin[0]}-X1" if admin else "XH-S9",
+        "name": "第九税务所" if chinese else "Ninth tax office",
+        "parent": admin[0] if admin else "XH",
+        "kind": choices["kind"].label(UnitKind.TAX_OFFICE, chinese),
+    }
+    person_example = {
+        "code": "A00001",
+        "name": "张三" if chinese else "Zhang San",
+        "gender": choices["gender"].label(Gender.MALE, chinese),
+        "birth_date": "1990-03-07",
+        "unit": admin[0] if admin else "XH",
+        "party_unit": party[0] if party else "",
+        "political_status": choices["political_status"].label(PoliticalStatus.MEMBER, chinese),
+        "employment_status": choices["employment_status"].label(EmploymentStatus.ACTIVE, chinese),
+        "phone": "13800000000",
+        "tags": "青年" if chinese else "youth",
+    }
+    return template_file(
         [
-            SheetData(UNITS.title(chinese), UNITS.headers(chinese), [], (16, 36, 16, 14)),
-            SheetData(
-                PEOPLE.title(chinese),
-                PEOPLE.headers(chinese),
-                [],
+            TemplateSheet(
+                UNITS,
+                {"kind": labels("kind"), "parent": admin},
+                unit_example,
+                (16, 36, 16, 14),
+            ),
+            TemplateSheet(
+                PEOPLE,
+                {
+                    "gender": labels("gender"),
+                    "unit": admin,
+                    "party_unit": party,
+                    "political_status": labels("political_status"),
+                    "employment_status": labels("employment_status"),
+                },
+                person_example,
                 (12, 10, 6, 12, 14, 14, 12, 10, 14, 21, 24),
             ),
-        ]
+        ],
+        chinese=chinese,
+        name="roster-template.xlsx",
     )
-    return content, XLSX_CONTENT_TYPE, "roster-template.xlsx"
+
+
+# ---------------------------------------------------------------- registration
+
+IMPORTER = Importer(
+    key="roster",
+    order=10,
+    specs=(UNITS, PEOPLE),
+    require=require,
+    plan=roster_plan,
+    apply=roster_apply,
+    summary=summary,
+    reset=access.forget,
+    export=roster_export,
+    template=roster_template,
+)

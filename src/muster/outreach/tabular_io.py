@@ -16,7 +16,6 @@ from datetime import date
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
 from django.http import Http404
 from django.utils.translation import gettext as _
 
@@ -28,8 +27,9 @@ from muster.outreach import creditcode, services
 from muster.outreach.models import Enterprise, EnterpriseSize, Liaison, LiaisonRole
 from muster.tabular.cells import CellError, choice_table, is_blank, parse_choice, parse_date, text
 from muster.tabular.errors import ErrorCollector
-from muster.tabular.reader import read_workbook
-from muster.tabular.schema import Column, SheetSpec, Table, match_sheets, use_chinese
+from muster.tabular.pipeline import Importer, person_not_in_scope, unit_not_in_scope
+from muster.tabular.schema import Column, SheetSpec, Table, use_chinese
+from muster.tabular.template import TemplateSheet, template_file
 from muster.tabular.writer import CSV_CONTENT_TYPE, XLSX_CONTENT_TYPE, SheetData, csv_bytes, xlsx_bytes
 
 ENTERPRISES = SheetSpec(
@@ -199,7 +199,7 @@ def enterprise_plan(*, actor: Any, tables: dict[str, Table], errors: ErrorCollec
                     rownum,
                     t.column("unit"),
                     t.get(cells, "unit"),
-                    _("there is no unit with this code") if unit_code else _("a unit code is required"),
+                    unit_not_in_scope() if unit_code else _("a unit code is required"),
                 )
             elif not services.may_write(actor, unit):
                 errors.add(
@@ -246,9 +246,7 @@ def enterprise_plan(*, actor: Any, tables: dict[str, Table], errors: ErrorCollec
             pcode = _cell(t, cells, "person", rownum, errors, code=True)
             person = people.get(pcode)
             if person is None:
-                errors.add(
-                    t.sheet, rownum, t.column("person"), pcode, _("there is no person with this staff number")
-                )
+                errors.add(t.sheet, rownum, t.column("person"), pcode, person_not_in_scope())
             role: str = LiaisonRole.LIAISON
             try:
                 role = parse_choice(t.get(cells, "role"), ROLES, "联络人/党建指导人") or LiaisonRole.LIAISON
@@ -346,30 +344,10 @@ def enterprise_import(
     *, actor: Any, filename: str, data: bytes, dry_run: bool = False
 ) -> EnterpriseImportResult:
     """Check an enterprises file and, unless ``dry_run``, apply it (all or nothing); raise ``TabularError``
-    listing every problem."""
-    require(actor)
-    book = read_workbook(filename, data)
-    errors = ErrorCollector(book.file)
-    tables = match_sheets(book, list(SPECS), errors)
-    if tables and not any(t.rows for t in tables.values()) and not errors:
-        errors.file_error(_("The file has no data rows."))
-    if errors.fatal:
-        errors.raise_if_any()
-    try:
-        with transaction.atomic():
-            plan = enterprise_plan(actor=actor, tables=tables, errors=errors)
-            errors.raise_if_any()
-            enterprise_apply(plan, actor=actor, filename=filename, tables=tables)
-            errors.raise_if_any()  # a liaison the services refused: undo everything
-            if dry_run:
-                transaction.set_rollback(True)
-    except IntegrityError:
-        errors.file_error(
-            _("The data changed while the file was being imported; nothing was written. Try again.")
-        )
-        raise errors.exception() from None
-    plan.result.dry_run = dry_run
-    return plan.result
+    listing every problem (the steps are the pipeline's: ``muster.tabular.pipeline.import_file``; a dry run
+    goes through the services too, and is rolled back)."""
+    result: EnterpriseImportResult = IMPORTER.run(actor=actor, filename=filename, data=data, dry_run=dry_run)
+    return result
 
 
 # ---------------------------------------------------------------- export
@@ -410,3 +388,61 @@ def enterprise_export(*, actor: Any, fmt: str, unit: Unit | None = None) -> tupl
         SheetData(LIAISONS.title(chinese), LIAISONS.headers(chinese), liaison_rows(), (22, 12, 12, 12, 12)),
     ]
     return xlsx_bytes(sheets), XLSX_CONTENT_TYPE, f"{stamp}.xlsx"
+
+
+# ---------------------------------------------------------------- template
+
+
+def enterprise_template(actor: Any = None) -> tuple[bytes, str, str]:
+    """An enterprises workbook to fill in: headers, one example row per sheet (marked 示例 / Example,
+    skipped by the import), drop-down lists for size, role and the units ``actor`` may change."""
+    chinese = use_chinese()
+    units: list[str] = []
+    if actor is not None:
+        units = list(
+            access.scoped(Unit.objects.all(), actor, Perm.CHANGE)
+            .order_by("path")
+            .values_list("code", flat=True)[:2000]
+        )
+    sizes = list(_SIZE_ZH.values()) if chinese else list(_SIZE_ZH)
+    roles = list(_ROLE_ZH.values()) if chinese else list(_ROLE_ZH)
+    credit = "91310104MA1FL0000X"
+    return template_file(
+        [
+            TemplateSheet(
+                ENTERPRISES,
+                {"size": sizes, "unit": units},
+                {
+                    "credit_code": credit,
+                    "name": "上海示范科技有限公司" if chinese else "Shanghai Example Tech Co., Ltd.",
+                    "industry": "软件和信息技术服务业" if chinese else "Software",
+                    "size": sizes[2],
+                    "unit": units[0] if units else "XH-S1",
+                },
+                (22, 30, 20, 20, 16, 8, 16),
+            ),
+            TemplateSheet(
+                LIAISONS,
+                {"role": roles},
+                {"credit_code": credit, "person": "A00001", "role": roles[0], "start": "2024-01-01"},
+                (22, 12, 12, 12, 12),
+            ),
+        ],
+        chinese=chinese,
+        name="enterprises-template.xlsx",
+    )
+
+
+# ---------------------------------------------------------------- registration
+
+IMPORTER = Importer(
+    key="outreach",
+    order=30,
+    specs=SPECS,
+    require=require,
+    plan=enterprise_plan,
+    apply=enterprise_apply,
+    summary=summary,
+    template=enterprise_template,
+    check_by_applying=True,
+)

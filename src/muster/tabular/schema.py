@@ -20,6 +20,18 @@ from muster.tabular.errors import ErrorCollector
 from muster.tabular.reader import RawSheet, Workbook, column_letter, iter_nonempty
 
 _HEADER_SEARCH_ROWS = 10
+# A template's example row: its first cell starts with one of these (``muster.tabular.template``).
+EXAMPLE_MARKS = ("示例", "example")
+
+
+def example_mark(chinese: bool) -> str:
+    """What a template writes in front of its example row's first cell."""
+    return "示例：" if chinese else "Example: "
+
+
+def is_example(value: Any) -> bool:
+    """Whether a row's first cell marks it as a template's example (skipped by the import)."""
+    return isinstance(value, str) and value.strip().lower().startswith(EXAMPLE_MARKS)
 
 
 def use_chinese(language: str | None = None) -> bool:
@@ -77,6 +89,7 @@ class Table:
     index: dict[str, int]  # column key → 0-based position
     headers: dict[str, str]  # column key → header text as written in the file
     rows: list[tuple[int, list[Any]]] = field(default_factory=list)  # (Excel row number, cells)
+    examples: int = 0  # example rows of a template, skipped
 
     def has(self, key: str) -> bool:
         return key in self.index
@@ -225,4 +238,6 @@ def _table(sheet: RawSheet, shown: str, spec: SheetSpec, errors: ErrorCollector)
     if not ok:
         return None
     rows = [(n + header_row, r) for n, r in iter_nonempty(sheet.rows[header_row:])]
-    return Table(spec, shown, header_row, index, headers, rows)
+    first = index.get(spec.columns[0].key)
+    kept = [(n, r) for n, r in rows if first is None or first >= len(r) or not is_example(r[first])]
+    return Table(spec, shown, header_row, index, headers, kept, examples=len(rows) - len(kept))

@@ -35,9 +35,10 @@ urlpatterns = [
     path("partners/new/", teams.partner_create, name="partner_create"),
     # the staff register (人员名册): import / export; the old /roster/ addresses redirect here
     path("people/import/", people_import.people_import, name="people_import"),
+    path("people/import/confirm/", people_import.people_import_confirm, name="people_import_confirm"),
     path("people/export/", people_import.people_export, name="people_export"),
     path("people/template/", people_import.people_template, name="people_template"),
-    path("roster/", people_import.moved_to("people_import")),
+    # (/roster/ itself is rostering's plans index now; it sends an old import form's POST here)
     path("roster/export/", people_import.moved_to("people_export")),
     path("roster/template/", people_import.moved_to("people_template")),
     # audit log, API tokens

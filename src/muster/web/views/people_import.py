@@ -1,5 +1,7 @@
 """The staff register page (人员名册, ``/people/import/``): import the register (.xlsx / .csv), export it,
-download a blank template. The old addresses under ``/roster/`` (now rostering's) redirect here."""
+download a template to fill in. A passing dry run keeps the upload (``muster.tabular.uploads``) and offers
+"confirm import" of the same file (``/people/import/confirm/``). The old addresses under ``/roster/``
+(now rostering's) redirect here."""
 
 from __future__ import annotations
 
@@ -18,8 +20,11 @@ from django.views.decorators.http import require_POST
 from muster.orgs import people_io
 from muster.orgs.access import NotAllowed, Perm, can_anywhere, scoped
 from muster.orgs.models import Unit
+from muster.tabular import uploads
 from muster.tabular.errors import TabularError
 from muster.web.forms import ExportForm, ImportForm
+
+IMPORTER_KEY = people_io.IMPORTER.key
 
 RESULT_LABELS = {
     "units_created": gettext_lazy("Units created"),
@@ -57,6 +62,7 @@ def _page(request: HttpRequest, form: ImportForm, status: int = 200, **extra: An
         "form": form,
         "export_form": ExportForm(units=_export_units(request.user)),
         "max_mb": settings.MUSTER_IMPORT_MAX_BYTES / (1024 * 1024),
+        "hold_minutes": uploads.hold_minutes(),
         **extra,
     }
     return render(request, "web/people/import.html", context, status=status)
@@ -83,21 +89,65 @@ def people_import(request: HttpRequest) -> HttpResponse:
         return _page(request, form, status=400)
     dry_run = bool(form.cleaned_data.get("dry_run"))
     data = upload.read(limit + 1)
+    filename = upload.name or ""
     try:
-        result = people_io.roster_import(actor=user, filename=upload.name or "", data=data, dry_run=dry_run)
+        result = people_io.roster_import(actor=user, filename=filename, data=data, dry_run=dry_run)
     except TabularError as exc:
         return _page(request, form, row_errors=exc.errors, status=400)
     except ValidationError as exc:
         for message in exc.messages:
             form.add_error(None, message)
         return _page(request, form, status=400)
+    held, status, confirm_error = None, 200, None
+    if dry_run:  # the same upload, kept for "confirm import": the file need not be chosen again
+        try:
+            held = uploads.upload_keep(actor=user, importer=IMPORTER_KEY, filename=filename, data=data)
+        except uploads.UploadTooMuch as exc:  # checked, but not kept: the user is told why
+            status, confirm_error = 413, str(exc)
     return _page(
         request,
         ImportForm(initial={"dry_run": dry_run}),
         result=_result_rows(result.as_dict()),
         result_counts=result.as_dict(),
         dry_run=dry_run,
-        filename=upload.name,
+        filename=filename,
+        held=held,
+        confirm_error=confirm_error,
+        status=status,
+    )
+
+
+@login_required
+@require_POST
+def people_import_confirm(request: HttpRequest) -> HttpResponse:
+    """Import the upload a passing dry run kept (its token in the form): for the uploader only, once,
+    within the time it is kept."""
+    user = request.user
+    _require_import(user)
+    try:
+        held = uploads.upload_take(actor=user, importer=IMPORTER_KEY, token=request.POST.get("token", ""))
+    except uploads.UploadGone as exc:
+        return _page(request, ImportForm(), confirm_error=str(exc), status=410)
+    except uploads.UploadUnknown as exc:
+        return _page(request, ImportForm(), confirm_error=str(exc), status=404)
+    try:
+        result = people_io.roster_import(actor=user, filename=held.filename, data=held.data, dry_run=False)
+    except TabularError as exc:  # the data changed since the check: nothing imported, the file kept
+        uploads.upload_release(held=held)
+        return _page(request, ImportForm(), row_errors=exc.errors, status=400)
+    except ValidationError as exc:
+        uploads.upload_release(held=held)
+        form = ImportForm()
+        for message in exc.messages:
+            form.add_error(None, message)
+        return _page(request, form, status=400)
+    return _page(
+        request,
+        ImportForm(initial={"dry_run": True}),
+        result=_result_rows(result.as_dict()),
+        result_counts=result.as_dict(),
+        dry_run=False,
+        filename=held.filename,
     )
 
 
@@ -119,9 +169,10 @@ def people_export(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def people_template(request: HttpRequest) -> HttpResponse:
-    """A blank register workbook: the header rows of both sheets, nothing else."""
+    """A register workbook to fill in: headers, drop-down lists (of the user's units too) and one example
+    row per sheet, which the import skips."""
     _require_import(request.user)
-    data, content_type, filename = people_io.roster_template()
+    data, content_type, filename = people_io.roster_template(request.user)
     return _download(data, content_type, filename)
 
 

@@ -176,8 +176,20 @@ MUSTER_IMPORT_MAX_CELLS = int(os.environ.get("MUSTER_IMPORT_MAX_CELLS", "1000000
 # An .xlsx is parsed in a child process with this much memory (MB) and CPU time (seconds) at most.
 MUSTER_IMPORT_MEMORY_MB = int(os.environ.get("MUSTER_IMPORT_MEMORY_MB", "2048"))
 MUSTER_IMPORT_CPU_SECONDS = int(os.environ.get("MUSTER_IMPORT_CPU_SECONDS", "120"))
+# A file that passed its check is kept (sealed) for "confirm import"; one user keeps at most this many bytes.
+MUSTER_IMPORT_HOLD_MAX_BYTES = int(
+    os.environ.get("MUSTER_IMPORT_HOLD_MAX_BYTES", str(3 * MUSTER_IMPORT_MAX_BYTES))
+)
 # Mobilization: a gap shorter than this between two shifts of one person is warned about (minutes).
 MUSTER_MIN_REST_MINUTES = int(os.environ.get("MUSTER_MIN_REST_MINUTES", "480"))
+# Check-in: accepted from this many minutes before a shift's start to this many after its end (a leader's
+# fix with a reason may set any time). Approvals flag entries outside that window of their shift or batch,
+# shorter than SHORT, longer than the shift plus LONG_EXTRA, or (without a shift) longer than LONG.
+MUSTER_CHECKIN_EARLY_MINUTES = env_int("MUSTER_CHECKIN_EARLY_MINUTES", 60, minimum=0)
+MUSTER_CHECKIN_LATE_MINUTES = env_int("MUSTER_CHECKIN_LATE_MINUTES", 120, minimum=0)
+MUSTER_ENTRY_SHORT_MINUTES = env_int("MUSTER_ENTRY_SHORT_MINUTES", 15, minimum=0)
+MUSTER_ENTRY_LONG_EXTRA_MINUTES = env_int("MUSTER_ENTRY_LONG_EXTRA_MINUTES", 120, minimum=0)
+MUSTER_ENTRY_LONG_MINUTES = env_int("MUSTER_ENTRY_LONG_MINUTES", 720, minimum=0)
 # Background work: Django's tasks API on the database queue, run by `muster worker` processes (several
 # may run). A worker beats every HEARTBEAT seconds; one silent for STALE seconds is taken for dead and its
 # tasks are queued again or failed visibly (muster.worker.recovery). /healthz answers 503 when no worker

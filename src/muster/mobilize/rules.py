@@ -22,6 +22,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -30,7 +31,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from muster import clock
-from muster.mobilize.models import Assignment, DeploymentMember, DeploymentStatus, Shift
+from muster.mobilize.models import Assignment, Deployment, DeploymentMember, DeploymentStatus, Post, Shift
+from muster.orgs import access
 
 HARD = frozenset({"full", "conflict"})
 STRICT = frozenset({"full", "conflict", "rest", "week"})
@@ -86,6 +88,35 @@ def _deployment_name(code: str, title: str, start: datetime, end: datetime) -> s
     }
 
 
+def _other_shift_name(start: datetime, end: datetime) -> str:
+    return _("another shift, %(start)s–%(end)s") % {"start": _fmt(start), "end": _fmt(end)}
+
+
+def _other_deployment_name(start: datetime, end: datetime) -> str:
+    return _("another batch, %(start)s–%(end)s") % {"start": _fmt(start), "end": _fmt(end)}
+
+
+def _visible(viewer: Any, deployment_ids: set[int], post_ids: set[int]) -> tuple[set[int], set[int]]:
+    """The batches and posts among these that ``viewer`` may see (in scope, or a batch they are on)."""
+    batches: set[int] = set()
+    if deployment_ids:
+        batches = set(
+            access.scoped(Deployment.objects.filter(pk__in=deployment_ids), viewer).values_list(
+                "pk", flat=True
+            )
+        )
+        if getattr(viewer, "pk", None) is not None and batches != deployment_ids:
+            batches |= set(
+                DeploymentMember.objects.filter(
+                    deployment_id__in=deployment_ids - batches, person__user_id=viewer.pk
+                ).values_list("deployment_id", flat=True)
+            )
+    posts: set[int] = set()
+    if post_ids:
+        posts = set(access.scoped(Post.objects.filter(pk__in=post_ids), viewer).values_list("pk", flat=True))
+    return batches, posts
+
+
 def week_bounds(moment: datetime, tz: ZoneInfo | None = None) -> tuple[datetime, datetime]:
     """The local calendar week (Monday 00:00 to the next Monday 00:00) holding ``moment``."""
     tz = tz or _tz()
@@ -103,20 +134,22 @@ def window(start: datetime, end: datetime) -> tuple[datetime, datetime]:
     return min(start - rest, w_lo), max(end + rest, w_hi)
 
 
-def commitments_of(person_ids: Iterable[int], lo: datetime, hi: datetime) -> dict[int, list[Commitment]]:
-    """Each person's shifts and active batches touching ``[lo, hi)`` (cancelled batches left out)."""
+def commitments_of(
+    person_ids: Iterable[int], lo: datetime, hi: datetime, *, viewer: Any = None
+) -> dict[int, list[Commitment]]:
+    """Each person's shifts and active batches touching ``[lo, hi)`` (cancelled batches left out).
+
+    With a ``viewer``, a batch or post the viewer may not see is named neutrally ("another batch,
+    09:00–17:00"), so a refusal shown to them tells nothing of it; without one, every name is given."""
     ids = list(person_ids)
     out: dict[int, list[Commitment]] = defaultdict(list)
-    rows = (
+    rows = list(
         Assignment.objects.filter(person_id__in=ids, shift__start__lt=hi, shift__end__gt=lo)
         .exclude(shift__deployment__status=DeploymentStatus.CANCELLED)
         .select_related("shift", "shift__deployment", "shift__post")
         .order_by("shift__start", "shift_id")
     )
-    for a in rows:
-        s = a.shift
-        out[a.person_id].append(Commitment(shift_name(s), s.start, s.end, s.pk, s.deployment_id))
-    members = (
+    members = list(
         DeploymentMember.objects.filter(
             person_id__in=ids,
             deployment__start__lt=hi,
@@ -133,8 +166,30 @@ def commitments_of(person_ids: Iterable[int], lo: datetime, hi: datetime) -> dic
             "deployment__end",
         )
     )
+    seen_batches: set[int] | None = None
+    seen_posts: set[int] = set()
+    if viewer is not None:
+        seen_batches, seen_posts = _visible(
+            viewer,
+            {a.shift.deployment_id for a in rows if a.shift.deployment_id is not None}
+            | {row[1] for row in members},
+            {a.shift.post_id for a in rows if a.shift.deployment_id is None and a.shift.post_id is not None},
+        )
+    for a in rows:
+        s = a.shift
+        shown = (
+            seen_batches is None
+            or (s.deployment_id is not None and s.deployment_id in seen_batches)
+            or (s.deployment_id is None and s.post_id in seen_posts)
+        )
+        name = shift_name(s) if shown else _other_shift_name(s.start, s.end)
+        out[a.person_id].append(Commitment(name, s.start, s.end, s.pk, s.deployment_id))
     for pid, did, code, title, d_start, d_end in members:
-        out[pid].append(Commitment(_deployment_name(code, title, d_start, d_end), d_start, d_end, None, did))
+        if seen_batches is None or did in seen_batches:
+            name = _deployment_name(code, title, d_start, d_end)
+        else:
+            name = _other_deployment_name(d_start, d_end)
+        out[pid].append(Commitment(name, d_start, d_end, None, did))
     return out
 
 

@@ -11,6 +11,8 @@ imports those apps.
   row and every new batch of the write, for set-wise handling). Single and bulk writes send the same
   signal, so a listener cannot serve one and forget the other.
 - ``deployment_changed`` (``deployment``): a batch was created, its times changed, or it was cancelled.
+- ``deployment_cancelled`` (``actor``, ``deployment``, ``reason``): a batch was cancelled (sent after
+  ``deployment_changed``); the notify app tells its members, with the reason.
 """
 
 from __future__ import annotations
@@ -19,3 +21,4 @@ from django.dispatch import Signal
 
 ledger_rows_written = Signal()
 deployment_changed = Signal()
+deployment_cancelled = Signal()

@@ -8,6 +8,10 @@ class NotifyConfig(AppConfig):
     verbose_name = _("Notifications")
 
     def ready(self) -> None:
+        # Notices for other apps' domain signals (a cancelled batch tells its members).
+        from muster.notify import listeners
+
+        listeners.connect()
         # The audit log's labels for this app's action codes (the audit app keeps the registry).
         from muster.audit.actions import ACTIONS
 

@@ -2,20 +2,29 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.staticfiles import finders
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.template.loader import get_template, render_to_string
+from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
 
 from muster.mobilize import queries, services
 from muster.mobilize.forms import DATETIME_FORMAT, CheckForm, FixForm
@@ -27,6 +36,23 @@ from muster.web.forms import BoundedDateTimeField
 from muster.web.views.common import apply_service_errors
 
 OLDEST_OFFLINE_CHECK = timedelta(hours=24)  # a phone may send a check-in it kept offline up to this late
+OFFLINE_HORIZON = timedelta(days=14)  # the check-in pages of shifts starting within this are kept offline
+OFFLINE_MAX_SHIFTS = 20
+OFFLINE_HEADER = "X-Muster-Offline"  # "1": the service worker may keep this page for use without network
+PREFETCH_HEADER = "X-Muster-Prefetch"  # the service worker fetching a page in the background
+# The static files every kept page needs (the service worker stores them when it installs).
+OFFLINE_SHELL = (
+    "vendor/bootstrap/bootstrap.min.css",
+    "vendor/bootstrap-icons/bootstrap-icons.min.css",
+    "vendor/bootstrap-icons/fonts/bootstrap-icons.woff2",
+    "vendor/htmx/htmx.min.js",
+    "vendor/bootstrap/bootstrap.bundle.min.js",
+    "muster/css/muster.css",
+    "muster/js/muster.js",
+    "muster/img/favicon.svg",
+    "mobilize/js/offline.js",
+    "mobilize/js/checkin.js",
+)
 
 
 def _wants_json(request: HttpRequest) -> bool:
@@ -53,7 +79,7 @@ def checkin(request: HttpRequest, token: str) -> HttpResponse:
         return _checkin_post(request, shift, assignment)
     last = queries.check_state(assignment) if assignment is not None else None
     next_kind = CheckKind.OUT if last is not None and last.kind == CheckKind.IN else CheckKind.IN
-    return render(
+    response = render(
         request,
         "mobilize/checkin/mobile.html",
         {
@@ -63,6 +89,9 @@ def checkin(request: HttpRequest, token: str) -> HttpResponse:
             "last": last,
             "next_kind": next_kind,
             "key": uuid.uuid4().hex,
+            "owner": offline_owner(user),
+            "rendered_at": timezone.now(),
+            "window": services.shift_checkin_window(shift),
             "may_lead": services.may_lead_shift(user, shift),
             "entries": (
                 [
@@ -78,6 +107,7 @@ def checkin(request: HttpRequest, token: str) -> HttpResponse:
             ),
         },
     )
+    return keep_offline(response)
 
 
 def _checkin_post(request: HttpRequest, shift: Shift, assignment: Assignment | None) -> HttpResponse:
@@ -127,6 +157,102 @@ def _checkin_post(request: HttpRequest, shift: Shift, assignment: Assignment | N
                 % {"at": _local(result.event.at)},
             )
     return redirect(page)
+
+
+# ------------------------------------------------------------------ offline: service worker and manifest
+
+
+def offline_owner(user: Any) -> str:
+    """An opaque id of the login, so the phone keeps one login's pages and pending checks apart from
+    another's (never the user's primary key itself)."""
+    if getattr(user, "pk", None) is None:
+        return ""
+    return salted_hmac("muster.mobilize.offline", str(user.pk)).hexdigest()[:24]
+
+
+def keep_offline(response: HttpResponse) -> HttpResponse:
+    """Mark a page the service worker may keep for use without network (the login's own pages only)."""
+    response[OFFLINE_HEADER] = "1"
+    response["Cache-Control"] = "private, no-cache"
+    return response
+
+
+@lru_cache(maxsize=1)
+def _shell_version() -> str:
+    """A digest of the service worker's template and the shell files: a change installs a new worker."""
+    digest = hashlib.sha256()
+    for path in OFFLINE_SHELL:
+        found = finders.find(path)
+        if isinstance(found, str):
+            with open(found, "rb") as fh:
+                digest.update(fh.read())
+    template: Any = get_template("mobilize/offline/sw.js")
+    with open(template.origin.name, "rb") as fh:
+        digest.update(fh.read())
+    return digest.hexdigest()[:16]
+
+
+@require_GET
+def service_worker(request: HttpRequest) -> HttpResponse:
+    """``/sw.js``: served from the site's root so its scope covers the check-in pages it keeps."""
+    offline_html = render_to_string("mobilize/offline/offline.html", request=request)
+    body = render_to_string(
+        "mobilize/offline/sw.js",
+        {
+            "version": f"{_shell_version()}-{get_language()}",
+            "shell": OFFLINE_SHELL,
+            "offline_html": offline_html,
+        },
+    )
+    response = HttpResponse(body, content_type="application/javascript; charset=utf-8")
+    response["Cache-Control"] = "no-cache"
+    response["Service-Worker-Allowed"] = "/"
+    return response
+
+
+@require_GET
+def web_manifest(request: HttpRequest) -> HttpResponse:
+    """``/manifest.webmanifest``: "add to home screen" opens my service."""
+    data = {
+        "name": _("Muster"),
+        "short_name": _("Muster"),
+        "description": _("Check in and out of your shifts, also without network."),
+        "lang": get_language(),
+        "start_url": reverse("mobilize:my_service"),
+        "scope": "/",
+        "display": "standalone",
+        "background_color": "#ffffff",
+        "theme_color": "#0d6efd",
+        "icons": [{"src": static("muster/img/favicon.svg"), "sizes": "any", "type": "image/svg+xml"}],
+    }
+    response = HttpResponse(
+        json.dumps(data, ensure_ascii=False), content_type="application/manifest+json; charset=utf-8"
+    )
+    response["Cache-Control"] = "no-cache"
+    return response
+
+
+@login_required
+@require_GET
+def offline_data(request: HttpRequest) -> HttpResponse:
+    """The pages the service worker keeps for the logged-in volunteer: the check-in pages of their
+    upcoming shifts (now running or starting within ``OFFLINE_HORIZON``) and my service."""
+    person = linked_person(request.user)
+    pages: list[str] = []
+    if person is not None:
+        now = timezone.now()
+        shifts = queries.person_upcoming_shifts(person, now=now).filter(start__lt=now + OFFLINE_HORIZON)
+        pages = [reverse("mobilize:checkin", args=[s.token]) for s in shifts[:OFFLINE_MAX_SHIFTS]]
+    pages.append(reverse("mobilize:my_service"))
+    response = JsonResponse(
+        {
+            "owner": offline_owner(request.user),
+            "pages": pages,
+            "forget_prefix": reverse("mobilize:checkin", args=["x"]).rsplit("x/", 1)[0],
+        }
+    )
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 # ------------------------------------------------------------------ roll-call

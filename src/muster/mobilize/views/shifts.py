@@ -23,6 +23,7 @@ from muster.mobilize import queries, services, shift_templates
 from muster.mobilize.forms import AssignForm, CoverageForm, PostForm, ShiftForm, ShiftTemplateForm
 from muster.mobilize.models import Deployment, Post, Shift
 from muster.mobilize.shift_templates import HourCoverage, ShiftSpec
+from muster.mobilize.views.batches import plans_index_url
 from muster.mobilize.views.common import dispatch_units, report_warnings
 from muster.orgs.access import NotAllowed, Perm, can, can_anywhere, get_scoped_or_404, scoped
 from muster.orgs.models import Person
@@ -107,6 +108,9 @@ def post_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "green": sum(1 for c in cells if c.state == "green"),
             "shifts": [(s, s.assignments.count()) for s in shifts],
             "may_manage": can(user, Perm.MOBILIZE_DISPATCH, post.unit),
+            # roster plans reach back through their relation (mobilize does not import the roster app)
+            "plans": list(post.roster_plans.order_by("start_date", "pk")),
+            "plans_url": plans_index_url(),
         },
         status=form_status(form),
     )

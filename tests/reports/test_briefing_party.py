@@ -79,7 +79,9 @@ def test_brief_command_ends_with_the_party_sentence(party: Any) -> None:
     out = StringIO()
     call_command("brief", "--as-of", "2024-06-30 24:00", "--unit", "XH-DW", stdout=out)
     lines = out.getvalue().strip().splitlines()
-    assert lines[0].startswith("截至6月30日晚24点，徐汇区税务局党委，已累计派出0批")
+    # a party organization dispatches nothing: its headline says what its members did (issue 27 item 11)
+    assert lines[0].startswith("截至6月30日晚24点，徐汇区税务局党委党员尚无经审核的志愿服务记录。")
+    assert "派出0批" not in out.getvalue()
     assert lines[-1] == (
         "2024年1月1日至6月30日，共开展“三会一课”等组织生活2次，开展谈心谈话5人次，设立党员示范岗1个、"
         "党员先锋岗1个，建立领导干部联系点1个，1个基层部门和个人获评各类奖项，1名同志递交了入党申请书。"

@@ -276,7 +276,8 @@ def _fill_and_issue(actor: Any, cert: Certificate, unit: Unit, texts: _Texts) ->
     cert.minutes = record.minutes
     cert.period_start = record.period_start
     cert.period_end = record.period_end
-    cert.content = _content(record)
+    # the text names only the batches the issuer may see (the rest counted by kind, without title)
+    cert.content = _content(queries.record_seen_by(actor, record))
     cert.person_in_charge = texts.person_in_charge or cert.person_in_charge
     cert.handler = (
         texts.handler or cert.handler or (actor.get_username() if getattr(actor, "pk", None) else "")

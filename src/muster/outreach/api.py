@@ -18,18 +18,15 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import Q
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
 from django.utils import timezone
-from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
-from ninja import Field, File, Path, Query, Router, Schema, Status
-from ninja.files import UploadedFile
+from ninja import Field, Path, Query, Router, Schema, Status
 
 from muster.api.common import (
     BoundedDate,
     BoundedDateTime,
     ErrorOut,
-    ImportErrorOut,
     PageParams,
     actor,
     paginate,
@@ -51,6 +48,13 @@ from muster.outreach.models import (
     ServiceMeasure,
     TaxpayerHome,
     Visit,
+)
+from muster.tabular.api import (
+    CONFIRM_RESPONSES,
+    IMPORT_RESPONSES,
+    confirm_endpoint,
+    export_endpoint,
+    import_endpoint,
 )
 
 router = Router(tags=["outreach"])
@@ -178,44 +182,44 @@ def create_enterprise(request: HttpRequest, payload: EnterpriseIn) -> Any:
     return Status(201, _ent_out(user, e))
 
 
-@router.get("/enterprises/export", response={200: None, 404: ErrorOut, 422: ErrorOut})
-def export_enterprises(
-    request: HttpRequest, fmt: Literal["xlsx", "csv"] = Query("xlsx", alias="format"), unit: str | None = None
-) -> HttpResponse:
-    user = actor(request)
-    data, content_type, filename = tabular_io.enterprise_export(
-        actor=user, fmt=fmt, unit=resolve_unit(user, unit, "unit")
+# Import and export: the import pipeline's views (``muster.tabular.api``) on outreach's paths.
+router.get(
+    "/enterprises/export",
+    response={200: None, 404: ErrorOut, 422: ErrorOut},
+    operation_id="muster_outreach_api_export_enterprises",
+)(
+    export_endpoint(
+        name="export_enterprises",
+        export=tabular_io.enterprise_export,
+        resolve_unit=lambda user, code: resolve_unit(user, code, "unit"),
     )
-    response = HttpResponse(data, content_type=content_type)
-    response["Content-Disposition"] = content_disposition_header(True, filename) or "attachment"
-    return response
-
-
-@router.post(
-    "/enterprises/import",
-    response={200: dict[str, Any], 403: ErrorOut, 413: ErrorOut, 422: ImportErrorOut},
-    summary="Import enterprises and liaisons (.xlsx or .csv), all or nothing",
 )
-def import_enterprises(request: HttpRequest, file: File[UploadedFile], dry_run: bool = False) -> Any:
-    from muster.tabular.errors import TabularError
-
-    user = actor(request)
-    tabular_io.require(user)
-    limit = settings.MUSTER_IMPORT_MAX_BYTES
-    if file.size is not None and file.size > limit:
-        detail = _("The file %(name)s is %(size)s bytes; the limit is %(limit)s bytes.") % {
-            "name": file.name,
-            "size": file.size,
-            "limit": limit,
-        }
-        return Status(413, {"detail": detail})
-    try:
-        result = tabular_io.enterprise_import(
-            actor=user, filename=file.name or "", data=file.read(), dry_run=dry_run
-        )
-    except TabularError as exc:
-        return Status(422, {"detail": exc.summary(), "errors": [e.as_dict() for e in exc.errors]})
-    return result.as_dict()
+router.post(
+    "/enterprises/import",
+    response=IMPORT_RESPONSES,
+    summary="Import enterprises and liaisons (.xlsx or .csv), all or nothing",
+    operation_id="muster_outreach_api_import_enterprises",
+)(
+    import_endpoint(
+        name="import_enterprises",
+        key="outreach",
+        run=tabular_io.enterprise_import,
+        require=tabular_io.require,
+    )
+)
+router.post(
+    "/enterprises/import/confirm",
+    response=CONFIRM_RESPONSES,
+    summary="Import the enterprises file a passing dry run checked (by its confirm_token)",
+    operation_id="muster_outreach_api_confirm_enterprises",
+)(
+    confirm_endpoint(
+        name="confirm_enterprises",
+        key="outreach",
+        run=tabular_io.enterprise_import,
+        require=tabular_io.require,
+    )
+)
 
 
 @router.get("/enterprises/{code}", response={200: EnterpriseOut, **NOT_FOUND})

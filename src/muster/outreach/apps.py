@@ -25,6 +25,15 @@ class OutreachConfig(AppConfig):
                 "outreach.indicator": ("unit__path",),
                 "outreach.servicelogentry": ("unit__path",),
                 "outreach.agreement": ("branch__path",),
+                "outreach.visitattachment": ("visit__unit__path", "visit__branch__path"),
+            }
+        )
+        from muster.audit.actions import ACTIONS
+
+        ACTIONS.update(
+            {
+                "outreach.visit.file_added": _("File attached to a visit"),
+                "outreach.visit.file_read": _("Visit file opened"),
             }
         )
         from muster.orgs.signals import unit_moved

@@ -446,3 +446,28 @@ class DayFact(models.Model):
 
     def __str__(self) -> str:
         return f"{self.unit_id} {self.day}"
+
+
+class VisitAttachment(models.Model):
+    """A file of a visit (a photo of the meeting, a scanned survey form): a JPEG, PNG or WebP photo or a PDF,
+    told by its content, kept in private storage (``muster.outreach.attachments``) and read back only
+    through the scoped, audited download view."""
+
+    visit = models.ForeignKey(Visit, on_delete=models.PROTECT, related_name="attachments")
+    name = models.CharField(_("file name"), max_length=120)
+    content_type = models.CharField(_("content type"), max_length=40)
+    size = models.PositiveIntegerField(_("size"))
+    sha256 = models.CharField(max_length=64)
+    stored_as = models.CharField(max_length=200, unique=True, editable=False)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("visit attachment")
+        verbose_name_plural = _("visit attachments")
+        ordering = ["uploaded_at", "id"]
+
+    def __str__(self) -> str:
+        return self.name

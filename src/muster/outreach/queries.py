@@ -339,3 +339,88 @@ def indicator_changes(unit: Unit, as_of: datetime) -> list[IndicatorChange]:
         change = rates.change_percent(ind.baseline, value) if value is not None else None
         out.append(IndicatorChange(ind, value, change))
     return out
+
+
+# ---------------------------------------------------------------- the measures page (scoped)
+
+
+@dataclass(frozen=True)
+class IndicatorBar:
+    """An indicator as the measures page draws it: baseline and latest value as bars (percent of the
+    longer one), and the change ("缩短87%")."""
+
+    indicator: Indicator
+    value: Decimal | None
+    measured_on: date | None
+    change: Decimal | None
+    baseline_width: Decimal
+    value_width: Decimal
+
+
+def bar_widths(baseline: Decimal, value: Decimal | None) -> tuple[Decimal, Decimal]:
+    """The two bars' lengths in percent of the longer (0–100, one decimal)."""
+    top = max(baseline, value or Decimal(0))
+    if top <= 0:
+        return Decimal(0), Decimal(0)
+
+    def width(v: Decimal) -> Decimal:
+        return (v * 100 / top).quantize(Decimal("0.1"))
+
+    return width(baseline), width(value or Decimal(0))
+
+
+def visible_units(user: Any) -> QuerySet[Unit]:
+    return access.scoped(Unit.objects.all(), user, Perm.VIEW)
+
+
+def measure_catalog(user: Any) -> list[tuple[MeasureCategory, list[ServiceMeasure]]]:
+    """The categories of the catalogs the user may see, each with its measures (of units they see)."""
+    units = visible_units(user).values("pk")
+    cats = list(
+        MeasureCategory.objects.filter(unit__in=units)
+        .select_related("unit")
+        .order_by("unit__path", "order", "id")
+    )
+    by_cat: dict[int, list[ServiceMeasure]] = {c.pk: [] for c in cats}
+    for m in ServiceMeasure.objects.filter(category__in=cats, unit__in=units).select_related("unit"):
+        by_cat[m.category_id].append(m)
+    return [(c, by_cat[c.pk]) for c in cats]
+
+
+def indicator_bars(user: Any, on: date) -> list[IndicatorBar]:
+    """Each indicator of a unit the user sees, with its last value measured by ``on``."""
+    out = []
+    for ind in Indicator.objects.filter(unit__in=visible_units(user).values("pk")).select_related("unit"):
+        last = ind.values.filter(measured_on__lte=on).order_by("-measured_on", "-id").first()
+        value = last.value if last is not None else None
+        change = rates.change_percent(ind.baseline, value) if value is not None and ind.baseline > 0 else None
+        bw, vw = bar_widths(ind.baseline, value)
+        out.append(IndicatorBar(ind, value, last.measured_on if last else None, change, bw, vw))
+    return out
+
+
+def homes_visible(user: Any) -> QuerySet[TaxpayerHome]:
+    """Taxpayer homes (纳税人之家) of units the user may see."""
+    return (
+        TaxpayerHome.objects.filter(unit__in=visible_units(user).values("pk"))
+        .select_related("unit", "partner", "partner__unit")
+        .order_by("unit__path", "opened_on", "id")
+    )
+
+
+def classes_visible(user: Any) -> QuerySet[TaxClass]:
+    """Taxpayer classes (纳税人学堂 / 小讲堂) of units the user may see, the latest first."""
+    return (
+        TaxClass.objects.filter(unit__in=visible_units(user).values("pk"))
+        .select_related("unit", "home", "partner", "partner__unit")
+        .order_by("-held_on", "-id")
+    )
+
+
+def agreements_visible(user: Any) -> QuerySet[Agreement]:
+    """Co-building agreements (支部共建) of party branches the user may see."""
+    return (
+        Agreement.objects.filter(branch__in=visible_units(user).values("pk"))
+        .select_related("branch", "partner", "partner__unit")
+        .order_by("branch__path", "start", "id")
+    )

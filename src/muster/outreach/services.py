@@ -37,6 +37,7 @@ from muster.outreach.models import (
     ProblemEvent,
     ProblemStatus,
     Visit,
+    VisitAttachment,
     VisitForm,
 )
 
@@ -666,3 +667,64 @@ def problem_reopen(*, actor: Any, problem: Problem, reason: str, on: date | None
         changes={"on": on.isoformat(), "reason": reason},
     )
     return pr
+
+
+# ---------------------------------------------------------------- files of visits
+
+
+def visit_attachment_add(*, actor: Any, visit: Visit, data: bytes, filename: str) -> VisitAttachment:
+    """Attach a file to a visit: a JPEG, PNG or WebP photo or a PDF (told by its content), at most
+    ``attachments.max_bytes()``; kept in private storage. Needs the right to record the visit's unit's
+    visits; a visit out of scope is 404."""
+    from muster.orgs.rules import check_text
+    from muster.outreach import attachments
+
+    _require_write(actor, visit.unit, visit.branch)
+    name = check_text("file", filename or "", max_length=500) or "file"
+    name = name.replace("/", "_").replace("\\", "_")[-120:]
+    if not data:
+        raise ValidationError({"file": _("The file is empty.")})
+    limit = attachments.max_bytes()
+    if len(data) > limit:
+        raise ValidationError(
+            {"file": _("The file is larger than %(n)s MB.") % {"n": round(limit / 1024 / 1024, 1)}}
+        )
+    kind = attachments.sniff(data[:16])
+    if kind is None:
+        raise ValidationError(
+            {"file": _("%(name)s is not a JPEG, PNG or WebP photo or a PDF file.") % {"name": name}}
+        )
+    stored, digest = attachments.store(data, kind[1])
+    try:
+        with transaction.atomic():
+            a = VisitAttachment.objects.create(
+                visit=visit,
+                name=name,
+                content_type=kind[0],
+                size=len(data),
+                sha256=digest,
+                stored_as=stored,
+                uploaded_by=actor if getattr(actor, "pk", None) is not None else None,
+            )
+            log_action(
+                actor,
+                action="outreach.visit.file_added",
+                target=visit,
+                unit_path=visit.unit.path,
+                changes={"file": name, "bytes": len(data), "sha256": digest},
+            )
+    except Exception:
+        attachments.remove(stored)  # nothing half written
+        raise
+    return a
+
+
+def visit_attachment_read_log(*, actor: Any, attachment: VisitAttachment) -> None:
+    """Record that ``actor`` opened a visit's file (the caller has checked the visit is in scope)."""
+    log_action(
+        actor,
+        action="outreach.visit.file_read",
+        target=attachment.visit,
+        unit_path=attachment.visit.unit.path,
+        changes={"file": attachment.name},
+    )

@@ -11,7 +11,12 @@ urlpatterns = [
     path("visits/", views.visit_list, name="visits"),
     path("visits/new/", views.visit_create, name="visit_create"),
     path("visits/<int:pk>/", views.visit_detail, name="visit_detail"),
+    path("visits/<int:pk>/files/", views.visit_attach, name="visit_attach"),
+    path("visit-files/<int:pk>/", views.attachment_file, name="attachment_file"),
     path("problems/", views.problem_list, name="problems"),
     path("problems/<int:pk>/", views.problem_detail, name="problem_detail"),
     path("problems/<int:pk>/<str:step>/", views.problem_step, name="problem_step"),
+    path("measures/", views.measure_list, name="measures"),
+    path("homes/", views.home_list, name="homes"),
+    path("agreements/", views.agreement_list, name="agreements"),
 ]

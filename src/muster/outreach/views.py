@@ -192,8 +192,61 @@ def visit_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "outreach/visit.html",
-        {"v": _visit_shown(request.user, v), "problems": queries.problems(request.user).filter(visit=v)},
+        {
+            "v": _visit_shown(request.user, v),
+            "problems": queries.problems(request.user).filter(visit=v),
+            "files": v.attachments.all(),
+            "may_attach": services.may_write(request.user, v.unit, v.branch),
+        },
     )
+
+
+@login_required
+@require_POST
+def visit_attach(request: HttpRequest, pk: int) -> HttpResponse:
+    """Attach a file (a photo or a PDF) to a visit in scope; refused files say why, nothing is kept."""
+    from muster.outreach import attachments
+
+    v = queries.visit_get(request.user, pk)
+    upload = request.FILES.get("file")
+    back = redirect("outreach:visit_detail", pk=v.pk)
+    if upload is None:
+        messages.error(request, _("Choose a file to attach."))
+        return back
+    if upload.size is not None and upload.size > attachments.max_bytes():  # never read a huge file
+        limit = round(attachments.max_bytes() / 1024 / 1024, 1)
+        messages.error(request, _("The file is larger than %(n)s MB.") % {"n": limit})
+        return back
+    try:
+        services.visit_attachment_add(
+            actor=request.user, visit=v, data=upload.read(), filename=upload.name or ""
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("File attached."))
+    return back
+
+
+@login_required
+def attachment_file(request: HttpRequest, pk: int) -> HttpResponse:
+    """A visit's file, to those who may see the visit (404 otherwise); every opening audited."""
+    from urllib.parse import quote
+
+    from muster.outreach import attachments
+    from muster.outreach.models import VisitAttachment
+
+    a = VisitAttachment.objects.select_related("visit", "visit__unit").filter(pk=pk).first()
+    if a is None:
+        raise Http404
+    queries.visit_get(request.user, a.visit_id)  # out of scope: 404
+    services.visit_attachment_read_log(actor=request.user, attachment=a)
+    resp = HttpResponse(attachments.read(a.stored_as), content_type=a.content_type)
+    resp["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(a.name)}"
+    resp["X-Content-Type-Options"] = "nosniff"
+    resp["Cache-Control"] = "private, no-store"
+    resp["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return resp
 
 
 @login_required
@@ -308,3 +361,49 @@ def problem_step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
             return redirect("outreach:problem_detail", pk=pr.pk)
     pr.refresh_from_db()
     return _render_problem(request, pr, step_forms, status=400)
+
+
+@login_required
+def measure_list(request: HttpRequest) -> HttpResponse:
+    """The service measures (便民办税举措) by category and the indicators before and after, drawn as
+    server-rendered bars (SVG): only the catalogs and indicators of units the user may see."""
+    today = timezone.localdate()
+    catalog = queries.measure_catalog(request.user)
+    return render(
+        request,
+        "outreach/measures.html",
+        {
+            "catalog": catalog,
+            "measures": sum(len(ms) for _c, ms in catalog),
+            "bars": queries.indicator_bars(request.user, today),
+            "today": today,
+        },
+    )
+
+
+def _partner_name(user: Any, partner: Any) -> str:
+    """A partner's name when the user may see its unit, else "—" (out of sight is out of sight)."""
+    return partner.name if partner is not None and queries.partner_visible(user, partner) else "—"
+
+
+@login_required
+def home_list(request: HttpRequest) -> HttpResponse:
+    """Taxpayer homes (纳税人之家) and classes (学堂 / 小讲堂, paged) of the units the user may see."""
+    user = request.user
+    homes = list(queries.homes_visible(user))
+    for h in homes:
+        h.partner_shown = _partner_name(user, h.partner)  # type: ignore[attr-defined]
+    page = paginate(request, queries.classes_visible(user))
+    for c in page:
+        c.partner_shown = _partner_name(user, c.partner)
+    return render(request, "outreach/homes.html", {"homes": homes, "page": page})
+
+
+@login_required
+def agreement_list(request: HttpRequest) -> HttpResponse:
+    """Co-building agreements (支部共建) of the party branches the user may see."""
+    user = request.user
+    page = paginate(request, queries.agreements_visible(user))
+    for a in page:
+        a.partner_shown = _partner_name(user, a.partner)
+    return render(request, "outreach/agreements.html", {"page": page, "today": timezone.localdate()})

@@ -65,13 +65,17 @@ class RollupOut(Schema):
     unit: ReportUnitOut
     rows: list[RollupRowOut]
     total: FiguresOut
+    basis: str | None = Field(
+        None, description='"party_members" for a party organization: the figures of its members'
+    )
 
 
 @router.get("/reports/rollup", response={200: RollupOut, 404: ErrorOut, 422: ErrorOut})
 def rollup(request: HttpRequest, as_of: str | None = None, unit: str | None = None) -> Any:
     """A unit's figures as of a cutoff ("2022-03-18 24:00"), one row per child unit and a total."""
     target = services.report_unit(actor(request), unit)
-    return _json(services.rollup(target, _as_of(as_of), pending=False).contract())
+    # a party organization: the figures of its members (``basis: "party_members"``)
+    return _json(services.unit_rollup(target, _as_of(as_of), pending=False).contract())
 
 
 @router.get("/reports/series", response={200: Any, 404: ErrorOut, 422: ErrorOut})

@@ -67,6 +67,7 @@ class UnitNote:
     measures: tuple[Measure, ...] = ()
     community_persons: int = 0
     community_hours: Decimal = Decimal(0)
+    members: bool = False  # the figures of a party organization's members (其党员), not of its batches
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,10 @@ class Headline:
     organ: bool = False  # the bureau organ dispatched (市局机关)
     districts: int = 0  # district bureaus that dispatched
     others: int = 0  # other units that dispatched
+    # A party organization dispatches nothing: its headline gives what its members (其党员) did, in
+    # whichever unit's batches (``persons``: the distinct members who served).
+    members: bool = False
+    persons: int = 0
 
 
 @dataclass(frozen=True)
@@ -270,7 +275,60 @@ def _who_en(h: Headline) -> str:
     return " and ".join(parts) if len(parts) <= 2 else ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
+def _members_headline_zh(h: Headline) -> str:
+    if not (h.person_times or h.community_persons):
+        return f"{cutoff_zh(h.as_of)}，{h.unit_zh}党员尚无经审核的志愿服务记录。"
+    text = f"{cutoff_zh(h.as_of)}，{h.unit_zh}"
+    if h.person_times:
+        text += (
+            f"党员已累计参加{h.batches}批{h.person_times}人次志愿服务（共{h.persons}名党员），"
+            f"累计服务时长{_hours_text(h.hours)}小时。"
+        )
+        if h.community_persons:
+            text += "另有"
+    if h.community_persons:
+        text += (
+            f"{h.community_persons}名党员在居家观察期间参与社区疫情防控志愿服务，"
+            f"累计服务时长{_hours_text(h.community_hours)}小时。"
+        )
+    return text
+
+
+def _members_headline_en(h: Headline) -> str:
+    name = h.unit_en or h.unit_zh
+    if not (h.person_times or h.community_persons):
+        return f"{cutoff_en(h.as_of)}, no approved service of the members of {name} is recorded."
+    parts = []
+    if h.person_times:
+        parts.append(
+            f"{cutoff_en(h.as_of)}, the members of {name} had served in {h.batches} "
+            f"batch{'es' if h.batches != 1 else ''}, {h.person_times:,} person-times ({h.persons:,} "
+            f"member{'s' if h.persons != 1 else ''}), with {_hours_text(h.hours)} hours of service."
+        )
+    if h.community_persons:
+        who = (
+            f"{h.community_persons:,} of its members"
+            if parts
+            else (f"{cutoff_en(h.as_of)}, {h.community_persons:,} members of {name}")
+        )
+        parts.append(
+            f"{who} served their communities under home observation, "
+            f"for {_hours_text(h.community_hours)} hours."
+        )
+    return " ".join(parts)
+
+
 def headline_zh(h: Headline) -> str:
+    if h.members:
+        return _members_headline_zh(h)
+    if not (h.batches or h.person_times):
+        text = f"{cutoff_zh(h.as_of)}，{_who_zh(h)}尚未派出志愿者。"
+        if h.community_persons:
+            text += (
+                f"共有{h.community_persons}名居家观察干部参与社区疫情防控志愿服务，"
+                f"累计服务时长{_hours_text(h.community_hours)}小时。"
+            )
+        return text
     text = (
         f"{cutoff_zh(h.as_of)}，{_who_zh(h)}，已累计派出{h.batches}批{h.person_times}人次志愿者参与地方疫情防控，"
         f"累计服务时长{_hours_text(h.hours)}小时。"
@@ -284,6 +342,16 @@ def headline_zh(h: Headline) -> str:
 
 
 def headline_en(h: Headline) -> str:
+    if h.members:
+        return _members_headline_en(h)
+    if not (h.batches or h.person_times):
+        text = f"{cutoff_en(h.as_of)}, {_who_en(h)} had sent no volunteers."
+        if h.community_persons:
+            text += (
+                f" {h.community_persons:,} cadres under home observation served their communities, "
+                f"for {_hours_text(h.community_hours)} hours."
+            )
+        return text
     text = (
         f"{cutoff_en(h.as_of)}, {_who_en(h)} had sent {h.batches} batches, {h.person_times:,} person-times "
         f"of volunteers to local epidemic prevention, with {_hours_text(h.hours)} hours of service."
@@ -300,7 +368,37 @@ def _quoted_zh(names: tuple[str, ...]) -> str:
     return "".join(n if n.startswith("“") and n.endswith("”") else f"“{n}”" for n in names)
 
 
+def _members_note_zh(n: UnitNote) -> str:
+    out = f"{n.name_zh}党员"
+    if n.person_times:
+        out += f"参加{n.batches}批{n.person_times}人次志愿服务，累计服务时长{_hours_text(n.hours)}小时"
+    if n.community_persons:
+        out += "；" if n.person_times else ""
+        out += (
+            f"{n.community_persons}人在居家观察期间参与社区疫情防控志愿服务，"
+            f"累计服务时长{_hours_text(n.community_hours)}小时"
+        )
+    return out + "。"
+
+
+def _members_note_en(n: UnitNote) -> str:
+    name = n.name_en or n.name_zh
+    parts = []
+    if n.person_times:
+        parts.append(
+            f"members of {name} served in {n.batches} batch{'es' if n.batches != 1 else ''} "
+            f"({n.person_times:,} person-times), {_hours_text(n.hours)} hours of service"
+        )
+    if n.community_persons:
+        who = f"{n.community_persons:,} of them" if parts else f"{n.community_persons:,} members of {name}"
+        parts.append(f"{who} served their communities for {_hours_text(n.community_hours)} hours")
+    text = "; ".join(parts)
+    return text[:1].upper() + text[1:] + "."
+
+
 def note_zh(n: UnitNote) -> str:
+    if n.members:
+        return _members_note_zh(n)
     out = n.name_zh
     when = range_zh(n.first_day, n.last_day)
     if n.batches:
@@ -330,6 +428,8 @@ def note_zh(n: UnitNote) -> str:
 
 
 def note_en(n: UnitNote) -> str:
+    if n.members:
+        return _members_note_en(n)
     name = n.name_en or n.name_zh
     parts: list[str] = []
     if n.batches:

@@ -73,7 +73,10 @@ def table_of_rollup(report: Rollup, *, sections: Sequence[SectionTable] | None =
     rows = tuple(LedgerRow(r.code, own_label(r.name) if r.own else r.name, r.figures) for r in report.rows)
     if sections is None:
         sections = sections_for(report.unit, report.as_of)
-    return LedgerTable(report.unit.name, report.as_of, rows, report.total, sections=tuple(sections))
+    name = report.unit.name
+    if report.extras.get("basis") == "party_members":  # see ``muster.reports.members``
+        name = _("%(name)s: figures of its party members") % {"name": name}
+    return LedgerTable(name, report.as_of, rows, report.total, sections=tuple(sections))
 
 
 def table_of_snapshot(snapshot: Snapshot) -> LedgerTable:

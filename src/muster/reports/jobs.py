@@ -162,7 +162,7 @@ def report_job_run(*, job_id: int) -> None:
                 job.snapshot_id = snap.pk
             else:
                 fmt = job.params.get("format", "xlsx")
-                table = excel.table_of_rollup(services.rollup(unit, job.as_of))
+                table = excel.table_of_rollup(services.unit_rollup(unit, job.as_of))
                 if fmt == "csv":
                     body, ctype = excel.csv_data(table), CSV_CONTENT_TYPE
                 else:

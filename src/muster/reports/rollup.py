@@ -161,13 +161,17 @@ class Rollup:
     extras: dict[str, Any] = field(default_factory=dict)
 
     def contract(self) -> dict[str, Any]:
-        """The stable contract of ``muster report --json`` and ``GET /api/v1/reports/rollup``."""
-        return {
+        """The stable contract of ``muster report --json`` and ``GET /api/v1/reports/rollup``
+        (``basis: "party_members"`` added for a party organization: its members' figures)."""
+        out: dict[str, Any] = {
             "as_of": self.as_of.isoformat(),
             "unit": {"code": self.unit.code, "name": self.unit.name},
             "rows": [{"code": r.code, "name": r.name, **r.figures.contract()} for r in self.rows],
             "total": self.total.contract(),
         }
+        if self.extras.get("basis"):
+            out["basis"] = self.extras["basis"]
+        return out
 
     def contract_json(self, *, indent: int | None = None) -> str:
         return dumps(self.contract(), indent=indent)

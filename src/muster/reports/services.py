@@ -5,6 +5,8 @@ Reads — for views, the API and the CLI:
 - ``report_unit(user, code)``: the unit a report is about (its code; default the user's top visible
   admin unit); out of scope or unknown → ``Http404``.
 - ``rollup(unit, as_of)`` / ``series(unit, start=, as_of=)`` (re-exported from ``muster.reports.rollup``).
+- ``unit_rollup(unit, as_of)``: what a page shows for a unit — for a party organization the figures of
+  its members (``muster.reports.members``: no batch hangs on the party tree), else ``rollup``.
 - ``unit_details(unit, as_of)``: per child row, the teams, sites, measures and service days a briefing
   (or a drill-down page) shows.
 - ``briefing_for(unit, as_of, styles=)`` → ``briefing.Briefing``; ``briefing.write(b, "zh"|"en")``.
@@ -37,12 +39,14 @@ from muster.orgs import access
 from muster.orgs.access import Perm
 from muster.orgs.models import PARTY_KINDS, Team, TeamMembership, Unit
 from muster.reports import briefing as bw
+from muster.reports.members import is_members_report, unit_rollup
 from muster.reports.models import Snapshot
 from muster.reports.rollup import Figures, Rollup, cutoff, rollup, series
 
 __all__ = [
     "PUBLISH_PERM",
     "briefing_for",
+    "is_members_report",
     "report_unit",
     "rollup",
     "series",
@@ -51,6 +55,7 @@ __all__ = [
     "snapshot_list",
     "snapshot_publish",
     "unit_details",
+    "unit_rollup",
 ]
 
 PUBLISH_PERM = Perm.CHANGE  # admins and managers of the unit publish its reports
@@ -148,8 +153,10 @@ def briefing_for(
     """
     from muster.reports import party as party_figures
 
-    report = rollup(unit, as_of, pending=False)
+    report = unit_rollup(unit, as_of, pending=False)  # a party organization: its members' figures
     t = report.total
+    if is_members_report(report):
+        return _members_briefing(unit, report, styles=styles, limit=limit, user=user)
     active = [r for r in report.rows if r.figures.batches]
     kinds = dict(Unit.objects.filter(pk__in=[r.unit_id for r in active]).values_list("pk", "kind"))
     organ_rows = [r for r in active if r.own or kinds.get(r.unit_id) == "bureau_organ"]
@@ -210,6 +217,47 @@ def briefing_for(
         party = party_figures.party_life(party_unit, report.as_of, styles=styles)
     from muster.reports.registry import briefing_sentences
 
+    return bw.Briefing(headline, tuple(notes[:limit]), party, briefing_sentences(unit, report.as_of))
+
+
+def _members_briefing(
+    unit: Unit, report: Rollup, *, styles: dict[str, str] | None, limit: int, user: Any
+) -> bw.Briefing:
+    """The briefing of a party organization: what its members did (its rows: its child organizations'
+    members), then its party-life sentence."""
+    from muster.reports import party as party_figures
+    from muster.reports.registry import briefing_sentences
+
+    t = report.total
+    headline = bw.Headline(
+        unit_zh=unit.short_name or unit.name,
+        unit_en=unit.name,
+        as_of=report.as_of,
+        batches=t.batches,
+        person_times=t.person_times,
+        hours=t.hours,
+        community_persons=t.community_persons,
+        community_hours=t.community_hours,
+        members=True,
+        persons=t.persons,
+    )
+    notes = [
+        bw.UnitNote(
+            name_zh=r.name,
+            batches=r.figures.batches,
+            person_times=r.figures.person_times,
+            persons=r.figures.persons,
+            hours=r.figures.hours,
+            community_persons=r.figures.community_persons,
+            community_hours=r.figures.community_hours,
+            members=True,
+        )
+        for r in report.rows
+        if not r.own and (r.figures.person_times or r.figures.community_persons)
+    ]
+    party = None
+    if user is None or access.can(user, Perm.VIEW, unit):
+        party = party_figures.party_life(unit, report.as_of, styles=styles)
     return bw.Briefing(headline, tuple(notes[:limit]), party, briefing_sentences(unit, report.as_of))
 
 

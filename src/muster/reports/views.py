@@ -135,7 +135,7 @@ def rollup_view(request: HttpRequest) -> HttpResponse:
     data = _base(request, ctx, "rollup")
     if ctx.ok:
         assert ctx.unit is not None and ctx.as_of is not None
-        report = services.rollup(ctx.unit, ctx.as_of)
+        report = services.unit_rollup(ctx.unit, ctx.as_of)  # a party organization: its members' figures
         rows = [
             {
                 "row": r,
@@ -146,6 +146,7 @@ def rollup_view(request: HttpRequest) -> HttpResponse:
         ]
         data.update(
             report=report,
+            members=services.is_members_report(report),
             rows=rows,
             definitions=[
                 DEFINITIONS[k]
@@ -481,7 +482,7 @@ def export(request: HttpRequest) -> HttpResponse:
             raise BadQuery(" ".join(exc.messages)) from None
         return redirect("reports:job", pk=job.pk)
     table = excel.table_of_rollup(
-        services.rollup(ctx.unit, ctx.as_of),
+        services.unit_rollup(ctx.unit, ctx.as_of),  # a party organization: its members' figures
         sections=group_sections.visible_sections(request.user, ctx.unit, ctx.as_of),
     )
     return _export(request, table, ctx.unit)
@@ -536,7 +537,9 @@ def briefing(request: HttpRequest) -> HttpResponse:
 # ------------------------------------------------------------------ the home page card
 
 
-def _headline(unit: Unit, as_of: datetime, total: Figures, rows: list[tuple[int, bool, int]]) -> str:
+def _headline(
+    unit: Unit, as_of: datetime, total: Figures, rows: list[tuple[int, bool, int]], *, members: bool = False
+) -> str:
     """The briefing's headline sentence (who dispatched: the organ, district bureaus, others).
 
     The same rule as ``services.briefing_for`` without its per-unit notes (one query, not one per row).
@@ -546,7 +549,7 @@ def _headline(unit: Unit, as_of: datetime, total: Figures, rows: list[tuple[int,
     organ_rows = [pk for pk, own in active if own or kinds.get(pk) == "bureau_organ"]
     districts = sum(1 for pk, own in active if not own and kinds.get(pk) == "district_bureau")
     organ, others = bool(organ_rows), len(active) - districts - len(organ_rows)
-    if unit.depth > 1 or not (organ or districts):
+    if unit.depth > 1 or not (organ or districts) or members:
         organ, districts, others = False, 0, 0
     head = bw.Headline(
         unit_zh=unit.short_name or unit.name,
@@ -560,6 +563,8 @@ def _headline(unit: Unit, as_of: datetime, total: Figures, rows: list[tuple[int,
         organ=organ,
         districts=districts,
         others=others,
+        members=members,  # a party organization: what its members did (``muster.reports.members``)
+        persons=total.persons,
     )
     return bw.headline_zh(head) if (get_language() or "zh").startswith("zh") else bw.headline_en(head)
 
@@ -586,10 +591,11 @@ def home_report(user: Any) -> dict[str, Any] | None:
         ]
     else:
         as_of = seed.CUTOFF if seed.is_loaded() else cutoff(timezone.now())
-        report = services.rollup(unit, as_of, pending=False)
+        report = services.unit_rollup(unit, as_of, pending=False)  # a party organization: its members'
         total = report.total
         rows = [(r.unit_id, r.own, r.figures.batches) for r in report.rows]
     day, time = split_cutoff(as_of)
+    members = snap is None and unit.is_party
     query = f"unit={unit.code}&date={day.isoformat()}&time={time}"
     return {
         "unit": unit,
@@ -600,7 +606,8 @@ def home_report(user: Any) -> dict[str, Any] | None:
         if snap
         else reverse("reports:rollup") + "?" + query,
         "query": query,
-        "headline": _headline(unit, as_of, total, rows),
+        "headline": _headline(unit, as_of, total, rows, members=members),
+        "members": members,
     }
 
 

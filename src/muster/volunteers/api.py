@@ -10,9 +10,17 @@ from datetime import date, datetime
 from typing import Any, Literal
 
 from django.http import Http404, HttpRequest
-from ninja import Field, Router, Schema
+from ninja import Field, Query, Router, Schema
 
-from muster.api.common import BoundedDate, BoundedDateTime, ErrorOut, actor, required_unit
+from muster.api.common import (
+    MAX_PAGE,
+    MAX_PAGE_SIZE,
+    BoundedDate,
+    BoundedDateTime,
+    ErrorOut,
+    actor,
+    required_unit,
+)
 from muster.mobilize.models import Deployment
 from muster.mobilize.queries import deployment_get_or_404, shift_get_or_404
 from muster.orgs import access
@@ -267,9 +275,20 @@ def openings_create(request: HttpRequest, payload: OpenIn) -> Any:
 
 
 @router.get("/people/{code}/open-shifts", response={200: list[OpeningOut], **READ})
-def open_shifts(request: HttpRequest, code: str, all: bool = False) -> Any:
+def open_shifts(
+    request: HttpRequest,
+    code: str,
+    all: bool = False,
+    page: int | None = Query(None, ge=1, le=MAX_PAGE, description="1-based page (default: the whole list)"),
+    page_size: int = Query(50, ge=1, le=MAX_PAGE_SIZE, description="open shifts per page"),
+) -> Any:
+    """The open shifts a person may sign up for (``all``: with those that do not fit, and why), in order
+    of start; ``page`` gives one page of them (read a chunk at a time: fast with thousands open)."""
     p = _person(request, code)
-    rows = queries.open_shifts(p, only_fitting=not all)
+    if page is None:
+        rows = queries.open_shifts(p, only_fitting=not all)
+    else:
+        rows = queries.open_shifts(p, only_fitting=not all, limit=page_size, offset=(page - 1) * page_size)
     return [
         {
             "id": r.opening_id,

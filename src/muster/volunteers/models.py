@@ -11,6 +11,7 @@ import secrets
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from muster.mobilize.models import Deployment, Shift
@@ -59,6 +60,8 @@ class Profile(models.Model):
     available_until = models.DateField(_("available until"), null=True, blank=True)
     max_hours_week = models.PositiveSmallIntegerField(_("most hours a week"), null=True, blank=True)
     no_nights = models.BooleanField(_("no night shifts"), default=False)
+    # when the person became a registered volunteer (the report figure "registered volunteers" as of a cutoff)
+    created_at = models.DateTimeField(_("registered at"), default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -218,77 +218,130 @@ _OPEN_FIELDS = (
 )
 
 
+CHUNK = 100  # open shifts read at a time when a page of them is asked for
+
+
 def open_shifts(
-    person: Person, *, now: datetime | None = None, only_fitting: bool = True, load: bool = False
+    person: Person,
+    *,
+    now: datetime | None = None,
+    only_fitting: bool = True,
+    load: bool = False,
+    limit: int | None = None,
+    offset: int = 0,
 ) -> list[OpenShift]:
     """Open shifts whose audience holds ``person``, sign-up still open, with why each does (not) fit:
-    the fit rules (``volunteers.fit``) and the assignment rules (``mobilize.rules.judge``), whose
-    commitments are loaded once for the whole span. Rows are read as plain values (5,000 open shifts
-    in well under 100 ms); ``load`` also fetches the ``Opening`` objects of the rows returned."""
+    the fit rules (``volunteers.fit``) and the assignment rules (``mobilize.rules.judge``).
+
+    ``limit`` (with ``offset``): a page of the list — the open shifts are read in order of start, a chunk
+    at a time (their seats taken, needs and the person's commitments for that chunk only), until the
+    page is full; a page of 50 among 5,000 open shifts reads one or two chunks. Without ``limit`` the
+    whole list (every open shift read at once, their seats and needs by a join). Rows are read as plain
+    values; ``load`` also fetches the ``Opening`` objects of the rows returned."""
     now = now or timezone.now()
-    rows = list(
+    base = (
         Opening.objects.filter(audience_q(person), is_open=True, deadline__gt=now, shift__start__gt=now)
         .exclude(shift__deployment__status=DeploymentStatus.CANCELLED)
         .order_by("shift__start", "shift_id")
         .values_list(*_OPEN_FIELDS)
     )
-    if not rows:
-        return []
-    # the open shifts' seats taken and needs, by a join rather than a list of thousands of ids
-    live = Q(shift__opening__is_open=True, shift__opening__deadline__gt=now, shift__start__gt=now)
-    taken: dict[int, int] = defaultdict(int)
-    for sid in Assignment.objects.filter(live).values_list("shift_id", flat=True):
-        taken[sid] += 1
-    mine = dict(
-        SignUp.objects.filter(person=person, opening__is_open=True, opening__deadline__gt=now)
-        .exclude(status=SignUpStatus.CANCELLED)
-        .values_list("opening_id", "status")
-    )
-    needs = needs_of(where=live)
-    facts = people_facts([person.pk])[person.pk]
-    limit = week_limit_minutes(person)
-    lo, _ = mrules.window(rows[0][2], rows[0][3])
-    last = max(r[3] for r in rows)
-    _, hi = mrules.window(last, last)
-    commitments = sorted(mrules.commitments_of([person.pk], lo, hi).get(person.pk, []), key=lambda c: c.start)
-    rest = mrules.min_rest_minutes()
-    span = timedelta(days=8)  # a week either side holds every commitment judge needs
-    out = []
-    plain = facts == PersonFacts()  # nothing recorded: only a shift's needed skills can rule it out
-    for pk, sid, start, end, mode, label, seats, did, deadline, cutoff in rows:
-        need = needs.get(sid)
-        bad = [] if plain and need is None else misfits(facts, shift_facts(start, end, mode, need))
-        status = mine.get(pk, "")
-        near = [c for c in commitments if c.start < end + span and c.end > start - span]
-        breaches = (
-            []
-            if status == SignUpStatus.SEATED
-            else mrules.judge(
-                who=str(person),
-                start=start,
-                end=end,
-                commitments=near,
-                shift_id=sid,
-                deployment_id=did,
-                seats=seats,
-                taken=taken[sid],
-                rest_minutes=rest,
-                week_limit_minutes=limit,
-            )
-        )
-        row = OpenShift(
-            pk, sid, start, end, mode, label, seats, taken[sid], deadline, cutoff, status, bad, breaches
-        )
-        if only_fitting and not row.fits and not status:
-            continue
-        out.append(row)
-    if load:
+    ctx = _FitContext(person, now)
+    out: list[OpenShift] = []
+    if limit is None:
+        rows = list(base)
+        if rows:
+            # the open shifts' seats taken and needs, by a join rather than a list of thousands of ids
+            live = Q(shift__opening__is_open=True, shift__opening__deadline__gt=now, shift__start__gt=now)
+            taken: dict[int, int] = defaultdict(int)
+            for sid in Assignment.objects.filter(live).values_list("shift_id", flat=True):
+                taken[sid] += 1
+            out = ctx.judge_rows(rows, taken, needs_of(where=live), only_fitting)
+    else:
+        want = offset + limit
+        pos = 0
+        while len(out) < want:
+            rows = list(base[pos : pos + CHUNK])
+            if not rows:
+                break
+            sids = [r[1] for r in rows]
+            taken = defaultdict(int)
+            for sid in Assignment.objects.filter(shift_id__in=sids).values_list("shift_id", flat=True):
+                taken[sid] += 1
+            out += ctx.judge_rows(rows, taken, needs_of(sids), only_fitting)
+            pos += CHUNK
+        out = out[offset:want]
+    if load and out:
         objs = Opening.objects.select_related("shift", "shift__deployment", "shift__post").in_bulk(
             [r.opening_id for r in out]
         )
         for r in out:
             r.opening = objs[r.opening_id]
     return out
+
+
+class _FitContext:
+    """What judging the open shifts for one person needs once: their facts, sign-ups, weekly limit."""
+
+    def __init__(self, person: Person, now: datetime) -> None:
+        self.person = person
+        self.mine = dict(
+            SignUp.objects.filter(person=person, opening__is_open=True, opening__deadline__gt=now)
+            .exclude(status=SignUpStatus.CANCELLED)
+            .values_list("opening_id", "status")
+        )
+        self.facts = people_facts([person.pk])[person.pk]
+        self.limit = week_limit_minutes(person)
+        self.rest = mrules.min_rest_minutes()
+        self.plain = self.facts == PersonFacts()  # nothing recorded: only needed skills can rule out
+
+    def judge_rows(
+        self,
+        rows: list[tuple[Any, ...]],
+        taken: dict[int, int],
+        needs: dict[int, tuple[frozenset[str], frozenset[str]]],
+        only_fitting: bool,
+    ) -> list[OpenShift]:
+        person = self.person
+        lo, _ = mrules.window(rows[0][2], rows[0][3])
+        last = max(r[3] for r in rows)
+        _, hi = mrules.window(last, last)
+        commitments = sorted(
+            mrules.commitments_of([person.pk], lo, hi).get(person.pk, []), key=lambda c: c.start
+        )
+        span = timedelta(days=8)  # a week either side holds every commitment judge needs
+        out = []
+        for pk, sid, start, end, mode, label, seats, did, deadline, cutoff in rows:
+            need = needs.get(sid)
+            bad = (
+                []
+                if self.plain and need is None
+                else misfits(self.facts, shift_facts(start, end, mode, need))
+            )
+            status = self.mine.get(pk, "")
+            near = [c for c in commitments if c.start < end + span and c.end > start - span]
+            breaches = (
+                []
+                if status == SignUpStatus.SEATED
+                else mrules.judge(
+                    who=str(person),
+                    start=start,
+                    end=end,
+                    commitments=near,
+                    shift_id=sid,
+                    deployment_id=did,
+                    seats=seats,
+                    taken=taken[sid],
+                    rest_minutes=self.rest,
+                    week_limit_minutes=self.limit,
+                )
+            )
+            row = OpenShift(
+                pk, sid, start, end, mode, label, seats, taken[sid], deadline, cutoff, status, bad, breaches
+            )
+            if only_fitting and not row.fits and not status:
+                continue
+            out.append(row)
+        return out
 
 
 def openings_visible(user: Any) -> QuerySet[Opening]:

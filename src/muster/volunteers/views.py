@@ -55,7 +55,16 @@ def _errors(request: HttpRequest, exc: ValidationError) -> None:
 @login_required
 def index(request: HttpRequest) -> HttpResponse:
     person = queries.own_person(request.user)
-    rows = queries.open_shifts(person, only_fitting=False, load=True) if person else []
+    page = _page_number(request)
+    rows = (
+        queries.open_shifts(
+            person, only_fitting=False, load=True, limit=OPEN_PAGE + 1, offset=(page - 1) * OPEN_PAGE
+        )
+        if person
+        else []
+    )
+    more = len(rows) > OPEN_PAGE
+    rows = rows[:OPEN_PAGE]
     mine = (
         SignUp.objects.filter(person=person, opening__shift__start__gt=timezone.now())
         .exclude(status=SignUpStatus.CANCELLED)
@@ -84,8 +93,22 @@ def index(request: HttpRequest) -> HttpResponse:
             "mine": mine,
             "invites": invites,
             "may_call": access.can_anywhere(request.user, Perm.MOBILIZE_DISPATCH),
+            "page": page,
+            "next_page": page + 1 if more else None,
+            "prev_page": page - 1 if page > 1 else None,
         },
     )
+
+
+OPEN_PAGE = 50  # open shifts per page of the volunteer's home (fitting or not, in order of start)
+
+
+def _page_number(request: HttpRequest) -> int:
+    """``?page=N`` (1 to 1000; anything else is the first page)."""
+    raw = str(request.GET.get("page") or "1").strip()
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 4:
+        return 1
+    return min(max(int(raw), 1), 1000)
 
 
 @login_required

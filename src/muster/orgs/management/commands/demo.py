@@ -84,6 +84,13 @@ class Command(BaseCommand):
                 self.stdout.write(
                     _("The outreach ledger (visits, problems, enterprises and liaisons) is loaded.")
                 )
+        from muster.volunteers.demo import load_volunteers_demo
+
+        with origin(None, "cli"):
+            if load_volunteers_demo(stdout=self.stdout if options["verbosity"] > 1 else None):
+                self.stdout.write(
+                    _("The volunteer side (profiles, open shifts, sign-ups and a call-up in 黄浦) is loaded.")
+                )
         totals = demo_totals()
         self.stdout.write(
             _("In the database: %(units)d units, %(people)d people, %(teams)d teams, %(partners)d partners.")

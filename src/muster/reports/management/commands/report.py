@@ -51,7 +51,10 @@ class Command(BaseCommand):
             ) from exc
         if options["rebuild"]:
             facts.rebuild()
-        report = (rollup_straight if options["straight"] else services.rollup)(unit, as_of)
+        if unit.is_party:  # a party organization: its members' figures (read straight from the ledger)
+            report = services.unit_rollup(unit, as_of)
+        else:
+            report = (rollup_straight if options["straight"] else services.rollup)(unit, as_of)
         if options["json"]:
             self.stdout.write(report.contract_json())
             return
@@ -65,6 +68,8 @@ class Command(BaseCommand):
             "pending_entries",
         ]
         self.stdout.write(f"{unit.name} · {as_of:%Y-%m-%d %H:%M %z}")
+        if services.is_members_report(report):
+            self.stdout.write(str(_("Figures of its party members")))
         header = [str(_("Unit"))] + [str(FIGURE_LABELS[k]) for k in keys]
         lines = [header]
         for r in report.rows:

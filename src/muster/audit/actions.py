@@ -106,6 +106,7 @@ ACTIONS = {
     "roster.proposal.unlock": _("Proposed assignment unlocked"),
     "roster.plan.published": _("Rostering plan published"),
     "roster.plan.exported": _("Published roster exported"),
+    "web.list.exported": _("List exported"),
     "ops.backup.created": _("Backup written"),
     "ops.backup.restored": _("Backup restored"),
 }

@@ -28,6 +28,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import lru_cache
 from itertools import combinations
 
 MONTH, QUARTER, YEAR = "month", "quarter", "year"
@@ -69,14 +70,20 @@ def window_of(period: str, d: date) -> tuple[date, date]:
 
 def windows(period: str, start: date, end: date) -> list[tuple[date, date]]:
     """Every aligned window of ``period`` overlapping [start, end)."""
+    return list(_windows(period, start, end))
+
+
+@lru_cache(maxsize=256)
+def _windows(period: str, start: date, end: date) -> tuple[tuple[date, date], ...]:
+    """(cached: a list page evaluates the same windows for every organization)"""
     out: list[tuple[date, date]] = []
     if end <= start:
-        return out
+        return tuple(out)
     s, e = window_of(period, start)
     while s < end:
         out.append((s, e))
         s, e = window_of(period, e)
-    return out
+    return tuple(out)
 
 
 def months_between(a: date, b: date) -> int:
@@ -221,6 +228,45 @@ def overall(lines: Iterable[Line]) -> str:
     if DUE in statuses or UPCOMING in statuses:
         return DUE
     return OK
+
+
+# ---------------------------------------------------------------- a year by month
+
+WORST_FIRST = (MISSED, DUE, UPCOMING, MET, EXEMPT)
+
+
+@dataclass
+class MonthCell:
+    """What an organization had to do by the end of one month: the lines whose window closes in it."""
+
+    month: int
+    required: int = 0
+    held: int = 0
+    gap: int = 0
+    statuses: list[str] = field(default_factory=list)
+    codes: list[str] = field(default_factory=list)
+
+    @property
+    def status(self) -> str:
+        """The worst status of the month's lines ("" when nothing closes in it)."""
+        return min(self.statuses, key=WORST_FIRST.index) if self.statuses else ""
+
+
+def month_grid(lines: Iterable[Line], year: int) -> list[MonthCell]:
+    """Twelve cells for ``year``: each line counted in the month its window closes (its last day), so a
+    monthly requirement shows every month, a quarterly one in Mar/Jun/Sep/Dec and a yearly one in Dec."""
+    cells = [MonthCell(m) for m in range(1, 13)]
+    for ln in lines:
+        due = ln.end - timedelta(days=1)
+        if due.year != year:
+            continue
+        c = cells[due.month - 1]
+        c.required += ln.required
+        c.held += min(ln.held, ln.required)
+        c.gap += ln.gap
+        c.statuses.append(ln.status)
+        c.codes.append(ln.code)
+    return cells
 
 
 # ---------------------------------------------------------------- the six-month rule

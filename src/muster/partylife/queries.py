@@ -214,6 +214,12 @@ def compliance_rows(scope: Unit, start: date, end: date, *, through: date) -> li
             path__startswith=scope.path, kind__in=MEETING_UNIT_KINDS, is_active=True
         ).order_by("path")
     )
+    return compliance_rows_of(units, start, end, through=through)
+
+
+def compliance_rows_of(units: Sequence[Unit], start: date, end: date, *, through: date) -> list[OrgRow]:
+    """The rows of just these organizations (a page of a long list), in the order given (unscoped)."""
+    units = list(units)
     facts = _meeting_facts(units, start, end, through)
     # the requirements and exemptions of every organization read once, not once per organization
     requirements = list(
@@ -225,16 +231,25 @@ def compliance_rows(scope: Unit, start: date, end: date, *, through: date) -> li
     for x in Exemption.objects.filter(unit__in=units, revoked=False):
         exemptions[x.unit_id].append(compliance.ExemptionFact(x.requirement_code, x.start, x.end))
     rows = []
+    # An organization with no meetings and no exemptions in the period has the lines of any other such
+    # organization under the same requirements: evaluated once per set of requirements, not per unit.
+    bare: dict[tuple[int, ...], list[compliance.Line]] = {}
     for u in units:
-        lines = compliance_lines(
-            u,
-            start,
-            end,
-            through=through,
-            meetings=facts.get(u.pk, []),
-            requirements=requirements,
-            exemptions=exemptions.get(u.pk, []),
-        )
+        u_facts, u_exemptions = facts.get(u.pk, []), exemptions.get(u.pk, [])
+        key = tuple(r.pk for r in requirements if _applies(r, u))
+        lines = None if u_facts or u_exemptions else bare.get(key)
+        if lines is None:
+            lines = compliance_lines(
+                u,
+                start,
+                end,
+                through=through,
+                meetings=u_facts,
+                requirements=requirements,
+                exemptions=u_exemptions,
+            )
+            if not (u_facts or u_exemptions):
+                bare[key] = lines
         rows.append(OrgRow(u, compliance.overall(lines), lines))
     return rows
 

@@ -31,6 +31,7 @@ from muster.points.kinds import LABELS
 from muster.points.models import CapPeriod
 from muster.points.plain import cap_group_label, plain_note
 from muster.web.forms import BoundedDateField
+from muster.web.listing import Column, FastSelect, Listing, Sort, TextFilter
 from muster.web.views.common import apply_service_errors, form_status, param_year
 
 BY_CHOICES = [
@@ -120,6 +121,27 @@ def _board_units(user: Any) -> list[Unit]:
     return units
 
 
+LEADERBOARD = Listing(
+    name="points-leaderboard",
+    title=gettext_lazy("Points leaderboard"),
+    columns=[
+        Column(gettext_lazy("Rank"), "rank", sort="rank"),
+        Column(gettext_lazy("Name"), "label", sort="name"),
+        Column(gettext_lazy("Points"), "points", sort="points"),
+        Column(gettext_lazy("People scored"), "people", sort="people"),
+    ],
+    sorts={
+        "rank": Sort(gettext_lazy("Rank"), ("rank", "label")),
+        "name": Sort(gettext_lazy("Name"), ("label", "rank")),
+        "points": Sort(gettext_lazy("Points"), ("-points", "label")),
+        "people": Sort(gettext_lazy("People scored"), ("-people", "rank")),
+    },
+    default_sort="rank",
+    filters=[TextFilter("q", gettext_lazy("Name or code"), ["label", "key"])],
+    keep=("unit", "by", "start", "end"),
+)
+
+
 @login_required
 def leaderboard(request: HttpRequest) -> HttpResponse:
     user = request.user
@@ -132,6 +154,8 @@ def leaderboard(request: HttpRequest) -> HttpResponse:
     params.setdefault("unit", default_unit)
     params.setdefault("by", "person")
     form = LeaderboardForm(params, units=units)
+    unit_field: Any = form.fields["unit"]  # hundreds of units: rendered in one pass
+    unit_field.widget = FastSelect(attrs=unit_field.widget.attrs, choices=unit_field.choices)
     rows: list[dict[str, Any]] = []
     start = end = None
     unit = None
@@ -144,26 +168,29 @@ def leaderboard(request: HttpRequest) -> HttpResponse:
             apply_service_errors(form, exc)
         else:
             rows = leaderboard_rows(user, unit, by=by, start=start, end=end)
-            fmt = request.GET.get("format")
-            if fmt in exports.FORMATS:
-                return exports.leaderboard_export(
-                    rows, unit_code=unit.code, by=by, start=start, end=end, fmt=fmt
-                )
+    lst = LEADERBOARD.apply(request, rows)
+    fmt = request.GET.get("format")
+    if fmt in exports.FORMATS and unit is not None and start is not None and lst.status == 200:
+        # the whole ranking for the selection (the name filter narrows what is shown, not the ranks)
+        return exports.leaderboard_export(
+            rows, unit_code=unit.code, by=params.get("by") or "person", start=start, end=end, fmt=fmt
+        )
     query = params.copy()
     query.pop("format", None)
+    query.pop("page", None)
     return render(
         request,
         "points/leaderboard.html",
         {
             "form": form,
-            "rows": rows,
+            "lst": lst,
             "unit": unit,
             "start": start,
             "end": end,
             "by": params.get("by"),
             "query": query.urlencode(),
         },
-        status=form_status(form),
+        status=form_status(form) if lst.status == 200 else lst.status,
     )
 
 

@@ -3,6 +3,7 @@ due and the six-month-rule warnings."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -10,13 +11,14 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from muster.orgs.access import NotAllowed, Perm, can, get_scoped_or_404, is_all_powerful, scoped
@@ -27,6 +29,17 @@ from muster.partylife.forms import ComplianceForm, ExemptionForm, parse_date
 from muster.partylife.membership import COMMITTEE_KINDS, MEETING_UNIT_KINDS
 from muster.partylife.models import Exemption, MeetingKind, MeetingRequirement, Period
 from muster.partylife.views.common import default_scope, end_of_day, party_units
+from muster.web.listing import (
+    ChoiceFilter,
+    Column,
+    FastSelect,
+    Listing,
+    Sort,
+    TextFilter,
+    UnitFilter,
+    YearFilter,
+    choice_label,
+)
 from muster.web.views.common import apply_service_errors, form_status, param_date
 
 # worst first: the status a cell shows when its windows differ
@@ -49,6 +62,8 @@ class Cell:
     gap: int = 0
     statuses: list[str] = field(default_factory=list)
     quorum_failures: int = 0
+    label: str = ""
+    text: str = ""
 
     @property
     def status(self) -> str:
@@ -95,9 +110,9 @@ def period_bounds(period: str, year: int, number: int) -> tuple[date, date]:
 def _select(request: HttpRequest, default_period: str = Period.QUARTER) -> tuple[ComplianceForm, Selection]:
     """The scope, period and cutoff asked for (404 for a scope out of sight)."""
     user = request.user
-    units = party_units(user)
-    raw_scope = request.GET.get("scope")
-    if raw_scope and not (raw_scope.isdigit() and units.filter(pk=int(raw_scope)).exists()):
+    units = _scope_or_404(request, party_units(user))  # the committees, and the organization asked for
+    raw_scope = (request.GET.get("scope") or "").strip()
+    if raw_scope and not (raw_scope.isascii() and raw_scope.isdigit() and len(raw_scope) < 19):
         raise Http404
     today = timezone.localdate()
     period = request.GET.get("period") or default_period
@@ -110,6 +125,10 @@ def _select(request: HttpRequest, default_period: str = Period.QUARTER) -> tuple
         for k, v in initial.items():
             data.setdefault(k, str(v))
     form = ComplianceForm(data, units=units, initial=initial)
+    scope_field = form.fields["scope"]  # rendered in one pass
+    scope_field.widget = FastSelect(
+        attrs=scope_field.widget.attrs, choices=getattr(scope_field, "choices", ())
+    )
     scope = default_scope(user)
     year, number, as_of_day = today.year, default_number, today
     if form.is_valid():
@@ -164,6 +183,9 @@ def matrix(rows: list[dict[str, Any]], columns: list[tuple[str, str, str]]) -> l
                 "code": r["unit_code"],
                 "name": r["unit_name"],
                 "status": r["status"],
+                "status_rank": [engine.BEHIND, engine.DUE, engine.OK].index(r["status"])
+                if r["status"] in (engine.BEHIND, engine.DUE, engine.OK)
+                else 9,
                 "css": ROW_CLASS.get(r["status"], "secondary"),
                 "cells": [cells[code] for code, _label, _period in columns],
                 "quorum_failures": sorted({m for ln in r["lines"] for m in ln["quorum_failures"]}),
@@ -172,8 +194,148 @@ def matrix(rows: list[dict[str, Any]], columns: list[tuple[str, str, str]]) -> l
     return out
 
 
+def status_labels() -> dict[str, str]:
+    return {
+        engine.BEHIND: _("Behind"),
+        engine.DUE: _("Due"),
+        engine.OK: _("On track"),
+        engine.MISSED: _("Missed"),
+        engine.MET: _("Met"),
+        engine.EXEMPT: _("Exempt"),
+        engine.UPCOMING: _("Upcoming"),
+    }
+
+
+# ---------------------------------------------------------------- branches × months (one year)
+
+MONTHS = range(1, 13)
+
+
+def month_text(cell: engine.MonthCell, labels: dict[str, str] | None = None) -> str:
+    """A month's cell in words: "Met 2/2", "Missed 0/1" — "" when nothing closes that month."""
+    if not cell.statuses:
+        return ""
+    return f"{(labels or status_labels())[cell.status]} {cell.held}/{cell.required}"
+
+
+class MonthLabel:
+    """A month column's header, translated when shown ("1月" / "Month 1")."""
+
+    def __init__(self, month: int) -> None:
+        self.month = month
+
+    def __str__(self) -> str:
+        return _("Month %(month)s") % {"month": self.month}
+
+
+def _month_cell(i: int) -> Callable[[dict[str, Any]], str]:
+    return lambda r: r["cells"][i]["text"]
+
+
+YEAR_GRID = Listing(
+    name="party-compliance",
+    title=gettext_lazy("Compliance by month"),
+    columns=[
+        Column(gettext_lazy("Code"), "code", sort="code"),
+        Column(gettext_lazy("Party organization"), "name", sort="name"),
+        *[Column(MonthLabel(m), _month_cell(m - 1)) for m in MONTHS],
+        Column(gettext_lazy("Year so far"), "status", format=lambda v: status_labels().get(v, "")),
+    ],
+    sorts={
+        "code": Sort(gettext_lazy("Code"), ("path",)),
+        "name": Sort(gettext_lazy("Party organization"), ("name", "path")),
+    },
+    default_sort="code",
+    filters=[
+        UnitFilter("scope", gettext_lazy("Under"), "path"),
+        TextFilter("q", gettext_lazy("Branch name or code"), ["name", "code"]),
+        YearFilter("year", gettext_lazy("Year")),
+    ],
+    page_size=25,
+)
+
+
+def _scope_or_404(request: HttpRequest, units: QuerySet[Unit]) -> QuerySet[Unit]:
+    """The organizations to narrow by: the committees and general branches the user sees, and the one
+    asked for (a branch too). A ``scope`` out of the user's sight is a 404 (as for one that does not
+    exist), not a form error."""
+    raw = (request.GET.get("scope") or "").strip()
+    asked = int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 19 else None
+    if asked is not None and not units.filter(pk=asked).exists():
+        raise Http404
+    return units.filter(Q(kind__in=COMMITTEE_KINDS) | Q(pk=asked or 0))
+
+
+def year_grid(request: HttpRequest) -> HttpResponse:
+    """One row per branch (general branch, party group), one column per month of the year: the worst
+    status of what closed that month, with held/required. Computed only for the page's organizations."""
+    user = request.user
+    units = party_units(user)
+    scopes = _scope_or_404(request, units)  # to narrow by; a branch is found by its name or code
+    today = timezone.localdate()
+    year = YEAR_GRID.read(request, options={"scope": scopes}).get("year") or today.year
+    through = min(today, date(year, 12, 31))
+    start, end = date(year, 1, 1), date(year + 1, 1, 1)
+
+    labels = status_labels()
+
+    def prepare(page_units: list[Unit]) -> list[dict[str, Any]]:
+        out = []
+        for r in queries.compliance_rows_of(page_units, start, end, through=through):
+            cells = engine.month_grid(r.lines, year)
+            out.append(
+                {
+                    "unit": r.unit,
+                    "code": r.unit.code,
+                    "name": r.unit.name,
+                    "status": r.status,
+                    "status_label": labels.get(r.status, ""),
+                    "css": ROW_CLASS.get(r.status, "secondary"),
+                    "cells": [
+                        {
+                            "month": c.month,
+                            "status": c.status,
+                            "css": CELL_CLASS.get(c.status, "light"),
+                            "text": month_text(c, labels),
+                            "short": f"{c.held}/{c.required}" if c.statuses else "—",
+                        }
+                        for c in cells
+                    ],
+                }
+            )
+        return out
+
+    rows = units.filter(kind__in=MEETING_UNIT_KINDS)
+    lst = YEAR_GRID.apply(request, rows, options={"scope": scopes}, prepare=prepare)
+    if lst.export_response is not None:
+        return lst.export_response
+    return render(
+        request,
+        "partylife/compliance/year.html",
+        {
+            "lst": lst,
+            "year": year,
+            "through": through,
+            "months": [(m, date(year, m, 1)) for m in MONTHS],
+            "status_labels": status_labels(),
+            "period_url": reverse("partylife:compliance")
+            + "?"
+            + urlencode({"period": Period.QUARTER, "year": year}),
+        },
+        status=lst.status,
+    )
+
+
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
+    """Branches × months of a year by default; with ``period`` (a month, quarter or year, with its
+    cutoff, exemptions and freezing) the period view."""
+    if not request.GET.get("period"):
+        return year_grid(request)
+    return period_dashboard(request)
+
+
+def period_dashboard(request: HttpRequest) -> HttpResponse:
     user = request.user
     form, sel = _select(request)
     board = queries.compliance_dashboard(user, sel.scope, start=sel.start, end=sel.end, as_of=sel.as_of)
@@ -187,8 +349,20 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     exemptable = set(exemptable_units(user).values_list("pk", flat=True))
     for x in exemptions:
         x.may_revoke = not x.revoked and x.unit_id in exemptable  # type: ignore[attr-defined]
-    for r in rows:
-        r["may_exempt"] = r["unit_id"] in exemptable
+    labels = status_labels()
+
+    def prepare(page: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        for r in page:  # the words of just the rows shown (or exported)
+            r["may_exempt"] = r["unit_id"] in exemptable
+            r["status_label"] = labels.get(r["status"], "")
+            for c in r["cells"]:
+                c.label = labels.get(c.status, "")
+                c.text = cell_words(c)
+        return page
+
+    lst = period_listing(columns).apply(request, rows, prepare=prepare)
+    if lst.export_response is not None:
+        return lst.export_response
     return render(
         request,
         "partylife/compliance/dashboard.html",
@@ -197,24 +371,72 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "sel": sel,
             "board": board,
             "columns": columns,
-            "rows": rows,
+            "lst": lst,
+            "rows": lst.rows,
             "behind": [r for r in rows if r["status"] == engine.BEHIND],
             "exemptions": exemptions,
             "may_exempt": bool(exemptable),
             "may_freeze": not board.frozen
             and sel.end <= timezone.localdate()
             and can(user, Perm.PARTY_APPROVE, sel.scope),
-            "status_labels": {
-                engine.BEHIND: _("Behind"),
-                engine.DUE: _("Due"),
-                engine.OK: _("On track"),
-                engine.MISSED: _("Missed"),
-                engine.MET: _("Met"),
-                engine.EXEMPT: _("Exempt"),
-                engine.UPCOMING: _("Upcoming"),
-            },
+            "status_labels": status_labels(),
         },
-        status=form_status(form),
+        status=form_status(form) if lst.status == 200 else lst.status,
+    )
+
+
+def cell_words(c: Cell) -> str:
+    """A cell of the period view: "1 of 2 · gap 1", "1 of 1 · exempt", "—" when it does not apply."""
+    if not c.statuses:
+        return "—"
+    text = _("%(held)s of %(required)s") % {"held": c.held, "required": c.required}
+    if c.gap:
+        text += " · " + _("gap %(gap)s") % {"gap": c.gap}
+    if c.status == engine.EXEMPT:
+        text += " · " + _("exempt")
+    return text
+
+
+def cell_text(c: Cell) -> str:
+    """A requirement's cell in words for the export: "Missed 0/1", "" when it does not apply."""
+    return f"{status_labels().get(c.status, '')} {c.held}/{c.required}" if c.statuses else ""
+
+
+def period_listing(columns: list[tuple[str, str, str]]) -> Listing:
+    """The period view's rows (one per organization; a column per requirement that appears)."""
+
+    def cell(i: int) -> Callable[[dict[str, Any]], str]:
+        return lambda r: cell_text(r["cells"][i])
+
+    return Listing(
+        name="party-compliance-period",
+        title=gettext_lazy("Compliance"),
+        columns=[
+            Column(gettext_lazy("Code"), "code", sort="code"),
+            Column(gettext_lazy("Party organization"), "name", sort="name"),
+            Column(gettext_lazy("Overall"), "status_label", sort="status"),
+            *[Column(f"{label} ({period})", cell(i)) for i, (_c, label, period) in enumerate(columns)],
+        ],
+        sorts={
+            "code": Sort(gettext_lazy("Code"), ("code",)),
+            "name": Sort(gettext_lazy("Party organization"), ("name", "code")),
+            "status": Sort(gettext_lazy("Overall"), ("status_rank", "code")),
+        },
+        default_sort="code",
+        filters=[
+            ChoiceFilter(
+                "state",
+                gettext_lazy("Overall"),
+                "status",
+                [
+                    (engine.BEHIND, gettext_lazy("Behind")),
+                    (engine.DUE, gettext_lazy("Due")),
+                    (engine.OK, gettext_lazy("On track")),
+                ],
+            ),
+            TextFilter("q", gettext_lazy("Branch name or code"), ["name", "code"]),
+        ],
+        keep=("scope", "period", "year", "number", "as_of"),
     )
 
 
@@ -238,26 +460,71 @@ def freeze(request: HttpRequest) -> HttpResponse:
     return redirect(reverse("partylife:compliance") + (f"?{back}" if back else ""))
 
 
+def _due_state(d: queries.Due) -> str:
+    return d.line.status
+
+
+CALENDAR = Listing(
+    name="party-compliance-calendar",
+    title=gettext_lazy("What is due"),
+    columns=[
+        Column(gettext_lazy("Due by"), "due_on", sort="due"),
+        Column(gettext_lazy("Code"), "unit__code"),
+        Column(gettext_lazy("Party organization"), "unit__name", sort="unit"),
+        Column(gettext_lazy("Kind"), "line__kind", format=choice_label(MeetingKind.choices)),
+        Column(gettext_lazy("Held"), "line__held"),
+        Column(gettext_lazy("Required"), "line__required"),
+        Column(gettext_lazy("State"), _due_state, sort="state", format=lambda v: status_labels().get(v, "")),
+    ],
+    sorts={
+        "due": Sort(gettext_lazy("Due by"), ("line__end", "unit__path", "line__code")),
+        "unit": Sort(gettext_lazy("Party organization"), ("unit__path", "line__end", "line__code")),
+        "state": Sort(gettext_lazy("State"), ("line__status", "line__end", "unit__path")),
+    },
+    default_sort="due",
+    filters=[
+        ChoiceFilter(
+            "state",
+            gettext_lazy("State"),
+            "line__status",
+            [
+                (engine.MISSED, gettext_lazy("Missed")),
+                (engine.DUE, gettext_lazy("Due")),
+                (engine.UPCOMING, gettext_lazy("Upcoming")),
+            ],
+        ),
+        ChoiceFilter("kind", gettext_lazy("Kind"), "line__kind", MeetingKind.choices),
+        TextFilter("q", gettext_lazy("Branch name or code"), ["unit__name", "unit__code"]),
+    ],
+    keep=("scope", "period", "year", "number", "as_of"),
+)
+
+
 @login_required
 def calendar(request: HttpRequest) -> HttpResponse:
+    """What is due (or was missed) under a scope in a period — this month by default — paged, filtered
+    by state, kind and branch, exported to Excel."""
     user = request.user
-    form, sel = _select(request, default_period=Period.YEAR)
+    form, sel = _select(request, default_period=Period.MONTH)
     dues = queries.compliance_calendar(user, sel.scope, start=sel.start, end=sel.end, as_of=sel.as_of)
+    lst = CALENDAR.apply(request, dues, presorted="due")  # soonest first, as the query gives them
+    if lst.export_response is not None:
+        return lst.export_response
     kinds = _labels()
-    months: dict[str, list[Any]] = {}
-    for d in dues:
-        months.setdefault(d.due_on.strftime("%Y-%m"), []).append(
-            {
-                "due": d,
-                "kind": kinds.get(d.line.kind, d.line.kind),
-                "css": CELL_CLASS.get(d.line.status, "light"),
-            }
-        )
+    items = [
+        {
+            "due": d,
+            "month": d.due_on.strftime("%Y-%m"),
+            "kind": kinds.get(d.line.kind, d.line.kind),
+            "css": CELL_CLASS.get(d.line.status, "light"),
+        }
+        for d in lst.rows
+    ]
     return render(
         request,
         "partylife/compliance/calendar.html",
-        {"form": form, "sel": sel, "months": sorted(months.items())},
-        status=form_status(form),
+        {"form": form, "sel": sel, "lst": lst, "items": items},
+        status=form_status(form) if lst.status == 200 else lst.status,
     )
 
 

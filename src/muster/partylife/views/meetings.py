@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -14,6 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from muster.clock import local_date
@@ -22,15 +22,25 @@ from muster.partylife import extensions, queries, services
 from muster.partylife.forms import (
     AttachForm,
     AttendanceForm,
-    MeetingFilterForm,
     MeetingForm,
     OpinionForm,
     ReasonForm,
 )
 from muster.partylife.membership import approval_unit
-from muster.partylife.models import AttendanceStatus, Meeting, ReviewStatus
-from muster.partylife.views.common import day_start, meeting_units, party_units, resolve_person
-from muster.web.views.common import apply_service_errors, form_status, paginate, query_without_page
+from muster.partylife.models import AttendanceStatus, Meeting, MeetingKind, ReviewStatus
+from muster.partylife.views.common import meeting_units, party_units, resolve_person
+from muster.web.listing import (
+    ChoiceFilter,
+    Column,
+    Listing,
+    PeriodFilter,
+    Sort,
+    TextFilter,
+    UnitFilter,
+    choice_label,
+    yes_no,
+)
+from muster.web.views.common import apply_service_errors
 
 
 def may_approve(user: Any, meeting: Meeting) -> bool:
@@ -45,32 +55,60 @@ def _report(request: HttpRequest, exc: ValidationError) -> None:
         messages.error(request, message)
 
 
+MEETINGS = Listing(
+    name="meetings",
+    title=gettext_lazy("Meetings"),
+    columns=[
+        Column(gettext_lazy("Date"), "starts_at", sort="date"),
+        Column(gettext_lazy("Party organization"), "unit__name", sort="unit"),
+        Column(
+            gettext_lazy("Kinds"), lambda m: "、".join(str(k.get_kind_display()) for k in m.kind_links.all())
+        ),
+        Column(gettext_lazy("Topic"), "topic", sort="topic"),
+        Column(gettext_lazy("Held"), "held", format=yes_no),
+        Column(
+            gettext_lazy("Review"), "review_status", sort="review", format=choice_label(ReviewStatus.choices)
+        ),
+    ],
+    sorts={
+        "date": Sort(gettext_lazy("Date"), ("starts_at", "pk")),
+        "unit": Sort(gettext_lazy("Party organization"), ("unit__path", "-starts_at", "pk")),
+        "topic": Sort(gettext_lazy("Topic"), ("topic", "pk")),
+        "review": Sort(gettext_lazy("Review"), ("review_status", "-starts_at", "pk")),
+    },
+    default_sort="-date",
+    filters=[
+        UnitFilter("unit", gettext_lazy("Party organization"), "unit__path"),
+        ChoiceFilter("kind", gettext_lazy("Kind"), "kind_links__kind", MeetingKind.choices),
+        ChoiceFilter("status", gettext_lazy("Review"), "review_status", ReviewStatus.choices),
+        PeriodFilter(
+            "period",
+            gettext_lazy("Date"),
+            "starts_at",
+            is_datetime=True,
+            names=("since", "until"),
+            labels=(gettext_lazy("From"), gettext_lazy("Until")),
+        ),
+        TextFilter("q", gettext_lazy("Search"), ["topic", "place"]),
+    ],
+)
+
+
 @login_required
 def meeting_index(request: HttpRequest) -> HttpResponse:
     user = request.user
-    form = MeetingFilterForm(request.GET or None, units=party_units(user))
-    filters: dict[str, Any] = {}
-    if form.is_valid():
-        data = form.cleaned_data
-        filters = {
-            "unit": data.get("unit"),
-            "kind": data.get("kind") or None,
-            "status": data.get("status") or None,
-            "start": day_start(data["since"]) if data.get("since") else None,
-            "end": day_start(data["until"] + timedelta(days=1)) if data.get("until") else None,
-        }
-    qs = queries.meeting_list(user, **filters)
+    lst = MEETINGS.apply(request, queries.meeting_list(user), options={"unit": party_units(user)})
+    if lst.export_response is not None:
+        return lst.export_response
     return render(
         request,
         "partylife/meetings/list.html",
         {
-            "form": form,
-            "page": paginate(request, qs),
-            "query": query_without_page(request),
+            "lst": lst,
             "can_add": meeting_units(user).exists(),
             "review_count": len(queries.review_queue(user)),
         },
-        status=form_status(form),
+        status=lst.status,
     )
 
 

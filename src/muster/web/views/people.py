@@ -12,6 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from muster.audit.models import AuditEvent
 from muster.orgs import services
@@ -25,10 +26,11 @@ from muster.orgs.access import (
     require,
     scoped,
 )
-from muster.orgs.models import Person, Tag, Unit
+from muster.orgs.models import EmploymentStatus, Gender, Person, PoliticalStatus, Tag, Unit
 from muster.orgs.queries import PersonFilter, person_search, team_list
 from muster.web.forms import PersonFilterForm, PersonForm
-from muster.web.views.common import HtmxHttpRequest, apply_service_errors, paginate, query_without_page
+from muster.web.listing import Column, FastSelect, Listing, Sort, choice_label
+from muster.web.views.common import HtmxHttpRequest, apply_service_errors, query_without_page
 from muster.web.views.units import change_units, visible_units
 
 
@@ -39,12 +41,46 @@ def _visible_tags(user: Any) -> list[str]:
     )
 
 
+# The list's order and its Excel export (no phone or ID numbers: those stay on the person's page, masked
+# unless permitted). The filters are the page's own form (``PersonFilterForm``).
+PEOPLE = Listing(
+    name="people",
+    title=gettext_lazy("People"),
+    columns=[
+        Column(gettext_lazy("Staff number"), "code", sort="code"),
+        Column(gettext_lazy("Name"), "name", sort="name"),
+        Column(gettext_lazy("Gender"), "gender", format=choice_label(Gender.choices)),
+        Column(gettext_lazy("Unit"), "unit__name", sort="unit"),
+        Column(gettext_lazy("Party organization"), "party_unit__name"),
+        Column(
+            gettext_lazy("Political status"), "political_status", format=choice_label(PoliticalStatus.choices)
+        ),
+        Column(
+            gettext_lazy("Employment status"),
+            "employment_status",
+            format=choice_label(EmploymentStatus.choices),
+        ),
+    ],
+    sorts={
+        "code": Sort(gettext_lazy("Staff number"), ("code",)),
+        "name": Sort(gettext_lazy("Name"), ("name", "code")),
+        "unit": Sort(gettext_lazy("Unit"), ("unit__path", "code")),
+    },
+    default_sort="code",
+    keep=("q", "unit", "political_status", "employment_status", "team", "tag"),
+)
+
+
 @login_required
 def person_list(request: HtmxHttpRequest) -> HttpResponse:
     user = request.user
     form = PersonFilterForm(
         request.GET or None, units=visible_units(user), teams=team_list(user), tags=_visible_tags(user)
     )
+    for name in ("unit", "team", "tag"):  # long selects, rendered in one pass
+        if name in form.fields:
+            old = form.fields[name].widget
+            form.fields[name].widget = FastSelect(attrs=old.attrs, choices=getattr(old, "choices", ()))
     f = PersonFilter()
     if form.is_valid():
         data = form.cleaned_data
@@ -56,10 +92,13 @@ def person_list(request: HtmxHttpRequest) -> HttpResponse:
             team=data.get("team"),
             tag=data.get("tag") or "",
         )
-    page = paginate(request, person_search(user, f))
+    lst = PEOPLE.apply(request, person_search(user, f))
+    if lst.export_response is not None:
+        return lst.export_response
     context = {
         "form": form,
-        "page": page,
+        "lst": lst,
+        "page": lst.page,
         "query": query_without_page(request),
         "can_add": can_anywhere(user, Perm.CHANGE),
     }

@@ -15,7 +15,8 @@ from django.db.models import Q
 from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
-from ninja import Query, Router, Schema, Status
+from ninja import File, Query, Router, Schema, Status
+from ninja.files import UploadedFile
 
 from muster import clock
 from muster.api.common import BoundedDate, BoundedDateTime, ErrorOut, PageParams, actor, paginate
@@ -684,3 +685,38 @@ def grant(request: HttpRequest, payload: GrantIn) -> Any:
         raise Http404
     g = care.care_grant(actor=who, user=user, unit=unit)
     return Status(201, {"id": g.pk, "username": user.get_username(), "unit": unit.code})
+
+
+# ---------------------------------------------------------------- receipts
+
+
+@router.post("/receipts/{kind}/{pk}", response={201: Any, **E4})
+def receipt_attach(request: HttpRequest, kind: str, pk: int, file: File[UploadedFile]) -> Any:
+    """Attach a receipt (a JPEG, PNG or WebP photo, or a PDF, told by its content) to a delivery run
+    (``kind=run``), a consolation payment (``consolation``) or a donation (``donation``)."""
+    from muster.care import receipts
+
+    who = actor(request)
+    target = policy.receipt_target_or_404(who, kind, pk)
+    data = file.read(receipts.max_bytes() + 1)
+    r = care.receipt_attach(actor=who, data=data, filename=file.name or "", **target)
+    return Status(201, {"id": r.pk, "name": r.name, "content_type": r.content_type, "size": r.size})
+
+
+@router.get("/receipts/{pk}", response={200: Any, 404: ErrorOut})
+def receipt_file(request: HttpRequest, pk: int) -> Any:
+    """The receipt file (to those who may see what it belongs to; every opening audited)."""
+    from urllib.parse import quote
+
+    from django.http import HttpResponse
+
+    from muster.care import receipts
+
+    who = actor(request)
+    r = policy.receipt_get_or_404(who, pk)
+    care.receipt_read_log(actor=who, receipt=r)
+    resp = HttpResponse(receipts.read(r.stored_as), content_type=r.content_type)
+    resp["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(r.name)}"
+    resp["X-Content-Type-Options"] = "nosniff"
+    resp["Cache-Control"] = "private, no-store"
+    return resp

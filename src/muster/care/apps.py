@@ -31,6 +31,8 @@ ACTIONS = {
     "care.donation.recorded": _("Donation recorded"),
     "care.drive.opened": _("Charity drive opened"),
     "care.drive.contributed": _("Charity drive contribution recorded"),
+    "care.receipt.attached": _("Receipt attached"),
+    "care.receipt.viewed": _("Receipt opened"),
 }
 
 
@@ -59,4 +61,8 @@ class CareConfig(AppConfig):
             }
         )
         register_kind("care.help.resolved", _("A help request you raised was resolved"))
+        from muster.care import facts
+        from muster.orgs.signals import unit_moved
+
+        unit_moved.connect(facts.on_unit_moved, dispatch_uid="care.facts.unit_moved")
         keep_defaults(self, "0002_defaults")

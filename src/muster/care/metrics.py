@@ -1,5 +1,10 @@
 """Figures of the care ledger for the metric registry: each answers for a unit's subtree as of a cutoff
 (what happened before the cutoff). The ids are a contract (``muster metrics``, the API, the guide).
+
+The figures read the day buckets of ``muster.care.facts`` (kept with every write); their straight
+definitions are the functions of ``muster.care.queries`` (the property tests hold them equal). The median
+time to resolve and the retirees serving read the records (a few rows: help requests; subjects linked to
+the registry).
 """
 
 from __future__ import annotations
@@ -11,33 +16,46 @@ from decimal import Decimal
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from muster.care import facts
 from muster.care import queries as q
 from muster.care.models import DeliveryKind
 from muster.orgs.models import Unit
 from muster.reports.registry import Metric, register_briefing
 
 
+def _fig(figure: str) -> Callable[[Unit, datetime], int]:
+    def run(unit: Unit, as_of: datetime) -> int:
+        return facts.count(unit, as_of, figure)
+
+    run.__name__ = figure.replace(":", "_")
+    return run
+
+
 def _coverage(unit: Unit, as_of: datetime) -> Decimal:
-    total = q.subjects_count(unit, as_of)
+    total = facts.count(unit, as_of, "subjects")
     if not total:
         return Decimal("0.0")
-    return (Decimal(100) * q.surveyed_count(unit, as_of) / total).quantize(Decimal("0.1"))
+    return (Decimal(100) * facts.count(unit, as_of, "surveyed") / total).quantize(Decimal("0.1"))
 
 
 def _tag(code: str) -> Callable[[Unit, datetime], int]:
-    def run(unit: Unit, as_of: datetime) -> int:
-        return q.tag_count(unit, as_of, code)
-
-    run.__name__ = f"tag_{code}"
-    return run
+    return _fig(f"tag:{code}")
 
 
 def _kind(kind: str) -> Callable[[Unit, datetime], int]:
-    def run(unit: Unit, as_of: datetime) -> int:
-        return q.deliveries_count(unit, as_of, kind)
+    return _fig(f"deliveries:{kind}")
 
-    run.__name__ = f"deliveries_{kind}"
-    return run
+
+def _deliveries(unit: Unit, as_of: datetime) -> int:
+    return sum(facts.count(unit, as_of, f"deliveries:{k}") for k in DeliveryKind.values)
+
+
+def _help_open(unit: Unit, as_of: datetime) -> int:
+    return facts.count(unit, as_of, "help_raised") - facts.count(unit, as_of, "help_closed")
+
+
+def _donations(unit: Unit, as_of: datetime) -> Decimal:
+    return facts.value(unit, as_of, "donations").quantize(Decimal("0.01"))
 
 
 PERSONS = pgettext_lazy("metric unit", "persons")
@@ -48,7 +66,7 @@ METRICS: list[Metric] = [
     Metric(
         "care.subjects",
         _("Care subjects"),
-        q.subjects_count,
+        _fig("subjects"),
         _("Care subjects on the ledger before the cutoff, whatever their status."),
         PERSONS,
         group="care",
@@ -57,7 +75,7 @@ METRICS: list[Metric] = [
     Metric(
         "care.surveyed",
         _("Surveyed"),
-        q.surveyed_count,
+        _fig("surveyed"),
         _("Care subjects with at least one survey answer before the cutoff."),
         PERSONS,
         group="care",
@@ -75,7 +93,7 @@ METRICS: list[Metric] = [
     Metric(
         "care.high_risk",
         _("High-risk subjects"),
-        q.high_risk_count,
+        _fig("high"),
         _("Subjects alive and present with a high-risk tag (高龄, 独居, 重病…) at the cutoff."),
         PERSONS,
         group="care",
@@ -105,7 +123,7 @@ METRICS: list[Metric] = [
     Metric(
         "care.contacts",
         _("Contacts"),
-        q.contacts_count,
+        _fig("contacts"),
         _("Times a subject was reached (calls, messages, visits, survey answers) before the cutoff."),
         TIMES,
         group="care",
@@ -114,7 +132,7 @@ METRICS: list[Metric] = [
     Metric(
         "care.contacts_overdue",
         _("Overdue contacts"),
-        q.overdue_count,
+        _fig("overdue"),
         _("Active subjects whose next planned contact fell due before the cutoff's day."),
         PERSONS,
         group="care",
@@ -123,7 +141,7 @@ METRICS: list[Metric] = [
     Metric(
         "care.help_requests",
         _("Help requests"),
-        q.help_raised,
+        _fig("help_raised"),
         _("Help requests raised before the cutoff."),
         TIMES,
         group="care",
@@ -132,7 +150,7 @@ METRICS: list[Metric] = [
     Metric(
         "care.help_resolved",
         _("Help requests resolved"),
-        q.help_resolved,
+        _fig("help_resolved"),
         _("Help requests resolved before the cutoff."),
         TIMES,
         group="care",
@@ -141,7 +159,7 @@ METRICS: list[Metric] = [
     Metric(
         "care.help_open",
         _("Help requests open"),
-        q.help_open,
+        _help_open,
         _("Help requests raised and neither resolved nor cancelled at the cutoff."),
         TIMES,
     ),
@@ -157,7 +175,7 @@ METRICS: list[Metric] = [
     Metric(
         "care.deliveries",
         _("Deliveries"),
-        q.deliveries_count,
+        _deliveries,
         _("Delivery lines delivered or confirmed before the cutoff (supplies and medicine)."),
         TIMES,
         group="care",
@@ -180,7 +198,7 @@ METRICS: list[Metric] = [
     Metric(
         "care.deceased",
         _("Deceased"),
-        q.deceased_count,
+        _fig("deceased"),
         _("Subjects who died on or before the cutoff's day."),
         PERSONS,
         group="care",
@@ -189,7 +207,7 @@ METRICS: list[Metric] = [
     Metric(
         "care.condolence_payments",
         _("Consolation payments"),
-        lambda u, t: q.payments(u, t).count(),
+        _fig("payments"),
         _("Consolation payments (慰问金) approved before the cutoff."),
         TIMES,
         group="care",
@@ -198,7 +216,7 @@ METRICS: list[Metric] = [
     Metric(
         "care.donations_value",
         _("Donations value"),
-        q.donations_value,
+        _donations,
         _("The value of money and goods donated before the cutoff, in yuan."),
         YUAN,
         kind="score",
@@ -222,14 +240,16 @@ def briefing(unit: Unit, as_of: datetime) -> tuple[str, str] | None:
     """The care sentence of the briefing, in the seed's style ("全面排摸243位老同志……"), or ``None``."""
     from muster.reports.briefing import Num, number_en, number_zh
 
-    subjects = q.subjects_count(unit, as_of)
+    def n(figure: str) -> int:
+        return facts.count(unit, as_of, figure)
+
+    subjects = n("subjects")
     if not subjects:
         return None
-    surveyed, high = q.surveyed_count(unit, as_of), q.high_risk_count(unit, as_of)
-    supplies = q.deliveries_count(unit, as_of, DeliveryKind.SUPPLIES)
-    medicine = q.deliveries_count(unit, as_of, DeliveryKind.MEDICINE)
-    resolved, deceased = q.help_resolved(unit, as_of), q.deceased_count(unit, as_of)
-    paid, serving = q.payments(unit, as_of).count(), len(q.serving_people(unit, as_of))
+    surveyed, high = n("surveyed"), n("high")
+    supplies, medicine = n(f"deliveries:{DeliveryKind.SUPPLIES}"), n(f"deliveries:{DeliveryKind.MEDICINE}")
+    resolved, deceased = n("help_resolved"), n("deceased")
+    paid, serving = n("payments"), len(q.serving_people(unit, as_of))
     pct = _coverage(unit, as_of)
     zh = [f"全面排摸{subjects}位老同志，已排摸{surveyed}位（{pct}%）"]
     en = [f"{surveyed} of {subjects} retirees were surveyed ({pct}%)"]

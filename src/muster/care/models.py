@@ -580,3 +580,106 @@ class DriveContribution(AppendOnly):
 
     def __str__(self) -> str:
         return f"{self.drive} · {self.name}"
+
+
+# ---------------------------------------------------------------- figures' facts (muster.care.facts)
+
+
+class FactMark(models.Model):
+    """One step of a care figure: ``delta`` from the instant ``at`` on, contributed by the record ``key``
+    ("s:12" a subject, "h:" a help request, "l:" a delivery line, "c:" a payment, "d:" a donation)."""
+
+    key = models.CharField(max_length=24)
+    unit_path = models.CharField(max_length=255)
+    figure = models.CharField(max_length=48)
+    at = models.DateTimeField()
+    delta = models.DecimalField(max_digits=18, decimal_places=2)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["key"], name="care_mark_key_idx"),
+            models.Index(fields=["figure", "at"], name="care_mark_fig_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key} {self.figure} {self.delta:+} @ {self.at:%Y-%m-%d %H:%M}"
+
+
+class DayFact(models.Model):
+    """The sum of the marks of one figure in a unit's subtree on one local day."""
+
+    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="+")
+    figure = models.CharField(max_length=48)
+    day = models.DateField()
+    value = models.DecimalField(max_digits=18, decimal_places=2, default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["unit", "figure", "day"], name="uniq_care_dayfact"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.unit_id} {self.figure} {self.day}: {self.value}"
+
+
+# ---------------------------------------------------------------- receipts
+
+
+class Receipt(models.Model):
+    """A receipt file (a photo or a PDF) of a delivery run, a consolation payment or a donation. The file
+    lives in private storage (``muster.care.receipts``), never under a public URL; it is served only
+    through the scoped, audited receipt view."""
+
+    run = models.ForeignKey(
+        DeliveryRun, null=True, blank=True, on_delete=models.PROTECT, related_name="receipts"
+    )
+    consolation = models.ForeignKey(
+        Consolation, null=True, blank=True, on_delete=models.PROTECT, related_name="receipts"
+    )
+    donation = models.ForeignKey(
+        Donation, null=True, blank=True, on_delete=models.PROTECT, related_name="receipts"
+    )
+    unit_path = models.CharField(max_length=255, editable=False)
+    name = models.CharField(_("file name"), max_length=120)
+    content_type = models.CharField(max_length=40)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    stored_as = models.CharField(max_length=200, unique=True, editable=False)
+    uploaded_at = models.DateTimeField()
+    uploaded_by_name = models.CharField(max_length=150, blank=True)
+
+    class Meta:
+        verbose_name = _("receipt")
+        verbose_name_plural = _("receipts")
+        ordering = ["uploaded_at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(run__isnull=False, consolation__isnull=True, donation__isnull=True)
+                    | models.Q(run__isnull=True, consolation__isnull=False, donation__isnull=True)
+                    | models.Q(run__isnull=True, consolation__isnull=True, donation__isnull=False)
+                ),
+                name="care_receipt_one_target",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class HourFact(models.Model):
+    """The sum of the marks of one figure in a unit's subtree in one local hour (``hour``: its start), so
+    that the cutoff's own day is read as a few hour sums, not as its marks."""
+
+    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="+")
+    figure = models.CharField(max_length=48)
+    hour = models.DateTimeField()
+    value = models.DecimalField(max_digits=18, decimal_places=2, default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["unit", "figure", "hour"], name="uniq_care_hourfact"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.unit_id} {self.figure} {self.hour:%Y-%m-%d %H}: {self.value}"

@@ -137,3 +137,70 @@ def unit_get_or_404(user: Any, code: str) -> Unit:
     if u is None:
         raise Http404
     return u
+
+
+def run_get_or_404(user: Any, pk: int) -> Any:
+    """A delivery run the user may see: by its unit, or (a liaison) when every line is to their own
+    subjects."""
+    from muster.care.models import DeliveryRun
+
+    run = DeliveryRun.objects.filter(pk=pk).select_related("unit").first()
+    if run is None:
+        raise Http404
+    if access.can(user, Perm.VIEW, run.unit):
+        return run
+    visible = subjects(user).filter(delivery_lines__run=run).distinct().count()
+    total = CareSubject.objects.filter(delivery_lines__run=run).distinct().count()
+    if not total or visible != total:
+        raise Http404
+    return run
+
+
+def consolation_get_or_404(user: Any, pk: int) -> Any:
+    from muster.care.models import Consolation
+
+    c = (
+        Consolation.objects.filter(visible_q(user, "subject__"), pk=pk)
+        .select_related("subject__unit")
+        .first()
+    )
+    if c is None:
+        raise Http404
+    return c
+
+
+def donation_get_or_404(user: Any, pk: int) -> Any:
+    from muster.care.models import Donation
+
+    d = (
+        Donation.objects.filter(access.path_q(user, Perm.VIEW, "unit__path"), pk=pk)
+        .select_related("unit")
+        .first()
+    )
+    if d is None:
+        raise Http404
+    return d
+
+
+def receipt_get_or_404(user: Any, pk: int) -> Any:
+    """A receipt, to whoever may see what it belongs to."""
+    from muster.care.models import Receipt
+
+    r = Receipt.objects.filter(pk=pk).first()
+    if r is None:
+        raise Http404
+    if r.run_id is not None:
+        run_get_or_404(user, r.run_id)
+    elif r.consolation_id is not None:
+        consolation_get_or_404(user, r.consolation_id)
+    else:
+        donation_get_or_404(user, r.donation_id or 0)
+    return r
+
+
+def receipt_target_or_404(user: Any, kind: str, pk: int) -> dict[str, Any]:
+    """``{"run" | "consolation" | "donation": the object}`` for ``receipt_attach`` (404 out of scope)."""
+    getters = {"run": run_get_or_404, "consolation": consolation_get_or_404, "donation": donation_get_or_404}
+    if kind not in getters:
+        raise Http404
+    return {kind: getters[kind](user, pk)}

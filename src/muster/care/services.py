@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 
 from muster import clock, dates
 from muster.audit.services import log_action
-from muster.care import policy
+from muster.care import facts, policy
 from muster.care.models import (
     CareDataGrant,
     CareSubject,
@@ -47,6 +47,7 @@ from muster.care.models import (
     HelpStep,
     LineStatus,
     Observation,
+    Receipt,
     RiskLevel,
     RiskRule,
     RiskTagEvent,
@@ -294,6 +295,7 @@ def subject_create(
         s.next_due_on = clock.local_date(s.created_at)
         s.save()
         _apply_rules(actor, s, at=s.created_at)
+        facts.refresh(subjects=[s.pk])
         if audit:
             log_action(
                 actor,
@@ -387,6 +389,7 @@ def subjects_create_bulk(
         for s in objs:
             if s.pk in high_set:
                 s.risk_level = RiskLevel.HIGH
+        facts.add_new_subjects(objs, events)
         log_actions_bulk(
             actor,
             (
@@ -460,6 +463,7 @@ def subject_status_set(
             unit_path=subject.unit.path,
             changes={"status": [before, status], "on": on.isoformat(), "note": note},
         )
+        facts.refresh(subjects=[subject.pk])
         subject_changed.send(sender=CareSubject, subject=subject)
     return subject
 
@@ -506,6 +510,7 @@ def frequency_set(*, actor: Any, level: str, every_days: int) -> ContactFrequenc
                 CareSubject.objects.bulk_update(batch, ["next_due_on"])
                 batch = []
         CareSubject.objects.bulk_update(batch, ["next_due_on"])
+        facts.rebuild()  # the overdue figure of every subject follows the frequency
         log_action(
             actor,
             action="care.frequency.changed",
@@ -578,6 +583,7 @@ def contact_record(
             unit_path=subject.unit.path,
             changes={"channel": channel, "outcome": outcome, "at": when.isoformat()},
         )
+        facts.refresh(subjects=[subject.pk])
         contact_recorded.send(sender=CareSubject, subject=subject, contact=c)
     return c
 
@@ -772,6 +778,7 @@ def survey_answer_record(
                 "at": when.isoformat(),
             },
         )
+        facts.refresh(subjects=[subject.pk])
         contact_recorded.send(sender=CareSubject, subject=subject, contact=c)
     return obs
 
@@ -890,6 +897,7 @@ def risk_tag_set(*, actor: Any, subject: CareSubject, tag: str, on: bool, reason
             unit_path=subject.unit.path,
             changes={"tag_id": kind.pk, "on": on, "event": e.pk},
         )
+        facts.refresh(subjects=[subject.pk])
     return e
 
 
@@ -957,6 +965,7 @@ def help_request_raise(
             unit_path=unit.path,
             changes={"category": category, "urgency": urgency, "source": source},
         )
+        facts.refresh(helps=[r.pk])
         help_request_changed.send(sender=HelpRequest, request=r, status=r.status)
     return r
 
@@ -973,6 +982,18 @@ def help_request_step(
     """Move a help request along (assigned → in progress → resolved / cancelled). A resolved or cancelled
     request takes no more steps; on resolution the person who raised it is told."""
     policy.require_manage(actor, request.unit)
+    return _help_step(actor=actor, request=request, status=status, note=note, assignee=assignee, at=at)
+
+
+def _help_step(
+    *,
+    actor: Any,
+    request: HelpRequest,
+    status: str,
+    note: str = "",
+    assignee: Person | None = None,
+    at: datetime | None = None,
+) -> HelpStep:
     _choice(status, HelpStatus, "status")
     note = clean_text(note, field="note", max_length=500)
     when = _moment(at, "at")
@@ -1010,6 +1031,7 @@ def help_request_step(
             unit_path=request.unit.path,
             changes={"status": status, "note": note, "assignee": assignee.code if assignee else None},
         )
+        facts.refresh(helps=[request.pk])
         help_request_changed.send(sender=HelpRequest, request=request, status=status)
         if status == HelpStatus.RESOLVED and request.raised_by_id is not None:
             _tell_raiser(request)
@@ -1053,8 +1075,12 @@ def delivery_run_create(
     at: datetime | None = None,
     delivered_at: datetime | None = None,
 ) -> DeliveryRun:
-    """A delivery run (配送 / 代配药) to many subjects; every line is checked before anything is written."""
-    policy.require_manage(actor, unit)
+    """A delivery run (配送 / 代配药) to many subjects; every line is checked before anything is written.
+    A manager of ``unit`` records any run; a liaison (or a care-data holder) a run to their own subjects."""
+    if not policy.may_manage(actor, unit) and not (
+        lines and all(policy.may_record(actor, line.subject) for line in lines)
+    ):
+        raise NotAllowed(Perm.CHANGE)
     name = clean_text(name, field="name", max_length=120, required=True)
     _choice(kind, DeliveryKind, "kind")
     when = _moment(at, "at", not_future=False)
@@ -1079,6 +1105,16 @@ def delivery_run_create(
             raise ValidationError(
                 {field: _("Help request #%(id)s is closed.") % {"id": line.help_request.pk}}
             )
+        if line.help_request is not None and (
+            not line.help_request.unit.path.startswith(unit.path)
+            or line.help_request.subject_id not in (None, line.subject.pk)
+        ):
+            raise ValidationError(
+                {
+                    field: _("Help request #%(id)s is not for %(name)s.")
+                    % {"id": line.help_request.pk, "name": line.subject.name}
+                }
+            )
         checked.append(
             DeliveryLine(
                 subject=line.subject, item=item, quantity=qty, note=note, help_request=line.help_request
@@ -1095,6 +1131,8 @@ def delivery_run_create(
             for line_obj in checked:
                 line_obj.status, line_obj.done_at = LineStatus.DELIVERED, done
         DeliveryLine.objects.bulk_create(checked)
+        if delivered_at is not None:
+            facts.refresh(lines=[line_obj.pk for line_obj in checked])
         log_action(
             actor,
             action="care.delivery.created",
@@ -1111,7 +1149,8 @@ def delivery_line_mark(
     """Mark a line delivered, confirmed by the recipient, or failed (with a reason). A delivered line that
     fulfils a help request resolves it."""
     run = line.run
-    policy.require_manage(actor, run.unit)
+    if not (policy.may_manage(actor, run.unit) or policy.may_record(actor, line.subject)):
+        raise NotAllowed(Perm.CHANGE)
     _choice(status, LineStatus, "status")
     reason = clean_text(reason, field="reason", max_length=300, required=status == LineStatus.FAILED)
     when = _moment(at, "at")
@@ -1131,13 +1170,14 @@ def delivery_line_mark(
             unit_path=run.unit.path,
             changes={"line": line.pk, "status": status, "reason": reason},
         )
+        facts.refresh(lines=[line.pk])
         hr = line.help_request
         if (
             hr is not None
             and status in (LineStatus.DELIVERED, LineStatus.CONFIRMED)
             and hr.status not in (HelpStatus.RESOLVED, HelpStatus.CANCELLED)
         ):
-            help_request_step(
+            _help_step(  # the delivery's permission covers closing the request it fulfils
                 actor=actor,
                 request=hr,
                 status=HelpStatus.RESOLVED,
@@ -1231,6 +1271,7 @@ def consolation_approve(*, actor: Any, consolation: Consolation, at: datetime | 
             unit_path=subject.unit.path,
             changes={"consolation": consolation.pk, "amount": str(consolation.amount)},
         )
+        facts.refresh(payments=[consolation.pk])
     return consolation
 
 
@@ -1280,6 +1321,7 @@ def donation_record(
             unit_path=unit.path,
             changes={"kind": kind, "value": str(amount)},
         )
+        facts.refresh(donations=[d.pk])
     return d
 
 
@@ -1337,4 +1379,105 @@ def health_read_log(*, actor: Any, subject: CareSubject, where: str) -> None:
         target=subject,
         unit_path=subject.unit.path,
         changes={"where": where},
+    )
+
+
+# ---------------------------------------------------------------- receipts
+
+
+def _may_record_run(actor: Any, run: DeliveryRun) -> bool:
+    """A manager of the run's unit, or whoever may record for every subject of its lines (the liaison)."""
+    if policy.may_manage(actor, run.unit):
+        return True
+    subjects = list(CareSubject.objects.filter(delivery_lines__run=run).distinct().select_related("unit"))
+    return bool(subjects) and all(policy.may_record(actor, s) for s in subjects)
+
+
+def receipt_attach(
+    *,
+    actor: Any,
+    data: bytes,
+    filename: str,
+    run: DeliveryRun | None = None,
+    consolation: Consolation | None = None,
+    donation: Donation | None = None,
+) -> Receipt:
+    """Attach a receipt (a photo or a PDF, told by its content; at most ``receipts.max_bytes()``) to a
+    delivery run, a consolation payment or a donation. The file goes to private storage."""
+    from muster.care import receipts
+
+    targets = [t for t in (run, consolation, donation) if t is not None]
+    if len(targets) != 1:
+        raise ValidationError({"file": _("Attach a receipt to one delivery, payment or donation.")})
+    if run is not None:
+        if not _may_record_run(actor, run):
+            raise NotAllowed(Perm.CHANGE)
+        path = run.unit.path
+    elif consolation is not None:
+        policy.require_manage(actor, consolation.subject.unit)
+        if consolation.kind != ConsolationKind.PAYMENT:
+            raise ValidationError({"file": _("Only a consolation payment takes a receipt.")})
+        path = consolation.subject.unit.path
+    else:
+        assert donation is not None
+        policy.require_manage(actor, donation.unit)
+        path = donation.unit.path
+    name = clean_text(filename, field="file", max_length=500) or "receipt"
+    name = name.replace("/", "_").replace("\\", "_")[-120:]
+    if not data:
+        raise ValidationError({"file": _("The file is empty.")})
+    limit = receipts.max_bytes()
+    if len(data) > limit:
+        raise ValidationError(
+            {"file": _("The file is larger than %(n)s MB.") % {"n": round(limit / 1024 / 1024, 1)}}
+        )
+    kind = receipts.sniff(data[:16])
+    if kind is None:
+        raise ValidationError(
+            {"file": _("%(name)s is not a JPEG, PNG or WebP photo or a PDF file.") % {"name": name}}
+        )
+    stored, digest = receipts.store(data, kind[1])
+    try:
+        with transaction.atomic():
+            r = Receipt.objects.create(
+                run=run,
+                consolation=consolation,
+                donation=donation,
+                unit_path=path,
+                name=name,
+                content_type=kind[0],
+                size=len(data),
+                sha256=digest,
+                stored_as=stored,
+                uploaded_at=clock.now(),
+                uploaded_by_name=_name(actor),
+            )
+            log_action(
+                actor,
+                action="care.receipt.attached",
+                target=r,
+                unit_path=path,
+                changes={
+                    "run": run.pk if run else None,
+                    "consolation": consolation.pk if consolation else None,
+                    "donation": donation.pk if donation else None,
+                    "name": name,
+                    "size": len(data),
+                    "sha256": digest,
+                },
+            )
+    except BaseException:
+        receipts.remove(stored)
+        raise
+    return r
+
+
+def receipt_read_log(*, actor: Any, receipt: Receipt) -> None:
+    """The read audit of a receipt file being opened."""
+    log_action(
+        actor,
+        action="care.receipt.viewed",
+        target=receipt,
+        unit_path=receipt.unit_path,
+        changes={"name": receipt.name},
     )

@@ -4,6 +4,8 @@
 - ``muster care export --unit CODE [-o FILE]``: the care ledger as xlsx (audited, names the exporter).
 - ``muster care round open --unit CODE --name NAME [--dimensions a,b]`` · ``round show ID`` ·
   ``round close ID``: survey rounds; ``show`` prints the coverage (243/243, 100 %) and who is not reached.
+- ``muster care facts``: rebuild the care figures' day buckets from the ledger (after a bulk load that
+  bypassed the services; administrators of the whole organization only).
 
 ``--as USERNAME`` acts as that user (their scope: out of scope is "not found"); without it, the operator.
 """
@@ -56,6 +58,7 @@ class Command(BaseCommand):
         for name, text in (("show", _("Show a round's coverage.")), ("close", _("Close a round."))):
             p = rsub.add_parser(name, help=text)
             p.add_argument("id", type=int)
+        sub.add_parser("facts", help=_("Rebuild the care figures' day buckets from the ledger."))
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
@@ -90,6 +93,14 @@ class Command(BaseCommand):
         out = Path(options["output"] or name)
         out.write_bytes(content)
         self.stdout.write(_("Wrote %(path)s.") % {"path": out})
+
+    def do_facts(self, who: Any, options: dict[str, Any]) -> None:
+        from muster.care import facts
+
+        if not access.is_all_powerful(who):
+            raise PermissionDenied
+        n = facts.rebuild()
+        self.stdout.write(_("Care figures rebuilt: %(n)d day buckets.") % {"n": n})
 
     def do_round(self, who: Any, options: dict[str, Any]) -> None:
         action = options["round_action"]

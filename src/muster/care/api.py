@@ -19,7 +19,16 @@ from ninja import File, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from muster import clock
-from muster.api.common import BoundedDate, BoundedDateTime, ErrorOut, PageParams, actor, paginate
+from muster.api.common import (
+    BoundedDate,
+    BoundedDateTime,
+    ErrorOut,
+    PageParams,
+    actor,
+    paginate,
+    resolve_unit,
+)
+from muster.care import io as care_io
 from muster.care import policy, queries
 from muster.care import services as care
 from muster.care.models import (
@@ -35,6 +44,13 @@ from muster.care.models import (
 from muster.orgs import access
 from muster.orgs.access import NotAllowed, Perm
 from muster.orgs.models import Partner, Person, RoleGrant
+from muster.tabular.api import (
+    CONFIRM_RESPONSES,
+    IMPORT_RESPONSES,
+    confirm_endpoint,
+    export_endpoint,
+    import_endpoint,
+)
 
 router = Router(tags=["care"])
 
@@ -720,3 +736,33 @@ def receipt_file(request: HttpRequest, pk: int) -> Any:
     resp["X-Content-Type-Options"] = "nosniff"
     resp["Cache-Control"] = "private, no-store"
     return resp
+
+
+# ---------------------------------------------------------------- import and export
+# The import pipeline's views (``muster.tabular.api``) on care's paths: the same workbook as ``muster care
+# import`` and the page /import/care/ — all or nothing, a dry run gives a confirm token.
+
+router.get(
+    "/export",
+    response={200: None, 404: ErrorOut, 422: ErrorOut},
+    summary="Export the care ledger of a unit (.xlsx) in the import's own layout",
+    operation_id="muster_care_api_export",
+)(
+    export_endpoint(
+        name="export_care",
+        export=care_io.care_export_any,
+        resolve_unit=lambda user, code: resolve_unit(user, code, "unit"),
+    )
+)
+router.post(
+    "/import",
+    response=IMPORT_RESPONSES,
+    summary="Import care subjects, contact plans and survey answers (.xlsx or .csv), all or nothing",
+    operation_id="muster_care_api_import",
+)(import_endpoint(name="import_care", key="care", run=care_io.care_import, require=care_io.require))
+router.post(
+    "/import/confirm",
+    response=CONFIRM_RESPONSES,
+    summary="Import the care file a passing dry run checked (by its confirm_token)",
+    operation_id="muster_care_api_import_confirm",
+)(confirm_endpoint(name="confirm_care", key="care", run=care_io.care_import, require=care_io.require))

@@ -504,7 +504,7 @@ def care_template(actor: Any = None) -> tuple[bytes, str, str]:
     )
 
 
-def _export(
+def care_export_any(
     *, actor: Any, fmt: str = "xlsx", unit: Unit | None = None, sheet: str | None = None
 ) -> tuple[bytes, str, str]:
     """``care_export`` for the generic ``muster export``: without a unit, the actor's first visible
@@ -526,7 +526,7 @@ IMPORTER = Importer(
     plan=care_plan,
     apply=care_apply,
     summary=summary,
-    export=_export,
+    export=care_export_any,
     template=care_template,
     check_by_applying=True,
 )

@@ -128,11 +128,14 @@ def _breaches(
 ) -> list[mrules.Breach]:
     own = deployment if deployment is not None else (shift.deployment if shift is not None else None)
     lo, hi = mrules.window(start, end)
+    # Another batch or post is named only to whom may see it; a person's own commitments, to themself.
+    own_self = person.user_id is not None and person.user_id == getattr(actor, "pk", None)
+    viewer = None if actor is None or own_self else actor
     return mrules.judge(
         who=str(person),
         start=start,
         end=end,
-        commitments=mrules.commitments_of([person.pk], lo, hi, viewer=actor).get(person.pk, []),
+        commitments=mrules.commitments_of([person.pk], lo, hi, viewer=viewer).get(person.pk, []),
         shift_id=shift.pk if shift is not None else None,
         deployment_id=own.pk if own is not None else None,
         seats=seats,

@@ -47,7 +47,7 @@ from muster.mobilize.views.common import (
     report_warnings,
 )
 from muster.orgs.access import NotAllowed, Perm, can, can_anywhere, may_see_personal, scoped
-from muster.orgs.models import Partner, Person, Team, Unit
+from muster.orgs.models import Partner, Person, Team, Unit, UnitKind
 from muster.tabular.writer import XLSX_CONTENT_TYPE, SheetData, xlsx_bytes
 from muster.web.forms import UnitChoiceField
 from muster.web.listing import (
@@ -76,6 +76,15 @@ def _id(value: int) -> int:
     if not 0 < value <= MAX_ID:
         raise Http404
     return value
+
+
+def _supportable_unit(user: Any, code: str) -> Unit | None:
+    """The unit ``code`` names if the dispatcher may name it as the supported unit: one they may see, or
+    any district bureau (supporting another district, 宝山 → 松江, is what the field is for; the districts
+    are no secret). Any other code — unknown, or a unit they may not see — is ``None`` alike, so the form
+    answers both the same and tells nothing of units out of the dispatcher's scope."""
+    units = Unit.objects.filter(code=code, is_active=True)
+    return scoped(units, user, Perm.VIEW).first() or units.filter(kind=UnitKind.DISTRICT_BUREAU).first()
 
 
 def _batch_label(d: Deployment) -> str:
@@ -192,11 +201,7 @@ def deployment_create(request: HttpRequest) -> HttpResponse:
                 )
         supported = None
         if data.get("supported_unit"):
-            # Only a unit the dispatcher may see: an unknown code and one outside the scope get the same
-            # answer, so the form tells nothing of units the dispatcher may not see.
-            supported = scoped(
-                Unit.objects.filter(code=data["supported_unit"].strip(), is_active=True), user, Perm.VIEW
-            ).first()
+            supported = _supportable_unit(user, data["supported_unit"].strip())
             if supported is None:
                 form.add_error(
                     "supported_unit", _("No unit with the code %(code)s.") % {"code": data["supported_unit"]}

@@ -302,3 +302,27 @@ def test_hotline_post_curve_coverage_green_and_red(org: Any, cast: Any, as_: Cal
     assert r.status_code == 422 and "required_seats" in r.json()["errors"]
     assert [p["code"] for p in api.get("/posts").json()] == ["XH-12366"]
     assert as_(cast.manager_hp).get("/posts").json() == []
+
+
+def test_an_out_of_scope_supported_unit_reads_like_an_unknown_code(
+    org: Any, cast: Any, as_: Callable[[Any], Api]
+) -> None:
+    """The dispatch API uses the web form's rule (``mobilize.policy.supportable_unit``): a unit the
+    dispatcher may not see, and that is no district bureau, reads exactly like a code that does not exist;
+    another district may be supported (宝山 → 松江)."""
+    hidden = org.organ  # the city bureau's organ: out of 徐汇's sight and no district bureau
+    api = as_(cast.leader)
+    body = {
+        "unit": "XH",
+        "title": "支援",
+        "start": "2022-03-18 08:00",
+        "end": "2022-03-18 20:00",
+        "people": ["XH0001"],
+    }
+    a = api.post("/deployments", {**body, "supported_unit": hidden.code})
+    b = api.post("/deployments", {**body, "supported_unit": "NOPE9"})
+    assert a.status_code == b.status_code == 422
+    said = a.json()["errors"]["supported_unit"][0].replace(hidden.code, "X")
+    assert said == b.json()["errors"]["supported_unit"][0].replace("NOPE9", "X")
+    ok = api.post("/deployments", {**body, "supported_unit": org.huangpu.code})
+    assert ok.status_code == 201, ok.json()

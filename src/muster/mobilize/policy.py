@@ -9,7 +9,7 @@ from typing import Any
 from muster.mobilize.models import Deployment, ServiceEntry, Shift
 from muster.orgs import access
 from muster.orgs.access import Perm
-from muster.orgs.models import Person, Unit
+from muster.orgs.models import Person, Unit, UnitKind
 
 
 def is_self(actor: Any, person: Person) -> bool:
@@ -85,3 +85,13 @@ def may_act_for(actor: Any, person: Person) -> bool:
     return is_self(actor, person) or can_any(
         actor, Perm.MOBILIZE_DISPATCH, [u for u in (person.unit, person.party_unit) if u is not None]
     )
+
+
+def supportable_unit(user: Any, code: str) -> Unit | None:
+    """The unit ``code`` names if the dispatcher may name it as a batch's supported unit: one they may see,
+    or any district bureau (supporting another district, 宝山 → 松江, is what the field is for; the districts
+    are no secret). Any other code — unknown, or a unit they may not see — is ``None`` alike, so the web form
+    and the API answer both the same and tell nothing of units out of the dispatcher's scope."""
+    units = Unit.objects.filter(code=code, is_active=True)
+    seen = access.scoped(units, user, Perm.VIEW).first()
+    return seen or units.filter(kind=UnitKind.DISTRICT_BUREAU).first()

@@ -20,11 +20,10 @@ from muster.api.common import (
     required_unit,
     resolve_unit,
 )
-from muster.mobilize import queries, services
+from muster.mobilize import policy, queries, services
 from muster.mobilize.models import Deployment, MeasureValue, Request, Shift
 from muster.orgs import access
 from muster.orgs.access import Perm
-from muster.orgs.models import Unit
 
 from .common import (
     NOT_FOUND,
@@ -257,14 +256,11 @@ def dispatch(request: HttpRequest, payload: DispatchIn) -> Status:
     unit = required_unit(user, payload.unit, "unit")
     supported = None
     if payload.supported_unit:
-        # The supported unit is usually another district, outside the dispatcher's scope.
-        supported = Unit.objects.filter(code=payload.supported_unit, is_active=True).first()
+        # Usually another district (no secret); any other unit out of scope reads like an unknown code.
+        supported = policy.supportable_unit(user, payload.supported_unit)
         if supported is None:
             raise ValidationError(
-                {
-                    "supported_unit": _("There is no unit with the code %(code)s.")
-                    % {"code": payload.supported_unit}
-                }
+                {"supported_unit": _("No unit with the code %(code)s.") % {"code": payload.supported_unit}}
             )
     req = None
     if payload.request:

@@ -22,7 +22,7 @@ from django.views.decorators.http import require_POST
 from muster import clock
 from muster.audit.services import log_action
 from muster.clock import local_midnight
-from muster.mobilize import queries, services
+from muster.mobilize import policy, queries, services
 from muster.mobilize.batch_forms import (
     CancelForm,
     DeploymentEditForm,
@@ -47,7 +47,7 @@ from muster.mobilize.views.common import (
     report_warnings,
 )
 from muster.orgs.access import NotAllowed, Perm, can, can_anywhere, may_see_personal, scoped
-from muster.orgs.models import Partner, Person, Team, Unit, UnitKind
+from muster.orgs.models import Partner, Person, Team, Unit
 from muster.tabular.writer import XLSX_CONTENT_TYPE, SheetData, xlsx_bytes
 from muster.web.forms import UnitChoiceField
 from muster.web.listing import (
@@ -76,15 +76,6 @@ def _id(value: int) -> int:
     if not 0 < value <= MAX_ID:
         raise Http404
     return value
-
-
-def _supportable_unit(user: Any, code: str) -> Unit | None:
-    """The unit ``code`` names if the dispatcher may name it as the supported unit: one they may see, or
-    any district bureau (supporting another district, 宝山 → 松江, is what the field is for; the districts
-    are no secret). Any other code — unknown, or a unit they may not see — is ``None`` alike, so the form
-    answers both the same and tells nothing of units out of the dispatcher's scope."""
-    units = Unit.objects.filter(code=code, is_active=True)
-    return scoped(units, user, Perm.VIEW).first() or units.filter(kind=UnitKind.DISTRICT_BUREAU).first()
 
 
 def _batch_label(d: Deployment) -> str:
@@ -201,7 +192,7 @@ def deployment_create(request: HttpRequest) -> HttpResponse:
                 )
         supported = None
         if data.get("supported_unit"):
-            supported = _supportable_unit(user, data["supported_unit"].strip())
+            supported = policy.supportable_unit(user, data["supported_unit"].strip())
             if supported is None:
                 form.add_error(
                     "supported_unit", _("No unit with the code %(code)s.") % {"code": data["supported_unit"]}

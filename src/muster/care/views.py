@@ -152,8 +152,8 @@ def overdue(request: HttpRequest) -> HttpResponse:
         if code
         else next((u for u in access.visible_roots(request.user) if not u.is_party), None)
     )
-    if unit is None:
-        raise Http404
+    if unit is None:  # only party organizations in sight: care is kept by administrative units
+        return render(request, "care/overdue.html", {"unit": None, "by": "unit", "rows": [], "over_time": []})
     by = "liaison" if request.GET.get("by") == "liaison" else "unit"
     rows = queries.overdue_by(request.user, unit=unit, by=by)
     over_time = queries.over_time_help(request.user, unit=unit)[:100]

@@ -49,6 +49,7 @@ ACTIONS = {
     "mobilize.check.out": _("Checked out"),
     "mobilize.check.fixed": _("Check-in time fixed"),
     "mobilize.rollcall.recorded": _("Roll-call recorded"),
+    "mobilize.rollcall.exported": _("Roll-call exported"),
     "mobilize.entry.recorded": _("Service entry recorded"),
     "mobilize.entry.approved": _("Service entry approved"),
     "mobilize.entry.bulk_approved": _("Unflagged service entries approved together"),

@@ -15,6 +15,7 @@ urlpatterns = [
     path("batches/<int:pk>/", batches.deployment_detail, name="batch_detail"),
     path("batches/<int:pk>/measures/", batches.deployment_measure, name="batch_measure"),
     path("batches/<int:pk>/rollcall/", checkin.batch_rollcall, name="batch_rollcall"),
+    path("batches/<int:pk>/rollcall.xlsx", checkin.batch_rollcall_export, name="batch_rollcall_export"),
     path("batches/<int:pk>/edit/", batches.deployment_edit, name="batch_edit"),
     path("batches/<int:pk>/cancel/", batches.deployment_cancel, name="batch_cancel"),
     path("batches/<int:pk>/members/", batches.deployment_members, name="batch_members"),

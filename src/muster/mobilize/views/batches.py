@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -21,7 +21,6 @@ from django.views.decorators.http import require_POST
 
 from muster import clock
 from muster.audit.services import log_action
-from muster.clock import local_midnight
 from muster.mobilize import policy, queries, services
 from muster.mobilize.batch_forms import (
     CancelForm,
@@ -46,6 +45,7 @@ from muster.mobilize.views.common import (
     report_errors,
     report_warnings,
 )
+from muster.mobilize.views.days import chosen_day, day_nav, on_day, shift_days
 from muster.orgs.access import NotAllowed, Perm, can, can_anywhere, may_see_personal, scoped
 from muster.orgs.models import Partner, Person, Team, Unit
 from muster.tabular.writer import XLSX_CONTENT_TYPE, SheetData, xlsx_bytes
@@ -60,7 +60,7 @@ from muster.web.listing import (
     TextFilter,
     choice_label,
 )
-from muster.web.views.common import apply_service_errors, paginate, param_date, query_without_page
+from muster.web.views.common import apply_service_errors, paginate, query_without_page
 
 
 def plans_index_url() -> str:
@@ -242,44 +242,16 @@ def deployment_create(request: HttpRequest) -> HttpResponse:
     )
 
 
-# A batch with more shifts than this shows them one day at a time (a 14-day batch: 42 shifts and more).
-SHIFTS_ON_ONE_PAGE = 30
-
-
-def _shift_days(d: Deployment) -> dict[date, int]:
-    """The local days on which the batch's shifts start, with the number of shifts of each."""
-    days: dict[date, int] = {}
-    for start in d.shifts.order_by("start").values_list("start", flat=True):
-        day = timezone.localdate(start)
-        days[day] = days.get(day, 0) + 1
-    return days
-
-
-def _chosen_day(request: HttpRequest, days: dict[date, int]) -> date | None:
-    """``None`` (every shift) for a short batch; else ``?day=`` (400 unless a real day), today, or the
-    nearest day with shifts."""
-    if sum(days.values()) <= SHIFTS_ON_ONE_PAGE:
-        return None
-    asked = param_date(request.GET, "day") or timezone.localdate()
-    if asked in days:
-        return asked
-    later = [x for x in days if x > asked]
-    return later[0] if later else max(days)
-
-
 @login_required
 def deployment_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = request.user
     d = queries.deployment_get_or_404(user, pk=_id(pk))
     may_manage = may_manage_deployment(user, d)
     members = d.memberships.select_related("person", "person__unit", "team").order_by("person__code")
-    days = _shift_days(d)
-    day = _chosen_day(request, days)
-    shifts = d.shifts.select_related("deployment").order_by("start", "id")
-    if day is not None:
-        shifts = shifts.filter(
-            start__gte=local_midnight(day), start__lt=local_midnight(day + timedelta(days=1))
-        )
+    days = shift_days(d.shifts.all())
+    day = chosen_day(request, days)
+    nav = day_nav(days, day)
+    shifts = on_day(d.shifts.select_related("deployment").order_by("start", "id"), day)
     shifts = shifts.annotate(assigned=Count("assignments"))
     rows = ServiceEntry.objects.filter(deployment=d)
     return render(
@@ -290,10 +262,10 @@ def deployment_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "members": members,
             "shifts": [(s, s.assigned) for s in shifts],
             "shift_total": sum(days.values()),
-            "day": day,
-            "days": list(days) if day is not None else [],
-            "prev_day": max((x for x in days if day is not None and x < day), default=None),
-            "next_day": min((x for x in days if day is not None and x > day), default=None),
+            "day": nav.day,
+            "days": nav.days,
+            "prev_day": nav.prev_day,
+            "next_day": nav.next_day,
             # a member who sees the batch through their membership opens only their own shifts
             "openable": set(queries.visible_shifts(user).filter(deployment=d).values_list("pk", flat=True)),
             "measures": d.measures.select_related("kind").order_by("kind__order", "on", "id"),

@@ -6,9 +6,10 @@ import hashlib
 import json
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
+from urllib.parse import quote, urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -22,16 +23,21 @@ from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
-from django.utils.translation import get_language
+from django.utils.translation import get_language, pgettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from muster import clock
+from muster.audit.services import log_action
 from muster.mobilize import queries, services
 from muster.mobilize.forms import DATETIME_FORMAT, CheckForm, FixForm
-from muster.mobilize.models import Assignment, CheckKind, Shift
+from muster.mobilize.models import Assignment, CheckEvent, CheckKind, Deployment, Shift
 from muster.mobilize.queries import RollCallRow
+from muster.mobilize.views.batches import _id as bounded_id
 from muster.mobilize.views.common import linked_person, may_manage_deployment
-from muster.orgs.access import NotAllowed, Perm
+from muster.mobilize.views.days import chosen_day, day_nav, on_day, shift_days
+from muster.orgs.access import NotAllowed, Perm, may_see_personal
+from muster.tabular.writer import XLSX_CONTENT_TYPE, SheetData, xlsx_bytes
 from muster.web.forms import BoundedDateTimeField
 from muster.web.views.common import apply_service_errors
 
@@ -273,11 +279,25 @@ def _parse_dt(value: str | None) -> datetime | None:
         return None
 
 
-def _rollcall(request: HttpRequest, shifts: list[Shift], title: str, back: str) -> HttpResponse:
-    user = request.user
+def _may_lead_all(user: Any, shifts: list[Shift]) -> None:
     for s in shifts:
         if not services.may_lead_shift(user, s):
             raise NotAllowed(Perm.MOBILIZE_DISPATCH)
+
+
+def _rollcall(
+    request: HttpRequest,
+    shifts: list[Shift],
+    title: str,
+    back: str,
+    *,
+    done: str | None = None,
+    extra: dict[str, Any] | None = None,
+) -> HttpResponse:
+    """The roll-call of ``shifts`` (those shown: a post saves only these); ``done`` is where a saved
+    roll-call goes back to (the same page by default)."""
+    user = request.user
+    _may_lead_all(user, shifts)
     groups = [RollGroup(s, queries.shift_roll(s)) for s in shifts]
     key = request.POST.get("key") or uuid.uuid4().hex
     status = 200
@@ -316,7 +336,7 @@ def _rollcall(request: HttpRequest, shifts: list[Shift], title: str, back: str) 
                 errors = list(exc.messages)
             else:
                 messages.success(request, _("Roll-call saved (%(n)s check-ins/outs).") % {"n": written})
-                return redirect(request.path)
+                return redirect(done or request.path)
         for message in errors:
             messages.error(request, message)
         status = 400
@@ -330,6 +350,8 @@ def _rollcall(request: HttpRequest, shifts: list[Shift], title: str, back: str) 
             "title": title,
             "back": back,
             "key": key,
+            "action": done or request.path,
+            **(extra or {}),
             "defaults": {
                 g.shift.pk: (
                     timezone.localtime(g.shift.start).strftime(DATETIME_FORMAT),
@@ -353,14 +375,28 @@ def shift_rollcall(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@login_required
-def batch_rollcall(request: HttpRequest, pk: int) -> HttpResponse:
+@dataclass
+class BatchRoll:
+    deployment: Deployment
+    shifts: list[Shift]  # the staffed shifts shown (one day of a long batch)
+    days: dict[date, int]  # the days with staffed shifts
+    day: date | None  # None: every staffed shift on one page
+
+
+def _batch_roll(request: HttpRequest, pk: int) -> BatchRoll:
+    """The batch's staffed shifts of the shown day, for one who leads them all (404 out of scope, 403
+    in scope without the right)."""
     user = request.user
-    d = queries.deployment_get_or_404(user, pk=pk)
+    d = queries.deployment_get_or_404(user, pk=bounded_id(pk))
     if not may_manage_deployment(user, d):
         raise NotAllowed(Perm.MOBILIZE_DISPATCH)
+    # a subquery, not a join with DISTINCT: two staffed shifts starting together are two shifts of the day
+    staffed = d.shifts.filter(pk__in=Assignment.objects.filter(shift__deployment=d).values("shift_id"))
+    days = shift_days(staffed)
+    day = chosen_day(request, days)
     shifts = list(
-        d.shifts.select_related(
+        on_day(staffed, day)
+        .select_related(
             "deployment",
             "deployment__unit",
             "deployment__supported_unit",
@@ -368,16 +404,119 @@ def batch_rollcall(request: HttpRequest, pk: int) -> HttpResponse:
             "post",
             "post__unit",
         )
-        .filter(assignments__isnull=False)
-        .distinct()
         .order_by("start", "id")
     )
+    _may_lead_all(user, shifts)
+    return BatchRoll(d, shifts, days, day)
+
+
+def _with_day(url: str, day: date | None) -> str:
+    return f"{url}?{urlencode({'day': day.isoformat()})}" if day is not None else url
+
+
+@login_required
+def batch_rollcall(request: HttpRequest, pk: int) -> HttpResponse:
+    """The roll-call of a batch: every staffed shift, or one local day of them for a long batch."""
+    roll = _batch_roll(request, pk)
+    d = roll.deployment
+    nav = day_nav(roll.days, roll.day)
     return _rollcall(
         request,
-        shifts,
+        roll.shifts,
         _("Roll-call: batch %(code)s") % {"code": d.code},
         reverse("mobilize:batch_detail", args=[d.pk]),
+        done=_with_day(reverse("mobilize:batch_rollcall", args=[d.pk]), roll.day),
+        extra={
+            "nav": nav,
+            "shift_total": sum(roll.days.values()),
+            "export_url": _with_day(reverse("mobilize:batch_rollcall_export", args=[d.pk]), roll.day),
+        },
     )
+
+
+def _roll_times(events: list[CheckEvent]) -> tuple[datetime | None, datetime | None, CheckEvent | None]:
+    """The check-in and check-out of an assignment's latest cycle (a fixed time replaces the earlier one)
+    and its last event."""
+    last_in = next((e for e in reversed(events) if e.kind == CheckKind.IN), None)
+    last = events[-1] if events else None
+    out = last if last is not None and last.kind == CheckKind.OUT else None
+    return (last_in.at if last_in else None), (out.at if out else None), last
+
+
+def _naive(dt: datetime | None) -> datetime | None:
+    return timezone.localtime(dt).replace(tzinfo=None) if dt is not None else None
+
+
+@login_required
+@require_GET
+def batch_rollcall_export(request: HttpRequest, pk: int) -> HttpResponse:
+    """The roll-call of the shown day (every staffed shift of a short batch) as an Excel workbook:
+    translated headers and states, phones masked unless the user may see them; audited."""
+    roll = _batch_roll(request, pk)
+    d = roll.deployment
+    user = request.user
+    assignments = list(
+        Assignment.objects.filter(shift__in=roll.shifts)
+        .select_related("person", "person__unit", "shift")
+        .order_by("shift__start", "shift_id", "person__code")
+    )
+    events: dict[int, list[CheckEvent]] = {}
+    for ev in CheckEvent.objects.filter(assignment__in=assignments).select_related("entry").order_by("id"):
+        events.setdefault(ev.assignment_id, []).append(ev)
+    states: dict[str | None, str] = {
+        None: pgettext("roll-call state", "Not checked in"),
+        CheckKind.IN: pgettext("roll-call state", "Checked in"),
+        CheckKind.OUT: pgettext("roll-call state", "Checked out"),
+    }
+    rows: list[list[Any]] = []
+    for a in assignments:
+        p, s = a.person, a.shift
+        check_in, check_out, last = _roll_times(events.get(a.pk, []))
+        entry = last.entry if last is not None and last.kind == CheckKind.OUT else None
+        rows.append(
+            [
+                s.label or str(s.pk),
+                _naive(s.start),
+                _naive(s.end),
+                p.code,
+                p.name,
+                p.unit.name,
+                p.phone if may_see_personal(user, p, Perm.VIEW_PHONE) else p.phone_masked,
+                _naive(check_in),
+                _naive(check_out),
+                states[last.kind if last is not None else None],
+                float(clock.minutes_to_hours(entry.minutes)) if entry is not None else None,
+            ]
+        )
+    sheet = SheetData(
+        title=_("Roll-call"),
+        headers=[
+            _("Shift"),
+            _("Shift start"),
+            _("Shift end"),
+            _("Staff number"),
+            _("Name"),
+            _("Unit"),
+            _("Phone"),
+            _("Check-in"),
+            _("Check-out"),
+            _("State"),
+            _("Hours"),
+        ],
+        rows=rows,
+        widths=[8, 17, 17, 12, 10, 28, 15, 17, 17, 10, 8],
+    )
+    log_action(
+        user,
+        action="mobilize.rollcall.exported",
+        target=d,
+        unit_path=d.unit.path,
+        changes={"day": roll.day.isoformat() if roll.day is not None else "", "rows": len(rows)},
+    )
+    response = HttpResponse(xlsx_bytes([sheet]), content_type=XLSX_CONTENT_TYPE)
+    name = f"{d.code}-{_('roll-call')}" + (f"-{roll.day.isoformat()}" if roll.day is not None else "")
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name + '.xlsx')}"
+    return response
 
 
 @login_required

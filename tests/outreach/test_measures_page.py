@@ -15,6 +15,12 @@ from muster.outreach.queries import bar_widths
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _english(settings: Any) -> None:
+    """These tests read the English page text."""
+    settings.LANGUAGE_CODE = "en"
+
+
 def test_bar_widths() -> None:
     assert bar_widths(Decimal("30"), Decimal("3.9")) == (Decimal("100.0"), Decimal("13.0"))
     assert bar_widths(Decimal("10"), Decimal("20")) == (Decimal("50.0"), Decimal("100.0"))

@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from muster.orgs.models import Unit
-from muster.outreach.models import VisitForm
+from muster.outreach.models import IndicatorUnit, MeasureCategory, MeasureState, TaxpayerHome, VisitForm
 
 _DATE = forms.DateInput(attrs={"type": "date", "class": "form-control"})
 _TEXT = {"class": "form-control"}
@@ -82,3 +82,186 @@ class ReasonForm(forms.Form):
 
 class StartForm(forms.Form):
     on = forms.DateField(label=_("Date"), widget=_DATE)
+
+
+# ------------------------------------------------ homes, classes, measures, indicators, co-building
+
+_SELECT = {"class": "form-select"}
+
+
+def _units_field(label: Any, *, required: bool = True) -> forms.ModelChoiceField:
+    return forms.ModelChoiceField(
+        label=label, queryset=Unit.objects.none(), required=required, widget=forms.Select(attrs=_SELECT)
+    )
+
+
+def _partner_field() -> forms.CharField:
+    return forms.CharField(
+        label=_("Partner (code)"), max_length=40, required=False, widget=forms.TextInput(attrs=_TEXT)
+    )
+
+
+class HomeForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=120, widget=forms.TextInput(attrs=_TEXT))
+    unit = _units_field(_("Unit"))
+    opened_on = forms.DateField(label=_("Opened on"), widget=_DATE)
+    partner = _partner_field()
+    address = forms.CharField(
+        label=_("Address"), max_length=200, required=False, widget=forms.TextInput(attrs=_TEXT)
+    )
+
+    def __init__(self, *args: Any, units: QuerySet[Unit], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["unit"].queryset = units  # type: ignore[attr-defined]
+
+
+class ClassForm(forms.Form):
+    held_on = forms.DateField(label=_("Date"), widget=_DATE)
+    topic = forms.CharField(label=_("Topic"), max_length=200, widget=forms.TextInput(attrs=_TEXT))
+    unit = _units_field(_("Unit"))
+    branch = _units_field(_("Party branch"), required=False)
+    home = forms.ModelChoiceField(
+        label=_("Taxpayer home"),
+        queryset=TaxpayerHome.objects.none(),
+        required=False,
+        widget=forms.Select(attrs=_SELECT),
+    )
+    speaker = forms.CharField(
+        label=_("Speaker"), max_length=60, required=False, widget=forms.TextInput(attrs=_TEXT)
+    )
+    partner = _partner_field()
+    attendees = forms.IntegerField(
+        label=_("Attendees"),
+        min_value=0,
+        max_value=100000,
+        widget=forms.NumberInput(attrs={**_TEXT, "inputmode": "numeric"}),
+    )
+    satisfaction = forms.DecimalField(
+        label=_("Satisfaction (0–100)"),
+        min_value=0,
+        max_value=100,
+        max_digits=5,
+        decimal_places=2,
+        required=False,
+        widget=forms.NumberInput(attrs={**_TEXT, "inputmode": "decimal", "step": "0.01"}),
+    )
+    enterprises = forms.CharField(
+        label=_("Enterprises (credit codes)"),
+        max_length=10000,
+        required=False,
+        widget=forms.Textarea(attrs={**_TEXT, "rows": 2}),
+    )
+
+    def __init__(
+        self,
+        *args: Any,
+        units: QuerySet[Unit],
+        branches: QuerySet[Unit],
+        homes: QuerySet[TaxpayerHome],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["unit"].queryset = units  # type: ignore[attr-defined]
+        self.fields["branch"].queryset = branches  # type: ignore[attr-defined]
+        self.fields["home"].queryset = homes  # type: ignore[attr-defined]
+
+
+class CategoryForm(forms.Form):
+    unit = _units_field(_("Catalog of"))
+    name = forms.CharField(label=_("Name"), max_length=120, widget=forms.TextInput(attrs=_TEXT))
+    order = forms.IntegerField(
+        label=_("Order"),
+        min_value=0,
+        max_value=10000,
+        initial=0,
+        widget=forms.NumberInput(attrs={**_TEXT, "inputmode": "numeric"}),
+    )
+
+    def __init__(self, *args: Any, units: QuerySet[Unit], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["unit"].queryset = units  # type: ignore[attr-defined]
+
+
+class _CategoryChoice(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return f"{obj.name} · {obj.unit.name}"
+
+
+class MeasureForm(forms.Form):
+    category = _CategoryChoice(
+        label=_("Category"), queryset=MeasureCategory.objects.none(), widget=forms.Select(attrs=_SELECT)
+    )
+    title = forms.CharField(label=_("Measure"), max_length=200, widget=forms.TextInput(attrs=_TEXT))
+    unit = _units_field(_("Unit"))
+    started_on = forms.DateField(label=_("Start date"), widget=_DATE)
+    state = forms.ChoiceField(
+        label=_("State"),
+        choices=MeasureState.choices,
+        initial=MeasureState.IN_FORCE,
+        widget=forms.Select(attrs=_SELECT),
+    )
+
+    def __init__(
+        self, *args: Any, units: QuerySet[Unit], categories: QuerySet[MeasureCategory], **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["unit"].queryset = units  # type: ignore[attr-defined]
+        self.fields["category"].queryset = categories  # type: ignore[attr-defined]
+
+
+class MeasureEditForm(forms.Form):
+    category = _CategoryChoice(
+        label=_("Category"), queryset=MeasureCategory.objects.none(), widget=forms.Select(attrs=_SELECT)
+    )
+    state = forms.ChoiceField(
+        label=_("State"), choices=MeasureState.choices, widget=forms.Select(attrs=_SELECT)
+    )
+
+    def __init__(self, *args: Any, categories: QuerySet[MeasureCategory], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["category"].queryset = categories  # type: ignore[attr-defined]
+
+
+class IndicatorForm(forms.Form):
+    unit = _units_field(_("Unit"))
+    name = forms.CharField(label=_("Name"), max_length=120, widget=forms.TextInput(attrs=_TEXT))
+    measure_unit = forms.ChoiceField(
+        label=_("Unit of measure"), choices=IndicatorUnit.choices, widget=forms.Select(attrs=_SELECT)
+    )
+    baseline = forms.DecimalField(
+        label=_("Baseline"),
+        min_value=0,
+        max_digits=12,
+        decimal_places=2,
+        widget=forms.NumberInput(attrs={**_TEXT, "inputmode": "decimal", "step": "0.01"}),
+    )
+    baseline_on = forms.DateField(label=_("Baseline date"), widget=_DATE)
+
+    def __init__(self, *args: Any, units: QuerySet[Unit], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["unit"].queryset = units  # type: ignore[attr-defined]
+
+
+class IndicatorValueForm(forms.Form):
+    measured_on = forms.DateField(label=_("Measured on"), widget=_DATE)
+    value = forms.DecimalField(
+        label=_("Value"),
+        min_value=0,
+        max_digits=12,
+        decimal_places=2,
+        widget=forms.NumberInput(attrs={**_TEXT, "inputmode": "decimal", "step": "0.01"}),
+    )
+
+
+class AgreementForm(forms.Form):
+    branch = _units_field(_("Party branch"))
+    partner = forms.CharField(label=_("Partner (code)"), max_length=40, widget=forms.TextInput(attrs=_TEXT))
+    title = forms.CharField(
+        label=_("Title"), max_length=200, required=False, widget=forms.TextInput(attrs=_TEXT)
+    )
+    start = forms.DateField(label=_("Start date"), widget=_DATE)
+    end = forms.DateField(label=_("End date"), required=False, widget=_DATE)
+
+    def __init__(self, *args: Any, branches: QuerySet[Unit], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["branch"].queryset = branches  # type: ignore[attr-defined]

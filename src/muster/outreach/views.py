@@ -12,9 +12,10 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -22,10 +23,24 @@ from django.views.decorators.http import require_POST
 
 from muster.orgs import access
 from muster.orgs.access import Perm
-from muster.orgs.models import PARTY_KINDS, Person, Unit
-from muster.outreach import briefing, queries, services
-from muster.outreach.forms import ReasonForm, ResolveForm, StartForm, VisitRecordForm, split_codes
-from muster.outreach.models import ProblemStatus
+from muster.orgs.models import PARTY_KINDS, Partner, Person, Unit
+from muster.outreach import briefing, queries, services, services_service
+from muster.outreach.forms import (
+    AgreementForm,
+    CategoryForm,
+    ClassForm,
+    HomeForm,
+    IndicatorForm,
+    IndicatorValueForm,
+    MeasureEditForm,
+    MeasureForm,
+    ReasonForm,
+    ResolveForm,
+    StartForm,
+    VisitRecordForm,
+    split_codes,
+)
+from muster.outreach.models import Indicator, MeasureCategory, ProblemStatus, ServiceMeasure
 from muster.web.views.common import apply_service_errors, paginate, param_date
 
 
@@ -368,15 +383,25 @@ def measure_list(request: HttpRequest) -> HttpResponse:
     """The service measures (便民办税举措) by category and the indicators before and after, drawn as
     server-rendered bars (SVG): only the catalogs and indicators of units the user may see."""
     today = timezone.localdate()
-    catalog = queries.measure_catalog(request.user)
+    user = request.user
+    catalog = queries.measure_catalog(user)
+    bars = queries.indicator_bars(user, today)
+    may_add = _writable_units(user).exists()
+    if may_add:  # the edit buttons only for those who may write the row
+        for _c, items in catalog:
+            for m in items:
+                m.may_edit = services.may_write(user, m.unit)  # type: ignore[attr-defined]
+        for b in bars:
+            b.indicator.may_edit = services.may_write(user, b.indicator.unit)  # type: ignore[attr-defined]
     return render(
         request,
         "outreach/measures.html",
         {
             "catalog": catalog,
             "measures": sum(len(ms) for _c, ms in catalog),
-            "bars": queries.indicator_bars(request.user, today),
+            "bars": bars,
             "today": today,
+            "may_add": may_add,
         },
     )
 
@@ -396,7 +421,11 @@ def home_list(request: HttpRequest) -> HttpResponse:
     page = paginate(request, queries.classes_visible(user))
     for c in page:
         c.partner_shown = _partner_name(user, c.partner)
-    return render(request, "outreach/homes.html", {"homes": homes, "page": page})
+    return render(
+        request,
+        "outreach/homes.html",
+        {"homes": homes, "page": page, "may_add": _writable_units(user).exists()},
+    )
 
 
 @login_required
@@ -406,4 +435,356 @@ def agreement_list(request: HttpRequest) -> HttpResponse:
     page = paginate(request, queries.agreements_visible(user))
     for a in page:
         a.partner_shown = _partner_name(user, a.partner)
-    return render(request, "outreach/agreements.html", {"page": page, "today": timezone.localdate()})
+    return render(
+        request,
+        "outreach/agreements.html",
+        {"page": page, "today": timezone.localdate(), "may_add": _writable_branches(user).exists()},
+    )
+
+
+# ------------------------------------------ create / edit: homes, classes, measures, indicators, co-building
+
+
+def _writable_units(user: Any) -> QuerySet[Unit]:
+    """Units where ``user`` may write outreach records (administrative units and organizations alike)."""
+    return access.scoped(Unit.objects.all(), user, Perm.CHANGE).order_by("path")
+
+
+def _writable_branches(user: Any) -> QuerySet[Unit]:
+    """Party organizations where ``user`` may write (changes on the unit, or party records of the branch)."""
+    qs = access.scoped(Unit.objects.all(), user, Perm.CHANGE) | access.scoped(
+        Unit.objects.all(), user, Perm.PARTY_RECORD
+    )
+    return qs.filter(kind__in=list(PARTY_KINDS)).distinct().order_by("path")
+
+
+def _require_any(units: QuerySet[Unit]) -> None:
+    """403 for a user who may write nowhere: the form would have nothing to offer."""
+    if not units.exists():
+        raise access.NotAllowed(Perm.CHANGE)
+
+
+def _visible_categories(user: Any) -> QuerySet[MeasureCategory]:
+    return (
+        MeasureCategory.objects.filter(unit__in=queries.visible_units(user).values("pk"))
+        .select_related("unit")
+        .order_by("unit__path", "order", "id")
+    )
+
+
+def _partner_lookup(user: Any, form: forms.Form, field: str = "partner") -> Partner | None:
+    """The partner with the code in ``form[field]`` among those ``user`` sees; an unknown one (or one out of
+    sight: the same words) is a field error."""
+    code = (form.cleaned_data.get(field) or "").strip()
+    if not code:
+        return None
+    partner = access.scoped(Partner.objects.all(), user, Perm.VIEW).filter(code=code).first()
+    if partner is None:
+        form.add_error(field, _("There is no partner with the code %(code)s.") % {"code": code})
+    return partner
+
+
+def _form_page(
+    request: HttpRequest, form: forms.Form, *, title: str, form_id: str, back: str, note: str = ""
+) -> HttpResponse:
+    status = 422 if form.is_bound and form.errors else 200
+    return render(
+        request,
+        "outreach/edit_form.html",
+        {"form": form, "title": title, "form_id": form_id, "back": back, "note": note},
+        status=status,
+    )
+
+
+def _run(form: forms.Form, call: Any, rename: dict[str, str] | None = None) -> Any:
+    """Call a service unless the form already has errors; its refusals become the form's errors."""
+    if form.errors:
+        return None
+    try:
+        return call()
+    except ValidationError as exc:
+        apply_service_errors(form, exc, rename)
+        return None
+
+
+@login_required
+def home_create(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    units = _writable_units(user)
+    _require_any(units)
+    form = HomeForm(request.POST or None, units=units, initial={"opened_on": timezone.localdate()})
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        partner = _partner_lookup(user, form)
+        home = _run(
+            form,
+            lambda: services_service.home_create(
+                actor=user,
+                name=d["name"],
+                unit=d["unit"],
+                opened_on=d["opened_on"],
+                partner=partner,
+                address=d["address"],
+            ),
+        )
+        if home is not None:
+            messages.success(request, _("The taxpayer home is added."))
+            return redirect("outreach:homes")
+    return _form_page(
+        request, form, title=_("New taxpayer home"), form_id="home-form", back=reverse("outreach:homes")
+    )
+
+
+@login_required
+def class_create(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    units = _writable_units(user)
+    _require_any(units)
+    form = ClassForm(
+        request.POST or None,
+        units=units.exclude(kind__in=list(PARTY_KINDS)),
+        branches=_writable_branches(user),
+        homes=queries.homes_visible(user),
+        initial={"held_on": timezone.localdate(), "attendees": 0},
+    )
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        partner = _partner_lookup(user, form)
+        codes = [c.upper() for c in split_codes(d["enterprises"])]
+        ents = {e.credit_code: e for e in queries.enterprises(user).filter(credit_code__in=codes)}
+        missing = [c for c in codes if c not in ents]
+        if missing:
+            form.add_error(
+                "enterprises",
+                _("There is no enterprise with the credit code %(code)s.") % {"code": ", ".join(missing)},
+            )
+        c = _run(
+            form,
+            lambda: services_service.class_record(
+                actor=user,
+                held_on=d["held_on"],
+                topic=d["topic"],
+                unit=d["unit"],
+                attendees=d["attendees"],
+                speaker=d["speaker"],
+                branch=d["branch"],
+                home=d["home"],
+                partner=partner,
+                satisfaction=d["satisfaction"],
+                enterprises=[ents[c] for c in codes],
+            ),
+        )
+        if c is not None:
+            messages.success(request, _("The class is recorded."))
+            return redirect("outreach:homes")
+    return _form_page(
+        request,
+        form,
+        title=_("Record a taxpayer class"),
+        form_id="class-form",
+        back=reverse("outreach:homes"),
+    )
+
+
+@login_required
+def category_create(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    units = _writable_units(user)
+    _require_any(units)
+    form = CategoryForm(request.POST or None, units=units)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        cat = _run(
+            form,
+            lambda: services_service.category_create(
+                actor=user, unit=d["unit"], name=d["name"], order=d["order"]
+            ),
+        )
+        if cat is not None:
+            messages.success(request, _("The category is added."))
+            return redirect("outreach:measures")
+    return _form_page(
+        request,
+        form,
+        title=_("New measure category"),
+        form_id="category-form",
+        back=reverse("outreach:measures"),
+    )
+
+
+@login_required
+def measure_create(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    units = _writable_units(user)
+    _require_any(units)
+    form = MeasureForm(
+        request.POST or None,
+        units=units,
+        categories=_visible_categories(user),
+        initial={"started_on": timezone.localdate()},
+    )
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        m = _run(
+            form,
+            lambda: services_service.measure_create(
+                actor=user,
+                category=d["category"],
+                title=d["title"],
+                unit=d["unit"],
+                started_on=d["started_on"],
+                state=d["state"],
+            ),
+        )
+        if m is not None:
+            messages.success(request, _("The measure is added."))
+            return redirect("outreach:measures")
+    return _form_page(
+        request,
+        form,
+        title=_("New service measure"),
+        form_id="measure-form",
+        back=reverse("outreach:measures"),
+    )
+
+
+@login_required
+def measure_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Move a measure to another category of its catalog, or change its state."""
+    user = request.user
+    m = (
+        ServiceMeasure.objects.select_related("category__unit", "unit")
+        .filter(pk=pk, unit__in=queries.visible_units(user).values("pk"))
+        .first()
+    )
+    if m is None:
+        raise Http404
+    if not services.may_write(user, m.unit):
+        raise access.NotAllowed(Perm.CHANGE)
+    form = MeasureEditForm(
+        request.POST or None,
+        categories=_visible_categories(user),
+        initial={"category": m.category_id, "state": m.state},
+    )
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        done = _run(
+            form,
+            lambda: services_service.measure_update(
+                actor=user, measure=m, category=d["category"], state=d["state"]
+            ),
+        )
+        if done is not None:
+            messages.success(request, _("Saved."))
+            return redirect("outreach:measures")
+    return _form_page(
+        request,
+        form,
+        title=_("Edit service measure"),
+        form_id="measure-edit-form",
+        back=reverse("outreach:measures"),
+        note=m.title,
+    )
+
+
+@login_required
+def indicator_create(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    units = _writable_units(user)
+    _require_any(units)
+    form = IndicatorForm(request.POST or None, units=units)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        ind = _run(
+            form,
+            lambda: services_service.indicator_create(
+                actor=user,
+                unit=d["unit"],
+                name=d["name"],
+                measure_unit=d["measure_unit"],
+                baseline=d["baseline"],
+                baseline_on=d["baseline_on"],
+            ),
+        )
+        if ind is not None:
+            messages.success(request, _("The indicator is added."))
+            return redirect("outreach:measures")
+    return _form_page(
+        request, form, title=_("New indicator"), form_id="indicator-form", back=reverse("outreach:measures")
+    )
+
+
+@login_required
+def indicator_value_create(request: HttpRequest, pk: int) -> HttpResponse:
+    """Record a measured value of an indicator, in the indicator's own unit of measure."""
+    user = request.user
+    ind = (
+        Indicator.objects.select_related("unit")
+        .filter(pk=pk, unit__in=queries.visible_units(user).values("pk"))
+        .first()
+    )
+    if ind is None:
+        raise Http404
+    if not services.may_write(user, ind.unit):
+        raise access.NotAllowed(Perm.CHANGE)
+    form = IndicatorValueForm(request.POST or None, initial={"measured_on": timezone.localdate()})
+    form.fields["value"].label = _("Value (%(unit)s)") % {"unit": ind.get_measure_unit_display()}
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        v = _run(
+            form,
+            lambda: services_service.indicator_measure(
+                actor=user,
+                indicator=ind,
+                measured_on=d["measured_on"],
+                value=d["value"],
+                measure_unit=ind.measure_unit,
+            ),
+        )
+        if v is not None:
+            messages.success(request, _("The value is recorded."))
+            return redirect("outreach:measures")
+    return _form_page(
+        request,
+        form,
+        title=_("Record a measured value"),
+        form_id="indicator-value-form",
+        back=reverse("outreach:measures"),
+        note=ind.name,
+    )
+
+
+@login_required
+def agreement_create(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    branches = _writable_branches(user)
+    _require_any(branches)
+    form = AgreementForm(request.POST or None, branches=branches, initial={"start": timezone.localdate()})
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        partner = _partner_lookup(user, form)  # required: ``None`` only with an error on the form
+        a = (
+            _run(
+                form,
+                lambda: services_service.agreement_create(
+                    actor=user,
+                    branch=d["branch"],
+                    partner=partner,
+                    start=d["start"],
+                    end=d["end"],
+                    title=d["title"],
+                ),
+            )
+            if partner is not None
+            else None
+        )
+        if a is not None:
+            messages.success(request, _("The co-building agreement is added."))
+            return redirect("outreach:agreements")
+    return _form_page(
+        request,
+        form,
+        title=_("New co-building agreement"),
+        form_id="agreement-form",
+        back=reverse("outreach:agreements"),
+    )

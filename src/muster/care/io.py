@@ -4,6 +4,15 @@ care ledger to Excel (audited, carrying the exporter's name and the time).
 Import: every row of every sheet is checked first and every problem reported (sheet, row, column, why);
 only a clean file is written, in one transaction, through the care services. Answers may name subjects
 the same file adds.
+
+An export imports back: a row naming a care subject that exists (and that the importer may see) is
+skipped as unchanged when its filled cells agree with what is stored (an empty cell, or a masked phone /
+ID number / address as the export writes them, agrees); a row that disagrees is refused (the import only
+adds subjects). An answer row equal to a recorded observation (round, subject, dimension, channel, time
+to the second, value) is skipped as unchanged, if the importer may see that subject's health details;
+closed rounds and deceased subjects do not matter then. The export's other sheets (about, contacts, help
+requests) are laid out so that the import never takes them for one of its own. An export of an empty
+ledger is refused as every file without data rows is (the pipeline's "no data rows").
 """
 
 from __future__ import annotations
@@ -77,12 +86,16 @@ CHANNELS = {
 class CareImportResult:
     subjects_created: int = 0
     answers_recorded: int = 0
+    subjects_unchanged: int = 0
+    answers_unchanged: int = 0
     dry_run: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "care_subjects_created": self.subjects_created,
             "care_answers_recorded": self.answers_recorded,
+            "care_subjects_unchanged": self.subjects_unchanged,
+            "care_answers_unchanged": self.answers_unchanged,
             "dry_run": self.dry_run,
         }
 
@@ -134,10 +147,10 @@ def care_plan(actor: Any, tables: dict[str, Table], errors: ErrorCollector) -> C
             for part in chunks(in_file)
             for c in subjects.filter(code__in=part).values_list("code", flat=True)
         }
-        seen_taken = {
-            c
+        existing = {
+            s.code: s
             for part in chunks(taken)
-            for c in policy.subjects(actor).filter(code__in=part).values_list("code", flat=True)
+            for s in policy.subjects(actor).filter(code__in=part).select_related("unit", "person", "liaison")
         }
         cared_for = {
             c
@@ -145,6 +158,7 @@ def care_plan(actor: Any, tables: dict[str, Table], errors: ErrorCollector) -> C
             for c in subjects.filter(person__code__in=part).values_list("person__code", flat=True)
         }
         manages: dict[str, bool] = {}
+        matched: set[str] = set()
         for rownum, cells in t.rows:
             row: dict[str, Any] = {k: text(t.get(cells, k)) for k in t.index}
 
@@ -152,9 +166,26 @@ def care_plan(actor: Any, tables: dict[str, Table], errors: ErrorCollector) -> C
                 errors.add(t.sheet, n, t.column(key), row_.get(key, ""), reason)
 
             code, unit_code = row.get("code", ""), row.get("unit", "")
+            if code in existing and code not in matched:  # a row of an export: unchanged, or refused
+                matched.add(code)
+                if row.get("person"):
+                    seen_people.add(row["person"])
+                differ = _differences(actor, existing[code], row, t.get(cells, "birth_date"))
+                for key in differ:
+                    bad(
+                        key,
+                        _(
+                            "care subject %(code)s exists already with another value here; the import "
+                            "only adds care subjects (and skips unchanged rows): change it on its page"
+                        )
+                        % {"code": code},
+                    )
+                if not differ:
+                    plan.result.subjects_unchanged += 1
+                continue
             if not code:
                 bad("code", _("the code is empty"))
-            elif code in new_codes or code in seen_taken:
+            elif code in new_codes or code in matched:
                 bad("code", _("a care subject with this code exists already"))
             elif code in taken:  # out of the caller's scope: never say that it exists
                 bad(
@@ -233,12 +264,16 @@ def care_plan(actor: Any, tables: dict[str, Table], errors: ErrorCollector) -> C
         dims = {d.code: d for d in Dimension.objects.all()}
         dims.update({d.label: d for d in dims.values()})
         now = clock.now()
+        recorded = _recorded(actor, {text(t.get(c, "subject")) for _n, c in t.rows} - {""})
         for rownum, cells in t.rows:
             row = {k: text(t.get(cells, k)) for k in t.index}
 
             def bad(key: str, reason: str, row_: dict[str, Any] = row, n: int = rownum, t: Any = t) -> None:
                 errors.add(t.sheet, n, t.column(key), row_.get(key, ""), reason)
 
+            if recorded and _answer_key(row, t.get(cells, "at"), dims) in recorded:
+                plan.result.answers_unchanged += 1  # a row of an export: recorded already
+                continue
             r = None
             rid = row.get("round", "")
             if rid.isdigit() and len(rid) < 12:
@@ -290,6 +325,81 @@ def care_plan(actor: Any, tables: dict[str, Table], errors: ErrorCollector) -> C
     return plan
 
 
+def _masked(value: str) -> bool:
+    return "*" in value
+
+
+def _differences(actor: Any, s: CareSubject, row: dict[str, Any], birth_cell: Any) -> list[str]:
+    """The columns of ``row`` (an import row naming the existing subject ``s``) whose filled cells do not
+    agree with what is stored. A masked phone, ID number or address agrees (the export masks them); a
+    full one is compared only for an importer who may see it in full, and otherwise reads as different
+    (so that the import never tells whether a guessed number is right)."""
+    out = []
+    for key, stored in (
+        ("unit", s.unit.code),
+        ("person", s.person.code if s.person_id else ""),  # type: ignore[union-attr]
+        ("name", s.name),
+        ("community", s.community),
+        ("liaison", s.liaison.code if s.liaison_id else ""),  # type: ignore[union-attr]
+    ):
+        if row.get(key) and row[key] != stored:
+            out.append(key)
+    if row.get("birth_date"):
+        try:
+            birth = parse_date(birth_cell)
+        except ValueError:
+            birth = None
+        if birth != s.birth_date:
+            out.append("birth_date")
+    sees = policy.may_see_health(actor, s) or policy.is_liaison(actor, s)
+    for key, check in (("phone", normalize_phone), ("id_number", normalize_id_number), ("address", None)):
+        value = row.get(key, "")
+        if not value or _masked(value):
+            continue
+        try:
+            same = sees and (check(value) if check else value) == getattr(s, key)
+        except InvalidValue:
+            same = False
+        if not same:
+            out.append(key)
+    return out
+
+
+AnswerKey = tuple[int, str, str, str, str, datetime]
+
+
+def _second(at: datetime) -> datetime:
+    return at.astimezone(clock.local_tz()).replace(microsecond=0)
+
+
+def _recorded(actor: Any, codes: set[str]) -> set[AnswerKey]:
+    """The recorded observations of the named subjects whose health details ``actor`` may see, as
+    ``_answer_key`` gives an import row (the time to the second, as the export writes it)."""
+    subjects = [
+        s
+        for part in chunks(codes)
+        for s in policy.subjects(actor).filter(code__in=part).select_related("unit")
+        if policy.may_see_health(actor, s)
+    ]
+    out: set[AnswerKey] = set()
+    for part in chunks([s.pk for s in subjects]):
+        for rid, code, dim, channel, value, at in Observation.objects.filter(
+            subject_id__in=part, round__isnull=False
+        ).values_list("round_id", "subject__code", "dimension__code", "channel", "value", "observed_at"):
+            out.add((rid, code, dim, channel, value, _second(at)))
+    return out
+
+
+def _answer_key(row: dict[str, Any], at_cell: Any, dims: dict[str, Dimension]) -> AnswerKey | None:
+    rid, dim = row.get("round", ""), dims.get(row.get("dimension", ""))
+    channel, when = CHANNELS.get(row.get("channel", "").lower()), _moment(at_cell)
+    if not (rid.isdigit() and len(rid) < 12) or dim is None or channel is None or when is None:
+        return None
+    if not dates.day_in_range(when.date()):
+        return None
+    return (int(rid), row.get("subject", ""), dim.code, channel, row.get("value", ""), _second(when))
+
+
 def care_apply(plan: CarePlan, actor: Any, filename: str, tables: dict[str, Table]) -> None:
     """Write a checked plan through the services (inside the caller's transaction)."""
     if plan.subjects:
@@ -331,8 +441,10 @@ def care_import(*, actor: Any, filename: str, data: bytes, dry_run: bool = False
 
 def summary(result: CareImportResult) -> str:
     lines = [
-        _("Care subjects: %(n)d created.") % {"n": result.subjects_created},
-        _("Survey answers: %(n)d recorded.") % {"n": result.answers_recorded},
+        _("Care subjects: %(n)d created, %(same)d unchanged.")
+        % {"n": result.subjects_created, "same": result.subjects_unchanged},
+        _("Survey answers: %(n)d recorded, %(same)d unchanged.")
+        % {"n": result.answers_recorded, "same": result.answers_unchanged},
     ]
     if result.dry_run:
         lines.append(_("Dry run: nothing was written."))
@@ -340,6 +452,13 @@ def summary(result: CareImportResult) -> str:
 
 
 # ---------------------------------------------------------------- export
+
+
+def _stamp(at: datetime) -> str:
+    """A time as the export writes it and the import reads it: to the minute, or to the second when the
+    seconds are not zero (so that a recorded answer is recognized when the file comes back)."""
+    local = at.astimezone(clock.local_tz())
+    return local.strftime("%Y-%m-%d %H:%M:%S" if local.second else "%Y-%m-%d %H:%M")
 
 
 def care_export(*, actor: Any, unit: Unit) -> tuple[bytes, str, str]:
@@ -402,7 +521,7 @@ def care_export(*, actor: Any, unit: Unit) -> tuple[bytes, str, str]:
                 o.round_id or "",
                 o.subject.code,
                 o.channel,
-                o.observed_at.astimezone(clock.local_tz()).strftime("%Y-%m-%d %H:%M"),
+                _stamp(o.observed_at),
                 o.dimension.code,
                 o.value,
             ]
@@ -424,9 +543,10 @@ def care_export(*, actor: Any, unit: Unit) -> tuple[bytes, str, str]:
     sheets.append(
         SheetData(
             "联系记录" if zh else "Contacts",
-            ["对象编号", "时间", "方式", "结果", "记录人"]
+            # (headers the import's layouts do not know, so that it never takes this sheet for one of its own)
+            ["对象", "联系时间", "方式", "结果", "记录人"]
             if zh
-            else ["Subject", "Time", "Channel", "Outcome", "By"],
+            else ["Care subject", "Contacted at", "How", "Outcome", "Recorded by"],
             contacts,
         )
     )

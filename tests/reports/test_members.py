@@ -165,8 +165,15 @@ def test_rollup_page_shows_the_members_figures_labelled(
     r = client.get("/reports/", {"unit": "XH-DW", "date": "2024-05-10", "time": "24:00"})
     assert r.status_code == 200
     page = r.content.decode()
-    assert 'id="members-basis"' in page and "Figures of its party members" in page
-    assert "Service of its party members" in page
+    # the page speaks the UI's default language (Simplified Chinese)
+    from django.utils import translation
+
+    with translation.override("zh-hans"):
+        labels = [
+            translation.gettext(t) for t in ("Figures of its party members", "Service of its party members")
+        ]
+    assert 'id="members-basis"' in page and labels[0] in page
+    assert labels[1] in page
     total = page[page.index('id="rollup-total"') :]
     cells = [c.split("<")[0] for c in total.split('<td class="text-end">')[1:5]]
     assert cells == ["2", "4", "3", "20.00"]

@@ -89,16 +89,18 @@ def series(
         raise ValidationError(
             {"start": _("A series covers at most %(days)s days.") % {"days": SeriesForm.MAX_DAYS}}
         )
-    points = services.series(target, start=start, as_of=when)
-    return _json(
-        {
-            "unit": {"code": target.code, "name": target.name},
-            "days": [
-                {"day": p.day.isoformat(), "daily": p.daily.contract(), "cumulative": p.cumulative.contract()}
-                for p in points
-            ],
-        }
-    )
+    # a party organization: its members' figures day by day (``basis: "party_members"``)
+    points = services.unit_series(target, start=start, as_of=when)
+    out: dict[str, Any] = {
+        "unit": {"code": target.code, "name": target.name},
+        "days": [
+            {"day": p.day.isoformat(), "daily": p.daily.contract(), "cumulative": p.cumulative.contract()}
+            for p in points
+        ],
+    }
+    if target.is_party:
+        out["basis"] = services.BASIS
+    return _json(out)
 
 
 @router.get("/reports/metrics", response={200: Any, 404: ErrorOut, 422: ErrorOut})

@@ -28,18 +28,18 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.db.models import Case, Count, F, IntegerField, Q, Sum, When
 
-from muster.clock import last_day
+from muster.clock import last_day, local_tz
 from muster.mobilize.models import Deployment, DeploymentStatus, EntryKind, ServiceEntry
 from muster.mobilize.queries import pending_rows
 from muster.orgs.models import Unit
 from muster.partylife.membership import roster_at
 from muster.reports.facts import STEP
-from muster.reports.rollup import Figures, Rollup, Row, cutoff, rollup
+from muster.reports.rollup import Figures, Rollup, Row, SeriesPoint, cutoff, rollup, series
 
 BASIS = "party_members"
 CHUNK = 2000  # people per statement
@@ -193,3 +193,44 @@ def unit_rollup(unit: Unit, as_of: datetime, *, pending: bool = True) -> Rollup:
     if unit.is_party:
         return members_rollup(unit, as_of, pending=pending)
     return rollup(unit, as_of, pending=pending)
+
+
+def members_series(party: Unit, *, start: date, as_of: datetime) -> list[SeriesPoint]:
+    """The members' figures of ``party`` day by day from ``start`` to the cutoff's day (pending not
+    included), as ``rollup.series`` gives them for an administrative unit.
+
+    The cumulative figures of a day are ``members_rollup`` as of the end of that day (the cutoff, on the
+    cutoff's day) — the members of that day, so a day on which a member joins or leaves shows the change;
+    the daily figures are the difference from the day before (persons: the members counted for the first
+    time that day). One members' rollup per day: a series covers at most a year."""
+    as_of = cutoff(as_of)
+    last = last_day(as_of)
+    if start > last:
+        return []
+    tz = local_tz()
+
+    def end_of(day: date) -> datetime:
+        return min(as_of, datetime.combine(day + timedelta(days=1), time(), tzinfo=tz))
+
+    prev = members_rollup(party, datetime.combine(start, time(), tzinfo=tz), pending=False).total
+    out: list[SeriesPoint] = []
+    day = start
+    while day <= last:
+        cum = members_rollup(party, end_of(day), pending=False).total
+        out.append(SeriesPoint(day, cum - prev, cum))
+        prev = cum
+        day += timedelta(days=1)
+    return out
+
+
+def unit_series(unit: Unit, *, start: date, as_of: datetime) -> list[SeriesPoint]:
+    """The day-by-day figures a page shows for ``unit``: its members' for a party organization
+    (``members_series``), the dispatching units' (``rollup.series``) for an administrative unit."""
+    if unit.is_party:
+        return members_series(unit, start=start, as_of=as_of)
+    return series(unit, start=start, as_of=as_of)
+
+
+def basis_of(unit: Unit) -> str | None:
+    """``"party_members"`` for a party organization (its figures are its members'), else None."""
+    return BASIS if unit.is_party else None

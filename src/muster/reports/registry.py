@@ -9,7 +9,9 @@ a new module's figures appear everywhere at once.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -127,11 +129,34 @@ def answer(metric_id: str, unit: Unit, as_of: datetime) -> Number:
     return get(metric_id).answer(unit, as_of)
 
 
+# The totals computed inside ``shared_totals()``: (unit id, cutoff) → the rollup's total, so that the
+# built-in metrics of one unit and cutoff read the ledger once, not once per metric.
+_TOTALS: ContextVar[dict[tuple[int, datetime], Any] | None] = ContextVar("report_totals", default=None)
+
+
+@contextmanager
+def shared_totals() -> Iterator[None]:
+    token = _TOTALS.set({})
+    try:
+        yield
+    finally:
+        _TOTALS.reset(token)
+
+
 def _total(field: str) -> Callable[[Unit, datetime], Number]:
     def run(unit: Unit, as_of: datetime) -> Number:
-        from muster.reports.rollup import rollup
+        # a party organization: the figures of its members (``muster.reports.members``; no batch
+        # hangs on the party tree), an administrative unit: the rollup of its subtree
+        from muster.reports.members import unit_rollup
 
-        value: Number = getattr(rollup(unit, as_of).total, field)
+        memo, key = _TOTALS.get(), (unit.pk, as_of)
+        if memo is not None and key in memo:
+            total = memo[key]
+        else:
+            total = unit_rollup(unit, as_of).total
+            if memo is not None:
+                memo[key] = total
+        value: Number = getattr(total, field)
         return value
 
     run.__name__ = f"total_{field}"

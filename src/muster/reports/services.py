@@ -5,6 +5,8 @@ Reads — for views, the API and the CLI:
 - ``report_unit(user, code)``: the unit a report is about (its code; default the user's top visible
   admin unit); out of scope or unknown → ``Http404``.
 - ``rollup(unit, as_of)`` / ``series(unit, start=, as_of=)`` (re-exported from ``muster.reports.rollup``).
+- ``unit_series(unit, start=, as_of=)``: the day-by-day figures a page shows (a party organization's
+  members', as ``unit_rollup``).
 - ``unit_rollup(unit, as_of)``: what a page shows for a unit — for a party organization the figures of
   its members (``muster.reports.members``: no batch hangs on the party tree), else ``rollup``.
 - ``unit_details(unit, as_of)``: per child row, the teams, sites, measures and service days a briefing
@@ -39,11 +41,12 @@ from muster.orgs import access
 from muster.orgs.access import Perm
 from muster.orgs.models import PARTY_KINDS, Team, TeamMembership, Unit
 from muster.reports import briefing as bw
-from muster.reports.members import is_members_report, unit_rollup
+from muster.reports.members import BASIS, is_members_report, unit_rollup, unit_series
 from muster.reports.models import Snapshot
 from muster.reports.rollup import Figures, Rollup, cutoff, rollup, series
 
 __all__ = [
+    "BASIS",
     "PUBLISH_PERM",
     "briefing_for",
     "is_members_report",
@@ -56,6 +59,7 @@ __all__ = [
     "snapshot_publish",
     "unit_details",
     "unit_rollup",
+    "unit_series",
 ]
 
 PUBLISH_PERM = Perm.CHANGE  # admins and managers of the unit publish its reports
@@ -265,17 +269,25 @@ def _members_briefing(
 
 
 def snapshot_figures(report: Rollup) -> dict[str, Any]:
-    """What a snapshot stores: the contract (hours as text) and every row's exact figures."""
+    """What a snapshot stores: the contract (hours as text) and every row's exact figures. A party
+    organization's (its members' figures) also keeps ``basis`` (in the contract too), ``members`` and
+    ``day``: who counted is frozen with the figures."""
+    contract: dict[str, Any] = {
+        "as_of": report.as_of.isoformat(),
+        "unit": {"code": report.unit.code, "name": report.unit.name},
+        "rows": [
+            {"code": r.code, "name": r.name, **{k: str(v) for k, v in r.figures.contract().items()}}
+            for r in report.rows
+        ],
+        "total": {k: str(v) for k, v in report.total.contract().items()},
+    }
+    extra: dict[str, Any] = {}
+    if is_members_report(report):
+        contract["basis"] = BASIS
+        extra = {"basis": BASIS, "members": report.extras["members"], "day": report.extras["day"].isoformat()}
     return {
-        "contract": {
-            "as_of": report.as_of.isoformat(),
-            "unit": {"code": report.unit.code, "name": report.unit.name},
-            "rows": [
-                {"code": r.code, "name": r.name, **{k: str(v) for k, v in r.figures.contract().items()}}
-                for r in report.rows
-            ],
-            "total": {k: str(v) for k, v in report.total.contract().items()},
-        },
+        "contract": contract,
+        **extra,
         "rows": [
             {
                 "unit_id": r.unit_id,
@@ -300,7 +312,7 @@ def snapshot_publish(*, actor: Any, unit: Unit, as_of: datetime, title: str = ""
     title = " ".join((title or "").split())
     if len(title) > 200:
         raise ValidationError({"title": _("The title is too long (at most 200 characters).")})
-    report = rollup(unit, as_of)
+    report = unit_rollup(unit, as_of)  # a party organization: its members' figures
     if not title:
         title = _("%(unit)s: figures as of %(as_of)s") % {
             "unit": unit.short_name or unit.name,
@@ -370,7 +382,7 @@ class SnapshotDiff:
 
 def snapshot_diff(snapshot: Snapshot) -> SnapshotDiff:
     """The published figures beside the live ones for the same cutoff (late corrections show here)."""
-    live = rollup(snapshot.unit, snapshot.as_of)
+    live = unit_rollup(snapshot.unit, snapshot.as_of)  # a party organization: its members' figures
     frozen_rows = {(r["code"], r["own"]): r for r in snapshot.figures["rows"]}
     live_rows = {(r.code, r.own): r for r in live.rows}
     rows = []

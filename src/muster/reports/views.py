@@ -243,10 +243,12 @@ def _figs(f: Figures) -> dict[str, int | float]:
 
 def series_payload(unit: Unit, as_of: datetime, start: date, report: Rollup | None = None) -> dict[str, Any]:
     """The chart data: figures day by day (daily and cumulative) and per row of the rollup."""
-    points = services.series(unit, start=start, as_of=as_of)
-    report = report or services.rollup(unit, as_of, pending=False)
+    # a party organization: its members' figures (``basis: "party_members"``), day by day and by row
+    points = services.unit_series(unit, start=start, as_of=as_of)
+    report = report or services.unit_rollup(unit, as_of, pending=False)
     return {
         "unit": {"code": unit.code, "name": unit.name},
+        "basis": services.BASIS if services.is_members_report(report) else None,
         "as_of": as_of.isoformat(),
         "start": start.isoformat(),
         "labels": {k: str(FIGURE_LABELS[k]) for k in FIGURES},
@@ -289,7 +291,7 @@ def series_view(request: HttpRequest) -> HttpResponse:
     if ctx.ok:
         assert ctx.unit is not None and ctx.as_of is not None
         form, start, rank = _series_options(request, ctx)
-        report = services.rollup(ctx.unit, ctx.as_of, pending=False)
+        report = services.unit_rollup(ctx.unit, ctx.as_of, pending=False)  # a party organization: members'
         ranked = sorted(
             (r for r in report.rows if getattr(r.figures, rank)),
             key=lambda r: (-getattr(r.figures, rank), r.path),
@@ -424,6 +426,10 @@ def snapshot_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "total_cells": cells(diff.total),
             "labels": [FIGURE_LABELS[k] for k in FIGURES],
             "cutoff_text": cutoff_label(snap.as_of),
+            # a party organization's snapshot: its members' figures (who counted is frozen too)
+            "members": snap.figures.get("basis") == services.BASIS,
+            "members_count": snap.figures.get("members", 0),
+            "members_day": snap.figures.get("day", ""),
             "live_query": f"unit={snap.unit.code}&date={day.isoformat()}&time={time}",
             "export_form": ExportForm(),
         },
@@ -595,7 +601,7 @@ def home_report(user: Any) -> dict[str, Any] | None:
         total = report.total
         rows = [(r.unit_id, r.own, r.figures.batches) for r in report.rows]
     day, time = split_cutoff(as_of)
-    members = snap is None and unit.is_party
+    members = snap.figures.get("basis") == services.BASIS if snap is not None else unit.is_party
     query = f"unit={unit.code}&date={day.isoformat()}&time={time}"
     return {
         "unit": unit,

@@ -49,6 +49,8 @@ class Command(BaseCommand):
             self.stdout.write(dumps(data))
             return
         self.stdout.write(f"{unit.name} · {as_of:%Y-%m-%d %H:%M %z}")
+        if data.get("basis"):
+            self.stdout.write(_("Dispatch and service figures: those of its party members."))
         for mid, value in data["metrics"].items():
             m = registry.get(mid)
             self.stdout.write(f"{mid}\t{value}\t{m.label}")

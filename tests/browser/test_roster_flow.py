@@ -113,7 +113,7 @@ def test_log_in_switch_language_import_and_find_people(live_server, org, make_us
             expect(page.locator("html")).to_have_attribute("lang", "zh-hans")
 
             # Import a roster: first validate only, then for real.
-            page.goto(f"{base}/roster/")
+            page.goto(f"{base}/people/import/")
             page.set_input_files(
                 "input[name=file]",
                 files=[

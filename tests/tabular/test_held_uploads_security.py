@@ -25,6 +25,12 @@ from tests.tabular.helpers import PEOPLE_HEADERS, csv_data, person_row
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fixed_clock")]
 
+
+@pytest.fixture(autouse=True)
+def _english(settings: Any) -> None:
+    """These tests read the English page text."""
+    settings.LANGUAGE_CODE = "en"
+
 PHONE = "13912345678"
 ROSTER = people_io.IMPORTER.key
 

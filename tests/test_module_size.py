@@ -21,14 +21,13 @@ MARK = "Large because"
 SRC = Path(muster.__file__).resolve().parent
 
 ALLOWED: dict[str, str] = {
-    "orgs/people_io.py": "the staff-register importer, being rebuilt on the tabular import pipeline",
-    "mobilize/ledger_io.py": "the ledger importer, being rebuilt on the tabular import pipeline",
-    "care/services.py": "the care ledger's services, being built in this round",
-    "care/views.py": "the care pages, being built in this round",
-    "roster/services.py": "the rostering services, being reworked with the rostering pages",
-    "roster/engine/solver.py": "the pure rostering engine, being made deterministic by iterations",
-    "volunteers/services.py": "the volunteers' services, being reworked with outreach",
-    "outreach/api.py": "the outreach API, being built in this round",
+    "orgs/people_io.py": "the staff register's plan and apply on the import pipeline; to split by sheet",
+    "mobilize/ledger_io.py": "the ledger's plan and apply on the import pipeline; to split by sheet",
+    "care/services.py": "care's services in one module; to split by sub-domain like mobilize's",
+    "care/views.py": "care's pages in one module; to split by sub-domain",
+    "roster/services.py": "rostering's services; to split into plan / solve / proposal / publish",
+    "volunteers/services.py": "volunteers' services; to split sign-up from call-ups",
+    "outreach/api.py": "outreach's API in one module; to split by sub-domain",
 }
 
 

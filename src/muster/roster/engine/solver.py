@@ -1,4 +1,6 @@
-"""Solve a roster: greedy → per-person repair (a one-person model; when that finds nothing in time, a
+"""Solve a roster (Large because it is one pure algorithm — greedy, repair, depth-first dive, per-person
+dynamic programme, CP-SAT — sharing one search state; it imports no Django):
+greedy → per-person repair (a one-person model; when that finds nothing in time, a
 fast depth-first dive, forward then backward in time; once the one-person models are too slow for the
 time left, or from the start on very long periods, each person's dynamic programme first, see
 :mod:`.dp`) → CP-SAT (a portfolio of ``portfolio_workers``

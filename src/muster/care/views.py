@@ -7,7 +7,7 @@ Thin: objects come through ``muster.care.policy`` (out of scope = 404); writes g
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 from django.contrib import messages
@@ -164,13 +164,7 @@ def overdue(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def round_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    r = (
-        SurveyRound.objects.filter(access.path_q(request.user, Perm.VIEW, "unit__path"), pk=pk)
-        .select_related("unit")
-        .first()
-    )
-    if r is None:
-        raise Http404
+    r = _round_or_404(request.user, pk)
     cov = queries.round_coverage(r)
     missing = list(queries.not_reached(r).select_related("liaison")[:300])
     return render(
@@ -339,15 +333,23 @@ def subject_status(request: HttpRequest, code: str) -> HttpResponse:
 # ---------------------------------------------------------------- survey rounds
 
 
-def _round_or_404(user: Any, pk: int) -> SurveyRound:
-    r = (
-        SurveyRound.objects.filter(access.path_q(user, Perm.VIEW, "unit__path"), pk=pk)
+M = TypeVar("M", SurveyRound, CharityDrive)
+
+
+def _in_unit_or_404(model: type[M], user: Any, pk: int) -> M:
+    """A row of a care model kept by a unit (``unit``), if ``user`` sees that unit; else 404 alike."""
+    row = (
+        model.objects.filter(access.path_q(user, Perm.VIEW, "unit__path"), pk=pk)
         .select_related("unit")
         .first()
     )
-    if r is None:
+    if row is None:
         raise Http404
-    return r
+    return row
+
+
+def _round_or_404(user: Any, pk: int) -> SurveyRound:
+    return _in_unit_or_404(SurveyRound, user, pk)
 
 
 @login_required
@@ -818,14 +820,7 @@ _donation_or_404 = policy.donation_get_or_404
 
 
 def _drive_or_404(user: Any, pk: int) -> CharityDrive:
-    d = (
-        CharityDrive.objects.filter(access.path_q(user, Perm.VIEW, "unit__path"), pk=pk)
-        .select_related("unit")
-        .first()
-    )
-    if d is None:
-        raise Http404
-    return d
+    return _in_unit_or_404(CharityDrive, user, pk)
 
 
 @login_required

@@ -1,7 +1,8 @@
 """Party life tells points what happened through ``partylife.signals`` only (issue 23, step 1).
 
 The points earned are the same as when party life called the points services itself: a meeting's
-attendance and lesson, a talk, a post, an award; a correction or a withdrawal reverses them. Every
+attendance and lesson, a talk, a post; a correction or a withdrawal reverses them. (Awards moved to the
+honors app and announce through ``honors.signals``: ``tests/honors/awards/test_points.py``.) Every
 signal is sent inside the service's transaction, so a failing listener leaves nothing written.
 """
 
@@ -19,7 +20,7 @@ from django.dispatch import Signal
 from muster.orgs.access import SYSTEM
 from muster.partylife import services as svc
 from muster.partylife import signals
-from muster.partylife.models import Honor, HonorStatus, Meeting, ReviewStatus, Talk
+from muster.partylife.models import Meeting, ReviewStatus, Talk
 from muster.points.models import PointEntry, PointFact
 from muster.points.queries import ledger_balances, statement
 
@@ -41,7 +42,6 @@ class Heard:
 
 
 NAMES = ("meeting_approved", "meeting_reopened", "talk_recorded", "talk_withdrawn", "post_designated")
-NAMES += ("honor_approved",)
 
 
 @pytest.fixture
@@ -91,7 +91,7 @@ def test_meeting_points_come_through_the_signal_inside_the_transaction(party: Pa
     assert ledger_balances(2024).get(party.secretary.pk, Decimal(0)) == Decimal(0)
 
 
-def test_talk_post_and_award_points_come_through_their_signals(party: Party, heard: Heard) -> None:
+def test_talk_and_post_points_come_through_their_signals(party: Party, heard: Heard) -> None:
     talk = svc.talk_record(
         actor=party.sec_user,
         unit=party.branch,
@@ -107,21 +107,9 @@ def test_talk_post_and_award_points_come_through_their_signals(party: Party, hea
         start=date(2024, 1, 1),
         person=party.m1,
     )
-    h = svc.honor_propose(
-        actor=SYSTEM,
-        kind="award",
-        name="优秀共产党员",
-        level="district",
-        awarded_on=date(2024, 6, 30),
-        branch=party.branch,
-        person=party.m1,
-        evidence_note="文件",
-    )
-    svc.honor_decide(actor=party.committee_user, honor=h, approve=True)
-    assert [n for n, _kw, _tx in heard.sent] == ["talk_recorded", "post_designated", "honor_approved"]
+    assert [n for n, _kw, _tx in heard.sent] == ["talk_recorded", "post_designated"]
     assert all(tx for _n, _kw, tx in heard.sent)
     assert sorted(_points(party, party.m1)) == [
-        ("award.district", Decimal("6.00")),
         ("post.model", Decimal("5.00")),
         ("talk", Decimal("1.00")),
     ]
@@ -129,7 +117,7 @@ def test_talk_post_and_award_points_come_through_their_signals(party: Party, hea
 
     svc.talk_withdraw(actor=party.sec_user, talk=talk, reason="重复登记")
     assert heard.sent[-1][0] == "talk_withdrawn"
-    assert ledger_balances(2024)[party.m1.pk] == Decimal("11.00")
+    assert ledger_balances(2024)[party.m1.pk] == Decimal("5.00")
     assert ledger_balances(2024).get(party.secretary.pk, Decimal(0)) == Decimal(0)
 
 
@@ -167,7 +155,6 @@ def test_without_the_points_listener_party_life_writes_no_points(party: Party) -
     [
         (signals.meeting_approved, "meeting"),
         (signals.talk_recorded, "talk"),
-        (signals.honor_approved, "honor"),
     ],
 )
 def test_a_failing_listener_rolls_the_change_back(party: Party, signal: Signal, act: str) -> None:
@@ -178,23 +165,12 @@ def test_a_failing_listener_rolls_the_change_back(party: Party, signal: Signal, 
         m = hold_meeting(
             party, kinds=["branch_general"], when="2024-03-05 14:00", present=[party.m1], approve=False
         )
-    elif act == "honor":
-        h = svc.honor_propose(
-            actor=SYSTEM,
-            kind="award",
-            name="优秀共产党员",
-            level="district",
-            awarded_on=date(2024, 6, 30),
-            branch=party.branch,
-            person=party.m1,
-            evidence_note="文件",
-        )
     signal.connect(boom, weak=False, dispatch_uid="test.boom")
     try:
         with pytest.raises(RuntimeError, match="listener failed"):
             if act == "meeting":
                 svc.meeting_approve(actor=party.committee_user, meeting=m)
-            elif act == "talk":
+            else:
                 svc.talk_record(
                     actor=party.sec_user,
                     unit=party.branch,
@@ -202,14 +178,10 @@ def test_a_failing_listener_rolls_the_change_back(party: Party, signal: Signal, 
                     topic="谈心",
                     participants=[party.secretary, party.m1],
                 )
-            else:
-                svc.honor_decide(actor=party.committee_user, honor=h, approve=True)
     finally:
         signal.disconnect(dispatch_uid="test.boom")
     assert not PointEntry.objects.exists()
     if act == "meeting":
         assert Meeting.objects.get(pk=m.pk).review_status == ReviewStatus.SUBMITTED
-    elif act == "talk":
-        assert not Talk.objects.exists()
     else:
-        assert Honor.objects.get(pk=h.pk).status == HonorStatus.IN_APPROVAL
+        assert not Talk.objects.exists()

@@ -1,4 +1,4 @@
-"""Posts, contact points, honors with their approval chain, and the party-life metrics."""
+"""Posts, contact points and the party-life metrics. (Awards and commendations: ``tests/honors/awards``.)"""
 
 from __future__ import annotations
 
@@ -9,11 +9,10 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.http import Http404
 
-from muster.orgs.access import SYSTEM, NotAllowed
+from muster.orgs.access import SYSTEM
 from muster.orgs.models import Team
 from muster.partylife import metrics
 from muster.partylife import services as svc
-from muster.partylife.models import HonorStatus
 from muster.points.queries import ledger_balances
 
 from .conftest import Party, at, hold_meeting
@@ -90,74 +89,6 @@ def test_contact_points_and_visits(party: Party) -> None:
     assert metrics.metric_contact_points(party.org.party_root, at("2024-07-02 00:00")) == 0
 
 
-def test_honor_approval_chain_by_level(party: Party) -> None:
-    with pytest.raises(ValidationError, match="evidence"):
-        svc.honor_propose(
-            actor=party.sec_user,
-            kind="award",
-            name="优秀共产党员",
-            level="city",
-            awarded_on=date(2024, 6, 30),
-            branch=party.branch,
-            person=party.m1,
-        )
-    h = svc.honor_propose(
-        actor=party.sec_user,
-        kind="award",
-        name="优秀共产党员",
-        level="city",
-        awarded_on=date(2024, 6, 30),
-        branch=party.branch,
-        person=party.m1,
-        evidence_note="沪税党〔2024〕12号",
-    )
-    assert [u.code for u in svc.honor_chain(h)] == ["XH-DW", "SH-DW"]
-    with pytest.raises(NotAllowed):  # the proposing branch cannot approve
-        svc.honor_decide(actor=party.sec_user, honor=h, approve=True)
-    svc.honor_decide(actor=party.committee_user, honor=h, approve=True)
-    h.refresh_from_db()
-    assert h.status == HonorStatus.IN_APPROVAL
-    with pytest.raises(NotAllowed):  # the district committee cannot take the city step
-        svc.honor_decide(actor=party.committee_user, honor=h, approve=True)
-    assert metrics.metric_awards(party.org.party_root, at("2024-12-31 00:00")) == 0
-    svc.honor_decide(actor=party.city_user, honor=h, approve=True, opinion="同意")
-    h.refresh_from_db()
-    assert h.status == HonorStatus.APPROVED
-    assert ledger_balances(2024)[party.m1.pk] == Decimal("10.00")  # award.city
-    assert metrics.metric_awards(party.org.party_root, at("2024-12-31 00:00")) == 1
-    assert metrics.metric_awards(party.org.xuhui, at("2024-12-31 00:00")) == 1  # by the person's unit too
-    assert metrics.metric_awards(party.org.party_root, at("2024-06-30 00:00")) == 0  # dated after the cutoff
-    # a unit commendation: one step; a rejection needs an opinion
-    with pytest.raises(Http404):  # the branch secretary does not see the administrative tree
-        svc.honor_propose(
-            actor=party.sec_user,
-            kind="commendation",
-            name="通报表扬",
-            level="district",
-            awarded_on=date(2024, 5, 1),
-            branch=party.branch,
-            unit=party.org.xuhui_office,
-            evidence_note="文件",
-        )
-    c = svc.honor_propose(
-        actor=SYSTEM,
-        kind="commendation",
-        name="通报表扬",
-        level="district",
-        awarded_on=date(2024, 5, 1),
-        branch=party.branch,
-        unit=party.org.xuhui_office,
-        evidence_note="文件",
-    )
-    assert [u.code for u in svc.honor_chain(c)] == ["XH-DW"]
-    with pytest.raises(ValidationError, match="why"):
-        svc.honor_decide(actor=party.committee_user, honor=c, approve=False)
-    svc.honor_decide(actor=party.committee_user, honor=c, approve=False, opinion="材料不足")
-    c.refresh_from_db()
-    assert c.status == HonorStatus.REJECTED
-    assert metrics.metric_commendations(party.org.party_root, at("2024-12-31 00:00")) == 0
-
-
 def test_meeting_and_talk_metrics(party: Party) -> None:
     hold_meeting(
         party,
@@ -194,7 +125,6 @@ def test_meeting_and_talk_metrics(party: Party) -> None:
     assert metrics.metric_talk_person_times(party.org.party_root, at("2024-03-20 00:00")) == 5
     assert set(metrics.METRICS) >= {
         "partylife.meetings_held.theme_day",
-        "partylife.awards",
         "partylife.contact_points",
     }
 

@@ -1,18 +1,16 @@
 """The exemption form of the compliance page (grant, list, revoke with a reason; the approver rule of
-the services: 403 visible but not allowed, 404 out of scope), and honor evidence on the web (size and
-type checked by content; the download scoped like the honor)."""
+the services: 403 visible but not allowed, 404 out of scope). (Honor evidence on the web moved with the
+awards to the honors app: ``tests/honors/awards/test_web.py``.)"""
 
 from __future__ import annotations
 
 import re
 from datetime import date
 
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from muster.audit.models import AuditEvent
-from muster.partylife import services as svc
-from muster.partylife.models import Exemption, Honor
+from muster.partylife.models import Exemption
 
 from .conftest import Party, client_for
 
@@ -144,45 +142,3 @@ def test_exemption_form_permissions(party: Party) -> None:
     # the committee itself is exempted by the committee above it, not by itself
     html = committee.get(new).content.decode()
     assert f'value="{party.branch.pk}"' in html and f'value="{party.org.xuhui_committee.pk}"' not in html
-
-
-def _propose(c: object, evidence: SimpleUploadedFile, party: Party) -> object:
-    return c.post(  # type: ignore[attr-defined]
-        reverse("partylife:honor_create"),
-        {
-            "kind": "award",
-            "name": "岗位能手",
-            "level": "unit",
-            "awarded_on": "2024-06-01",
-            "branch": party.branch.pk,
-            "person": party.m1.code,
-            "evidence": evidence,
-        },
-    )
-
-
-def test_honor_evidence_upload_checked_and_download_scoped(party: Party, settings: object) -> None:
-    settings.MUSTER_EVIDENCE_MAX_BYTES = 1024  # type: ignore[attr-defined]
-    c = client_for(party.sec_user)
-    r = _propose(c, SimpleUploadedFile("证书.pdf", b"MZ\x90\x00" + b"\x00" * 40), party)
-    assert r.status_code == 200 and not Honor.objects.exists()  # type: ignore[attr-defined]
-    assert "The evidence must be a PDF or a photo" in r.content.decode()  # type: ignore[attr-defined]
-    r = _propose(c, SimpleUploadedFile("big.pdf", PDF + b"0" * 2000), party)
-    assert not Honor.objects.exists()
-    assert "The file is too large" in r.content.decode()  # type: ignore[attr-defined]
-    r = _propose(c, SimpleUploadedFile("证书.exe", PDF), party)  # judged by content, renamed
-    assert r.status_code == 302  # type: ignore[attr-defined]
-    h = Honor.objects.get()
-    assert h.evidence.name.endswith(".pdf") and "证书" not in h.evidence.name
-    detail = c.get(reverse("partylife:honor_detail", args=[h.pk])).content.decode()
-    url = reverse("partylife:honor_evidence", args=[h.pk])
-    assert f'href="{url}"' in detail
-    got = c.get(url)
-    assert got.status_code == 200 and b"".join(got.streaming_content) == PDF
-    assert got["X-Content-Type-Options"] == "nosniff" and "attachment" in got["Content-Disposition"]
-    assert client_for(party.committee_user).get(url).status_code == 200
-    assert client_for(party.hp_user).get(url).status_code == 404
-    # replacing the evidence (a photo) before the first decision, through the service the API uses
-    svc.honor_evidence_attach(actor=party.sec_user, honor=h, evidence=SimpleUploadedFile("p.png", PNG))
-    h.refresh_from_db()
-    assert h.evidence.name.endswith(".png")

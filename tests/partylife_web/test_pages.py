@@ -8,6 +8,7 @@ from datetime import date
 import pytest
 from django.urls import reverse
 
+from muster.honors import awards
 from muster.orgs.access import SYSTEM
 from muster.partylife import services as svc
 
@@ -43,7 +44,7 @@ def objects(party: Party) -> dict[str, int]:
         start=date(2025, 1, 1),
         person=party.m1,
     )
-    honor = svc.honor_propose(
+    honor = awards.honor_propose(
         actor=party.sec_user,
         kind="commendation",
         name="通报表扬",
@@ -87,9 +88,9 @@ def test_every_page_renders_for_the_branch_secretary(party: Party, objects: dict
         reverse("partylife:post_create"),
         reverse("partylife:contact_point_create"),
         reverse("partylife:contact_point_detail", args=[objects["cp"]]),
-        reverse("partylife:honors"),
-        reverse("partylife:honor_create"),
-        reverse("partylife:honor_detail", args=[objects["honor"]]),
+        reverse("honors:awards"),  # awards and commendations, under party life's tabs
+        reverse("honors:award_create"),
+        reverse("honors:award_detail", args=[objects["honor"]]),
     ]
     for url in pages:
         r = c.get(url)
@@ -113,7 +114,7 @@ def test_out_of_scope_is_404(party: Party, objects: dict[str, int]) -> None:
         reverse("partylife:pipeline") + f"?unit={b}",
         reverse("partylife:case_detail", args=[objects["case"]]),
         reverse("partylife:contact_point_detail", args=[objects["cp"]]),
-        reverse("partylife:honor_detail", args=[objects["honor"]]),
+        reverse("honors:award_detail", args=[objects["honor"]]),
     ]:
         assert hp.get(url).status_code == 404, url
     for url in [
@@ -124,7 +125,7 @@ def test_out_of_scope_is_404(party: Party, objects: dict[str, int]) -> None:
         assert hp.post(url, {"reason": "x"}).status_code == 404, url
     # lists leave out what is out of sight
     assert "草稿" not in hp.get(reverse("partylife:meetings")).content.decode()
-    assert "通报表扬" not in hp.get(reverse("partylife:honors")).content.decode()
+    assert "通报表扬" not in hp.get(reverse("honors:awards")).content.decode()
     assert "先锋岗" not in hp.get(reverse("partylife:posts")).content.decode()
     assert "谈心" not in hp.get(reverse("partylife:talks")).content.decode()
     # their own committee's dashboard renders (without the 徐汇 branch)

@@ -1,5 +1,5 @@
-"""Through HTTP: talks and their coverage matrix, the membership pipeline, posts and contact points,
-honors."""
+"""Through HTTP: talks and their coverage matrix, the membership pipeline, posts and contact points.
+(Honors moved to the honors app: ``tests/honors/awards/test_web.py``.)"""
 
 from __future__ import annotations
 
@@ -8,13 +8,12 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
 from muster.orgs.access import SYSTEM
 from muster.orgs.services import person_create
-from muster.partylife.models import ContactVisit, Honor, MembershipCase, PartyPost, Talk
+from muster.partylife.models import ContactVisit, MembershipCase, PartyPost, Talk
 from muster.points.queries import statement
 
 from .conftest import Party, client_for, link
@@ -186,55 +185,3 @@ def test_posts_contact_points_and_visits(party: Party) -> None:
     assert client_for(party.hp_user).get(cp_url).status_code == 404
     listing = sec.get(reverse("partylife:posts")).content.decode()
     assert "办税服务厅党员示范岗" in listing and "张丽" in listing
-
-
-def test_honor_propose_and_decide_up_the_chain(party: Party) -> None:
-    sec = client_for(party.sec_user)
-    r = sec.post(
-        reverse("partylife:honor_create"),
-        {
-            "kind": "award",
-            "name": "上海市优秀共产党员",
-            "level": "city",
-            "awarded_on": "2025-06-01",
-            "branch": party.branch.pk,
-            "person": party.m1.code,
-            "issuer": "中共上海市委",
-            "evidence": SimpleUploadedFile("证书.jpg", b"\xff\xd8\xff jpeg", "image/jpeg"),
-        },
-    )
-    honor = Honor.objects.get()
-    assert r.status_code == 302 and r["Location"] == reverse("partylife:honor_detail", args=[honor.pk])
-    assert honor.status == "in_approval" and honor.evidence.name.endswith(".jpg")
-    url = reverse("partylife:honor_detail", args=[honor.pk])
-    # a city-level award climbs two committees: 徐汇 first, then the city
-    assert 'id="decide-form"' not in sec.get(url).content.decode()
-    assert client_for(party.hp_user).get(url).status_code == 404
-    committee = client_for(party.committee_user)
-    assert 'id="decide-form"' in committee.get(url).content.decode()
-    assert committee.post(url, {"decision": "approve", "opinion": "同意"}).status_code == 302
-    honor.refresh_from_db()
-    assert honor.status == "in_approval"
-    city = client_for(party.city_user)
-    r = city.post(url, {"decision": "reject"})
-    assert "Say why the honor is rejected." in r.content.decode()
-    assert city.post(url, {"decision": "approve"}).status_code == 302
-    honor.refresh_from_db()
-    assert honor.status == "approved"
-    assert statement(party.sec_user, party.m1, 2025).total == 10  # award.city
-    body = sec.get(url).content.decode()
-    assert body.count("approved</span>") == 2 and "同意" in body
-    # evidence is required: neither a file nor a description
-    r = sec.post(
-        reverse("partylife:honor_create"),
-        {
-            "kind": "commendation",
-            "name": "通报表扬",
-            "level": "unit",
-            "awarded_on": "2025-06-01",
-            "branch": party.branch.pk,
-            "unit": "XH-B01",
-        },
-    )
-    assert "Attach the evidence or describe where it is." in r.content.decode()
-    assert Honor.objects.count() == 1

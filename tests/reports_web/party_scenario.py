@@ -1,5 +1,5 @@
 """A year of party life in 徐汇's branch (2024), written through the party-life services, for the party
-figures of the reports (rollup section, home card, briefing).
+figures of the reports (rollup section, home card, briefing); the awards through the honors app's services.
 
 As of 2024-06-30 24:00, under 徐汇区税务局党委 (XH-DW → XH-B01 → its party group XH-B01-G1):
 - meetings approved and held: a party lesson (2024-03-05) and a branch committee meeting (2024-04-10) in
@@ -17,6 +17,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from muster.honors import awards
 from muster.orgs.access import SYSTEM
 from muster.orgs.services import person_create
 from muster.partylife import services as svc
@@ -77,7 +78,7 @@ def seed_party_year(party: Party) -> dict[str, Any]:
     )
     svc.party_post_end(actor=sec, post=ended, end=date(2024, 2, 29))
     svc.contact_point_create(actor=sec, leader=party.committee, branch=party.branch, start=date(2024, 1, 1))
-    award = svc.honor_propose(
+    award = awards.honor_propose(
         actor=sec,
         kind="award",
         name="优秀共产党员",
@@ -87,8 +88,8 @@ def seed_party_year(party: Party) -> dict[str, Any]:
         person=party.m1,
         evidence_note="徐税党〔2024〕3号",
     )
-    svc.honor_decide(actor=party.committee_user, honor=award, approve=True)
-    pending = svc.honor_propose(
+    awards.honor_decide(actor=party.committee_user, honor=award, approve=True)
+    pending = awards.honor_propose(
         actor=sec,
         kind="commendation",
         name="通报表扬",

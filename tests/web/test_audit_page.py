@@ -70,3 +70,18 @@ def test_audit_log_shows_address_and_channel(org, as_role) -> None:
     assert (event.ip, event.channel, event.actor_name) == ("10.1.2.3", "web", c.user.username)
     html = r.content.decode()
     assert "10.1.2.3" in html and str(event.action_label) in html
+
+
+def test_audit_rows_written_before_a_model_moved_apps_keep_their_labels() -> None:
+    """Awards moved from partylife to honors (issue 23); audit rows keep the old label and still read well."""
+    from types import SimpleNamespace
+
+    from muster.web.templatetags.muster_web import change_lines
+
+    def event(target_type: str) -> SimpleNamespace:
+        return SimpleNamespace(target_type=target_type, changes={"branch": "XH"}, action="x.created")
+
+    old, new = change_lines(event("partylife.honor")), change_lines(event("honors.honor"))
+    assert old == new
+    assert old[0][0] != "branch"  # the field's own label ("proposed by"), not the stored key
+    assert change_lines(event("nosuch.model")) == [("branch", "XH")]

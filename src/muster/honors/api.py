@@ -2,7 +2,8 @@
 
 Thin: reads through ``muster.honors.queries`` (scoped; out of scope = 404), writes through
 ``muster.honors.services`` (visible but not allowed = 403; bad input = 422). ``GET /honors/verify/{token}``
-is public (no authentication), like the verification page.
+is public (no authentication), like the verification page. Awards and commendations are on
+``/partylife/honors…`` (their paths from before they moved here), from ``muster.honors.award_api``.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from ninja import Field, Query, Router, Schema
 
 from muster.api.common import BoundedDate, ErrorOut, ReasonIn, actor
 from muster.honors import queries, services
+from muster.honors.award_api import router as award_router
 from muster.honors.exports import OTHER_BATCHES
 from muster.honors.models import Certificate, CertificateStatus, StarTier
 from muster.honors.pdf import certificate_pdf
@@ -308,3 +310,7 @@ def tier_set(request: HttpRequest, payload: StarTierIn) -> Any:
 def person_tier(request: HttpRequest, code: str, q: Query[AsOfQuery]) -> Any:
     person = queries.person_get_or_404(actor(request), code=code)
     return _tier_out(queries.person_tier(person, _cutoff(q.as_of)))
+
+
+# Awards and commendations keep their party-life paths, tag and operation ids (``muster.honors.award_api``).
+router.add_router("", award_router, tags=["party life"])

@@ -3,6 +3,9 @@
 Approved hours come from the mobilization ledger with its own definition (``muster.mobilize.queries``):
 as of a cutoff T, Σ sign × (minutes of each row's interval before T). Reversals and corrections are rows
 of that ledger, so they count here exactly as in the reports.
+
+Awards and commendations (``Honor``): ``visible_honors`` (scoped like any record of a unit) and
+``evidence_response`` (the evidence file as a download).
 """
 
 from __future__ import annotations
@@ -10,15 +13,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
+from pathlib import Path
 from typing import Any
 
 from django.db.models import F, Q, QuerySet, Sum
-from django.http import Http404
+from django.http import FileResponse, Http404
 from django.utils import timezone
 
 from muster import clock
 from muster.clock import local_tz
-from muster.honors.models import Certificate, CertificateStatus, StarTier
+from muster.honors.models import Certificate, CertificateStatus, Honor, StarTier
 from muster.honors.tiers import Threshold, next_threshold, tier_of
 from muster.mobilize.models import Deployment, EntryKind, ServiceEntry
 from muster.mobilize.queries import approved_minutes, chain_states
@@ -321,3 +325,25 @@ def mask_name(name: str) -> str:
     if len(name) == 2:
         return name[0] + "*"
     return name[0] + "*" * (len(name) - 2) + name[-1]
+
+
+# ---------------------------------------------------------------- awards and commendations
+
+
+def visible_honors(user: Any) -> QuerySet[Honor]:
+    """The honors ``user`` may see (by the proposing organization, the unit or the person honored)."""
+    return access.scoped(Honor.objects.select_related("person", "unit", "branch"), user, Perm.VIEW)
+
+
+def evidence_response(honor: Honor) -> FileResponse:
+    """The evidence file of an honor the caller may see (checked by the caller), as a download."""
+    if not honor.evidence:
+        raise Http404
+    try:
+        handle = honor.evidence.open("rb")
+    except FileNotFoundError as exc:
+        raise Http404 from exc
+    name = f"honor-{honor.pk}-evidence{Path(honor.evidence.name).suffix}"
+    response = FileResponse(handle, as_attachment=True, filename=name)
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

@@ -21,7 +21,7 @@ from muster.orgs.models import Role, RoleGrant, Unit
 class Perm(StrEnum):
     VIEW = "org.view"  # see units, people (without personal data), teams, partners
     CHANGE = "org.change"  # create, edit and move units, people, teams, partners
-    IMPORT = "org.import"  # import and export the roster
+    IMPORT = "org.import"  # import and export the staff register (people_io)
     VIEW_PHONE = "person.view_phone"
     VIEW_ID = "person.view_id"
     AUDIT = "audit.view"
@@ -238,7 +238,6 @@ SCOPE_FIELDS: dict[str, tuple[str, ...]] = {
     "partylife.partypost": ("unit__path", "person__party_unit__path"),
     "partylife.contactpoint": ("branch__path", "leader__unit__path"),
     "partylife.contactvisit": ("contact_point__branch__path", "contact_point__leader__unit__path"),
-    "partylife.honor": ("branch__path", "unit__path", "person__unit__path"),
     "points.pointfact": ("branch__path", "person__unit__path", "person__party_unit__path"),
     "points.pointentry": ("branch__path", "person__unit__path", "person__party_unit__path"),
     "reports.snapshot": ("unit__path",),  # Reports (issue 4)

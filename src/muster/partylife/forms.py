@@ -16,8 +16,6 @@ from muster.orgs.models import Team, Unit
 from muster.partylife.models import (
     Attendance,
     AttendanceStatus,
-    HonorKind,
-    HonorLevel,
     MeetingKind,
     Period,
     PostKind,
@@ -312,40 +310,6 @@ class VisitForm(BootstrapForm):
     visited_on = date_field(_("Date"))
     topic = forms.CharField(label=_("Topic"), max_length=200)
     notes = forms.CharField(label=_("Notes"), widget=forms.Textarea(attrs={"rows": 2}), required=False)
-
-
-# ---------------------------------------------------------------- honors
-
-
-class HonorForm(BootstrapForm):
-    kind = forms.ChoiceField(label=_("Type"), choices=HonorKind.choices)
-    name = forms.CharField(label=_("Name"), max_length=200)
-    level = forms.ChoiceField(label=_("Level"), choices=HonorLevel.choices)
-    awarded_on = date_field(_("Date"))
-    branch = UnitChoiceField(label=_("Proposed by"), queryset=Unit.objects.none())
-    person = code_field(_("To a person (staff number)"))
-    unit = forms.CharField(label=_("or to a unit (code)"), max_length=40, required=False)
-    issuer = forms.CharField(label=_("Issued by"), max_length=200, required=False)
-    evidence = forms.FileField(
-        label=_("Evidence"),
-        required=False,
-        help_text=_("A PDF scan or a photo (JPEG, PNG, WebP or HEIC) of at most 5 MB."),
-        widget=forms.ClearableFileInput(
-            attrs={"accept": "application/pdf,image/jpeg,image/png,image/webp,image/heic"}
-        ),
-    )
-    evidence_note = forms.CharField(label=_("Evidence (description or link)"), max_length=300, required=False)
-
-    def __init__(self, *args: Any, units: QuerySet[Unit], **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        _set_units(self, "branch", units)
-
-
-class HonorDecideForm(BootstrapForm):
-    decision = forms.ChoiceField(
-        label=_("Decision"), choices=[("approve", _("Approve")), ("reject", _("Reject"))]
-    )
-    opinion = forms.CharField(label=_("Opinion"), max_length=300, required=False)
 
 
 def default_year() -> int:

@@ -21,7 +21,7 @@ MEETING_UNIT_KINDS = frozenset({UnitKind.BRANCH, UnitKind.PARTY_GROUP, UnitKind.
 
 
 @dataclass(frozen=True)
-class RosterEntry:
+class MemberEntry:
     person: Person
     branch: Unit
     role: str
@@ -36,9 +36,9 @@ class RosterEntry:
         return self.person.political_status == PoliticalStatus.MEMBER
 
 
-def roster_at(unit: Unit, on: date) -> list[RosterEntry]:
+def members_on(unit: Unit, on: date) -> list[MemberEntry]:
     """Members of ``unit``'s subtree on ``on`` (a branch includes its party groups)."""
-    out: dict[int, RosterEntry] = {}
+    out: dict[int, MemberEntry] = {}
     rows = (
         BranchMembership.objects.filter(branch__path__startswith=unit.path, start__lte=on)
         .filter(Q(end__isnull=True) | Q(end__gte=on))
@@ -50,7 +50,7 @@ def roster_at(unit: Unit, on: date) -> list[RosterEntry]:
         role = m.role
         if prev is not None and prev.is_committee and m.role not in COMMITTEE_ROLES:
             role = prev.role
-        out[m.person_id] = RosterEntry(m.person, m.branch, role, m.start)
+        out[m.person_id] = MemberEntry(m.person, m.branch, role, m.start)
     legacy = (
         Person.objects.filter(party_unit__path__startswith=unit.path, political_status__in=PARTY_STATUSES)
         .exclude(branch_memberships__isnull=False)
@@ -58,12 +58,12 @@ def roster_at(unit: Unit, on: date) -> list[RosterEntry]:
     )
     for p in legacy:
         if p.party_unit is not None:
-            out.setdefault(p.pk, RosterEntry(p, p.party_unit, MembershipRole.MEMBER, None))
+            out.setdefault(p.pk, MemberEntry(p, p.party_unit, MembershipRole.MEMBER, None))
     return sorted(out.values(), key=lambda e: e.person.code)
 
 
 def member_on(person: Person, unit: Unit, on: date) -> bool:
-    return any(e.person.pk == person.pk for e in roster_at(unit, on))
+    return any(e.person.pk == person.pk for e in members_on(unit, on))
 
 
 def approval_unit(unit: Unit) -> Unit | None:

@@ -7,7 +7,8 @@ label, unit and definition.
 
 Figures of the seed articles they answer: meetings held per kind (三会一课); talk coverage in
 person-times (近9000人次); model posts 104, vanguard posts 142, responsibility areas 93; contact
-points 286; awards 233 (基层部门和个人获评各类奖项); applications (12名税务干部递交了入党申请书).
+points 286; applications (12名税务干部递交了入党申请书). Awards and commendations (``partylife.awards``,
+``partylife.commendations``, ids kept) are registered by the honors app (``muster.honors.metrics``).
 """
 
 from __future__ import annotations
@@ -25,9 +26,6 @@ from muster.orgs.models import Unit
 from muster.partylife.models import (
     ContactPoint,
     ContactVisit,
-    Honor,
-    HonorKind,
-    HonorStatus,
     Meeting,
     MeetingKind,
     MembershipCase,
@@ -129,31 +127,6 @@ def metric_contact_visits(unit: Unit, as_of: datetime) -> int:
     return ContactVisit.objects.filter(
         contact_point__branch__path__startswith=unit.path, visited_on__lte=day
     ).count()
-
-
-def _honors(unit: Unit, as_of: datetime, kind: str) -> int:
-    day = last_day(as_of)
-    scope = (
-        Q(branch__path__startswith=unit.path)
-        | Q(unit__path__startswith=unit.path)
-        | Q(person__unit__path__startswith=unit.path)
-        | Q(person__party_unit__path__startswith=unit.path)
-    )
-    return (
-        Honor.objects.filter(scope, kind=kind, status=HonorStatus.APPROVED, awarded_on__lte=day)
-        .distinct()
-        .count()
-    )
-
-
-def metric_awards(unit: Unit, as_of: datetime) -> int:
-    """Approved awards to units and people dated before the cutoff (获评各类奖项)."""
-    return _honors(unit, as_of, HonorKind.AWARD)
-
-
-def metric_commendations(unit: Unit, as_of: datetime) -> int:
-    """Approved commendations (通报表扬) dated before the cutoff."""
-    return _honors(unit, as_of, HonorKind.COMMENDATION)
 
 
 def metric_applications(unit: Unit, as_of: datetime) -> int:
@@ -262,25 +235,6 @@ METRICS: dict[str, Metric] = {
             _("Visits of leaders to their contact points dated before the cutoff."),
             pgettext_lazy("metric unit", "visits"),
             group="party",
-        ),
-        Metric(
-            "partylife.awards",
-            _("Awards"),
-            metric_awards,
-            _("Approved awards to units and people dated before the cutoff (获评各类奖项)."),
-            pgettext_lazy("metric unit", "awards"),
-            group="party",
-            order=70,
-            additive=False,
-        ),
-        Metric(
-            "partylife.commendations",
-            _("Commendations"),
-            metric_commendations,
-            _("Approved commendations (通报表扬) dated before the cutoff."),
-            pgettext_lazy("metric unit", "awards"),
-            group="party",
-            additive=False,
         ),
         Metric(
             "partylife.applications",

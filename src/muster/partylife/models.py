@@ -1,6 +1,6 @@
 """Party life: branch membership history, meetings (三会一课 …) with attendance and review, compliance
 rules as data with exemptions and frozen snapshots, heart-to-heart talks, the membership pipeline,
-posts and contact points, honors.
+posts and contact points. (Awards and commendations live in ``muster.honors``.)
 
 Writes go through ``muster.partylife.services``; reads through ``muster.partylife.queries``. The pure
 rule engines are ``compliance`` and ``pipeline`` (no Django).
@@ -586,101 +586,3 @@ class ContactVisit(models.Model):
 
     def __str__(self) -> str:
         return f"{self.contact_point} {self.visited_on}"
-
-
-# ---------------------------------------------------------------- honors
-
-
-class HonorKind(models.TextChoices):
-    COMMENDATION = "commendation", _("Commendation")
-    AWARD = "award", _("Award")
-
-
-class HonorLevel(models.TextChoices):
-    NATIONAL = "national", _("National")
-    PROVINCIAL = "provincial", _("Provincial")
-    CITY = "city", _("City")
-    DISTRICT = "district", _("District")
-    UNIT = "unit", _("Unit")
-
-
-class HonorStatus(models.TextChoices):
-    DRAFT = "draft", _("Draft")
-    IN_APPROVAL = "in_approval", _("In approval")
-    APPROVED = "approved", _("Approved")
-    REJECTED = "rejected", _("Rejected")
-
-
-class Honor(models.Model):
-    """A commendation (通报表扬) or award to a person or a unit, proposed by a party organization and
-    approved up the chain of party committees above it (see ``services.honor_chain``)."""
-
-    kind = models.CharField(_("type"), max_length=12, choices=HonorKind.choices)
-    name = models.CharField(_("name"), max_length=200)
-    level = models.CharField(_("level"), max_length=12, choices=HonorLevel.choices)
-    awarded_on = models.DateField(_("date"))
-    issuer = models.CharField(_("issued by"), max_length=200, blank=True)
-    person = models.ForeignKey(
-        Person,
-        verbose_name=_("person"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="honors",
-    )
-    unit = models.ForeignKey(
-        Unit, verbose_name=_("unit"), null=True, blank=True, on_delete=models.PROTECT, related_name="honors"
-    )
-    branch = models.ForeignKey(
-        Unit, verbose_name=_("proposed by"), on_delete=models.PROTECT, related_name="proposed_honors"
-    )
-    evidence = models.FileField(_("evidence"), upload_to="partylife/honors/%Y/", blank=True)
-    evidence_note = models.CharField(_("evidence (description or link)"), max_length=300, blank=True)
-    status = models.CharField(
-        _("status"), max_length=12, choices=HonorStatus.choices, default=HonorStatus.DRAFT
-    )
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        verbose_name = _("honor")
-        verbose_name_plural = _("honors")
-        ordering = ["-awarded_on", "-id"]
-        constraints = [
-            models.CheckConstraint(
-                condition=(Q(person__isnull=False) & Q(unit__isnull=True))
-                | (Q(person__isnull=True) & Q(unit__isnull=False)),
-                name="partylife_honor_person_xor_unit",
-            )
-        ]
-
-    def __str__(self) -> str:
-        return self.name
-
-
-class HonorApproval(models.Model):
-    """One step of an honor's approval chain (never changed)."""
-
-    honor = models.ForeignKey(Honor, on_delete=models.CASCADE, related_name="approvals")
-    step = models.PositiveSmallIntegerField(_("step"))
-    unit = models.ForeignKey(
-        Unit, verbose_name=_("approving organization"), on_delete=models.PROTECT, related_name="+"
-    )
-    approved = models.BooleanField(_("approved"))
-    opinion = models.CharField(_("opinion"), max_length=300, blank=True)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    actor_name = models.CharField(_("by"), max_length=150, blank=True)
-    at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        verbose_name = _("honor approval")
-        verbose_name_plural = _("honor approvals")
-        ordering = ["honor", "step"]
-        constraints = [models.UniqueConstraint(fields=["honor", "step"], name="partylife_honor_step_once")]
-
-    def __str__(self) -> str:
-        return f"{self.honor_id} step {self.step}"

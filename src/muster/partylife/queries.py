@@ -13,11 +13,10 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from django.db.models import Max, Q, QuerySet
-from django.http import FileResponse, Http404
+from django.http import Http404
 
 from muster.clock import last_day, local_date
 from muster.clock import local_midnight as _day_start
@@ -25,13 +24,12 @@ from muster.orgs import access
 from muster.orgs.access import Perm
 from muster.orgs.models import Person, Unit
 from muster.partylife import compliance, pipeline
-from muster.partylife.membership import MEETING_UNIT_KINDS, RosterEntry, approval_unit, roster_at
+from muster.partylife.membership import MEETING_UNIT_KINDS, MemberEntry, approval_unit, members_on
 from muster.partylife.models import (
     AttendanceStatus,
     BranchMembership,
     ComplianceSnapshot,
     Exemption,
-    Honor,
     Meeting,
     MeetingRequirement,
     MembershipCase,
@@ -45,13 +43,13 @@ def _see(user: Any, unit: Unit) -> None:
         raise Http404
 
 
-# ---------------------------------------------------------------- roster and meetings
+# ---------------------------------------------------------------- membership and meetings
 
 
-def branch_roster(user: Any, unit: Unit, on: date) -> list[RosterEntry]:
+def branch_members(user: Any, unit: Unit, on: date) -> list[MemberEntry]:
     """Members of ``unit`` (and its party groups) on ``on``."""
     _see(user, unit)
-    return roster_at(unit, on)
+    return members_on(unit, on)
 
 
 def meeting_list(
@@ -373,10 +371,10 @@ def inactivity_warnings(
     """Members under ``unit`` with no organizational life for 3, 4, 5 months (or 6+: the six-month rule)."""
     _see(user, unit)
     through = last_day(as_of)
-    roster = roster_at(unit, through)
-    last = last_life_dates([e.person.pk for e in roster], through)
+    members = members_on(unit, through)
+    last = last_life_dates([e.person.pk for e in members], through)
     out = []
-    for e in roster:
+    for e in members:
         ld = last.get(e.person.pk)
         since = e.since or date.min
         if ld is None and e.since is None:
@@ -395,7 +393,7 @@ def inactivity_warnings(
 class TalkMatrix:
     branch: Unit
     year: int
-    people: list[RosterEntry]
+    people: list[MemberEntry]
     coverage: compliance.Coverage
 
     def covered(self, a: int, b: int) -> int:
@@ -408,15 +406,15 @@ def talk_matrix(user: Any, branch: Unit, year: int, *, as_of: datetime | None = 
     through = date(year, 12, 31)
     if as_of is not None:
         through = min(through, last_day(as_of))
-    roster = roster_at(branch, through)
+    members = members_on(branch, through)
     talks = Talk.objects.filter(
         unit__path__startswith=branch.path, withdrawn=False, held_on__year=year, held_on__lte=through
     ).prefetch_related("participations")
     cov = compliance.pair_coverage(
-        {e.person.pk: e.is_committee for e in roster},
+        {e.person.pk: e.is_committee for e in members},
         [[p.person_id for p in t.participations.all()] for t in talks],
     )
-    return TalkMatrix(branch, year, roster, cov)
+    return TalkMatrix(branch, year, members, cov)
 
 
 # ---------------------------------------------------------------- membership pipeline
@@ -445,23 +443,6 @@ def pipeline_due(user: Any, unit: Unit, *, as_of: datetime) -> list[PipelineDue]
         for m in pipeline.milestones(c.stage, c.dates(), through=through)
     ]
     return sorted(out, key=lambda d: (d.milestone.date, d.case.person.code))
-
-
-# ---------------------------------------------------------------- honor evidence
-
-
-def evidence_response(honor: Honor) -> FileResponse:
-    """The evidence file of an honor the caller may see (checked by the caller), as a download."""
-    if not honor.evidence:
-        raise Http404
-    try:
-        handle = honor.evidence.open("rb")
-    except FileNotFoundError as exc:
-        raise Http404 from exc
-    name = f"honor-{honor.pk}-evidence{Path(honor.evidence.name).suffix}"
-    response = FileResponse(handle, as_attachment=True, filename=name)
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
 
 
 # ---------------------------------------------------------------- one meeting as compliance sees it

@@ -13,7 +13,8 @@ Every signal carries ``actor`` (who made the change) and the record as it stands
 - ``talk_recorded`` (``talk``): a heart-to-heart talk with its participants was recorded.
 - ``talk_withdrawn`` (``talk``, ``reason``): a talk recorded by mistake was withdrawn.
 - ``post_designated`` (``post``): a model post, vanguard post or responsibility area was designated.
-- ``honor_approved`` (``honor``): the last committee of the chain approved an honor.
+
+Awards and commendations moved to the honors app, which announces ``honors.signals.honor_approved``.
 """
 
 from __future__ import annotations
@@ -25,4 +26,3 @@ meeting_reopened = Signal()
 talk_recorded = Signal()
 talk_withdrawn = Signal()
 post_designated = Signal()
-honor_approved = Signal()

@@ -1,6 +1,15 @@
-from django.urls import path
+from typing import Any
 
-from muster.partylife.views import compliance, honors, index, meetings, pipeline, posts, talks
+from django.urls import path
+from django.views.generic import RedirectView
+
+from muster.partylife.views import compliance, index, meetings, pipeline, posts, talks
+
+
+def _moved(pattern_name: str) -> Any:
+    """A permanent redirect to the page's new address (keeping the query string)."""
+    return RedirectView.as_view(pattern_name=pattern_name, permanent=True, query_string=True)
+
 
 app_name = "partylife"
 urlpatterns = [
@@ -40,9 +49,9 @@ urlpatterns = [
     path("posts/new/", posts.post_create, name="post_create"),
     path("contact-points/new/", posts.contact_point_create, name="contact_point_create"),
     path("contact-points/<int:pk>/", posts.contact_point_detail, name="contact_point_detail"),
-    # honors
-    path("honors/", honors.honor_index, name="honors"),
-    path("honors/new/", honors.honor_create, name="honor_create"),
-    path("honors/<int:pk>/", honors.honor_detail, name="honor_detail"),
-    path("honors/<int:pk>/evidence/", honors.honor_evidence, name="honor_evidence"),
+    # awards and commendations moved to the honors app (/honors/awards/); old links and bookmarks redirect
+    path("honors/", _moved("honors:awards"), name="honors"),
+    path("honors/new/", _moved("honors:award_create"), name="honor_create"),
+    path("honors/<int:pk>/", _moved("honors:award_detail"), name="honor_detail"),
+    path("honors/<int:pk>/evidence/", _moved("honors:award_evidence"), name="honor_evidence"),
 ]

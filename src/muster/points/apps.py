@@ -9,11 +9,13 @@ class PointsConfig(AppConfig):
 
     def ready(self) -> None:
         # Points listen to the apps whose records earn them (mobilization's service hours, party life's
-        # meetings, talks, posts and honors) and register those sources for recomputation.
-        from muster.points import party_life, service_hours
+        # meetings, talks and posts, honors' awards and commendations) and register those sources for
+        # recomputation.
+        from muster.points import awards, party_life, service_hours
 
         service_hours.register()
         party_life.register()
+        awards.register()
         from muster.seeding import keep_defaults
 
         keep_defaults(self, "0002_seed_rules")

@@ -1,7 +1,7 @@
 """Party life → points: the facts party-life records earn, kept in step through ``partylife.signals``.
 
 Party life announces what happened (``meeting_approved``, ``meeting_reopened``, ``talk_recorded``,
-``talk_withdrawn``, ``post_designated``, ``honor_approved``) inside its transaction; the receivers here
+``talk_withdrawn``, ``post_designated``) inside its transaction; the receivers here
 record or retract the facts in the same transaction (connected by ``PointsConfig.ready``). Party life
 never imports the points app. The facts:
 
@@ -10,8 +10,9 @@ never imports the points app. The facts:
 - every expected member absent without leave: ``meeting.absent`` (a deduction), same source;
 - the lecturer of an approved 党课: ``lesson.given``, source ``partylife.meeting``/meeting id;
 - every participant of a talk: ``talk``, source ``partylife.talk``/talk id;
-- an approved honor to a person: ``award.<level>`` or ``commendation``, source ``partylife.honor``;
 - a post designated to a person: ``post.<kind>`` on its start date, source ``partylife.post``.
+
+Awards and commendations moved to the honors app; their facts are kept in step by ``muster.points.awards``.
 """
 
 from __future__ import annotations
@@ -30,9 +31,6 @@ from muster.partylife import extensions, signals
 from muster.partylife.extensions import MeetingPoints
 from muster.partylife.models import (
     AttendanceStatus,
-    Honor,
-    HonorKind,
-    HonorStatus,
     Meeting,
     MeetingKind,
     PartyPost,
@@ -48,7 +46,6 @@ from muster.points.services import facts_record, facts_retract
 ATTENDANCE = "partylife.attendance"
 MEETING = "partylife.meeting"
 TALK = "partylife.talk"
-HONOR = "partylife.honor"
 POST = "partylife.post"
 ONE = Decimal(1)
 
@@ -115,14 +112,6 @@ def talk_facts(talk: Talk) -> list[Fact]:
     ]
 
 
-def honor_facts(honor: Honor) -> list[Fact]:
-    if honor.person_id is None or honor.status != HonorStatus.APPROVED:
-        return []
-    kind = kinds.COMMENDATION if honor.kind == HonorKind.COMMENDATION else kinds.award(honor.level)
-    branch = honor.person.party_unit_id if honor.person else None
-    return [Fact(honor.person_id, kind, ONE, honor.awarded_on, HONOR, str(honor.pk), branch, honor.name)]
-
-
 def post_facts(post: PartyPost) -> list[Fact]:
     if post.person_id is None:
         return []
@@ -159,13 +148,6 @@ def _lesson_provider(year: int) -> Iterator[Fact]:
 def _talk_provider(year: int) -> Iterator[Fact]:
     for t in Talk.objects.filter(held_on__year=year, withdrawn=False).order_by("pk"):
         yield from talk_facts(t)
-
-
-def _honor_provider(year: int) -> Iterator[Fact]:
-    for h in Honor.objects.filter(awarded_on__year=year, status=HonorStatus.APPROVED).select_related(
-        "person"
-    ):
-        yield from honor_facts(h)
 
 
 def _post_provider(year: int) -> Iterator[Fact]:
@@ -205,10 +187,6 @@ def _on_post_designated(sender: Any, *, actor: Any, post: PartyPost, **_: Any) -
     facts_record(actor=actor, facts=post_facts(post), reason=post.name)
 
 
-def _on_honor_approved(sender: Any, *, actor: Any, honor: Honor, **_: Any) -> None:
-    facts_record(actor=actor, facts=honor_facts(honor), reason=honor.name)
-
-
 # ---------------------------------------------------------------- the meeting page's points columns
 
 
@@ -239,7 +217,6 @@ def register() -> None:
     register_source(ATTENDANCE, _attendance_provider)
     register_source(MEETING, _lesson_provider)
     register_source(TALK, _talk_provider)
-    register_source(HONOR, _honor_provider)
     register_source(POST, _post_provider)
     uid = "points.party_life."
     signals.meeting_approved.connect(_on_meeting_approved, dispatch_uid=uid + "meeting_approved")
@@ -247,5 +224,4 @@ def register() -> None:
     signals.talk_recorded.connect(_on_talk_recorded, dispatch_uid=uid + "talk_recorded")
     signals.talk_withdrawn.connect(_on_talk_withdrawn, dispatch_uid=uid + "talk_withdrawn")
     signals.post_designated.connect(_on_post_designated, dispatch_uid=uid + "post_designated")
-    signals.honor_approved.connect(_on_honor_approved, dispatch_uid=uid + "honor_approved")
     extensions.provide_meeting_points(meeting_points)

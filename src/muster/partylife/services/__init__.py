@@ -3,16 +3,16 @@
 One module per sub-domain, all re-exported here (``from muster.partylife import services`` is the way in):
 ``common`` (the actor, visibility and approver checks), ``membership`` (branch membership), ``meetings``
 (records, attendance, review), ``compliance`` (rules, exemptions, snapshots), ``talks``, ``pipeline`` (the
-membership pipeline), ``posts`` (party posts, contact points, visits) and ``honors``.
+membership pipeline) and ``posts`` (party posts, contact points, visits). Awards and commendations moved to
+``muster.honors.awards`` (issue 23, item 4).
 
 Permissions (``muster.orgs.access``)
 ------------------------------------
 - ``Perm.PARTY_RECORD`` (secretary, admin) on a party organization: its membership history, meetings
-  and attendance, talks, membership cases, posts, contact points, honor proposals.
-- ``Perm.PARTY_APPROVE`` on the *committee above* (``roster.approval_unit``: the nearest party
+  and attendance, talks, membership cases, posts, contact points.
+- ``Perm.PARTY_APPROVE`` on the *committee above* (``membership.approval_unit``: the nearest party
   committee or general branch above the organization): review meetings, grant exemptions. So a branch
-  secretary records, and the secretary (or admin) of the committee above approves. Honors climb
-  ``honor_chain``: each step needs ``PARTY_APPROVE`` on that step's committee.
+  secretary records, and the secretary (or admin) of the committee above approves.
 - ``Perm.PARTY_RULES`` (admin; global rules need it on a root unit): the compliance rules.
 - A member (the person linked to the user) records their own talks and their own contact visits.
 - Not visible → ``Http404``; visible but not allowed → ``NotAllowed`` (403); bad input →
@@ -21,7 +21,7 @@ Permissions (``muster.orgs.access``)
 Meetings
 --------
 A meeting is recorded (draft) with its kinds — one meeting may count as several — and its expected
-attendees are filled from the roster on its date (``roster.roster_at``; only the committee for a
+attendees are filled from the roster on its date (``membership.members_on``; only the committee for a
 meeting that is nothing but a 支委会). Attendance of someone not in the organization on that date is
 refused (record them as an observer). A meeting dated in the future cannot be marked held.
 Review: draft → submitted → approved, or returned (with an opinion) → edited → submitted again. An
@@ -38,17 +38,6 @@ from muster.partylife.models import COMMITTEE_ROLES
 from muster.partylife.queries import meeting_fact, meeting_quorum
 
 from .compliance import compliance_freeze, exemption_grant, exemption_revoke, requirement_change
-from .honors import (
-    APPROVAL_STEPS,
-    EVIDENCE_TYPES,
-    evidence_check,
-    evidence_extension,
-    evidence_max_bytes,
-    honor_chain,
-    honor_decide,
-    honor_evidence_attach,
-    honor_propose,
-)
 from .meetings import (
     AttendanceMark,
     attendance_record,
@@ -79,9 +68,7 @@ from .posts import (
 from .talks import talk_record, talk_withdraw
 
 __all__ = [
-    "APPROVAL_STEPS",
     "COMMITTEE_ROLES",
-    "EVIDENCE_TYPES",
     "AttendanceMark",
     "attendance_record",
     "branch_membership_end",
@@ -91,15 +78,8 @@ __all__ = [
     "contact_point_create",
     "contact_point_end",
     "contact_visit_record",
-    "evidence_check",
-    "evidence_extension",
-    "evidence_max_bytes",
     "exemption_grant",
     "exemption_revoke",
-    "honor_chain",
-    "honor_decide",
-    "honor_evidence_attach",
-    "honor_propose",
     "meeting_approve",
     "meeting_attach",
     "meeting_correction_start",

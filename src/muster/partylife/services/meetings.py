@@ -21,7 +21,7 @@ from muster.orgs import access
 from muster.orgs.access import Perm
 from muster.orgs.models import Person, Unit
 from muster.partylife import signals
-from muster.partylife.membership import MEETING_UNIT_KINDS, roster_at
+from muster.partylife.membership import MEETING_UNIT_KINDS, members_on
 from muster.partylife.models import (
     Attendance,
     AttendanceStatus,
@@ -75,11 +75,11 @@ def _check_times(starts_at: datetime, ends_at: datetime | None, held: bool) -> N
         raise ValidationError(errors)
 
 
-def _expected_roster(meeting: Meeting, kinds: Sequence[str]) -> dict[int, tuple[bool, bool]]:
+def _expected_members(meeting: Meeting, kinds: Sequence[str]) -> dict[int, tuple[bool, bool]]:
     """{person id: (voting, committee)} of those expected at the meeting."""
     committee_only = set(kinds) == {MeetingKind.BRANCH_COMMITTEE}
     out: dict[int, tuple[bool, bool]] = {}
-    for e in roster_at(meeting.unit, local_date(meeting.starts_at)):
+    for e in members_on(meeting.unit, local_date(meeting.starts_at)):
         if committee_only and not e.is_committee:
             continue
         out[e.person.pk] = (e.is_voting, e.is_committee)
@@ -87,7 +87,7 @@ def _expected_roster(meeting: Meeting, kinds: Sequence[str]) -> dict[int, tuple[
 
 
 def _fill_expected(meeting: Meeting, kinds: Sequence[str]) -> None:
-    expected = _expected_roster(meeting, kinds)
+    expected = _expected_members(meeting, kinds)
     rows = {a.person_id: a for a in meeting.attendance.all()}
     for pid, row in rows.items():
         if row.expected and pid not in expected:
@@ -131,7 +131,7 @@ def meeting_create(
     minutes: str = "",
     held: bool = False,
 ) -> Meeting:
-    """Record a meeting (draft) and fill its expected attendees from the roster on its date."""
+    """Record a meeting (draft) and fill its expected attendees from the membership on its date."""
     access.require(actor, Perm.PARTY_RECORD, unit)
     if unit.kind not in MEETING_UNIT_KINDS:
         raise ValidationError(

@@ -16,7 +16,7 @@ from muster.orgs import access
 from muster.orgs.access import Perm
 from muster.orgs.models import Person, Unit
 from muster.partylife import signals
-from muster.partylife.membership import MEETING_UNIT_KINDS, roster_at
+from muster.partylife.membership import MEETING_UNIT_KINDS, members_on
 from muster.partylife.models import Talk, TalkParticipant
 
 from .common import _actor_person, _see, _text, _user_or_none
@@ -33,7 +33,7 @@ def talk_record(
         if me is None or me.pk not in ids:
             _see(actor, unit)
             raise access.NotAllowed(Perm.PARTY_RECORD)
-        if not any(e.person.pk == me.pk for e in roster_at(unit, held_on)):
+        if not any(e.person.pk == me.pk for e in members_on(unit, held_on)):
             raise access.NotAllowed(Perm.PARTY_RECORD)
     errors: dict[str, str] = {}
     if len(ids) < 2:
@@ -44,7 +44,7 @@ def talk_record(
         errors["topic"] = _("A topic is required.")
     if unit.kind not in MEETING_UNIT_KINDS:
         errors["unit"] = _("Talks are recorded for a branch, a general branch or a party group.")
-    if not errors and not ids & {e.person.pk for e in roster_at(unit, held_on)}:
+    if not errors and not ids & {e.person.pk for e in members_on(unit, held_on)}:
         errors["participants"] = _("None of the participants was a member of %(unit)s on %(date)s.") % {
             "unit": unit.name,
             "date": held_on.isoformat(),

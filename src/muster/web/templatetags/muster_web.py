@@ -62,8 +62,14 @@ def _text(value: Any) -> str:
     return str(value)
 
 
+# Models that moved between apps keep their old label on audit rows written before the move (the log is
+# append-only); the label is read through this map so those rows still get their field names.
+MOVED_MODELS = {"partylife.honor": "honors.honor", "partylife.honorapproval": "honors.honorapproval"}
+
+
 def _model(event: Any) -> type[models.Model] | None:
     label = getattr(event, "target_type", "") or ""
+    label = MOVED_MODELS.get(label.lower(), label)
     if "." not in label:
         return None
     try:

@@ -1,4 +1,10 @@
-"""Honors (表彰): proposals with evidence, and the decision of each committee up the chain."""
+"""Awards and commendations (表彰): proposals with evidence, and the decision of each committee up the chain.
+
+Moved here from party life (issue 23, item 4); the service names (``honor_*``) and the audit action codes
+(``partylife.honor.*``, so the log reads the same before and after the move) are unchanged. An approved
+honor is announced with ``muster.honors.signals.honor_approved`` inside the transaction; points listen.
+The chain of committees and what a party organization is come from ``muster.partylife.membership``.
+"""
 
 from __future__ import annotations
 
@@ -16,14 +22,38 @@ from django.utils.translation import gettext as _
 from muster.audit.services import log_action
 from muster.clock import today
 from muster.files import image_extension
+from muster.honors import signals
+from muster.honors.models import Honor, HonorApproval, HonorKind, HonorLevel, HonorStatus
 from muster.orgs import access
 from muster.orgs.access import Perm
 from muster.orgs.models import Person, Unit
-from muster.partylife import signals
 from muster.partylife.membership import committee_chain, is_party_org
-from muster.partylife.models import Honor, HonorApproval, HonorKind, HonorLevel, HonorStatus
 
-from .common import _see, _see_person, _text, _user_or_none, _who
+
+def _who(actor: Any) -> dict[str, Any]:
+    if getattr(actor, "pk", None) is None:
+        return {"actor": None, "actor_name": getattr(actor, "display_name", "") or "system"}
+    return {"actor": actor, "actor_name": actor.get_username()}
+
+
+def _user_or_none(actor: Any) -> Any:
+    return actor if getattr(actor, "pk", None) is not None else None
+
+
+def _see(actor: Any, unit: Unit) -> None:
+    """404 unless the actor may see ``unit``."""
+    if not access.can(actor, Perm.VIEW, unit):
+        raise Http404
+
+
+def _see_person(actor: Any, person: Person) -> None:
+    if not access.scoped(Person.objects.filter(pk=person.pk), actor, Perm.VIEW).exists():
+        raise Http404
+
+
+def _text(value: str | None) -> str:
+    return (value or "").strip()
+
 
 # How far up the chain of party committees an honor of each level is approved (nearest first).
 APPROVAL_STEPS = {

@@ -1,4 +1,10 @@
-"""Honors (commendations 通报表扬 and awards): propose with evidence, the approval chain, decide."""
+"""Pages of awards and commendations (表彰: 通报表扬 and awards): propose with evidence, the approval
+chain, decide, the evidence file. At ``/honors/awards/`` (the old ``/party/honors/`` addresses redirect
+here); shown under party life's tabs, where people look for them.
+
+Thin: reads through ``muster.honors.queries`` (scoped; out of scope = 404), writes through
+``muster.honors.awards`` (visible but not allowed = 403; bad input shown on the form).
+"""
 
 from __future__ import annotations
 
@@ -7,37 +13,63 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from muster.honors import awards, queries
+from muster.honors.forms import HonorDecideForm, HonorForm
+from muster.honors.models import Honor, HonorStatus
 from muster.orgs.access import NotAllowed, Perm, can, get_scoped_or_404, scoped
-from muster.orgs.models import Unit
-from muster.partylife import queries, services
-from muster.partylife.forms import HonorDecideForm, HonorForm
-from muster.partylife.models import Honor, HonorStatus
-from muster.partylife.views.common import party_units, resolve_person
+from muster.orgs.models import PARTY_KINDS, Person, Unit
 from muster.web.views.common import apply_service_errors, paginate
+
+
+def _party_units(user: Any, perm: Perm) -> QuerySet[Unit]:
+    """Active party organizations where ``user`` holds ``perm``, in tree order."""
+    return scoped(Unit.objects.filter(kind__in=PARTY_KINDS, is_active=True), user, perm).order_by("path")
+
+
+def _person(form: HonorForm, user: Any) -> Person | None:
+    """The person whose staff number was entered (a form error when unknown or out of sight)."""
+    code = (form.cleaned_data.get("person") or "").strip()
+    if not code:
+        return None
+    person = scoped(Person.objects.all(), user, Perm.VIEW).filter(code=code).first()
+    if person is None:
+        form.add_error("person", _("No person with the staff number %(code)s was found.") % {"code": code})
+    return person
+
+
+def _unit(form: HonorForm, user: Any) -> Unit | None:
+    code = (form.cleaned_data.get("unit") or "").strip()
+    if not code:
+        return None
+    unit = scoped(Unit.objects.all(), user, Perm.VIEW).filter(code=code).first()
+    if unit is None:
+        form.add_error("unit", _("No unit with the code %(code)s.") % {"code": code})
+    return unit
 
 
 @login_required
 def honor_index(request: HttpRequest) -> HttpResponse:
     user = request.user
-    qs = scoped(Honor.objects.select_related("person", "unit", "branch"), user, Perm.VIEW)
+    qs = queries.visible_honors(user)
     status = request.GET.get("status", "")
     if status in HonorStatus.values:
         qs = qs.filter(status=status)
     return render(
         request,
-        "partylife/honors/list.html",
+        "honors/awards/list.html",
         {
             "page": paginate(request, qs),
             "query": f"status={status}" if status else "",
             "status": status,
             "statuses": HonorStatus.choices,
-            "can_add": party_units(user, Perm.PARTY_RECORD).exists(),
+            "can_add": _party_units(user, Perm.PARTY_RECORD).exists(),
         },
     )
 
@@ -45,7 +77,7 @@ def honor_index(request: HttpRequest) -> HttpResponse:
 @login_required
 def honor_create(request: HttpRequest) -> HttpResponse:
     user = request.user
-    units = party_units(user, Perm.PARTY_RECORD)
+    units = _party_units(user, Perm.PARTY_RECORD)
     if not units.exists():
         raise NotAllowed(Perm.PARTY_RECORD)
     form = HonorForm(
@@ -53,16 +85,11 @@ def honor_create(request: HttpRequest) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        person = resolve_person(form, user, "person")
-        unit = None
-        code = (data.get("unit") or "").strip()
-        if code:
-            unit = scoped(Unit.objects.all(), user, Perm.VIEW).filter(code=code).first()
-            if unit is None:
-                form.add_error("unit", _("No unit with the code %(code)s.") % {"code": code})
+        person = _person(form, user)
+        unit = _unit(form, user)
         if not form.errors:
             try:
-                honor = services.honor_propose(
+                honor = awards.honor_propose(
                     actor=user,
                     kind=data["kind"],
                     name=data["name"],
@@ -81,14 +108,14 @@ def honor_create(request: HttpRequest) -> HttpResponse:
                 messages.success(
                     request, _("The honor was proposed; it now goes through its approval chain.")
                 )
-                return redirect(reverse("partylife:honor_detail", args=[honor.pk]))
+                return redirect(reverse("honors:award_detail", args=[honor.pk]))
     return render(
         request,
-        "partylife/form.html",
+        "honors/awards/form.html",
         {
             "form": form,
             "title": _("Propose an honor"),
-            "back": reverse("partylife:honors"),
+            "back": reverse("honors:awards"),
             "form_id": "honor-form",
             "multipart": True,
         },
@@ -99,14 +126,14 @@ def _chain(honor: Honor) -> list[dict[str, Any]]:
     approvals = {a.step: a for a in honor.approvals.all()}
     return [
         {"step": i + 1, "unit": u, "approval": approvals.get(i)}
-        for i, u in enumerate(services.honor_chain(honor))
+        for i, u in enumerate(awards.honor_chain(honor))
     ]
 
 
 @login_required
 def honor_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = request.user
-    honor = get_scoped_or_404(Honor.objects.select_related("person", "unit", "branch"), user, pk=pk)
+    honor = get_scoped_or_404(queries.visible_honors(user), user, pk=pk)
     chain = _chain(honor)
     next_step = next((c for c in chain if c["approval"] is None), None)
     may_decide = (
@@ -121,7 +148,7 @@ def honor_detail(request: HttpRequest, pk: int) -> HttpResponse:
         if form.is_valid():
             data = form.cleaned_data
             try:
-                services.honor_decide(
+                awards.honor_decide(
                     actor=user,
                     honor=honor,
                     approve=data["decision"] == "approve",
@@ -131,10 +158,10 @@ def honor_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 apply_service_errors(form, exc)
             else:
                 messages.success(request, _("Your decision was recorded."))
-                return redirect(reverse("partylife:honor_detail", args=[honor.pk]))
+                return redirect(reverse("honors:award_detail", args=[honor.pk]))
     return render(
         request,
-        "partylife/honors/detail.html",
+        "honors/awards/detail.html",
         {"honor": honor, "chain": chain, "next_step": next_step, "may_decide": may_decide, "form": form},
     )
 

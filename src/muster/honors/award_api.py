@@ -1,4 +1,12 @@
-"""Honors over the API: proposals (with evidence), the evidence file, decisions."""
+"""Awards and commendations over the API (/api/v1/partylife/honors…): proposals (with evidence), the
+evidence file, decisions.
+
+Moved from party life's API (issue 23, item 4) without changing what clients see: the same paths, the
+``party life`` tag, the schema names and the operation ids of ``muster.partylife.api`` (set explicitly,
+since ninja derives them from a view's module). Mounted on the honors router (``muster.honors.api``).
+Thin: reads through ``muster.honors.queries`` (scoped; out of scope = 404), writes through
+``muster.honors.awards`` (visible but not allowed = 403; bad input = 422).
+"""
 
 from __future__ import annotations
 
@@ -7,17 +15,31 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponseBase
-from ninja import Field, File, Form, Query, Schema, Status
+from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
-from muster.api.common import BoundedDate, actor, required_unit
+from muster.api.common import BoundedDate, ErrorOut, actor, required_person, required_unit
+from muster.honors import awards, queries
+from muster.honors.models import Honor
 from muster.orgs import access
-from muster.orgs.access import Perm
-from muster.partylife import services
-from muster.partylife.models import Honor
-from muster.partylife.queries import evidence_response
+from muster.orgs.models import Person, Unit
 
-from .common import NOT_FOUND, WRITE_ERRORS, _code, _person_opt, _scope_unit, router
+router = Router(tags=["party life"])
+NOT_FOUND = {404: ErrorOut}
+WRITE_ERRORS = {403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
+
+
+def _op(name: str) -> str:
+    """The operation id the view had in ``muster.partylife.api`` (clients keep their method names)."""
+    return f"muster_partylife_api_{name}"
+
+
+def _person_opt(user: Any, code: str | None, field: str) -> Person | None:
+    return None if not code else required_person(user, code, field)
+
+
+def _scope_unit(user: Any, code: str | None, field: str = "unit") -> Unit | None:
+    return required_unit(user, code, field) if code else None
 
 
 class HonorApprovalOut(Schema):
@@ -70,9 +92,7 @@ class HonorFilters(Schema):
 
 
 def _honors(user: Any) -> QuerySet[Honor]:
-    return access.scoped(
-        Honor.objects.select_related("person", "unit", "branch"), user, Perm.VIEW
-    ).prefetch_related("approvals__unit")
+    return queries.visible_honors(user).prefetch_related("approvals__unit")
 
 
 def _honor_out(h: Honor) -> dict[str, Any]:
@@ -83,13 +103,13 @@ def _honor_out(h: Honor) -> dict[str, Any]:
         "level": h.level,
         "awarded_on": h.awarded_on,
         "issuer": h.issuer,
-        "person": _code(h.person),
+        "person": h.person.code if h.person else None,
         "unit": h.unit.code if h.unit else None,
         "branch": h.branch.code,
         "evidence_note": h.evidence_note,
         "has_evidence": bool(h.evidence),
         "status": h.status,
-        "chain": [u.code for u in services.honor_chain(h)],
+        "chain": [u.code for u in awards.honor_chain(h)],
         "approvals": [
             {
                 "step": a.step,
@@ -103,7 +123,9 @@ def _honor_out(h: Honor) -> dict[str, Any]:
     }
 
 
-@router.get("/partylife/honors", response={200: list[HonorOut], **WRITE_ERRORS})
+@router.get(
+    "/partylife/honors", response={200: list[HonorOut], **WRITE_ERRORS}, operation_id=_op("list_honors")
+)
 def list_honors(request: HttpRequest, q: Query[HonorFilters]) -> list[dict[str, Any]]:
     user = actor(request)
     qs = _honors(user)
@@ -117,7 +139,7 @@ def list_honors(request: HttpRequest, q: Query[HonorFilters]) -> list[dict[str, 
 
 def _propose(request: HttpRequest, payload: HonorIn, evidence: UploadedFile | None = None) -> Status:
     user = actor(request)
-    h = services.honor_propose(
+    h = awards.honor_propose(
         actor=user,
         kind=payload.kind,
         name=payload.name,
@@ -133,7 +155,7 @@ def _propose(request: HttpRequest, payload: HonorIn, evidence: UploadedFile | No
     return Status(201, _honor_out(_honors(user).get(pk=h.pk)))
 
 
-@router.post("/partylife/honors", response={201: HonorOut, **WRITE_ERRORS})
+@router.post("/partylife/honors", response={201: HonorOut, **WRITE_ERRORS}, operation_id=_op("propose_honor"))
 def propose_honor(request: HttpRequest, payload: HonorIn) -> Status:
     """Propose a commendation or award; it enters its approval chain."""
     return _propose(request, payload)
@@ -148,6 +170,7 @@ EVIDENCE_HELP = (
 @router.post(
     "/partylife/honors/with-evidence",
     response={201: HonorOut, **WRITE_ERRORS},
+    operation_id=_op("propose_honor_with_evidence"),
     summary="Propose an honor with its evidence file (multipart/form-data)",
     description="The fields of POST /partylife/honors as form fields, and the file as `evidence`. "
     + EVIDENCE_HELP,
@@ -161,6 +184,7 @@ def propose_honor_with_evidence(
 @router.post(
     "/partylife/honors/{honor_id}/evidence",
     response={200: HonorOut, **WRITE_ERRORS},
+    operation_id=_op("attach_honor_evidence"),
     summary="Attach (or replace) the evidence file of an honor before its first decision",
     description="multipart/form-data with the file as `evidence`; needs the right to record party life on "
     "the proposing organization. " + EVIDENCE_HELP,
@@ -170,25 +194,30 @@ def attach_honor_evidence(
 ) -> dict[str, Any]:
     user = actor(request)
     h = access.get_scoped_or_404(_honors(user), user, pk=honor_id)
-    services.honor_evidence_attach(actor=user, honor=h, evidence=evidence)
+    awards.honor_evidence_attach(actor=user, honor=h, evidence=evidence)
     return _honor_out(_honors(user).get(pk=honor_id))
 
 
 @router.get(
     "/partylife/honors/{honor_id}/evidence",
     response={200: None, **NOT_FOUND},
+    operation_id=_op("honor_evidence"),
     summary="Download the evidence file of an honor (scoped like the honor: 404 out of scope)",
 )
 def honor_evidence(request: HttpRequest, honor_id: int) -> HttpResponseBase:
     user = actor(request)
     h = access.get_scoped_or_404(_honors(user), user, pk=honor_id)
-    return evidence_response(h)
+    return queries.evidence_response(h)
 
 
-@router.post("/partylife/honors/{honor_id}/decide", response={200: HonorOut, **WRITE_ERRORS})
+@router.post(
+    "/partylife/honors/{honor_id}/decide",
+    response={200: HonorOut, **WRITE_ERRORS},
+    operation_id=_op("decide_honor"),
+)
 def decide_honor(request: HttpRequest, honor_id: int, payload: DecideIn) -> dict[str, Any]:
     """The next committee of the chain approves or rejects (with an opinion)."""
     user = actor(request)
     h = access.get_scoped_or_404(_honors(user), user, pk=honor_id)
-    services.honor_decide(actor=user, honor=h, approve=payload.approve, opinion=payload.opinion)
+    awards.honor_decide(actor=user, honor=h, approve=payload.approve, opinion=payload.opinion)
     return _honor_out(_honors(user).get(pk=honor_id))

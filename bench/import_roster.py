@@ -6,7 +6,7 @@ Generates a roster workbook (about 1,000 units in both trees, N people with vali
 phones), then, for each database, in a fresh process against a fresh database (a temporary SQLite file;
 on PostgreSQL the database ``muster_bench``, created and dropped here — never the dev database):
 
-1. migrates, then times ``roster_import`` (read + validate + write, one transaction) as ``dry_run``
+1. migrates, then times ``people_import`` (read + validate + write, one transaction) as ``dry_run``
    (read + validate only) and for real, and once more (the same file again: nothing changes);
 2. times the baseline: a plain ORM ``save()`` loop (``Person(...)``, the same encryption through the
    ``phone``/``id_number`` setters, ``save()`` per row) on a sample, and extrapolates it to N rows;
@@ -281,7 +281,7 @@ def worker(db_url: str, workbook: Path, n: int, sample: int) -> dict[str, Any]:
 
     from muster.orgs.access import SYSTEM
     from muster.orgs.models import Person, Unit
-    from muster.orgs.people_io import roster_import
+    from muster.orgs.people_io import people_import
 
     call_command("migrate", verbosity=0)
     data = workbook.read_bytes()
@@ -297,15 +297,15 @@ def worker(db_url: str, workbook: Path, n: int, sample: int) -> dict[str, Any]:
         return value
 
     dry = timed(
-        "validate", lambda: roster_import(actor=SYSTEM, filename=workbook.name, data=data, dry_run=True)
+        "validate", lambda: people_import(actor=SYSTEM, filename=workbook.name, data=data, dry_run=True)
     )
-    result = timed("import", lambda: roster_import(actor=SYSTEM, filename=workbook.name, data=data))
+    result = timed("import", lambda: people_import(actor=SYSTEM, filename=workbook.name, data=data))
     out["import"] = result.as_dict()
     out["people_in_db"] = Person.objects.count()
     assert dry.people_created == result.people_created == n, (dry, result)
     assert out["people_in_db"] == n
 
-    again = timed("reimport", lambda: roster_import(actor=SYSTEM, filename=workbook.name, data=data))
+    again = timed("reimport", lambda: people_import(actor=SYSTEM, filename=workbook.name, data=data))
     out["reimport"] = again.as_dict()
     assert again.people_unchanged == n and not again.changed, again
 

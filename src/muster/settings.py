@@ -167,7 +167,7 @@ WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 MEDIA_ROOT = VAR_DIR / "media"
 
-# Uploads: the roster import refuses files over this size (bytes); default 20 MB.
+# Uploads: the imports (staff register, ledgers, …) refuse files over this size (bytes); default 20 MB.
 MUSTER_IMPORT_MAX_BYTES = int(os.environ.get("MUSTER_IMPORT_MAX_BYTES", str(20 * 1024 * 1024)))
 # A sheet's extent is checked before it is read: rows, columns, and cells of the grid (rows x columns).
 MUSTER_IMPORT_MAX_ROWS = int(os.environ.get("MUSTER_IMPORT_MAX_ROWS", "200000"))

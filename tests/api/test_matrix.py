@@ -309,7 +309,7 @@ def test_write_in_scope_naming_out_of_scope(
 # ------------------------------------------------------------------ import / export
 
 
-def _roster_csv(unit_code: str, person_code: str) -> bytes:
+def _register_csv(unit_code: str, person_code: str) -> bytes:
     rows = [["工号", "姓名", "单位编码"], [person_code, "导入人员", unit_code]]
     buf = io.StringIO()
     csv.writer(buf).writerows(rows)
@@ -324,7 +324,7 @@ def _upload(client: Client, data: bytes, name: str = "roster.csv", dry_run: bool
 
 
 def test_import_in_scope(as_role: Client, role: str | None) -> None:
-    r = _upload(as_role, _roster_csv("XH-S1", "XH0777"))
+    r = _upload(as_role, _register_csv("XH-S1", "XH0777"))
     allowed = Perm.IMPORT in perms_of(role)
     assert r.status_code == (200 if allowed else 403), r.content
     assert Person.objects.filter(code="XH0777").exists() == allowed
@@ -332,7 +332,7 @@ def test_import_in_scope(as_role: Client, role: str | None) -> None:
 
 def test_import_out_of_scope(as_role: Client, role: str | None) -> None:
     """An importer of 徐汇 cannot place people in 黄浦: refused with a row error, nothing written."""
-    r = _upload(as_role, _roster_csv("HP", "HP0777"))
+    r = _upload(as_role, _register_csv("HP", "HP0777"))
     if Perm.IMPORT not in perms_of(role):
         assert r.status_code == 403
     else:

@@ -46,7 +46,7 @@ def fails(*args: str) -> tuple[str, str]:
 
 
 @pytest.fixture
-def roster_file(tmp_path: Path) -> Path:
+def register_file(tmp_path: Path) -> Path:
     path = tmp_path / "roster.xlsx"
     path.write_bytes(
         xlsx(
@@ -62,8 +62,8 @@ def roster_file(tmp_path: Path) -> Path:
     return path
 
 
-def test_import_prints_a_summary_and_acts_as_the_system_on_the_cli(org, roster_file):
-    out, err = run("import", str(roster_file))
+def test_import_prints_a_summary_and_acts_as_the_system_on_the_cli(org, register_file):
+    out, err = run("import", str(register_file))
     assert "Units: 1 created, 0 updated, 0 moved, 0 unchanged." in out
     assert "People: 1 created, 0 updated, 0 unchanged." in out
     assert err == ""
@@ -72,12 +72,12 @@ def test_import_prints_a_summary_and_acts_as_the_system_on_the_cli(org, roster_f
     summary = AuditEvent.objects.get(action="orgs.roster.imported")
     assert (summary.actor_name, summary.channel) == ("system", "cli")
     assert AuditEvent.objects.filter(batch=summary.batch, channel="cli").count() == 3
-    out, _ = run("import", str(roster_file))
+    out, _ = run("import", str(register_file))
     assert "People: 0 created, 0 updated, 1 unchanged." in out
 
 
-def test_dry_run_writes_nothing(org, roster_file):
-    out, _ = run("import", str(roster_file), "--dry-run")
+def test_dry_run_writes_nothing(org, register_file):
+    out, _ = run("import", str(register_file), "--dry-run")
     assert "People: 1 created" in out and "Dry run: nothing was written." in out
     assert not Person.objects.filter(code="XH0101").exists()
     assert not Unit.objects.filter(code="XH-S2").exists()

@@ -23,7 +23,7 @@ from muster.mobilize.ledger_io import ledger_export
 from muster.mobilize.models import Deployment, DeploymentMember, ServiceEntry
 from muster.orgs.access import SYSTEM
 from muster.orgs.models import Person, Unit
-from muster.orgs.people_io import roster_export
+from muster.orgs.people_io import people_export
 from muster.reports import services as reports
 from muster.reports.rollup import parse_cutoff
 from tests.conftest import make_id_number
@@ -164,7 +164,7 @@ def test_an_export_of_an_organization_imports_into_an_empty_database(tmp_path: P
 
     with pytest.raises(Undo), transaction.atomic():
         org_builder.build()
-        roster = read_back(roster_export(actor=SYSTEM, fmt="xlsx")[0])
+        roster = read_back(people_export(actor=SYSTEM, fmt="xlsx")[0])
         ledger = read_back(ledger_export(actor=SYSTEM, fmt="xlsx")[0])
         report = reports.rollup(Unit.objects.get(code="SH"), as_of)
         before, before_total = report.contract_json(), report.total.as_dict()

@@ -11,7 +11,7 @@ from django.utils import translation
 from muster.audit.models import AuditEvent
 from muster.orgs.access import SYSTEM, NotAllowed
 from muster.orgs.models import Person, Tag, Unit
-from muster.orgs.people_io import roster_import
+from muster.orgs.people_io import people_import
 from muster.orgs.validators import mask_phone
 from muster.tabular.errors import RowError, TabularError
 from tests.conftest import make_id_number
@@ -30,7 +30,7 @@ def english():
 
 
 def imp(data: bytes, filename: str = "roster.xlsx", actor=SYSTEM, **kw):
-    return roster_import(actor=actor, filename=filename, data=data, **kw)
+    return people_import(actor=actor, filename=filename, data=data, **kw)
 
 
 def state() -> tuple:

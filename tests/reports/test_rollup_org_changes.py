@@ -24,7 +24,7 @@ from muster.mobilize import services as svc
 from muster.mobilize.models import Deployment, EntryKind, ServiceEntry
 from muster.orgs.access import SYSTEM
 from muster.orgs.models import Person, Unit
-from muster.orgs.people_io import roster_import
+from muster.orgs.people_io import people_import
 from muster.orgs.services import person_update, unit_move
 from muster.reports import facts
 from muster.reports.models import (
@@ -220,7 +220,7 @@ def test_moves_of_the_roster_import_and_a_person_rehomed_in_the_same_file(org: A
             "people": [["staff number", "name", "unit code"], ["XH0001", "张丽", "HP"]],
         }
     )
-    result = roster_import(actor=SYSTEM, filename="roster.xlsx", data=data)
+    result = people_import(actor=SYSTEM, filename="roster.xlsx", data=data)
     assert (result.units_moved, result.people_updated) == (1, 1)
     assert Person.objects.get(code="XH0001").unit_id == org.huangpu.pk
     assert_exact(cuts)
@@ -315,7 +315,7 @@ def test_bulk_rehoming_with_no_community_service_writes_no_facts(org: Any) -> No
             ]
         }
     )
-    assert roster_import(actor=SYSTEM, filename="roster.xlsx", data=data).people_updated == 2
+    assert people_import(actor=SYSTEM, filename="roster.xlsx", data=data).people_updated == 2
     assert _state() == before
 
 

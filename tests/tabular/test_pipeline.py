@@ -20,7 +20,7 @@ from openpyxl.utils import column_index_from_string
 from muster.mobilize.ledger_io import ledger_import
 from muster.orgs.access import SYSTEM
 from muster.orgs.models import Person, Tag
-from muster.orgs.people_io import roster_import, roster_template
+from muster.orgs.people_io import people_import, people_template
 from muster.tabular import pipeline, uploads
 from muster.tabular.cells import text
 from muster.tabular.errors import ErrorCollector, TabularError
@@ -194,7 +194,7 @@ def test_the_register_template_has_drop_downs_of_the_scope_and_one_example_row(
 ) -> None:
     manager = make_user("tpl", "manager", org.xuhui)
     with translation.override("zh-hans"):
-        data, _type, _name = roster_template(manager)
+        data, _type, _name = people_template(manager)
     wb = openpyxl.load_workbook(io.BytesIO(data))
     assert wb.sheetnames[:2] == ["单位", "人员"] and wb["lists"].sheet_state == "hidden"
     people = wb["人员"]
@@ -208,15 +208,15 @@ def test_the_register_template_has_drop_downs_of_the_scope_and_one_example_row(
 
 
 def test_the_untouched_template_says_what_to_do_and_a_filled_one_imports_only_its_rows(org: Any) -> None:
-    data, _type, name = roster_template(SYSTEM)
+    data, _type, name = people_template(SYSTEM)
     with pytest.raises(TabularError) as exc:
-        roster_import(actor=SYSTEM, filename=name, data=data)
+        people_import(actor=SYSTEM, filename=name, data=data)
     assert len(exc.value.errors) == 1 and "only the template's example row" in exc.value.errors[0].reason
     wb = openpyxl.load_workbook(io.BytesIO(data))
     wb["People"].append(person_row("XH0960", "王五", "XH"))
     out = io.BytesIO()
     wb.save(out)
-    result = roster_import(actor=SYSTEM, filename=name, data=out.getvalue())
+    result = people_import(actor=SYSTEM, filename=name, data=out.getvalue())
     assert (result.people_created, result.units_created) == (1, 0)  # the example rows were skipped
     assert Person.objects.filter(code="XH0960").exists()
 
@@ -230,7 +230,7 @@ def test_a_unit_outside_the_scope_and_a_unit_that_does_not_exist_read_the_same(
     manager = make_user("scope", "manager", org.xuhui)
     rows = [person_row("XH0970", "甲", "HP"), person_row("XH0971", "乙", "NOPE")]
     with pytest.raises(TabularError) as exc:
-        roster_import(actor=manager, filename="p.csv", data=csv_data([PEOPLE_HEADERS, *rows]))
+        people_import(actor=manager, filename="p.csv", data=csv_data([PEOPLE_HEADERS, *rows]))
     reasons = [e.reason for e in exc.value.errors]
     assert len(reasons) == 2 and reasons[0] == reasons[1]
     assert "not in your scope" not in reasons[0] and "in your scope" in reasons[0]

@@ -1,4 +1,4 @@
-"""The organization over the API: units, people, teams, partners and the staff roster.
+"""The organization over the API: units, people, teams, partners and the staff register.
 
 Thin: every read goes through ``muster.orgs.access`` (out of scope = 404 / absent from lists), every write
 through ``muster.orgs.services`` (which checks permissions and audits).
@@ -703,42 +703,42 @@ def _register_views(suffix: str) -> tuple[Any, Any, Any]:
     # Kept uploads of this endpoint are a whole-organization workbook's (not the register page's own).
     key, run, require = "workbook:roster", _import_register, people_io.require
     return (
-        import_endpoint(name=f"import_roster{suffix}", key=key, run=run, require=require),
-        confirm_endpoint(name=f"confirm_roster{suffix}", key=key, run=run, require=require),
+        import_endpoint(name=f"import_people{suffix}", key=key, run=run, require=require),
+        confirm_endpoint(name=f"confirm_people{suffix}", key=key, run=run, require=require),
         export_endpoint(
-            name=f"export_roster{suffix}",
-            export=people_io.roster_export,
+            name=f"export_people{suffix}",
+            export=people_io.people_export,
             resolve_unit=_export_unit,
             sheets=("people", "units"),
         ),
     )
 
 
-import_roster, confirm_roster, export_roster = _register_views("")
+import_people, confirm_people, export_people = _register_views("")
 register_router.post(
     "/people/import",
     response=IMPORT_RESPONSES,
     summary=IMPORT_SUMMARY,
     operation_id="people_import",
     description=IMPORT_DESCRIPTION,
-)(import_roster)
+)(import_people)
 register_router.post(
     "/people/import/confirm",
     response=CONFIRM_RESPONSES,
     summary="Import the register file a passing dry run checked (by its confirm_token)",
     operation_id="people_import_confirm",
     description="404: no such token of the caller; 410: it expired or was imported already.",
-)(confirm_roster)
+)(confirm_people)
 register_router.get(
     "/people/export",
     response=EXPORT_RESPONSES,
     summary=EXPORT_SUMMARY,
     description=EXPORT_DESCRIPTION,
     operation_id="people_export",
-)(export_roster)
+)(export_people)
 
 # The first addresses, kept for a release.
-import_roster_alias, _confirm_alias, export_roster_alias = _register_views("_alias")
+import_people_alias, _confirm_alias, export_people_alias = _register_views("_alias")
 register_router.post(
     "/roster/import",
     response=IMPORT_RESPONSES,
@@ -746,7 +746,7 @@ register_router.post(
     description="The first address of the import, kept for a release.",
     operation_id="roster_import_alias",
     deprecated=True,
-)(import_roster_alias)
+)(import_people_alias)
 register_router.get(
     "/roster/export",
     response=EXPORT_RESPONSES,
@@ -754,4 +754,4 @@ register_router.get(
     description=EXPORT_DESCRIPTION,
     operation_id="roster_export_alias",
     deprecated=True,
-)(export_roster_alias)
+)(export_people_alias)

@@ -1,6 +1,6 @@
 """Writes to the organization. Each service is keyword-only, atomic, permission-checked and audited.
 
-Views, the API, the CLI and the roster importer all call these.
+Views, the API, the CLI and the staff-register importer (``people_io``) all call these.
 """
 
 from __future__ import annotations

@@ -44,7 +44,7 @@ The organization's changes keep the facts exact too (``muster.orgs.signals``, re
 transaction): ``on_unit_moved`` rewrites the path prefix of the moved subtree's facts (one UPDATE per
 fact table), moves the subtree's day sums from the old ancestors to the new ones and recomputes the
 distinct people of the people who served in the subtree; ``on_home_units_changed`` re-attributes the
-community facts of the people whose home unit changed (set-wise, for the roster import).
+community facts of the people whose home unit changed (set-wise, for the staff-register import).
 ``on_ledger_bulk`` brings in rows and batches written in bulk (the ledger import) set-wise.
 
 Times are whole minutes since the Unix epoch (UTC); days are local dates (``settings.TIME_ZONE``) as

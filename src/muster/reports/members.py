@@ -3,7 +3,7 @@
 Batches are dispatched by administrative units, so the ordinary rollup of a party organization (党委,
 党支部) finds nothing: no batch hangs on the party tree. What a party organization can say is what **its
 members** did: the people who belonged to it (a branch of its subtree) on the cutoff's last day —
-``muster.partylife.membership.roster_at``, the one rule of who belonged when (a membership history, or the
+``muster.partylife.membership.members_on``, the one rule of who belonged when (a membership history, or the
 person's current branch when no history was entered) — and the approved service of those people, in
 whichever unit's batches it was.
 
@@ -37,7 +37,7 @@ from muster.clock import last_day, local_tz
 from muster.mobilize.models import Deployment, DeploymentStatus, EntryKind, ServiceEntry
 from muster.mobilize.queries import pending_rows
 from muster.orgs.models import Unit
-from muster.partylife.membership import roster_at
+from muster.partylife import membership
 from muster.reports.facts import STEP
 from muster.reports.rollup import Figures, Rollup, Row, SeriesPoint, cutoff, rollup, series
 
@@ -48,7 +48,7 @@ CHUNK = 2000  # people per statement
 def members_on(party: Unit, on: date) -> dict[int, str]:
     """The members of the party organization ``party`` (its subtree) on ``on``: person id → the path of
     the branch (or party group, or the organization itself) they belonged to that day."""
-    return {e.person.pk: e.branch.path for e in roster_at(party, on)}
+    return {e.person.pk: e.branch.path for e in membership.members_on(party, on)}
 
 
 def _chunks(ids: list[int]) -> Iterator[list[int]]:

@@ -66,10 +66,10 @@ def workbook_import(
 ) -> WorkbookImportResult:
     """Import a file holding the sheets of one importer or of several (all or nothing).
 
-    ``base`` names the importer the file must involve (an entry point's own, e.g. "roster" for the roster
-    upload): a file without that importer's sheets goes to it alone, which refuses it as it always has.
-    Raises ``TabularError`` listing every problem, or what an importer's ``require`` raises when the actor
-    may not import what the file holds.
+    ``base`` names the importer the file must involve (an entry point's own, e.g. "roster" for the staff
+    register's upload): a file without that importer's sheets goes to it alone, which refuses it as it
+    always has. Raises ``TabularError`` listing every problem, or what an importer's ``require`` raises
+    when the actor may not import what the file holds.
     """
     known = importers()
     if base is not None:

@@ -260,7 +260,7 @@ class PartnerForm(BootstrapForm):
         field.queryset = units
 
 
-# ------------------------------------------------------------------ roster, audit, tokens
+# ------------------------------------------------------------------ staff register, audit, tokens
 
 
 class ImportForm(BootstrapForm):

@@ -612,7 +612,7 @@ def _report(lines: list[PasteLine]) -> dict[str, Any]:
 # ---------------------------------------------------------------- the 名单: Excel and print
 
 
-def _roster_rows(user: Any, d: Deployment) -> list[dict[str, Any]]:
+def _member_rows(user: Any, d: Deployment) -> list[dict[str, Any]]:
     members = list(d.memberships.select_related("person", "person__unit", "team").order_by("person__code"))
     shifts = dict(
         Assignment.objects.filter(shift__deployment=d)
@@ -647,7 +647,7 @@ def _roster_rows(user: Any, d: Deployment) -> list[dict[str, Any]]:
     return rows
 
 
-def _viewable_roster(request: HttpRequest, pk: int) -> Deployment:
+def _viewable_member_list(request: HttpRequest, pk: int) -> Deployment:
     """The 名单 is for those who manage the batch (a member sees the batch, not everyone's phone)."""
     d = queries.deployment_get_or_404(request.user, pk=_id(pk))
     if not may_manage_deployment(request.user, d):
@@ -658,8 +658,8 @@ def _viewable_roster(request: HttpRequest, pk: int) -> Deployment:
 @login_required
 def deployment_export(request: HttpRequest, pk: int) -> HttpResponse:
     """The batch's 名单 as an Excel workbook (headers and values translated, phones masked unless allowed)."""
-    d = _viewable_roster(request, pk)
-    rows = _roster_rows(request.user, d)
+    d = _viewable_member_list(request, pk)
+    rows = _member_rows(request.user, d)
     yes, no = _("Yes"), ""
     headers = [
         _("Staff number"),
@@ -719,12 +719,12 @@ def deployment_export(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def deployment_print(request: HttpRequest, pk: int) -> HttpResponse:
     """The batch's 名单 laid out for paper (A4; the browser's print dialog)."""
-    d = _viewable_roster(request, pk)
+    d = _viewable_member_list(request, pk)
     log_action(
         request.user, action="mobilize.deployment.printed", target=d, unit_path=d.unit.path, changes={}
     )
     return render(
         request,
         "mobilize/batches/print.html",
-        {"d": d, "rows": _roster_rows(request.user, d), "printed_at": timezone.localtime()},
+        {"d": d, "rows": _member_rows(request.user, d), "printed_at": timezone.localtime()},
     )

@@ -91,7 +91,7 @@ def people_import(request: HttpRequest) -> HttpResponse:
     data = upload.read(limit + 1)
     filename = upload.name or ""
     try:
-        result = people_io.roster_import(actor=user, filename=filename, data=data, dry_run=dry_run)
+        result = people_io.people_import(actor=user, filename=filename, data=data, dry_run=dry_run)
     except TabularError as exc:
         return _page(request, form, row_errors=exc.errors, status=400)
     except ValidationError as exc:
@@ -131,7 +131,7 @@ def people_import_confirm(request: HttpRequest) -> HttpResponse:
     except uploads.UploadUnknown as exc:
         return _page(request, ImportForm(), confirm_error=str(exc), status=404)
     try:
-        result = people_io.roster_import(actor=user, filename=held.filename, data=held.data, dry_run=False)
+        result = people_io.people_import(actor=user, filename=held.filename, data=held.data, dry_run=False)
     except TabularError as exc:  # the data changed since the check: nothing imported, the file kept
         uploads.upload_release(held=held)
         return _page(request, ImportForm(), row_errors=exc.errors, status=400)
@@ -161,7 +161,7 @@ def people_export(request: HttpRequest) -> HttpResponse:
         return _page(request, ImportForm(), export_errors=form.errors, status=400)
     what = form.cleaned_data["what"]
     fmt, sheet = ("xlsx", "people") if what == "xlsx" else ("csv", what.removeprefix("csv-"))
-    data, content_type, filename = people_io.roster_export(
+    data, content_type, filename = people_io.people_export(
         actor=user, fmt=fmt, unit=form.cleaned_data.get("unit"), sheet=sheet
     )
     return _download(data, content_type, filename)
@@ -172,7 +172,7 @@ def people_template(request: HttpRequest) -> HttpResponse:
     """A register workbook to fill in: headers, drop-down lists (of the user's units too) and one example
     row per sheet, which the import skips."""
     _require_import(request.user)
-    data, content_type, filename = people_io.roster_template(request.user)
+    data, content_type, filename = people_io.people_template(request.user)
     return _download(data, content_type, filename)
 
 

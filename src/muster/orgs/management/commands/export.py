@@ -1,4 +1,4 @@
-"""``muster export FILE``: write the staff roster (人员名册) to .xlsx (both sheets) or .csv (one sheet).
+"""``muster export FILE``: write the staff register (人员名册) to .xlsx (both sheets) or .csv (one sheet).
 
 Without ``--as`` the command acts as the system operator (everything, unmasked); with ``--as USERNAME``
 the file holds only what that user may see, with personal data masked where they may not see it.
@@ -18,7 +18,7 @@ from muster.orgs import access
 from muster.orgs.access import NotAllowed, Perm
 from muster.orgs.cli import cli_actor
 from muster.orgs.models import Unit
-from muster.orgs.people_io import roster_export
+from muster.orgs.people_io import people_export
 from muster.tabular.workbook import importer
 
 
@@ -72,7 +72,7 @@ class Command(BaseCommand):
                     sheet = options["sheet"] if options["sheet"] in ("deployments", "service") else "service"
                     content, _type, _name = ledger.export(actor=actor, fmt=fmt, unit=unit, sheet=sheet)
                 else:
-                    content, _type, _name = roster_export(
+                    content, _type, _name = people_export(
                         actor=actor, fmt=fmt, unit=unit, sheet=options["sheet"]
                     )
             except NotAllowed:

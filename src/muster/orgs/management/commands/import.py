@@ -1,7 +1,7 @@
-"""``muster import FILE``: import a staff roster (人员名册), the ledgers (派出批次 / 服务记录), or a whole
+"""``muster import FILE``: import the staff register (人员名册), the ledgers (派出批次 / 服务记录), or a whole
 organization in one workbook (units, people, batches, service records) from an .xlsx or .csv file.
 
-A workbook holding both the roster's and the ledgers' sheets is imported in one transaction, the units
+A workbook holding both the register's and the ledgers' sheets is imported in one transaction, the units
 and people first (``muster.tabular.workbook``).
 
 Without ``--as`` the command acts as the system operator (every unit); with ``--as USERNAME`` it has

@@ -3,11 +3,15 @@ exactly the rows of the whole list at its place — on the phone page, through t
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from muster.mobilize import rules as mrules
 from muster.mobilize import services as msvc
 from muster.mobilize.models import Shift
 from muster.volunteers import queries
@@ -59,6 +63,10 @@ def test_pages_hold_the_rows_of_the_whole_list(org: Any, world: Any, many: Any) 
             assert key(page) == key(whole[offset : offset + limit])
     taken = {r.shift_id: r.taken for r in queries.open_shifts(org.bob, only_fitting=False, limit=20)}
     assert taken[many[5].pk] == 1
+    # the times are read as numbers and come back as the very moments stored
+    first = {r.shift_id: r for r in queries.open_shifts(org.bob, only_fitting=False)}[world.morning.pk]
+    assert (first.start, first.end) == (world.morning.start, world.morning.end)
+    assert (first.deadline, first.cancel_cutoff) == (world.deadline, world.cutoff)
 
 
 def test_the_phone_page_pages(org: Any, world: Any, many: Any, login: Any) -> None:
@@ -82,3 +90,45 @@ def test_the_api_pages_and_refuses_bad_paging(org: Any, world: Any, many: Any, l
     assert [r["id"] for r in part.json()] == [r["id"] for r in whole[20:30]]
     for bad in ({"page": 0}, {"page": "x"}, {"page": 1, "page_size": 501}, {"page": 2**64}):
         assert c.get(url, bad).status_code == 422, bad
+
+
+# ---------------------------------------------------------------- the shortcut of the whole list
+# ``queries._nothing_to_judge`` lets the list skip ``mobilize.rules.judge`` for a shift with nothing near it;
+# it must never skip one that ``judge`` would refuse.
+
+_T0 = datetime(2026, 3, 2, tzinfo=ZoneInfo("Asia/Shanghai"))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    start=st.integers(0, 14 * 1440),
+    length=st.integers(1, 3 * 1440),
+    seats=st.integers(1, 5),
+    taken=st.integers(0, 6),
+    limit_hours=st.none() | st.integers(1, 80),
+    others=st.lists(st.tuples(st.integers(-20 * 1440, 34 * 1440), st.integers(1, 2 * 1440)), max_size=4),
+)
+def test_the_shortcut_agrees_with_judge(
+    start: int, length: int, seats: int, taken: int, limit_hours: int | None, others: list[tuple[int, int]]
+) -> None:
+    s, e = _T0 + timedelta(minutes=start), _T0 + timedelta(minutes=start + length)
+    commitments = [
+        mrules.Commitment("x", _T0 + timedelta(minutes=a), _T0 + timedelta(minutes=a + n), 1000 + i, None)
+        for i, (a, n) in enumerate(others)
+    ]
+    reach = timedelta(days=8)
+    near = [c for c in commitments if c.start - reach < e and c.end + reach > s]
+    limit = None if limit_hours is None else limit_hours * 60
+    breaches = mrules.judge(
+        who="x", start=s, end=e, commitments=commitments, shift_id=1, seats=seats, taken=taken,
+        week_limit_minutes=limit,
+    )  # fmt: skip
+    if queries._nothing_to_judge(
+        near, seats, taken, (e - s).total_seconds(), None if limit is None else limit * 60
+    ):
+        assert breaches == []
+    only_near = mrules.judge(
+        who="x", start=s, end=e, commitments=near, shift_id=1, seats=seats, taken=taken,
+        week_limit_minutes=limit,
+    )  # fmt: skip
+    assert only_near == breaches  # the commitments near are all judge needs

@@ -25,7 +25,15 @@ from muster.mobilize.models import Deployment
 from muster.mobilize.queries import deployment_get_or_404, shift_get_or_404
 from muster.orgs import access
 from muster.orgs.models import Person, Team
-from muster.volunteers import queries, services
+from muster.tabular.api import (
+    CONFIRM_RESPONSES,
+    EXPORT_RESPONSES,
+    IMPORT_RESPONSES,
+    confirm_endpoint,
+    export_endpoint,
+    import_endpoint,
+)
+from muster.volunteers import profile_export, profile_io, queries, services
 from muster.volunteers.models import (
     CallUpInvite,
     Preference,
@@ -499,3 +507,54 @@ def callup_pick(request: HttpRequest, code: str, payload: PickIn) -> Any:
     services.callup_pick(actor=user, callup=c, people=people, deployment=d)
     c.refresh_from_db()
     return callup_out(c)
+
+
+# ---------------------------------------------------------------- profiles in and out of spreadsheets
+# The import pipeline's views (``muster.tabular.api``): the same file as ``muster volunteers import`` and
+# the page /import/volunteers/ — all or nothing; a dry run answers a confirm token.
+
+
+def _export_unit(user: Any, code: str | None) -> Any:
+    return required_unit(user, code, "unit") if code else None
+
+
+router.get(
+    "/export",
+    response=EXPORT_RESPONSES,
+    summary="Export volunteer profiles (.xlsx: every sheet; .csv: the sheet named) in the import's layout",
+    operation_id="muster_volunteers_api_export",
+)(
+    export_endpoint(
+        name="export_volunteers",
+        export=profile_export.volunteer_export,
+        resolve_unit=_export_unit,
+        sheets=profile_export.SHEETS,
+        default_sheet="volunteers",
+    )
+)
+router.post(
+    "/import",
+    response=IMPORT_RESPONSES,
+    summary="Import volunteer profiles (skills, availability, preferences, limits, home observation)",
+    operation_id="muster_volunteers_api_import",
+)(
+    import_endpoint(
+        name="import_volunteers",
+        key="volunteers",
+        run=profile_io.volunteer_import,
+        require=profile_io.require,
+    )
+)
+router.post(
+    "/import/confirm",
+    response=CONFIRM_RESPONSES,
+    summary="Import the volunteer-profile file a passing dry run checked (by its confirm_token)",
+    operation_id="muster_volunteers_api_import_confirm",
+)(
+    confirm_endpoint(
+        name="confirm_volunteers",
+        key="volunteers",
+        run=profile_io.volunteer_import,
+        require=profile_io.require,
+    )
+)

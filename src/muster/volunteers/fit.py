@@ -85,40 +85,57 @@ def merged_week(windows: Iterable[tuple[int, int, int]]) -> list[tuple[int, int]
 
 
 def within_windows(windows: tuple[tuple[int, int, int], ...], start: datetime, end: datetime) -> bool:
-    if not windows:
+    return _within(merged_week(windows) if windows else None, start, end)
+
+
+def _within(merged: list[tuple[int, int]] | None, start: datetime, end: datetime) -> bool:
+    if merged is None:
         return True
     a = start.weekday() * 1440 + start.hour * 60 + start.minute
     length = int((end - start).total_seconds() // 60)
     if length > WEEK:
         return False
     b = a + length
-    return any(x <= a and b <= y for x, y in merged_week(windows))
+    return any(x <= a and b <= y for x, y in merged)
+
+
+class Fitter:
+    """The fit rules for one person, made ready once (their windows joined) to judge many shifts."""
+
+    def __init__(self, p: PersonFacts) -> None:
+        self.p = p
+        self.merged = merged_week(p.windows) if p.windows else None
+
+    def misfits(self, s: ShiftFacts) -> list[Misfit]:
+        """Every reason the shift does not fit the person (empty: it fits)."""
+        p = self.p
+        out: list[Misfit] = []
+        on = s.start.date()
+        for code in sorted(s.skills_all):
+            if not holds(p, code, on):
+                out.append(Misfit("skill_expired" if code in p.skills else "skill_missing", skill=code))
+        if s.skills_any and not any(holds(p, c, on) for c in s.skills_any):
+            out.append(Misfit("skill_any", skill=", ".join(sorted(s.skills_any))))
+        days = days_of(s.start, s.end)
+        if not s.remote and under_observation(p, days):
+            out.append(Misfit("home_observation"))
+        if (p.available_from is not None and days[0] < p.available_from) or (
+            p.available_until is not None and days[-1] > p.available_until
+        ):
+            out.append(Misfit("period"))
+        off = [d for d in days if d in p.days_off]
+        if off:
+            out.append(Misfit("day_off", day=off[0]))
+        if not _within(self.merged, s.start, s.end):
+            out.append(Misfit("window"))
+        if p.no_nights and is_night(s.start):
+            out.append(Misfit("night"))
+        return out
 
 
 def misfits(p: PersonFacts, s: ShiftFacts) -> list[Misfit]:
-    """Every reason the shift does not fit the person (empty: it fits)."""
-    out: list[Misfit] = []
-    on = s.start.date()
-    for code in sorted(s.skills_all):
-        if not holds(p, code, on):
-            out.append(Misfit("skill_expired" if code in p.skills else "skill_missing", skill=code))
-    if s.skills_any and not any(holds(p, c, on) for c in s.skills_any):
-        out.append(Misfit("skill_any", skill=", ".join(sorted(s.skills_any))))
-    days = days_of(s.start, s.end)
-    if not s.remote and under_observation(p, days):
-        out.append(Misfit("home_observation"))
-    if (p.available_from is not None and days[0] < p.available_from) or (
-        p.available_until is not None and days[-1] > p.available_until
-    ):
-        out.append(Misfit("period"))
-    off = [d for d in days if d in p.days_off]
-    if off:
-        out.append(Misfit("day_off", day=off[0]))
-    if not within_windows(p.windows, s.start, s.end):
-        out.append(Misfit("window"))
-    if p.no_nights and is_night(s.start):
-        out.append(Misfit("night"))
-    return out
+    """Every reason the shift does not fit the person (empty: it fits); for many shifts, ``Fitter``."""
+    return Fitter(p).misfits(s)
 
 
 def window_problems(windows: list[tuple[int, int, int]]) -> list[tuple[int, str]]:

@@ -12,6 +12,8 @@
                               (--team CODE | --audience CODE) [--skill CODE]… [--place TEXT] [--batch CODE]
     muster volunteers answers CALLUP                         figures and answers
     muster volunteers pick CALLUP [PERSON…] [--engine] [--batch CODE]
+    muster volunteers import FILE [--dry-run]                profiles from .xlsx/.csv, all or nothing
+    muster volunteers export FILE [--unit CODE] [--sheet KEY] .xlsx: every sheet; .csv: the sheet named
 
 Without ``--as`` the command acts as the system operator; with ``--as`` it has that user's rights.
 """
@@ -19,6 +21,7 @@ Without ``--as`` the command acts as the system operator; with ``--as`` it has t
 from __future__ import annotations
 
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -31,7 +34,9 @@ from muster.mobilize.queries import deployment_get_or_404, shift_get_or_404
 from muster.orgs import access
 from muster.orgs.cli import actor_for, service_errors
 from muster.orgs.models import Team, Unit
-from muster.volunteers import queries, services
+from muster.tabular.errors import TabularError
+from muster.tabular.reader import check_size
+from muster.volunteers import profile_export, profile_io, queries, services
 from muster.volunteers.models import CallUpInvite, Opening, SignUp, Skill
 
 
@@ -122,7 +127,14 @@ class Command(BaseCommand):
         pk.add_argument("people", nargs="*")
         pk.add_argument("--engine", action="store_true")
         pk.add_argument("--batch")
-        for p in (sk, pr, os_, op, su, ca, cu, an, pk):
+        im = sub.add_parser("import", help=_("Import volunteer profiles (all or nothing)."))
+        im.add_argument("file")
+        im.add_argument("--dry-run", action="store_true", help=_("Check only; write nothing."))
+        ex = sub.add_parser("export", help=_("Export volunteer profiles (.xlsx or .csv)."))
+        ex.add_argument("file")
+        ex.add_argument("--unit")
+        ex.add_argument("--sheet", choices=profile_export.SHEETS, default="volunteers")
+        for p in (sk, pr, os_, op, su, ca, cu, an, pk, im, ex):
             p.add_argument(
                 "--as", dest="as_user", metavar="USERNAME", help=_("Act as this user, with their rights.")
             )
@@ -136,6 +148,37 @@ class Command(BaseCommand):
                 return
             actor = actor_for(options.get("as_user"))
             getattr(self, "_" + action.replace("-", "_"))(actor, options)
+
+    def _import(self, actor: Any, o: dict[str, Any]) -> None:
+        path = Path(o["file"])
+        if not path.is_file():
+            raise CommandError(_("No such file: %(path)s") % {"path": path})
+        try:
+            check_size(path.name, path.stat().st_size)
+            result = profile_io.volunteer_import(
+                actor=actor, filename=path.name, data=path.read_bytes(), dry_run=o["dry_run"]
+            )
+        except TabularError as exc:
+            for error in exc.errors:
+                self.stderr.write(str(error))
+            raise CommandError(exc.summary()) from None
+        except access.NotAllowed:
+            raise CommandError(_("This user may not import volunteer profiles.")) from None
+        self.stdout.write(profile_io.summary(result))
+
+    def _export(self, actor: Any, o: dict[str, Any]) -> None:
+        path = Path(o["file"])
+        fmt = "csv" if path.suffix.lower() == ".csv" else "xlsx"
+        unit = None
+        if o["unit"]:
+            unit = access.scoped(Unit.objects.filter(code=o["unit"]), actor).first()
+            if unit is None:
+                raise CommandError(_("Not found (or not visible to this user)."))
+        data, _ctype, _name = profile_export.volunteer_export(
+            actor=actor, fmt=fmt, unit=unit, sheet=o["sheet"]
+        )
+        path.write_bytes(data)
+        self.stdout.write(_("Written %(path)s.") % {"path": path})
 
     def _skill(self, actor: Any, o: dict[str, Any]) -> None:
         s = services.skill_save(

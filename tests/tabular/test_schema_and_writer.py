@@ -146,3 +146,22 @@ def test_csv_writer_escapes_formula_starts_and_reader_undoes_it():
     sheet = read_workbook("w.csv", data).sheets[0]
     assert sheet.formulas == []
     assert sheet.rows[1] == ["=cmd|' /C calc'!A0", "+86 138"]
+
+
+def test_a_templates_drop_down_sheet_is_never_data_even_where_its_values_read_like_headers():
+    """The template's hidden ``lists`` sheet holds values only; values such as "plate" / "name" match
+    headers of the layout, yet the sheet is skipped and the filled-in sheet is the one read."""
+    from muster.tabular.template import LISTS_SHEET
+
+    data = xlsx(
+        {
+            "cars": [["Plate", "Seats"], ["沪A12345", 5]],
+            LISTS_SHEET: [["plate", "name"], ["seats", "licence"]],
+        }
+    )
+    tables, errors = match("filled-template.xlsx", data)
+    assert not errors
+    assert set(tables) == {"cars"}
+    # without the skip, the lists sheet scores as a drivers sheet (two matching headers)
+    renamed = xlsx({"cars": [["Plate", "Seats"], ["沪A12345", 5]], "other": [["name", "licence"], ["x", "y"]]})
+    assert set(match("other.xlsx", renamed)[0]) == {"cars", "drivers"}

@@ -134,6 +134,10 @@ def _score(sheet: RawSheet, spec: SheetSpec) -> int:
     return len(best[2]) if best else 0
 
 
+# The hidden sheet of a downloaded template that holds its drop-down lists (``muster.tabular.template``).
+TEMPLATE_LISTS_SHEET = "lists"
+
+
 def match_sheets(book: Workbook, specs: Sequence[SheetSpec], errors: ErrorCollector) -> dict[str, Table]:
     """Find each layout's sheet in ``book``; report missing or repeated columns and formula cells.
 
@@ -144,6 +148,8 @@ def match_sheets(book: Workbook, specs: Sequence[SheetSpec], errors: ErrorCollec
     by_name = {key: spec for spec in specs for key in spec.sheet_names()}
     for sheet in book.sheets:
         spec = by_name.get(header_key(sheet.name)) if sheet.name else None
+        if spec is None and sheet.name == TEMPLATE_LISTS_SHEET:
+            continue  # a template's drop-down values: never data, even where a value reads like a header
         if spec is None:
             scores = sorted(((_score(sheet, s), i) for i, s in enumerate(specs)), reverse=True)
             if not scores or scores[0][0] < 2 or (len(scores) > 1 and scores[0][0] == scores[1][0]):

@@ -8,7 +8,8 @@ the untouched template is refused with a message that says what to do.
 Columns with a fixed set of values (unit type, gender, state, kind …) and unit-code columns (the units of
 the downloader's scope) get a drop-down list (Excel data validation). The lists live on a hidden sheet
 (a list written into the rule itself may hold at most 255 characters; a district has more unit codes);
-its rows hold values only, no header, so that the reader never takes it for a sheet of the layout.
+its rows hold values only, no header, and the reader skips a sheet of that name that no layout names
+(``schema.TEMPLATE_LISTS_SHEET``), so a value that reads like a header never makes it a data sheet.
 """
 
 from __future__ import annotations
@@ -24,10 +25,10 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from muster.tabular.reader import column_letter
-from muster.tabular.schema import SheetSpec, example_mark
+from muster.tabular.schema import TEMPLATE_LISTS_SHEET, SheetSpec, example_mark
 from muster.tabular.writer import XLSX_CONTENT_TYPE
 
-LISTS_SHEET = "lists"
+LISTS_SHEET = TEMPLATE_LISTS_SHEET
 _MAX_ROWS = 5000  # rows a drop-down applies to
 _EXAMPLE_FILL = PatternFill("solid", fgColor="FFF2CC")
 

@@ -5,6 +5,7 @@ deaths, moves, help requests, deliveries, payments, donations, a frequency chang
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -182,6 +183,35 @@ def org_second() -> Any:
     return SystemActor(display_name="第二审批人")
 
 
+# Every care metric by its straight definition (``muster.care.queries``).
+STRAIGHT_METRICS: dict[str, Callable[[Any, datetime], Any]] = {
+    "care.subjects": queries.subjects_count,
+    "care.surveyed": queries.surveyed_count,
+    "care.coverage": lambda u, t: (
+        (Decimal(100) * queries.surveyed_count(u, t) / n).quantize(Decimal("0.1"))
+        if (n := queries.subjects_count(u, t))
+        else Decimal("0.0")
+    ),
+    "care.high_risk": queries.high_risk_count,
+    "care.tag_advanced_age": STRAIGHT["tag:advanced_age"],
+    "care.tag_living_alone": STRAIGHT["tag:living_alone"],
+    "care.tag_serious_illness": lambda u, t: queries.tag_count(u, t, "serious_illness"),
+    "care.contacts": queries.contacts_count,
+    "care.contacts_overdue": queries.overdue_count,
+    "care.help_requests": queries.help_raised,
+    "care.help_resolved": queries.help_resolved,
+    "care.help_open": queries.help_open,
+    "care.help_median_hours": queries.help_median_hours,
+    "care.deliveries": lambda u, t: queries.deliveries_count(u, t),
+    "care.deliveries_supplies": lambda u, t: queries.deliveries_count(u, t, "supplies"),
+    "care.deliveries_medicine": lambda u, t: queries.deliveries_count(u, t, "medicine"),
+    "care.deceased": queries.deceased_count,
+    "care.condolence_payments": lambda u, t: queries.payments(u, t).count(),
+    "care.donations_value": queries.donations_value,
+    "care.retirees_serving": lambda u, t: len(queries.serving_people(u, t)),
+}
+
+
 def _check(org: Any, cuts: list[datetime]) -> None:
     for unit in (org.root, org.xuhui, org.xuhui_office, org.huangpu):
         for t in cuts:
@@ -189,6 +219,12 @@ def _check(org: Any, cuts: list[datetime]) -> None:
                 assert facts.count(unit, t, figure) == straight(unit, t), (figure, unit.code, t)
             assert facts.value(unit, t, "donations") == queries.donations_value(unit, t), (unit.code, t)
             assert registry.get("care.help_open").answer(unit, t) == queries.help_open(unit, t)
+            # one metrics object (the contract, a section table): every figure from one grouped read
+            with registry.shared_totals():
+                got = {m.id: m.answer(unit, t) for m in metrics.METRICS}
+            assert set(got) == set(STRAIGHT_METRICS)
+            for mid, straight in STRAIGHT_METRICS.items():
+                assert got[mid] == straight(unit, t), (mid, unit.code, t)
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -226,6 +262,18 @@ def test_metrics_read_the_buckets_not_the_records(org: Any, django_assert_max_nu
     assert got["care.subjects"] == 4
     assert got["care.contacts"] == 1
     assert got["care.donations_value"] == Decimal("0.00")
+
+
+def test_one_metrics_object_reads_the_buckets_once(org: Any, django_assert_max_num_queries: Any) -> None:
+    _play(org, [("contact", 1, NOW - timedelta(days=1), "ok")], [1940, 1950, 1960, 1970])
+    before = {m.id: m.answer(org.root, NOW) for m in metrics.METRICS}
+    # the tag names, the days before, the hours of the cutoff's day, the marks of its hour; the median
+    # hours; the retirees serving (their subjects, then their service): whatever the number of figures
+    with django_assert_max_num_queries(7), registry.shared_totals():
+        got = {m.id: m.answer(org.root, NOW) for m in metrics.METRICS}
+        assert metrics.briefing(org.root, NOW) is not None
+    assert got == before
+    assert got["care.subjects"] == 4
 
 
 def test_facts_rebuild_command(org: Any, make_user: Any) -> None:
@@ -269,3 +317,39 @@ def test_bulk_created_subjects_have_their_facts(org: Any) -> None:
     assert (
         facts.count(org.root, NOW, "tag:advanced_age") == queries.tag_count(org.root, NOW, "advanced_age") > 0
     )
+
+
+def test_bulk_creation_writes_set_wise(org: Any) -> None:
+    """An import's subjects, tags, marks, buckets and audit events are written with a number of statements
+    that does not grow with the number of subjects (the buckets: one increment per unit, figure and day
+    or hour)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from muster.audit.models import AuditEvent
+
+    def rows(prefix: str, n: int) -> list[dict[str, Any]]:
+        return [
+            {
+                "unit": org.xuhui_office if i % 2 else org.huangpu,
+                "code": f"{prefix}{i}",
+                "name": f"居民{i}",
+                "birth_date": date(1936 if i % 4 < 2 else 1960, 3, 1),
+                "phone": f"139{i:08d}",
+                "liaison": org.bob if i % 2 else None,
+            }
+            for i in range(n)
+        ]
+
+    with CaptureQueriesContext(connection) as few:
+        care.subjects_create_bulk(actor=SYSTEM, rows=rows("F", 8), at=NOW - timedelta(days=3))
+    with CaptureQueriesContext(connection) as many:
+        made = care.subjects_create_bulk(actor=SYSTEM, rows=rows("M", 80), at=NOW - timedelta(days=3))
+    assert len(many) == len(few)
+    assert len(made) == 80 and made[0].code == "M0" and made[0].unit == org.huangpu and made[0].pk
+    assert made[1].phone == "13900000001" and made[1].liaison == org.bob
+    assert AuditEvent.objects.filter(action="care.subject.created").count() == 88
+    _check(org, [NOW - timedelta(days=3), NOW, NOW + timedelta(days=2)])
+    before = _buckets()
+    facts.rebuild()
+    assert _buckets() == before

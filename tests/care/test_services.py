@@ -35,7 +35,8 @@ def test_registry_subject_reads_the_person(cared: Any) -> None:
 )
 def test_malformed_phone_or_id_number_is_refused(cared: Any, field: str, value: str) -> None:
     with pytest.raises(ValidationError) as exc:
-        care.subject_create(actor=SYSTEM, unit=cared.org.xuhui, code="C0099", name="某某", **{field: value})
+        given: dict[str, Any] = {field: value}
+        care.subject_create(actor=SYSTEM, unit=cared.org.xuhui, code="C0099", name="某某", **given)
     assert field in exc.value.message_dict
     assert not CareSubject.objects.filter(code="C0099").exists()
 

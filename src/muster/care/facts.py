@@ -8,6 +8,8 @@ transaction of each write.
 - ``value(unit, as_of, figure)``: the day buckets before the cutoff's day (one indexed range sum of the
   unit's rows), the hour buckets (``HourFact``) of that day before the cutoff's hour, and the marks of
   the cutoff's hour before the cutoff (an indexed time range).
+- ``values(unit, as_of)``: every figure at once, in the same three reads grouped by figure (what the
+  metrics of one unit and cutoff share); ``values_many``: of a unit and its children at once.
 - ``rebuild()`` recomputes everything (after a bulk load that bypassed the services, a unit moving, the
   contact frequency changing).
 """
@@ -32,6 +34,7 @@ from muster.care.models import (
     ContactFrequency,
     ContactOutcome,
     DayFact,
+    DeliveryKind,
     DeliveryLine,
     Donation,
     FactMark,
@@ -41,8 +44,10 @@ from muster.care.models import (
     HourFact,
     Observation,
     RiskTagEvent,
+    RiskTagKind,
 )
 from muster.orgs.models import Unit
+from muster.tabular.bulk import insert_many
 
 STEP = Unit.steplen
 CHUNK = 500
@@ -190,6 +195,16 @@ def _apply(
             model.objects.filter(unit_id__in=part, figure=f, **{field: d}).update(value=F("value") + v)
 
 
+def _summed(marks: Iterable[tuple[str, str, datetime, Decimal]]) -> list[tuple[str, str, datetime, Decimal]]:
+    """Marks of one unit path, figure and instant added up (an import's thousands of subjects share a
+    few), so that the buckets are computed per (unit, figure, instant), not per record."""
+    sums: dict[tuple[str, str, datetime], Decimal] = {}
+    for path, figure, at, delta in marks:
+        k = (path, figure, at)
+        sums[k] = sums.get(k, Decimal(0)) + delta
+    return [(p, f, at, d) for (p, f, at), d in sums.items()]
+
+
 def _store(
     computed: dict[str, tuple[str, list[fm.Mark]]], *, fresh: bool = False, empty: bool = False
 ) -> None:
@@ -208,8 +223,8 @@ def _store(
     minus: list[tuple[str, str, datetime, Decimal]] = []
     plus: list[tuple[str, str, datetime, Decimal]] = []
     for key, (path, marks) in computed.items():
-        new = [(path, f, at, Decimal(d)) for f, at, d in marks]
-        if sorted(new) == sorted(old.get(key, [])):
+        new = [(path, f, at, d if isinstance(d, Decimal) else Decimal(d)) for f, at, d in marks]
+        if not fresh and sorted(new) == sorted(old.get(key, [])):
             continue
         changed.append(key)
         minus.extend(old.get(key, []))
@@ -218,23 +233,28 @@ def _store(
         return
     tz = clock.local_tz()
     anc = _ancestors({m[0] for m in minus} | {m[0] for m in plus})
+    plus, minus = _summed(plus), _summed(minus)
     cells = fm.day_cells(plus, anc, tz)
     for k, v in fm.day_cells(minus, anc, tz).items():
         cells[k] = cells.get(k, Decimal(0)) - v
     hours = fm.hour_cells(plus, anc, tz)
     for hk, v in fm.hour_cells(minus, anc, tz).items():
         hours[hk] = hours.get(hk, Decimal(0)) - v
+    # the rows of the marks by figure, equal instants and deltas as one object: the insert converts each
+    # value once per run of equal values
+    same: dict[Any, Any] = {}
+    by_figure: dict[str, list[tuple[str, str, str, datetime, Decimal]]] = defaultdict(list)
+    for key in changed:
+        path, marks = computed[key]
+        for f, at, d in marks:
+            by_figure[f].append((key, path, f, same.setdefault(at, at), same.setdefault(d, d)))
     with transaction.atomic():
-        for part in _chunks(changed):
+        for part in _chunks([] if fresh else changed):
             FactMark.objects.filter(key__in=part).delete()
-        FactMark.objects.bulk_create(
-            (
-                FactMark(key=key, unit_path=path, figure=f, at=at, delta=d)
-                for key in changed
-                for path, marks in [computed[key]]
-                for f, at, d in marks
-            ),
-            batch_size=2000,
+        insert_many(
+            FactMark,
+            ("key", "unit_path", "figure", "at", "delta"),
+            [row for rows in by_figure.values() for row in rows],
         )
         _apply(cells, empty=empty)
         _apply(hours, empty=empty, model=HourFact, field="hour")
@@ -259,25 +279,28 @@ def refresh(
     _store(computed)
 
 
-def add_new_subjects(subjects: Sequence[CareSubject], events: Sequence[RiskTagEvent]) -> None:
+def add_new_subjects(
+    subjects: Sequence[CareSubject], events: Sequence[tuple[int, RiskTagKind, datetime, bool]]
+) -> None:
     """The marks of subjects just created in bulk (no contacts or answers yet; ``events``: their tag
-    events), computed from the objects in memory: no reads of the ledger."""
+    events as (subject id, tag, at, on), in the order they were written), computed from the objects in
+    memory: no reads of the ledger. Subjects alike (created at the same time, the same status and tag
+    events) have the same marks, computed once."""
     tz = clock.local_tz()
     every = frequencies()
     tags: dict[int, list[fm.TagEvent]] = defaultdict(list)
-    for e in events:
-        tags[e.subject_id].append(fm.TagEvent(e.at, e.pk, e.tag.code, e.tag.high_risk, e.on))
-    computed = {
-        f"s:{s.pk}": (
-            s.unit.path,
-            fm.subject_marks(
-                fm.SubjectRows(s.created_at, s.status, s.status_on, tags=tags.get(s.pk, [])),
-                tz=tz,
-                every_days=every,
-            ),
-        )
-        for s in subjects
-    }
+    for i, (sid, tag, at, on) in enumerate(events):  # (i: the order of their ids)
+        tags[sid].append(fm.TagEvent(at, i, tag.code, tag.high_risk, on))
+    alike: dict[tuple[Any, ...], list[fm.Mark]] = {}
+    computed: dict[str, tuple[str, list[fm.Mark]]] = {}
+    for s in subjects:
+        mine = tags.get(s.pk, [])
+        sig = (s.created_at, s.status, s.status_on, tuple((e.at, e.code, e.high, e.on) for e in mine))
+        marks = alike.get(sig)
+        if marks is None:
+            rows = fm.SubjectRows(s.created_at, s.status, s.status_on, tags=mine)
+            marks = alike[sig] = fm.subject_marks(rows, tz=tz, every_days=every)
+        computed[f"s:{s.pk}"] = (s.unit.path, marks)
     _store(computed, fresh=True)
 
 
@@ -328,6 +351,83 @@ def value(unit: Unit, as_of: datetime, figure: str) -> Decimal:
             or 0
         )
     return Decimal(total)
+
+
+# The figures that are not named by data (``tag:<code>`` and ``deliveries:<kind>`` are added to them).
+FIGURES = (
+    "subjects",
+    "surveyed",
+    "contacts",
+    "deceased",
+    "high",
+    "overdue",
+    "help_raised",
+    "help_resolved",
+    "help_closed",
+    "payments",
+    "donations",
+)
+
+
+def figure_names() -> list[str]:
+    """Every figure the marks may carry."""
+    tags = RiskTagKind.objects.order_by("code").values_list("code", flat=True)
+    return [*FIGURES, *(f"deliveries:{k}" for k in DeliveryKind.values), *(f"tag:{c}" for c in tags)]
+
+
+def values(unit: Unit, as_of: datetime) -> dict[str, Decimal]:
+    """Every figure of ``unit``'s subtree as of ``as_of`` (``value`` of each, a figure without marks
+    being 0): three reads grouped by figure, whatever the number of figures."""
+    return values_many([unit], as_of)[unit.pk]
+
+
+def values_many(units: Sequence[Unit], as_of: datetime) -> dict[int, dict[str, Decimal]]:
+    """``values`` of several units (a unit and its children: a table of the rollup page) in the same
+    three reads, grouped by unit and figure: {unit id: {figure: value}}."""
+    tz = clock.local_tz()
+    day = fm.local_day(as_of, tz)
+    start = fm.midnight(day, tz)
+    hour = fm.local_hour(as_of, tz)
+    names = figure_names()
+    out = {u.pk: dict.fromkeys(names, Decimal(0)) for u in units}
+
+    def add(uid: int, figure: str, total: Any) -> None:
+        out[uid][figure] = out[uid].get(figure, Decimal(0)) + Decimal(total or 0)
+
+    ids = sorted(out)
+    for part in _chunks(ids):
+        for uid, figure, total in (
+            DayFact.objects.filter(unit_id__in=part, day__lt=day)
+            .values("unit_id", "figure")
+            .annotate(t=Sum("value"))
+            .values_list("unit_id", "figure", "t")
+        ):
+            add(uid, figure, total)
+        if hour > start:
+            for uid, figure, total in (
+                HourFact.objects.filter(unit_id__in=part, hour__gte=start, hour__lt=hour)
+                .values("unit_id", "figure")
+                .annotate(t=Sum("value"))
+                .values_list("unit_id", "figure", "t")
+            ):
+                add(uid, figure, total)
+    if as_of > hour:
+        paths = sorted({u.path for u in units})
+        tops = [p for p in paths if not any(p != o and p.startswith(o) for o in paths)]
+        for top in tops:
+            # ``figure IN (…)``: the (figure, at) index answers each figure's time range
+            for path, figure, total in (
+                FactMark.objects.filter(
+                    figure__in=names, at__gte=hour, at__lt=as_of, unit_path__startswith=top
+                )
+                .values("unit_path", "figure")
+                .annotate(t=Sum("delta"))
+                .values_list("unit_path", "figure", "t")
+            ):
+                for u in units:
+                    if path.startswith(u.path):
+                        add(u.pk, figure, total)
+    return out
 
 
 def count(unit: Unit, as_of: datetime, figure: str) -> int:

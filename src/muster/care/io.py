@@ -18,11 +18,14 @@ ledger is refused as every file without data rows is (the pipeline's "no data ro
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.http import Http404
 from django.utils.translation import gettext as _
 
@@ -400,12 +403,31 @@ def _answer_key(row: dict[str, Any], at_cell: Any, dims: dict[str, Dimension]) -
     return (int(rid), row.get("subject", ""), dim.code, channel, row.get("value", ""), _second(when))
 
 
+@contextmanager
+def _large_cache() -> Iterator[None]:
+    """On SQLite, a 64 MB page cache while the subjects are written (their indexes, their figures' marks
+    and audit events stay in memory), as the staff register's import does; the connection's own setting
+    comes back afterwards."""
+    if connection.vendor != "sqlite":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA cache_size")
+        before = int(cursor.fetchone()[0])
+        cursor.execute("PRAGMA cache_size = -65536")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"PRAGMA cache_size = {before:d}")
+
+
 def care_apply(plan: CarePlan, actor: Any, filename: str, tables: dict[str, Table]) -> None:
     """Write a checked plan through the services (inside the caller's transaction)."""
     if plan.subjects:
-        plan.result.subjects_created = len(
-            care.subjects_create_bulk(actor=actor, rows=plan.subjects, batch=filename)
-        )
+        with _large_cache():
+            created = care.subjects_create_bulk(actor=actor, rows=plan.subjects, batch=filename)
+        plan.result.subjects_created = len(created)
     subjects = {s.code: s for s in CareSubject.objects.filter(code__in={k[1] for k in plan.answers})}
     by_subject: dict[str, int] = defaultdict(int)
     for (rid, code, when, channel), answers in sorted(plan.answers.items(), key=lambda kv: kv[0][2]):

@@ -5,6 +5,11 @@ The figures read the day buckets of ``muster.care.facts`` (kept with every write
 definitions are the functions of ``muster.care.queries`` (the property tests hold them equal). The median
 time to resolve and the retirees serving read the records (a few rows: help requests; subjects linked to
 the registry).
+
+One metrics object (the contract, the section tables of the rollup page: ``registry.shared_totals()``)
+reads the buckets of a unit and cutoff once, every figure at once and with the unit's children
+(``facts.values_many``: three grouped reads), and the retirees serving once; outside one, each figure
+reads them for itself.
 """
 
 from __future__ import annotations
@@ -20,22 +25,69 @@ from muster.care import facts
 from muster.care import queries as q
 from muster.care.models import DeliveryKind
 from muster.orgs.models import Unit
-from muster.reports.registry import Metric, register_briefing
+from muster.reports.registry import Metric, register_briefing, shared, sharing
+
+
+def _family(unit: Unit) -> list[Unit]:
+    """The unit and, within a metrics object, its children: a table of the rollup page asks for the
+    unit's figures first, then for each child's, so they are read together."""
+    if not sharing():
+        return [unit]
+    children = shared(
+        ("care.children", unit.pk),
+        lambda: list(Unit.objects.filter(path__startswith=unit.path, depth=unit.depth + 1)),
+    )
+    return [unit, *children]
+
+
+def figures(unit: Unit, as_of: datetime) -> dict[str, Decimal]:
+    """Every bucketed figure of ``unit``'s subtree as of ``as_of``, read once per metrics object (with
+    its children's)."""
+
+    def compute() -> dict[str, Decimal]:
+        family = _family(unit)
+        got = facts.values_many(family, as_of)
+        for child in family[1:]:
+            mine = got[child.pk]
+            shared(("care.figures", child.pk, as_of), lambda: mine)  # kept for their turn  # noqa: B023
+        return got[unit.pk]
+
+    return shared(("care.figures", unit.pk, as_of), compute)
+
+
+def serving(unit: Unit, as_of: datetime) -> int:
+    """The subtree's subjects with approved service in the mobilization ledger, once per metrics object
+    (with its children's)."""
+
+    def compute() -> int:
+        family = _family(unit)
+        paths = q.serving_paths(unit, as_of)
+        for child in family[1:]:
+            n = sum(1 for p in paths if p.startswith(child.path))
+            shared(("care.serving", child.pk, as_of), lambda: n)  # noqa: B023
+        return len(paths)
+
+    return shared(("care.serving", unit.pk, as_of), compute)
+
+
+def _n(unit: Unit, as_of: datetime, figure: str) -> int:
+    return int(figures(unit, as_of).get(figure, 0))
 
 
 def _fig(figure: str) -> Callable[[Unit, datetime], int]:
     def run(unit: Unit, as_of: datetime) -> int:
-        return facts.count(unit, as_of, figure)
+        return _n(unit, as_of, figure)
 
     run.__name__ = figure.replace(":", "_")
     return run
 
 
 def _coverage(unit: Unit, as_of: datetime) -> Decimal:
-    total = facts.count(unit, as_of, "subjects")
+    figs = figures(unit, as_of)
+    total = int(figs.get("subjects", 0))
     if not total:
         return Decimal("0.0")
-    return (Decimal(100) * facts.count(unit, as_of, "surveyed") / total).quantize(Decimal("0.1"))
+    return (Decimal(100) * int(figs.get("surveyed", 0)) / total).quantize(Decimal("0.1"))
 
 
 def _tag(code: str) -> Callable[[Unit, datetime], int]:
@@ -47,15 +99,17 @@ def _kind(kind: str) -> Callable[[Unit, datetime], int]:
 
 
 def _deliveries(unit: Unit, as_of: datetime) -> int:
-    return sum(facts.count(unit, as_of, f"deliveries:{k}") for k in DeliveryKind.values)
+    figs = figures(unit, as_of)
+    return sum(int(figs.get(f"deliveries:{k}", 0)) for k in DeliveryKind.values)
 
 
 def _help_open(unit: Unit, as_of: datetime) -> int:
-    return facts.count(unit, as_of, "help_raised") - facts.count(unit, as_of, "help_closed")
+    figs = figures(unit, as_of)
+    return int(figs.get("help_raised", 0)) - int(figs.get("help_closed", 0))
 
 
 def _donations(unit: Unit, as_of: datetime) -> Decimal:
-    return facts.value(unit, as_of, "donations").quantize(Decimal("0.01"))
+    return Decimal(figures(unit, as_of).get("donations", 0)).quantize(Decimal("0.01"))
 
 
 PERSONS = pgettext_lazy("metric unit", "persons")
@@ -226,7 +280,7 @@ METRICS: list[Metric] = [
     Metric(
         "care.retirees_serving",
         _("Retirees serving"),
-        lambda u, t: len(q.serving_people(u, t)),
+        serving,
         _("Care subjects with approved service in the mobilization ledger before the cutoff."),
         PERSONS,
         group="care",
@@ -240,8 +294,10 @@ def briefing(unit: Unit, as_of: datetime) -> tuple[str, str] | None:
     """The care sentence of the briefing, in the seed's style ("全面排摸243位老同志……"), or ``None``."""
     from muster.reports.briefing import Num, number_en, number_zh
 
+    figs = figures(unit, as_of)
+
     def n(figure: str) -> int:
-        return facts.count(unit, as_of, figure)
+        return int(figs.get(figure, 0))
 
     subjects = n("subjects")
     if not subjects:
@@ -249,8 +305,8 @@ def briefing(unit: Unit, as_of: datetime) -> tuple[str, str] | None:
     surveyed, high = n("surveyed"), n("high")
     supplies, medicine = n(f"deliveries:{DeliveryKind.SUPPLIES}"), n(f"deliveries:{DeliveryKind.MEDICINE}")
     resolved, deceased = n("help_resolved"), n("deceased")
-    paid, serving = n("payments"), len(q.serving_people(unit, as_of))
-    pct = _coverage(unit, as_of)
+    paid, served = n("payments"), serving(unit, as_of)
+    pct = (Decimal(100) * surveyed / subjects).quantize(Decimal("0.1"))
     zh = [f"全面排摸{subjects}位老同志，已排摸{surveyed}位（{pct}%）"]
     en = [f"{surveyed} of {subjects} retirees were surveyed ({pct}%)"]
     if high:
@@ -267,9 +323,9 @@ def briefing(unit: Unit, as_of: datetime) -> tuple[str, str] | None:
         en.append(
             f"the families of {deceased} who died were consoled" + (f" and paid ({paid})" if paid else "")
         )
-    if serving:
-        zh.append(f"{number_zh(Num(serving, 'near'))}名老同志投身社区防控一线")
-        en.append(f"{number_en(Num(serving, 'near'))} retirees served on the community front line")
+    if served:
+        zh.append(f"{number_zh(Num(served, 'near'))}名老同志投身社区防控一线")
+        en.append(f"{number_en(Num(served, 'near'))} retirees served on the community front line")
     return "；".join(zh) + "。", "In the care ledger, " + "; ".join(en) + "."
 
 

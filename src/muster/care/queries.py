@@ -315,15 +315,7 @@ def serving_people(unit: Unit, as_of: datetime, person_ids: Iterable[int] | None
     from muster.mobilize import queries as mq
     from muster.mobilize.models import ServiceEntry
 
-    ids = (
-        list(person_ids)
-        if person_ids is not None
-        else list(
-            CareSubject.objects.filter(_in(unit), person__isnull=False, created_at__lt=as_of).values_list(
-                "person_id", flat=True
-            )
-        )
-    )
+    ids = list(person_ids) if person_ids is not None else list(_linked(unit, as_of))
     if not ids:
         return set()
     candidates = set(
@@ -335,4 +327,25 @@ def serving_people(unit: Unit, as_of: datetime, person_ids: Iterable[int] | None
         pid
         for pid in candidates
         if mq.approved_minutes(ServiceEntry.objects.filter(person_id=pid), as_of) > 0
+    }
+
+
+def serving_paths(unit: Unit, as_of: datetime) -> list[str]:
+    """The unit paths of the subtree's subjects with approved service in the mobilization ledger before
+    the cutoff (``serving_people``, with where each one is: a table of units counts them per row)."""
+    where = _linked(unit, as_of)
+    return sorted(where[pid] for pid in serving_people(unit, as_of, person_ids=list(where)))
+
+
+def _linked(unit: Unit, as_of: datetime) -> dict[int, str]:
+    """{person id: unit path} of the subtree's subjects that are people of the registry, created before
+    the cutoff. Read through the index of ``person`` (``person_id > 0``, no ordering: otherwise SQLite
+    walks every subject in the order of their codes), the subtree and the time checked here: the
+    subjects linked to the registry are a few of the ledger's."""
+    return {
+        pid: path
+        for pid, path, created in CareSubject.objects.filter(person_id__gt=0)
+        .order_by()
+        .values_list("person_id", "unit__path", "created_at")
+        if path.startswith(unit.path) and created < as_of
     }

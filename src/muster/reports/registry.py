@@ -15,7 +15,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from django.apps import apps
 from django.utils.functional import Promise
@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy as _
 from muster.orgs.models import Unit
 
 Number = int | Decimal
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -130,8 +131,9 @@ def answer(metric_id: str, unit: Unit, as_of: datetime) -> Number:
 
 
 # The totals computed inside ``shared_totals()``: (unit id, cutoff) → the rollup's total, so that the
-# built-in metrics of one unit and cutoff read the ledger once, not once per metric.
-_TOTALS: ContextVar[dict[tuple[int, datetime], Any] | None] = ContextVar("report_totals", default=None)
+# built-in metrics of one unit and cutoff read the ledger once, not once per metric; apps keep what their
+# metrics share there too (``shared``), under keys that start with a name of their own.
+_TOTALS: ContextVar[dict[tuple[Any, ...], Any] | None] = ContextVar("report_totals", default=None)
 
 
 @contextmanager
@@ -141,6 +143,23 @@ def shared_totals() -> Iterator[None]:
         yield
     finally:
         _TOTALS.reset(token)
+
+
+def sharing() -> bool:
+    """Whether a ``shared_totals()`` is open (what is computed for ``shared`` is kept)."""
+    return _TOTALS.get() is not None
+
+
+def shared(key: tuple[Any, ...], compute: Callable[[], T]) -> T:
+    """``compute()`` once per ``key`` inside ``shared_totals()`` (one metrics object: the contract, a
+    section table), every time outside it. ``key``: ``("<app>.<what>", unit id, cutoff, …)``."""
+    memo = _TOTALS.get()
+    if memo is None:
+        return compute()
+    if key not in memo:
+        memo[key] = compute()
+    value: T = memo[key]
+    return value
 
 
 def _total(field: str) -> Callable[[Unit, datetime], Number]:

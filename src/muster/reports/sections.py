@@ -114,7 +114,8 @@ def section_table(group: str, unit: Unit, as_of: datetime, *, skip_empty: bool =
 
 def sections_for(unit: Unit, as_of: datetime) -> list[SectionTable]:
     """Every group's table with data in ``unit``'s subtree (the caller has checked the unit's scope)."""
-    return [t for g in groups() if (t := section_table(g, unit, as_of)) is not None]
+    with registry.shared_totals():  # what an app's metrics of one unit and cutoff share is read once
+        return [t for g in groups() if (t := section_table(g, unit, as_of)) is not None]
 
 
 def visible_sections(user: Any, unit: Unit, as_of: datetime) -> list[SectionTable]:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
+import sqlite3
 from collections.abc import Callable, Iterator
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -27,6 +31,17 @@ hypothesis_settings.register_profile(
     "muster", deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True
 )
 hypothesis_settings.load_profile("muster")
+
+
+@pytest.hookimpl(optionalhook=True)  # (a hook of pytest-xdist: unknown under ``-p no:xdist``)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """``--dist loadfile`` hands out the longest files first (tests/scheduling.py), so that no worker is
+    left with a long file at the end while the others wait."""
+    if config.getoption("dist") != "loadfile":
+        return None
+    from tests.scheduling import LongestFirst
+
+    return LongestFirst(config, log)
 
 
 # The start of the clock of tests that assert on dates ("today", an hour from now): a Wednesday morning
@@ -151,3 +166,133 @@ def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from tests.cli.conftest import migrated_template_file
 
     return migrated_template_file(tmp_path_factory)
+
+
+# ---------------------------------------------------------------- the seeded demo, loaded once per session
+
+# The test database as migrated, in memory (SQLite only): the seeded demo is loaded on top of it, whatever
+# the tests before it left in this process's database (a flush after a ``transaction=True`` test empties
+# even the rows of the data migrations).
+_AS_MIGRATED: list[sqlite3.Connection] = []
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: Any, django_db_blocker: Any) -> None:
+    """pytest-django's test database; on SQLite a copy of it as migrated is kept (for ``seeded_demo``)."""
+    from django.db import connection
+
+    if connection.vendor == "sqlite":
+        with django_db_blocker.unblock():
+            connection.ensure_connection()
+            copy = sqlite3.connect(":memory:", check_same_thread=False)
+            connection.connection.backup(copy)
+            _AS_MIGRATED.append(copy)
+
+
+def _load_seeded_demo() -> None:
+    """What every module on the seeded demo starts from: the demo organization and the seed scenario's
+    ledger (``muster demo`` without serving), in English, passwords hashed the fast way."""
+    from django.test import override_settings
+    from django.utils import translation
+
+    from muster.orgs.demo import load_demo
+    from muster.reports.seed import load_seed_scenario
+
+    with (
+        translation.override("en"),
+        override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]),
+    ):
+        load_demo()
+        assert load_seed_scenario() is True
+
+
+def _restore(source: sqlite3.Connection) -> None:
+    """The test database (SQLite) replaced, page by page, by ``source``; Django's own caches of rows
+    emptied."""
+    from django.contrib.contenttypes.models import ContentType
+    from django.db import connection
+
+    connection.ensure_connection()
+    assert not connection.in_atomic_block
+    source.backup(connection.connection)
+    ContentType.objects.clear_cache()
+
+
+def _snapshot(into: sqlite3.Connection | None = None) -> sqlite3.Connection:
+    """A copy of the test database (SQLite): in memory, or ``into`` another database."""
+    from django.db import connection
+
+    connection.ensure_connection()
+    copy = into or sqlite3.connect(":memory:", check_same_thread=False)
+    connection.connection.backup(copy)
+    return copy
+
+
+@pytest.fixture(scope="session")
+def _seeded_demo_file(
+    django_db_setup: None, django_db_blocker: Any, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    """A SQLite file of the test database as migrated with the seeded demo on top, made once per session
+    (shared by the xdist workers: the first to take the file lock loads the demo in its own test database,
+    copies it out and puts its database back; the others wait and copy)."""
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent
+    template, ready = root / "muster-seeded-demo.sqlite3", root / "muster-seeded-demo.ready"
+    with open(root / "muster-seeded-demo.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            if not ready.exists():
+                with django_db_blocker.unblock():
+                    here = _snapshot()
+                    try:
+                        _restore(_AS_MIGRATED[0])
+                        _load_seeded_demo()
+                        template.unlink(missing_ok=True)
+                        with closing(sqlite3.connect(template)) as out:
+                            _snapshot(into=out)
+                    finally:
+                        _restore(here)
+                        here.close()
+                ready.touch()
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+    return template
+
+
+@pytest.fixture(scope="module")
+def seeded_demo(
+    request: pytest.FixtureRequest, django_db_setup: None, django_db_blocker: Any
+) -> Iterator[None]:
+    """The demo organization and the seed scenario's ledger in the test database for the whole module
+    (``load_demo`` + ``load_seed_scenario``, ~2,800 entries through the services). A module fixture may
+    add rows of its own on top (inside ``django_db_blocker.unblock()``); the tests use ``db`` as usual,
+    so what a test writes is rolled back after it, and after the module the database is as before it.
+
+    SQLite: the database is swapped for a copy of one the demo was loaded into once per session. Other
+    databases: loaded for the module in a transaction that is rolled back after it."""
+    from django.db import connection, transaction
+
+    if connection.vendor == "sqlite":
+        template: Path = request.getfixturevalue("_seeded_demo_file")
+        with django_db_blocker.unblock():
+            before = _snapshot()
+            try:
+                with closing(sqlite3.connect(template)) as seeded:
+                    _restore(seeded)
+                yield None
+            finally:
+                _restore(before)
+                before.close()
+        return
+    atomic = transaction.atomic()
+    with django_db_blocker.unblock():
+        atomic.__enter__()
+    try:
+        with django_db_blocker.unblock():
+            _load_seeded_demo()
+        yield None
+    finally:
+        with django_db_blocker.unblock():
+            transaction.set_rollback(True)
+            atomic.__exit__(None, None, None)

@@ -5,7 +5,6 @@ so; the leader sees the flags on the approvals page and approves all unflagged e
 
 from __future__ import annotations
 
-import os
 import uuid
 from datetime import timedelta
 from pathlib import Path
@@ -14,17 +13,7 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-
 CHROMIUM = Path("/usr/bin/chromium")
-LAUNCH_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 PASSWORD = "pw-Muster-2026"
 
 pytestmark = [
@@ -42,8 +31,10 @@ def _log_in(page: Any, base: str, username: str) -> None:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_window_message_on_a_phone_and_bulk_approval(live_server: Any, org: Any, make_user: Any) -> None:
-    from playwright.sync_api import expect, sync_playwright
+def test_window_message_on_a_phone_and_bulk_approval(
+    browser: Any, live_server: Any, org: Any, make_user: Any
+) -> None:
+    from playwright.sync_api import expect
 
     from muster.mobilize import services as svc
     from muster.mobilize.models import CheckEvent, EntryKind
@@ -93,66 +84,61 @@ def test_window_message_on_a_phone_and_bulk_approval(live_server: Any, org: Any,
     base = live_server.url
     errors: list[str] = []
 
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=LAUNCH_ARGS)
-        try:
-            phone = browser.new_context(
-                viewport={"width": 390, "height": 844}, timezone_id="Asia/Shanghai", is_mobile=True
-            )
-            mobile = phone.new_page()
-            mobile.on("pageerror", lambda e: errors.append(str(e)))
-            _log_in(mobile, base, "bob")
-            url = f"{base}/mobilize/c/{future.token}/"
-            mobile.goto(url)
-            opens = timezone.localtime(future.start - timedelta(minutes=60)).strftime("%m-%d %H:%M")
-            expect(mobile.locator("#checkin-window")).to_contain_text(opens)
-            mobile.locator("#checkin-button").click()
-            status = mobile.locator("#checkin-status")
-            expect(status).to_have_class("alert mt-3 alert-danger")
-            expect(status).to_contain_text(opens)
-            width = mobile.evaluate("document.documentElement.scrollWidth")
-            assert width <= 390  # no sideways scrolling on the phone
-            assert mobile.evaluate("localStorage.getItem('muster.mobilize.pendingChecks')") in (None, "[]")
+    phone = browser.new_context(
+        viewport={"width": 390, "height": 844}, timezone_id="Asia/Shanghai", is_mobile=True
+    )
+    mobile = phone.new_page()
+    mobile.on("pageerror", lambda e: errors.append(str(e)))
+    _log_in(mobile, base, "bob")
+    url = f"{base}/mobilize/c/{future.token}/"
+    mobile.goto(url)
+    opens = timezone.localtime(future.start - timedelta(minutes=60)).strftime("%m-%d %H:%M")
+    expect(mobile.locator("#checkin-window")).to_contain_text(opens)
+    mobile.locator("#checkin-button").click()
+    status = mobile.locator("#checkin-status")
+    expect(status).to_have_class("alert mt-3 alert-danger")
+    expect(status).to_contain_text(opens)
+    width = mobile.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390  # no sideways scrolling on the phone
+    assert mobile.evaluate("localStorage.getItem('muster.mobilize.pendingChecks')") in (None, "[]")
 
-            # A check kept on the phone (its clock said it was time) reaches the server outside the window:
-            # refused, and the page says why.
-            owner = mobile.locator("#checkin-page").get_attribute("data-owner")
-            kept = [
-                {
-                    "url": f"/mobilize/c/{future.token}/",
-                    "key": str(uuid.uuid4()),
-                    "kind": "in",
-                    "at": timezone.now().isoformat(),
-                    "owner": owner,
-                }
-            ]
-            mobile.evaluate(
-                "(items) => localStorage.setItem('muster.mobilize.pendingChecks', JSON.stringify(items))",
-                kept,
-            )
-            mobile.reload()
-            expect(status).to_have_class("alert mt-3 alert-danger")
-            full = timezone.localtime(future.start - timedelta(minutes=60)).strftime("%Y-%m-%d %H:%M")
-            expect(status).to_contain_text(full)
-            assert mobile.evaluate("localStorage.getItem('muster.mobilize.pendingChecks')") == "[]"
-            assert not CheckEvent.objects.filter(assignment__shift=future).exists()
+    # A check kept on the phone (its clock said it was time) reaches the server outside the window:
+    # refused, and the page says why.
+    owner = mobile.locator("#checkin-page").get_attribute("data-owner")
+    kept = [
+        {
+            "url": f"/mobilize/c/{future.token}/",
+            "key": str(uuid.uuid4()),
+            "kind": "in",
+            "at": timezone.now().isoformat(),
+            "owner": owner,
+        }
+    ]
+    mobile.evaluate(
+        "(items) => localStorage.setItem('muster.mobilize.pendingChecks', JSON.stringify(items))",
+        kept,
+    )
+    mobile.reload()
+    expect(status).to_have_class("alert mt-3 alert-danger")
+    full = timezone.localtime(future.start - timedelta(minutes=60)).strftime("%Y-%m-%d %H:%M")
+    expect(status).to_contain_text(full)
+    assert mobile.evaluate("localStorage.getItem('muster.mobilize.pendingChecks')") == "[]"
+    assert not CheckEvent.objects.filter(assignment__shift=future).exists()
 
-            # The leader: flags on the approvals page, then approve all unflagged.
-            office = browser.new_context(timezone_id="Asia/Shanghai")
-            page = office.new_page()
-            page.on("pageerror", lambda e: errors.append(str(e)))
-            page.on("dialog", lambda dialog: dialog.accept())
-            _log_in(page, base, "leader1")
-            page.goto(f"{base}/mobilize/approvals/")
-            expect(page.locator(f"#approval-table tr[data-entry='{short.pk}']")).to_have_attribute(
-                "data-flags", "short"
-            )
-            expect(page.locator(f"#approval-table tr[data-entry='{short.pk}'] .entry-flag")).to_have_count(1)
-            page.locator("#approve-unflagged").click()
-            expect(page.locator(f"#approval-table tr[data-entry='{ok.pk}']")).to_have_count(0)
-            expect(page.locator(f"#approval-table tr[data-entry='{short.pk}']")).to_have_count(1)
-            expect(page.locator(".messages")).to_contain_text("1")
-            assert chain_state(ok.chain).net == 1 and chain_state(short.chain).net == 0
-        finally:
-            browser.close()
+    # The leader: flags on the approvals page, then approve all unflagged.
+    office = browser.new_context(timezone_id="Asia/Shanghai")
+    page = office.new_page()
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("dialog", lambda dialog: dialog.accept())
+    _log_in(page, base, "leader1")
+    page.goto(f"{base}/mobilize/approvals/")
+    expect(page.locator(f"#approval-table tr[data-entry='{short.pk}']")).to_have_attribute(
+        "data-flags", "short"
+    )
+    expect(page.locator(f"#approval-table tr[data-entry='{short.pk}'] .entry-flag")).to_have_count(1)
+    page.locator("#approve-unflagged").click()
+    expect(page.locator(f"#approval-table tr[data-entry='{ok.pk}']")).to_have_count(0)
+    expect(page.locator(f"#approval-table tr[data-entry='{short.pk}']")).to_have_count(1)
+    expect(page.locator(".messages")).to_contain_text("1")
+    assert chain_state(ok.chain).net == 1 and chain_state(short.chain).net == 0
     assert errors == []

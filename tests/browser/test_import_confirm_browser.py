@@ -6,7 +6,6 @@ choosing the file again."""
 from __future__ import annotations
 
 import io
-import os
 from pathlib import Path
 from typing import Any
 
@@ -15,10 +14,7 @@ import pytest
 
 from tests.tabular.helpers import person_row
 
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-
 CHROMIUM = Path("/usr/bin/chromium")
-LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
 PASSWORD = "pw-Muster-2026"
 
 pytestmark = [
@@ -29,54 +25,49 @@ pytestmark = [
 
 @pytest.mark.django_db(transaction=True)
 def test_check_then_confirm_the_same_upload(
-    live_server: Any, org: Any, make_user: Any, tmp_path: Path
+    browser: Any, live_server: Any, org: Any, make_user: Any, tmp_path: Path
 ) -> None:
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     from muster.orgs.models import Person
 
     make_user("xh-manager", "manager", org.xuhui)
     base = live_server.url
     errors: list[str] = []
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=LAUNCH_ARGS)
-        try:
-            context = browser.new_context(
-                viewport={"width": 390, "height": 844}, locale="zh-CN", timezone_id="Asia/Shanghai"
-            )
-            page = context.new_page()
-            page.set_default_timeout(60_000)
-            page.on("pageerror", lambda e: errors.append(str(e)))
-            page.goto(f"{base}/accounts/login/")
-            page.fill("input[name=username]", "xh-manager")
-            page.fill("input[name=password]", PASSWORD)
-            page.click("form[action='/accounts/login/'] button[type=submit]")
-            page.wait_for_url(f"{base}/")
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844}, locale="zh-CN", timezone_id="Asia/Shanghai"
+    )
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(f"{base}/accounts/login/")
+    page.fill("input[name=username]", "xh-manager")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("form[action='/accounts/login/'] button[type=submit]")
+    page.wait_for_url(f"{base}/")
 
-            page.goto(f"{base}/people/import/")
-            with page.expect_download() as download:
-                page.click("a[href='/people/template/']")
-            wb = openpyxl.load_workbook(io.BytesIO(Path(download.value.path()).read_bytes()))
-            assert str(wb["人员"]["A2"].value).startswith("示例")
-            wb["人员"].append(person_row("XH0999", "浏览器", "XH-S1"))
-            filled = tmp_path / "名册.xlsx"
-            out = io.BytesIO()
-            wb.save(out)
-            filled.write_bytes(out.getvalue())
+    page.goto(f"{base}/people/import/")
+    with page.expect_download() as download:
+        page.click("a[href='/people/template/']")
+    wb = openpyxl.load_workbook(io.BytesIO(Path(download.value.path()).read_bytes()))
+    assert str(wb["人员"]["A2"].value).startswith("示例")
+    wb["人员"].append(person_row("XH0999", "浏览器", "XH-S1"))
+    filled = tmp_path / "名册.xlsx"
+    out = io.BytesIO()
+    wb.save(out)
+    filled.write_bytes(out.getvalue())
 
-            page.set_input_files("#import-form input[type=file]", str(filled))
-            page.check("#import-form input[name=dry_run]")
-            page.click("#import-form button[type=submit]")
-            expect(page.locator("#import-result")).to_be_visible()
-            expect(page.locator("#confirm-form button")).to_be_visible()
-            assert not Person.objects.filter(code="XH0999").exists()
+    page.set_input_files("#import-form input[type=file]", str(filled))
+    page.check("#import-form input[name=dry_run]")
+    page.click("#import-form button[type=submit]")
+    expect(page.locator("#import-result")).to_be_visible()
+    expect(page.locator("#confirm-form button")).to_be_visible()
+    assert not Person.objects.filter(code="XH0999").exists()
 
-            page.click("#confirm-form button")
-            expect(page.locator("#import-result")).to_contain_text("名册.xlsx")
-            expect(page.locator("#confirm-form")).to_have_count(0)
-            assert Person.objects.filter(code="XH0999", unit__code="XH-S1").exists()
-            width = page.evaluate("document.documentElement.scrollWidth")
-            assert width <= 390
-        finally:
-            browser.close()
+    page.click("#confirm-form button")
+    expect(page.locator("#import-result")).to_contain_text("名册.xlsx")
+    expect(page.locator("#confirm-form")).to_have_count(0)
+    assert Person.objects.filter(code="XH0999", unit__code="XH-S1").exists()
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390
     assert errors == []

@@ -8,7 +8,6 @@ tests/roster_app (test_progress_polls_while_running)."""
 
 from __future__ import annotations
 
-import os
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -16,10 +15,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-
 CHROMIUM = Path("/usr/bin/chromium")
-LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
 PASSWORD = "pw-Muster-2026"
 TZ = ZoneInfo("Asia/Shanghai")
 
@@ -38,8 +34,10 @@ def _log_in(page: Any, base: str, username: str) -> None:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_roster_a_batch_publish_and_notify(live_server: Any, org: Any, make_user: Any, settings: Any) -> None:
-    from playwright.sync_api import expect, sync_playwright
+def test_roster_a_batch_publish_and_notify(
+    browser: Any, live_server: Any, org: Any, make_user: Any, settings: Any
+) -> None:
+    from playwright.sync_api import expect
 
     from muster.mobilize import services as svc
     from muster.mobilize.models import Assignment
@@ -69,38 +67,33 @@ def test_roster_a_batch_publish_and_notify(live_server: Any, org: Any, make_user
     )
     base = live_server.url
     errors: list[str] = []
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=LAUNCH_ARGS)
-        try:
-            page = browser.new_context(timezone_id="Asia/Shanghai").new_page()
-            page.set_default_timeout(30_000)
-            page.on("pageerror", lambda e: errors.append(str(e)))
-            _log_in(page, base, "leader1")
-            page.goto(f"{base}/mobilize/batches/{d.pk}/")
-            expect(page.locator("#roster-link")).to_contain_text("排班")
-            page.click("#roster-link")
-            page.click("#solve-advanced summary")  # the time limit is under "advanced"
-            page.fill("#id_seconds", "2")
-            page.click("#solve-submit")
-            # the plan page shows the finished run and the proposal
-            expect(page.locator("#publish-button")).to_be_visible()
-            expect(page.locator("#run-status")).to_have_text("完成")
-            expect(page.locator("#per-shift span[data-person]")).to_have_count(2)
-            page.click("#publish-button")  # a summary first, then confirm
-            expect(page.locator("#sum-added")).to_have_text("2")
-            page.click("#confirm-publish")
-            expect(page.locator("#plan-status")).to_have_text("已发布")
-            assert Assignment.objects.filter(shift__deployment=d).count() == 2
+    page = browser.new_context(timezone_id="Asia/Shanghai").new_page()
+    page.set_default_timeout(30_000)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    _log_in(page, base, "leader1")
+    page.goto(f"{base}/mobilize/batches/{d.pk}/")
+    expect(page.locator("#roster-link")).to_contain_text("排班")
+    page.click("#roster-link")
+    page.click("#solve-advanced summary")  # the time limit is under "advanced"
+    page.fill("#id_seconds", "2")
+    page.click("#solve-submit")
+    # the plan page shows the finished run and the proposal
+    expect(page.locator("#publish-button")).to_be_visible()
+    expect(page.locator("#run-status")).to_have_text("完成")
+    expect(page.locator("#per-shift span[data-person]")).to_have_count(2)
+    page.click("#publish-button")  # a summary first, then confirm
+    expect(page.locator("#sum-added")).to_have_text("2")
+    page.click("#confirm-publish")
+    expect(page.locator("#plan-status")).to_have_text("已发布")
+    assert Assignment.objects.filter(shift__deployment=d).count() == 2
 
-            member = browser.new_context(timezone_id="Asia/Shanghai").new_page()
-            member.set_default_timeout(30_000)
-            _log_in(member, base, "bob")
-            expect(member.locator("#unread-count")).to_have_text("1")
-            member.click("#nav-notifications")
-            expect(member.locator("#notification-list")).to_contain_text(f"{d.code}的排班有变动")
-            expect(member.locator("#notification-list")).to_contain_text("新增：2030-03-04 08:00")
-            member.click("#read-all")
-            expect(member.locator("#unread-count")).to_have_count(0)
-        finally:
-            browser.close()
+    member = browser.new_context(timezone_id="Asia/Shanghai").new_page()
+    member.set_default_timeout(30_000)
+    _log_in(member, base, "bob")
+    expect(member.locator("#unread-count")).to_have_text("1")
+    member.click("#nav-notifications")
+    expect(member.locator("#notification-list")).to_contain_text(f"{d.code}的排班有变动")
+    expect(member.locator("#notification-list")).to_contain_text("新增：2030-03-04 08:00")
+    member.click("#read-all")
+    expect(member.locator("#unread-count")).to_have_count(0)
     assert errors == []

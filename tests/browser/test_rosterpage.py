@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import dataclasses
 import io
-import os
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -20,10 +19,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-
 CHROMIUM = Path("/usr/bin/chromium")
-LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
 PASSWORD = "pw-Muster-2026"
 TZ = ZoneInfo("Asia/Shanghai")
 DB_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": []}}
@@ -48,12 +44,12 @@ def _log_in(page: Any, base: str, username: str) -> None:
 
 @pytest.mark.django_db(transaction=True)
 def test_progress_incumbent_publish_confirm_and_exports(
-    live_server: Any, org: Any, make_user: Any, settings: Any, monkeypatch: pytest.MonkeyPatch
+    browser: Any, live_server: Any, org: Any, make_user: Any, settings: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from django_tasks import TaskContext
     from django_tasks_db.models import DBTaskResult
     from openpyxl import load_workbook
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     from muster.clock import local_tz
     from muster.mobilize import services as svc
@@ -90,101 +86,90 @@ def test_progress_incumbent_publish_confirm_and_exports(
     base = live_server.url
     errors: list[str] = []
     seen: dict[str, Any] = {}
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=LAUNCH_ARGS)
-        try:
-            context = browser.new_context(timezone_id="Asia/Shanghai", accept_downloads=True)
-            page = context.new_page()
-            page.set_default_timeout(30_000)
-            page.on("pageerror", lambda e: errors.append(str(e)))
-            _log_in(page, base, "leader1")
-            page.goto(f"{base}/roster/new/?deployment={d.pk}")
-            # seed and time limit are under "advanced", closed; the defaults stand
-            expect(page.locator("#id_seed")).to_be_hidden()
-            page.click("#solve-advanced summary")
-            expect(page.locator("#id_seed")).to_be_visible()
-            page.fill("#id_seconds", "1")
-            page.click("#solve-submit")
-            # queued (no worker yet): the bar at 0, the shifts without counts
-            expect(page.locator("#run-waiting")).to_be_visible()
-            expect(page.locator("#run-progress")).to_have_attribute("aria-valuenow", "0")
-            expect(page.locator("#waiting-shifts li")).to_have_count(6)
-            plan = RosterPlan.objects.get()
+    context = browser.new_context(timezone_id="Asia/Shanghai", accept_downloads=True)
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    _log_in(page, base, "leader1")
+    page.goto(f"{base}/roster/new/?deployment={d.pk}")
+    # seed and time limit are under "advanced", closed; the defaults stand
+    expect(page.locator("#id_seed")).to_be_hidden()
+    page.click("#solve-advanced summary")
+    expect(page.locator("#id_seed")).to_be_visible()
+    page.fill("#id_seconds", "1")
+    page.click("#solve-submit")
+    # queued (no worker yet): the bar at 0, the shifts without counts
+    expect(page.locator("#run-waiting")).to_be_visible()
+    expect(page.locator("#run-progress")).to_have_attribute("aria-valuenow", "0")
+    expect(page.locator("#waiting-shifts li")).to_have_count(6)
+    plan = RosterPlan.objects.get()
 
-            def watching(problem: eng.Problem, options: eng.Options | None = None) -> eng.Result:
-                opts = dataclasses.replace(options or eng.Options(), deterministic=True)
-                inner = opts.progress
+    def watching(problem: eng.Problem, options: eng.Options | None = None) -> eng.Result:
+        opts = dataclasses.replace(options or eng.Options(), deterministic=True)
+        inner = opts.progress
 
-                def progress(ev: eng.Progress) -> None:
-                    assert inner is not None
-                    inner(ev)
-                    if ev.roster is not None and "pairs" not in seen:
-                        # the solve waits here while the polling page picks up the stored roster
-                        seen["pairs"] = ev.roster()
-                        board = page.locator("#incumbent-shifts")
-                        expect(board).to_be_visible()
-                        expect(page.locator("#run-status")).to_have_text("运行中")
-                        for sid in {int(s) for _c, s in seen["pairs"]}:
-                            expect(board.locator(f"tr[data-shift='{sid}'] td[data-count]")).to_have_text(
-                                "1 / 1"
-                            )
-                        expect(page.locator("#per-shift")).to_have_count(0)
-                        seen["bar"] = page.locator("#run-progress .progress-bar").inner_text()
+        def progress(ev: eng.Progress) -> None:
+            assert inner is not None
+            inner(ev)
+            if ev.roster is not None and "pairs" not in seen:
+                # the solve waits here while the polling page picks up the stored roster
+                seen["pairs"] = ev.roster()
+                board = page.locator("#incumbent-shifts")
+                expect(board).to_be_visible()
+                expect(page.locator("#run-status")).to_have_text("运行中")
+                for sid in {int(s) for _c, s in seen["pairs"]}:
+                    expect(board.locator(f"tr[data-shift='{sid}'] td[data-count]")).to_have_text("1 / 1")
+                expect(page.locator("#per-shift")).to_have_count(0)
+                seen["bar"] = page.locator("#run-progress .progress-bar").inner_text()
 
-                return real_solve(problem, dataclasses.replace(opts, progress=progress))
+        return real_solve(problem, dataclasses.replace(opts, progress=progress))
 
-            monkeypatch.setattr(eng, "solve", watching)
-            queued = [t for t in DBTaskResult.objects.ready() if t.task_path.endswith(".solve_task")]
-            assert len(queued) == 1
-            t = queued[0]
-            t.task.call(
-                TaskContext(task_result=t.task_result), *t.args_kwargs["args"], **t.args_kwargs["kwargs"]
-            )
-            assert seen["pairs"] and "%" in seen["bar"]
-            # the solve is over: the page refreshes itself to the proposal
-            expect(page.locator("#per-shift")).to_be_visible()
-            expect(page.locator("#run-status")).to_have_text("完成")
-            expect(page.locator("#run-progress")).to_have_attribute("aria-valuenow", "100")
-            expect(page.locator("#per-shift tbody tr")).to_have_count(6)
-            n = plan.proposals.count()
-            assert n >= 4
+    monkeypatch.setattr(eng, "solve", watching)
+    queued = [t for t in DBTaskResult.objects.ready() if t.task_path.endswith(".solve_task")]
+    assert len(queued) == 1
+    t = queued[0]
+    t.task.call(TaskContext(task_result=t.task_result), *t.args_kwargs["args"], **t.args_kwargs["kwargs"])
+    assert seen["pairs"] and "%" in seen["bar"]
+    # the solve is over: the page refreshes itself to the proposal
+    expect(page.locator("#per-shift")).to_be_visible()
+    expect(page.locator("#run-status")).to_have_text("完成")
+    expect(page.locator("#run-progress")).to_have_attribute("aria-valuenow", "100")
+    expect(page.locator("#per-shift tbody tr")).to_have_count(6)
+    n = plan.proposals.count()
+    assert n >= 4
 
-            # publish: a summary first
-            page.click("#publish-button")
-            expect(page.locator("#sum-added")).to_have_text(str(n))
-            expect(page.locator("#sum-removed")).to_have_text("0")
-            # meanwhile the plan changes (someone else removes a row): the confirm is refused
-            row = plan.proposals.order_by("shift__start", "person__code").first()
-            assert row is not None
-            services.proposal_edit(
-                actor=leader, plan=plan, action="remove", shift=row.shift, person=row.person
-            )
-            page.click("#confirm-publish")
-            expect(page.locator(".alert-danger, .alert-error").first).to_be_visible()
-            assert not Assignment.objects.filter(shift__deployment=d).exists()
-            expect(page.locator("#sum-added")).to_have_text(str(n - 1))  # the new summary
-            page.click("#confirm-publish")
-            expect(page.locator("#plan-status")).to_have_text("已发布")
-            plan.refresh_from_db()
-            assert plan.status == PlanStatus.PUBLISHED
-            assert Assignment.objects.filter(shift__deployment=d).count() == n - 1
+    # publish: a summary first
+    page.click("#publish-button")
+    expect(page.locator("#sum-added")).to_have_text(str(n))
+    expect(page.locator("#sum-removed")).to_have_text("0")
+    # meanwhile the plan changes (someone else removes a row): the confirm is refused
+    row = plan.proposals.order_by("shift__start", "person__code").first()
+    assert row is not None
+    services.proposal_edit(actor=leader, plan=plan, action="remove", shift=row.shift, person=row.person)
+    page.click("#confirm-publish")
+    expect(page.locator(".alert-danger, .alert-error").first).to_be_visible()
+    assert not Assignment.objects.filter(shift__deployment=d).exists()
+    expect(page.locator("#sum-added")).to_have_text(str(n - 1))  # the new summary
+    page.click("#confirm-publish")
+    expect(page.locator("#plan-status")).to_have_text("已发布")
+    plan.refresh_from_db()
+    assert plan.status == PlanStatus.PUBLISHED
+    assert Assignment.objects.filter(shift__deployment=d).count() == n - 1
 
-            # the published 排班表: Excel download and the print layout
-            with page.expect_download() as info:
-                page.click("#export-xlsx")
-            wb = load_workbook(io.BytesIO(Path(info.value.path()).read_bytes()), read_only=True)
-            assert len(wb.sheetnames) == 2
-            flat = list(wb[wb.sheetnames[1]].iter_rows(values_only=True))
-            assert len(flat) - 1 == n - 1
-            page.click("#print-link")
-            expect(page.locator("#print-grid")).to_be_visible()
-            expect(page.locator("#print-grid tbody tr[data-person]")).to_have_count(
-                plan.proposals.values("person").distinct().count()
-            )
-            page.emulate_media(media="print")
-            expect(page.locator("#print-button")).to_be_hidden()
-            pdf = page.pdf(prefer_css_page_size=True)
-            assert pdf.startswith(b"%PDF")
-        finally:
-            browser.close()
+    # the published 排班表: Excel download and the print layout
+    with page.expect_download() as info:
+        page.click("#export-xlsx")
+    wb = load_workbook(io.BytesIO(Path(info.value.path()).read_bytes()), read_only=True)
+    assert len(wb.sheetnames) == 2
+    flat = list(wb[wb.sheetnames[1]].iter_rows(values_only=True))
+    assert len(flat) - 1 == n - 1
+    page.click("#print-link")
+    expect(page.locator("#print-grid")).to_be_visible()
+    expect(page.locator("#print-grid tbody tr[data-person]")).to_have_count(
+        plan.proposals.values("person").distinct().count()
+    )
+    page.emulate_media(media="print")
+    expect(page.locator("#print-button")).to_be_hidden()
+    pdf = page.pdf(prefer_css_page_size=True)
+    assert pdf.startswith(b"%PDF")
     assert errors == []

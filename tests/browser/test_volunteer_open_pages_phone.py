@@ -4,17 +4,13 @@ Playwright: the home lists the first page of open shifts, "Later open shifts" tu
 
 from __future__ import annotations
 
-import os
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-
 CHROMIUM = Path("/usr/bin/chromium")
-LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
 PASSWORD = "pw-Muster-2026"
 
 pytestmark = [
@@ -29,9 +25,11 @@ def _fits(page: Any) -> None:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_volunteer_turns_the_page_and_signs_up(live_server: Any, org: Any, make_user: Any) -> None:
+def test_volunteer_turns_the_page_and_signs_up(
+    browser: Any, live_server: Any, org: Any, make_user: Any
+) -> None:
     from django.utils import timezone
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     from muster.mobilize import services as msvc
     from muster.mobilize.models import Shift
@@ -59,33 +57,28 @@ def test_volunteer_turns_the_page_and_signs_up(live_server: Any, org: Any, make_
     )
     target = Opening.objects.get(shift=made[55])
     base = live_server.url
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=LAUNCH_ARGS)
-        try:
-            ctx = browser.new_context(
-                viewport={"width": 390, "height": 844},
-                timezone_id="Asia/Shanghai",
-                is_mobile=True,
-                locale="zh-CN",
-            )
-            page = ctx.new_page()
-            page.set_default_timeout(15_000)
-            page.goto(f"{base}/accounts/login/")
-            page.fill("input[name=username]", "wangqiang")
-            page.fill("input[name=password]", PASSWORD)
-            page.click("form[action='/accounts/login/'] button[type=submit]")
-            page.wait_for_url(f"{base}/")
-            page.goto(f"{base}/volunteers/")
-            expect(page.locator("#fitting > li")).to_have_count(50)
-            _fits(page)
-            page.click("#open-more")
-            page.wait_for_url(f"{base}/volunteers/?page=2")
-            expect(page.locator("#fitting > li")).to_have_count(10)
-            assert page.locator("#open-more").count() == 0
-            _fits(page)
-            page.locator(f"form[action='/volunteers/openings/{target.pk}/signup/'] button").click()
-            page.wait_for_url(f"{base}/volunteers/")
-            _fits(page)
-        finally:
-            browser.close()
+    ctx = browser.new_context(
+        viewport={"width": 390, "height": 844},
+        timezone_id="Asia/Shanghai",
+        is_mobile=True,
+        locale="zh-CN",
+    )
+    page = ctx.new_page()
+    page.set_default_timeout(15_000)
+    page.goto(f"{base}/accounts/login/")
+    page.fill("input[name=username]", "wangqiang")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("form[action='/accounts/login/'] button[type=submit]")
+    page.wait_for_url(f"{base}/")
+    page.goto(f"{base}/volunteers/")
+    expect(page.locator("#fitting > li")).to_have_count(50)
+    _fits(page)
+    page.click("#open-more")
+    page.wait_for_url(f"{base}/volunteers/?page=2")
+    expect(page.locator("#fitting > li")).to_have_count(10)
+    assert page.locator("#open-more").count() == 0
+    _fits(page)
+    page.locator(f"form[action='/volunteers/openings/{target.pk}/signup/'] button").click()
+    page.wait_for_url(f"{base}/volunteers/")
+    _fits(page)
     assert SignUp.objects.get(opening=target, person=org.bob).status == SignUpStatus.SEATED

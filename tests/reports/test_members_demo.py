@@ -1,13 +1,13 @@
 """Party organizations in the reports with the seed demo (the Shanghai March 2022 ledger): a party
 organization shows what its members did — never "派出0批0人次" for an organization whose people served.
 
-The demo and the scenario are loaded once for the module (as in ``test_seed.py``) and rolled back after it.
+The demo and the scenario are loaded once per session and put in the database for the module (the
+``seeded_demo`` fixture of tests/conftest.py); after the module the database is as before it.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
 from datetime import date
 from io import StringIO
 from typing import Any
@@ -15,43 +15,20 @@ from typing import Any
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
-from django.db import transaction
-from django.test import Client, override_settings
-from django.utils import translation
+from django.test import Client
 
 from muster.mobilize.models import Deployment, DeploymentStatus, EntryKind, ServiceEntry
-from muster.orgs.demo import load_demo
 from muster.orgs.models import Unit
-from muster.partylife.membership import roster_at
+from muster.partylife.membership import members_on
 from muster.reports import briefing as bw
 from muster.reports import services
 from muster.reports.members import members_rollup
 from muster.reports.rollup import Figures
-from muster.reports.seed import CUTOFF, load_seed_scenario
-
-
-@pytest.fixture(scope="module")
-def seeded_once(django_db_setup: Any, django_db_blocker: Any) -> Iterator[None]:
-    atomic = transaction.atomic()
-    with django_db_blocker.unblock():
-        atomic.__enter__()
-    try:
-        with (
-            django_db_blocker.unblock(),
-            translation.override("en"),
-            override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]),
-        ):
-            load_demo()
-            assert load_seed_scenario() is True
-        yield None
-    finally:
-        with django_db_blocker.unblock():
-            transaction.set_rollback(True)
-            atomic.__exit__(None, None, None)
+from muster.reports.seed import CUTOFF
 
 
 @pytest.fixture
-def seeded(seeded_once: None, db: Any, settings: Any) -> None:
+def seeded(seeded_demo: None, db: Any, settings: Any) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
@@ -61,7 +38,7 @@ def unit(code: str) -> Unit:
 
 def by_hand(party: Unit) -> Figures:
     """The members' figures counted row by row in Python (the reference)."""
-    members = {e.person.pk for e in roster_at(party, date(2022, 3, 18))}
+    members = {e.person.pk for e in members_on(party, date(2022, 3, 18))}
     signs: dict[tuple[int, int], int] = defaultdict(int)
     minutes = c_minutes = 0
     c_signs: dict[int, int] = defaultdict(int)

@@ -1,56 +1,27 @@
 """The seed scenario: every figure of the article holds in the ledger, the CLI prints the headline, and
 loading twice writes nothing. (Slow: the demo organization and ~2,800 entries through the services, so they
-are loaded once for the module.)"""
+are loaded once per session: the ``seeded_demo`` fixture of tests/conftest.py.)"""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from io import StringIO
 from typing import Any
 
 import pytest
 from django.core.management import call_command
-from django.db import transaction
-from django.test import override_settings
-from django.utils import translation
 
 from muster.mobilize.models import Deployment, MeasureValue, ServiceEntry
 from muster.mobilize.queries import pending_rows
-from muster.orgs.demo import load_demo
 from muster.orgs.models import Unit
 from muster.reports import services
 from muster.reports.rollup import rollup, rollup_straight
 from muster.reports.seed import CUTOFF, EARLY_CUTOFF, load_seed_scenario
 
 
-@pytest.fixture(scope="module")
-def seeded_once(django_db_setup: Any, django_db_blocker: Any) -> Iterator[int]:
-    """The demo organization and the scenario, loaded once for the module in a transaction that is rolled
-    back after it; each test runs in a savepoint of its own inside it (``django_db``), so what a test
-    writes is gone before the next one."""
-    atomic = transaction.atomic()
-    with django_db_blocker.unblock():
-        atomic.__enter__()
-    try:
-        with (
-            django_db_blocker.unblock(),
-            translation.override("en"),
-            override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]),
-        ):
-            load_demo()
-            assert load_seed_scenario() is True
-            root = Unit.objects.get(code="SH").pk
-        yield root
-    finally:
-        with django_db_blocker.unblock():
-            transaction.set_rollback(True)
-            atomic.__exit__(None, None, None)
-
-
 @pytest.fixture
-def seeded(seeded_once: int, db: Any) -> Unit:
-    return Unit.objects.get(pk=seeded_once)
+def seeded(seeded_demo: None, db: Any) -> Unit:
+    return Unit.objects.get(code="SH")
 
 
 def test_the_article_holds(seeded: Unit) -> None:

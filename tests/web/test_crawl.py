@@ -1,9 +1,9 @@
 """Every link a user sees works for that user (issue 27, items 1 and 10).
 
-The demo organization and the Shanghai March 2022 ledger are loaded once for the module; then each demo
-account, a plain member linked to a person and a volunteer with a login but no role follow every link,
-tab and ``hx-get`` reachable from the home page, three levels deep, and the crawl fails on any 403, 404
-or 500. To keep it bounded, a URL pattern (route and query keys) is opened at most a few times per
+The demo organization and the Shanghai March 2022 ledger are loaded once per session (``seeded_demo``);
+then each demo account, a plain member linked to a person and a volunteer with a login but no role follow
+every link, tab and ``hx-get`` reachable from the home page, three levels deep, and the crawl fails on any
+403, 404 or 500. To keep it bounded, a URL pattern (route and query keys) is opened at most a few times per
 account: the second person page finds what the first did not.
 
 The rendered pages are also scanned for words meant for developers (``snake_case`` identifiers, raw
@@ -16,7 +16,6 @@ from __future__ import annotations
 import re
 import warnings
 from collections import deque
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from typing import Any
@@ -24,14 +23,12 @@ from urllib.parse import parse_qsl, urljoin, urlsplit
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.db import connection, transaction
+from django.db import connection
 from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import Resolver404, resolve
-from django.utils import translation
 
 from muster.orgs.access import SYSTEM
-from muster.orgs.demo import load_demo
 from muster.orgs.models import Person, Unit
 from muster.orgs.services import role_grant
 
@@ -59,42 +56,30 @@ class Seeded:
 
 
 @pytest.fixture(scope="module")
-def seeded_once(django_db_setup: Any, django_db_blocker: Any) -> Iterator[Seeded]:
-    """The demo and its ledger, loaded once in a transaction rolled back after the module. Besides the
-    demo logins: ``member`` (member role on their home unit, linked to a person who served in the seed
-    scenario) and ``volunteer`` (linked to another such person, no role at all)."""
+def seeded_once(seeded_demo: None, django_db_blocker: Any) -> Seeded:
+    """The demo and its ledger (``seeded_demo``: loaded once per session, in the database for the module).
+    Besides the demo logins: ``member`` (member role on their home unit, linked to a person who served in
+    the seed scenario) and ``volunteer`` (linked to another such person, no role at all), added for the
+    module (gone after it with the rest of the demo)."""
     from muster.mobilize.models import DeploymentMember
-    from muster.reports.seed import load_seed_scenario
 
-    atomic = transaction.atomic()
-    with django_db_blocker.unblock():
-        atomic.__enter__()
-    try:
-        with (
-            django_db_blocker.unblock(),
-            translation.override("en"),
-            override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]),
-        ):
-            load_demo()
-            load_seed_scenario()
-            served = (
-                Person.objects.filter(pk__in=DeploymentMember.objects.values("person_id"), user__isnull=True)
-                .select_related("unit")
-                .order_by("code")
-            )
-            member_p, volunteer_p = served[0], served[1]
-            users = get_user_model().objects
-            member = users.create_user(username="member", password="pw-Muster-2026")
-            role_grant(actor=SYSTEM, user=member, unit=member_p.unit, role="member")
-            volunteer = users.create_user(username="volunteer", password="pw-Muster-2026")
-            Person.objects.filter(pk=member_p.pk).update(user=member)
-            Person.objects.filter(pk=volunteer_p.pk).update(user=volunteer)
-            seeded = Seeded(member_p.code, volunteer_p.code)
-        yield seeded
-    finally:
-        with django_db_blocker.unblock():
-            transaction.set_rollback(True)
-            atomic.__exit__(None, None, None)
+    with (
+        django_db_blocker.unblock(),
+        override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]),
+    ):
+        served = (
+            Person.objects.filter(pk__in=DeploymentMember.objects.values("person_id"), user__isnull=True)
+            .select_related("unit")
+            .order_by("code")
+        )
+        member_p, volunteer_p = served[0], served[1]
+        users = get_user_model().objects
+        member = users.create_user(username="member", password="pw-Muster-2026")
+        role_grant(actor=SYSTEM, user=member, unit=member_p.unit, role="member")
+        volunteer = users.create_user(username="volunteer", password="pw-Muster-2026")
+        Person.objects.filter(pk=member_p.pk).update(user=member)
+        Person.objects.filter(pk=volunteer_p.pk).update(user=volunteer)
+        return Seeded(member_p.code, volunteer_p.code)
 
 
 @pytest.fixture

@@ -163,5 +163,7 @@ def test_a_templates_drop_down_sheet_is_never_data_even_where_its_values_read_li
     assert not errors
     assert set(tables) == {"cars"}
     # without the skip, the lists sheet scores as a drivers sheet (two matching headers)
-    renamed = xlsx({"cars": [["Plate", "Seats"], ["沪A12345", 5]], "other": [["name", "licence"], ["x", "y"]]})
+    renamed = xlsx(
+        {"cars": [["Plate", "Seats"], ["沪A12345", 5]], "other": [["name", "licence"], ["x", "y"]]}
+    )
     assert set(match("other.xlsx", renamed)[0]) == {"cars", "drivers"}

@@ -20,15 +20,7 @@ LIMIT = 800
 MARK = "Large because"
 SRC = Path(muster.__file__).resolve().parent
 
-ALLOWED: dict[str, str] = {
-    "orgs/people_io.py": "the staff register's plan and apply on the import pipeline; to split by sheet",
-    "mobilize/ledger_io.py": "the ledger's plan and apply on the import pipeline; to split by sheet",
-    "care/services.py": "care's services in one module; to split by sub-domain like mobilize's",
-    "care/views.py": "care's pages in one module; to split by sub-domain",
-    "roster/services.py": "rostering's services; to split into plan / solve / proposal / publish",
-    "volunteers/services.py": "volunteers' services; to split sign-up from call-ups",
-    "outreach/api.py": "outreach's API in one module; to split by sub-domain",
-}
+ALLOWED: dict[str, str] = {}
 
 
 def _modules() -> list[Path]:

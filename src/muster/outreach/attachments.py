@@ -1,8 +1,8 @@
-"""Files of visits: what a file may be (a JPEG, PNG or WebP photo, or a PDF, told by its content, not its
-name), how large (``settings.MUSTER_OUTREACH_FILE_MAX_BYTES``, default 10 MB) and where it is kept (a
-private folder outside the static and media roots, ``settings.MUSTER_OUTREACH_FILES_ROOT``, default
-``var/private/outreach-files``). Files are read back only through ``muster.outreach.views.attachment_file``
-(scoped, audited)."""
+"""Files of visits, problems and classes: what a file may be (a JPEG, PNG or WebP photo, or a PDF, told by
+its content, not its name), how large (``settings.MUSTER_OUTREACH_FILE_MAX_BYTES``, default 10 MB) and where
+it is kept (a private folder outside the static and media roots, ``settings.MUSTER_OUTREACH_FILES_ROOT``,
+default ``var/private/outreach-files``). Files are read back only through
+``muster.outreach.views_files.attachment_file`` (scoped, audited)."""
 
 from __future__ import annotations
 

@@ -9,7 +9,17 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from muster.orgs.models import Unit
-from muster.outreach.models import IndicatorUnit, MeasureCategory, MeasureState, TaxpayerHome, VisitForm
+from muster.outreach.models import (
+    Agreement,
+    IndicatorUnit,
+    MeasureCategory,
+    MeasureState,
+    ServiceKind,
+    TaxClass,
+    TaxpayerHome,
+    Visit,
+    VisitForm,
+)
 
 _DATE = forms.DateInput(attrs={"type": "date", "class": "form-control"})
 _TEXT = {"class": "form-control"}
@@ -265,3 +275,128 @@ class AgreementForm(forms.Form):
     def __init__(self, *args: Any, branches: QuerySet[Unit], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["branch"].queryset = branches  # type: ignore[attr-defined]
+
+
+# ------------------------------------------------ editing and closing homes, classes and agreements
+
+
+class HomeEditForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=120, widget=forms.TextInput(attrs=_TEXT))
+    opened_on = forms.DateField(label=_("Opened on"), widget=_DATE)
+    partner = _partner_field()
+    address = forms.CharField(
+        label=_("Address"), max_length=200, required=False, widget=forms.TextInput(attrs=_TEXT)
+    )
+
+
+class CloseForm(forms.Form):
+    """The day a home closes or an agreement ends."""
+
+    on = forms.DateField(label=_("Closing day"), widget=_DATE)
+
+
+class _AgreementChoice(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return f"{obj.branch.name} · {obj.partner.name} · {obj.start:%Y-%m-%d}"
+
+
+class ClassEditForm(ClassForm):
+    """A class's fields but its unit, and the co-building agreement it belongs to."""
+
+    agreement = _AgreementChoice(
+        label=_("Co-building agreement"),
+        queryset=Agreement.objects.none(),
+        required=False,
+        widget=forms.Select(attrs=_SELECT),
+    )
+
+    def __init__(self, *args: Any, agreements: QuerySet[Agreement], **kwargs: Any) -> None:
+        super().__init__(*args, units=Unit.objects.none(), **kwargs)
+        del self.fields["unit"]
+        self.fields["agreement"].queryset = agreements  # type: ignore[attr-defined]
+
+
+class AgreementEditForm(forms.Form):
+    partner = forms.CharField(  # empty: the partner stays (one the user may not see is not shown)
+        label=_("Partner (code)"), max_length=40, required=False, widget=forms.TextInput(attrs=_TEXT)
+    )
+    title = forms.CharField(
+        label=_("Title"), max_length=200, required=False, widget=forms.TextInput(attrs=_TEXT)
+    )
+    start = forms.DateField(label=_("Start date"), widget=_DATE)
+    end = forms.DateField(label=_("End date"), required=False, widget=_DATE)
+
+
+class _ActivityChoice(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return f"{obj.held_on:%Y-%m-%d} · {getattr(obj, 'topics', '') or getattr(obj, 'topic', '') or obj}"
+
+
+class AttachActivityForm(forms.Form):
+    """Count one visit or one class as an activity of a co-building agreement."""
+
+    visit = _ActivityChoice(
+        label=_("Visit"), queryset=Visit.objects.none(), required=False, widget=forms.Select(attrs=_SELECT)
+    )
+    tax_class = _ActivityChoice(
+        label=_("Taxpayer class"),
+        queryset=TaxClass.objects.none(),
+        required=False,
+        widget=forms.Select(attrs=_SELECT),
+    )
+
+    def __init__(
+        self, *args: Any, visits: QuerySet[Visit], classes: QuerySet[TaxClass], **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["visit"].queryset = visits  # type: ignore[attr-defined]
+        self.fields["tax_class"].queryset = classes  # type: ignore[attr-defined]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if (data.get("visit") is None) == (data.get("tax_class") is None):
+            raise forms.ValidationError(_("Choose one visit or one class."))
+        return data
+
+
+# ------------------------------------------------ the service log
+
+
+class ServiceLogForm(forms.Form):
+    at = forms.DateTimeField(
+        label=_("Time"),
+        widget=forms.DateTimeInput(
+            attrs={"type": "datetime-local", "class": "form-control"}, format="%Y-%m-%dT%H:%M"
+        ),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"],
+    )
+    kind = forms.ChoiceField(label=_("Type"), choices=ServiceKind.choices, widget=forms.Select(attrs=_SELECT))
+    unit = _units_field(_("Unit"))
+    enterprise = forms.CharField(
+        label=_("Enterprise (credit code)"),
+        max_length=40,
+        required=False,
+        widget=forms.TextInput(attrs=_TEXT),
+    )
+    taxpayer = forms.CharField(
+        label=_("Taxpayer"),
+        max_length=120,
+        required=False,
+        help_text=_("A person or a body without a credit code; left empty, the enterprise's name."),
+        widget=forms.TextInput(attrs=_TEXT),
+    )
+    matter = forms.CharField(
+        label=_("Matter"), max_length=300, widget=forms.Textarea(attrs={**_TEXT, "rows": 2})
+    )
+    staff = forms.CharField(
+        label=_("Staff (staff number)"), max_length=40, widget=forms.TextInput(attrs=_TEXT)
+    )
+    outside_hours = forms.BooleanField(
+        label=_("Outside office hours"),
+        required=False,
+        widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
+    )
+
+    def __init__(self, *args: Any, units: QuerySet[Unit], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["unit"].queryset = units  # type: ignore[attr-defined]

@@ -101,6 +101,14 @@ class Visit(models.Model):
     # Read-only link to a meeting of party life (the visit may count as the branch's 主题党日): by id, so
     # outreach never writes into party life.
     meeting_id = models.PositiveBigIntegerField(_("meeting"), null=True, blank=True)
+    agreement = models.ForeignKey(
+        "Agreement",
+        verbose_name=_("co-building agreement"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="visits",
+    )
     topics = models.CharField(_("topics"), max_length=300, blank=True)
     findings = models.TextField(_("findings"), blank=True)
     visitors = models.ManyToManyField(Person, verbose_name=_("visitors"), related_name="outreach_visits")
@@ -282,6 +290,14 @@ class TaxClass(models.Model):
     enterprises = models.ManyToManyField(
         Enterprise, verbose_name=_("enterprises"), blank=True, related_name="+"
     )
+    agreement = models.ForeignKey(
+        "Agreement",
+        verbose_name=_("co-building agreement"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="classes",
+    )
 
     class Meta:
         verbose_name = _("taxpayer class")
@@ -448,12 +464,21 @@ class DayFact(models.Model):
         return f"{self.unit_id} {self.day}"
 
 
-class VisitAttachment(models.Model):
-    """A file of a visit (a photo of the meeting, a scanned survey form): a JPEG, PNG or WebP photo or a PDF,
-    told by its content, kept in private storage (``muster.outreach.attachments``) and read back only
-    through the scoped, audited download view."""
+class Attachment(models.Model):
+    """A file of a visit (a photo of the meeting, a scanned survey form), of a problem's resolution (the
+    evidence) or of a taxpayer class: a JPEG, PNG or WebP photo or a PDF, told by its content, kept in
+    private storage (``muster.outreach.attachments``) and read back only through the scoped, audited download
+    view. It belongs to exactly one of them, and it is seen by whoever sees that record."""
 
-    visit = models.ForeignKey(Visit, on_delete=models.PROTECT, related_name="attachments")
+    visit = models.ForeignKey(
+        Visit, on_delete=models.PROTECT, null=True, blank=True, related_name="attachments"
+    )
+    problem = models.ForeignKey(
+        Problem, on_delete=models.PROTECT, null=True, blank=True, related_name="attachments"
+    )
+    tax_class = models.ForeignKey(
+        TaxClass, on_delete=models.PROTECT, null=True, blank=True, related_name="attachments"
+    )
     name = models.CharField(_("file name"), max_length=120)
     content_type = models.CharField(_("content type"), max_length=40)
     size = models.PositiveIntegerField(_("size"))
@@ -465,9 +490,19 @@ class VisitAttachment(models.Model):
     uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
 
     class Meta:
-        verbose_name = _("visit attachment")
-        verbose_name_plural = _("visit attachments")
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
         ordering = ["uploaded_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(visit__isnull=False, problem__isnull=True, tax_class__isnull=True)
+                    | models.Q(visit__isnull=True, problem__isnull=False, tax_class__isnull=True)
+                    | models.Q(visit__isnull=True, problem__isnull=True, tax_class__isnull=False)
+                ),
+                name="outreach_attachment_one_owner",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name

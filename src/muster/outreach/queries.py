@@ -18,7 +18,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum
+from django.http import Http404
 
 from muster.orgs import access
 from muster.orgs.access import Perm
@@ -35,6 +36,7 @@ from muster.outreach.models import (
     Problem,
     ProblemEvent,
     ProblemStatus,
+    ServiceKind,
     ServiceLogEntry,
     ServiceMeasure,
     TaxClass,
@@ -409,9 +411,10 @@ def homes_visible(user: Any) -> QuerySet[TaxpayerHome]:
 
 
 def classes_visible(user: Any) -> QuerySet[TaxClass]:
-    """Taxpayer classes (纳税人学堂 / 小讲堂) of units the user may see, the latest first."""
+    """Taxpayer classes (纳税人学堂 / 小讲堂) of units or party branches the user may see, latest first."""
+    seen = visible_units(user).values("pk")
     return (
-        TaxClass.objects.filter(unit__in=visible_units(user).values("pk"))
+        TaxClass.objects.filter(Q(unit__in=seen) | Q(branch__in=seen))
         .select_related("unit", "home", "partner", "partner__unit")
         .order_by("-held_on", "-id")
     )
@@ -424,3 +427,70 @@ def agreements_visible(user: Any) -> QuerySet[Agreement]:
         .select_related("branch", "partner", "partner__unit")
         .order_by("branch__path", "start", "id")
     )
+
+
+def home_get(user: Any, pk: Any) -> TaxpayerHome:
+    """A taxpayer home of a unit the user may see; 404 otherwise (unknown or out of scope alike)."""
+    home = homes_visible(user).filter(pk=pk).first()
+    if home is None:
+        raise Http404
+    return home
+
+
+def class_get(user: Any, pk: Any) -> TaxClass:
+    """A taxpayer class of a unit the user may see; 404 otherwise."""
+    c = classes_visible(user).select_related("branch", "agreement").filter(pk=pk).first()
+    if c is None:
+        raise Http404
+    return c
+
+
+def agreement_get(user: Any, pk: Any) -> Agreement:
+    """A co-building agreement of a party branch the user may see; 404 otherwise."""
+    a = agreements_visible(user).filter(pk=pk).first()
+    if a is None:
+        raise Http404
+    return a
+
+
+def service_log_entries(
+    user: Any, unit: Unit, *, start: date | None = None, end: date | None = None, kind: str = ""
+) -> QuerySet[ServiceLogEntry]:
+    """The service log of ``unit``'s subtree, of units the user may see, from ``start`` to ``end`` (local
+    days, both included), the latest first."""
+    qs = ServiceLogEntry.objects.filter(
+        unit__in=visible_units(user).values("pk"), unit__path__startswith=unit.path
+    ).select_related("unit", "staff", "staff__unit", "staff__party_unit", "enterprise__unit")
+    tz = ZoneInfo(settings.TIME_ZONE)
+    if start is not None:
+        qs = qs.filter(at__gte=datetime(start.year, start.month, start.day, tzinfo=tz))
+    if end is not None:
+        qs = qs.filter(at__lt=datetime(end.year, end.month, end.day, tzinfo=tz) + timedelta(days=1))
+    if kind:
+        qs = qs.filter(kind=kind)
+    return qs.order_by("-at", "-id")
+
+
+@dataclass(frozen=True)
+class ServiceCount:
+    kind: str
+    label: str
+    total: int
+    outside_hours: int
+
+
+def service_log_counts(qs: QuerySet[ServiceLogEntry]) -> list[ServiceCount]:
+    """Per kind of service (every kind, zero included): how many, and how many outside office hours."""
+    rows = {
+        (r["kind"], r["outside_hours"]): r["n"]
+        for r in qs.order_by().values("kind", "outside_hours").annotate(n=Count("id"))
+    }
+    return [
+        ServiceCount(
+            kind=k,
+            label=str(label),
+            total=rows.get((k, True), 0) + rows.get((k, False), 0),
+            outside_hours=rows.get((k, True), 0),
+        )
+        for k, label in ServiceKind.choices
+    ]

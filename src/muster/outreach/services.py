@@ -28,6 +28,7 @@ from muster.orgs.rules import Problems
 from muster.outreach import creditcode, facts, signals
 from muster.outreach.models import (
     CLOSED,
+    Attachment,
     Enterprise,
     EnterpriseSize,
     Liaison,
@@ -36,8 +37,8 @@ from muster.outreach.models import (
     ProblemAction,
     ProblemEvent,
     ProblemStatus,
+    TaxClass,
     Visit,
-    VisitAttachment,
     VisitForm,
 )
 
@@ -669,17 +670,34 @@ def problem_reopen(*, actor: Any, problem: Problem, reason: str, on: date | None
     return pr
 
 
-# ---------------------------------------------------------------- files of visits
+# ---------------------------------------------------------------- files of visits, problems and classes
+
+# The record a file may belong to: the attachment's field for it, the audit's word for it.
+_FILE_OWNERS: dict[type, tuple[str, str]] = {
+    Visit: ("visit", "visit"),
+    Problem: ("problem", "problem"),
+    TaxClass: ("tax_class", "class"),
+}
 
 
-def visit_attachment_add(*, actor: Any, visit: Visit, data: bytes, filename: str) -> VisitAttachment:
-    """Attach a file to a visit: a JPEG, PNG or WebP photo or a PDF (told by its content), at most
-    ``attachments.max_bytes()``; kept in private storage. Needs the right to record the visit's unit's
-    visits; a visit out of scope is 404."""
+def attachment_owner(a: Attachment) -> Visit | Problem | TaxClass:
+    """The visit, problem or class a file belongs to."""
+    owner = a.visit or a.problem or a.tax_class
+    assert owner is not None  # the check constraint: exactly one
+    return owner
+
+
+def attachment_add(
+    *, actor: Any, owner: Visit | Problem | TaxClass, data: bytes, filename: str
+) -> Attachment:
+    """Attach a file to a visit, a problem (the evidence of its resolution) or a taxpayer class: a JPEG, PNG
+    or WebP photo or a PDF (told by its content), at most ``attachments.max_bytes()``; kept in private
+    storage. Needs the right to write the record (its unit, or its party branch); out of scope is 404."""
     from muster.orgs.rules import check_text
     from muster.outreach import attachments
 
-    _require_write(actor, visit.unit, visit.branch)
+    field, word = _FILE_OWNERS[type(owner)]
+    _require_write(actor, owner.unit, owner.branch)
     name = check_text("file", filename or "", max_length=500) or "file"
     name = name.replace("/", "_").replace("\\", "_")[-120:]
     if not data:
@@ -697,8 +715,8 @@ def visit_attachment_add(*, actor: Any, visit: Visit, data: bytes, filename: str
     stored, digest = attachments.store(data, kind[1])
     try:
         with transaction.atomic():
-            a = VisitAttachment.objects.create(
-                visit=visit,
+            a = Attachment.objects.create(
+                **{field: owner},
                 name=name,
                 content_type=kind[0],
                 size=len(data),
@@ -708,9 +726,9 @@ def visit_attachment_add(*, actor: Any, visit: Visit, data: bytes, filename: str
             )
             log_action(
                 actor,
-                action="outreach.visit.file_added",
-                target=visit,
-                unit_path=visit.unit.path,
+                action=f"outreach.{word}.file_added",
+                target=owner,
+                unit_path=owner.unit.path,
                 changes={"file": name, "bytes": len(data), "sha256": digest},
             )
     except Exception:
@@ -719,12 +737,13 @@ def visit_attachment_add(*, actor: Any, visit: Visit, data: bytes, filename: str
     return a
 
 
-def visit_attachment_read_log(*, actor: Any, attachment: VisitAttachment) -> None:
-    """Record that ``actor`` opened a visit's file (the caller has checked the visit is in scope)."""
+def attachment_read_log(*, actor: Any, attachment: Attachment) -> None:
+    """Record that ``actor`` opened a file (the caller has checked its record is in scope)."""
+    owner = attachment_owner(attachment)
     log_action(
         actor,
-        action="outreach.visit.file_read",
-        target=attachment.visit,
-        unit_path=attachment.visit.unit.path,
+        action=f"outreach.{_FILE_OWNERS[type(owner)][1]}.file_read",
+        target=owner,
+        unit_path=owner.unit.path,
         changes={"file": attachment.name},
     )

@@ -1,6 +1,7 @@
 """Outreach writes, second part (issue 25 §5–8): taxpayer homes and classes, the catalog of service
-measures, indicators and their measured values, the service log, co-building agreements. The same rules
-as ``muster.outreach.services``: keyword-only, one transaction, permission-checked, audited."""
+measures, indicators and their measured values, the service log, co-building agreements (and the visits and
+classes that belong to one). The same rules as ``muster.outreach.services``: keyword-only, one transaction,
+permission-checked, audited; an update logs the fields that changed, before and after (``audit.diff``)."""
 
 from __future__ import annotations
 
@@ -9,10 +10,13 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
-from muster.audit.services import log_action
+from muster.audit.services import diff, log_action
 from muster.orgs.models import PARTY_KINDS, Partner, Person, Unit
 from muster.orgs.rules import Problems
 from muster.outreach.models import (
@@ -28,8 +32,9 @@ from muster.outreach.models import (
     ServiceMeasure,
     TaxClass,
     TaxpayerHome,
+    Visit,
 )
-from muster.outreach.services import _day, _require_write
+from muster.outreach.services import _day, _require_write, _see
 
 MAX_AMOUNT = Decimal("9999999999.99")
 
@@ -344,3 +349,327 @@ def agreement_create(
         changes={"partner": partner.code, "start": start.isoformat()},
     )
     return a
+
+
+# ------------------------------------------------ updating and closing homes, classes and agreements
+
+_UNSET: Any = object()
+
+
+def _unknown_fields(fields: dict[str, Any], allowed: set[str]) -> None:
+    unknown = set(fields) - allowed
+    if unknown:
+        raise ValidationError({k: _("This field cannot be changed.") for k in sorted(unknown)})
+
+
+def home_snapshot(h: TaxpayerHome) -> dict[str, Any]:
+    return {
+        "name": h.name,
+        "unit": h.unit.code,
+        "partner": h.partner.code if h.partner is not None else None,
+        "address": h.address,
+        "opened_on": h.opened_on.isoformat(),
+        "closed_on": h.closed_on.isoformat() if h.closed_on else None,
+    }
+
+
+@transaction.atomic
+def home_update(*, actor: Any, home: TaxpayerHome, **fields: Any) -> TaxpayerHome:
+    """Change a taxpayer home's name, partner, address or opening day (``closed_on``: ``home_close``)."""
+    _unknown_fields(fields, {"name", "partner", "address", "opened_on"})
+    _require_write(actor, home.unit)
+    h = TaxpayerHome.objects.select_for_update(of=("self",)).select_related("unit", "partner").get(pk=home.pk)
+    p = Problems()
+    if "name" in fields:
+        fields["name"] = p.text("name", fields["name"] or "", max_length=120)
+        if not fields["name"] and "name" not in p.errors:
+            p.add("name", _("A name is required."))
+    if "address" in fields:
+        fields["address"] = p.text("address", fields["address"] or "", max_length=200)
+    if "opened_on" in fields:
+        if fields["opened_on"] is None:
+            p.add("opened_on", _("The opening day is required."))
+        else:
+            _day(p, "opened_on", fields["opened_on"], future=True)
+            if "opened_on" not in p.errors and h.closed_on is not None and fields["opened_on"] > h.closed_on:
+                p.add("opened_on", _("A home cannot open after the day it closed."))
+    p.raise_if_any()
+    before = home_snapshot(h)
+    for k, v in fields.items():
+        setattr(h, k, v)
+    h.save()
+    changes = diff(before, home_snapshot(h))
+    if changes:
+        log_action(actor, action="outreach.home.updated", target=h, unit_path=h.unit.path, changes=changes)
+    return h
+
+
+@transaction.atomic
+def home_close(*, actor: Any, home: TaxpayerHome, closed_on: date) -> TaxpayerHome:
+    """Close a taxpayer home as of a day (it counts among the homes up to that day)."""
+    _require_write(actor, home.unit)
+    h = TaxpayerHome.objects.select_for_update(of=("self",)).select_related("unit", "partner").get(pk=home.pk)
+    p = Problems()
+    if h.closed_on is not None:
+        p.add("closed_on", _("This home closed on %(date)s.") % {"date": h.closed_on.isoformat()})
+    else:
+        _day(p, "closed_on", closed_on, future=True)
+        if "closed_on" not in p.errors and closed_on < h.opened_on:
+            p.add("closed_on", _("A home cannot close before the day it opened."))
+    p.raise_if_any()
+    before = home_snapshot(h)
+    h.closed_on = closed_on
+    h.save(update_fields=["closed_on"])
+    log_action(
+        actor,
+        action="outreach.home.closed",
+        target=h,
+        unit_path=h.unit.path,
+        changes=diff(before, home_snapshot(h)),
+    )
+    return h
+
+
+def class_snapshot(c: TaxClass) -> dict[str, Any]:
+    return {
+        "held_on": c.held_on.isoformat(),
+        "topic": c.topic,
+        "speaker": c.speaker,
+        "branch": c.branch.code if c.branch is not None else None,
+        "home": c.home_id,
+        "partner": c.partner.code if c.partner is not None else None,
+        "attendees": c.attendees,
+        "satisfaction": f"{Decimal(c.satisfaction):.2f}" if c.satisfaction is not None else None,
+        "agreement": c.agreement_id,
+        "enterprises": sorted(e.credit_code for e in c.enterprises.all()),
+    }
+
+
+def _agreement_check(p: Problems, agreement: Agreement, day: date, key: str = "agreement") -> None:
+    """An activity belongs to an agreement only within the agreement's period."""
+    if day < agreement.start or (agreement.end is not None and day > agreement.end):
+        until = agreement.end.isoformat() if agreement.end else "…"
+        p.add(
+            key,
+            _("The activity on %(day)s is outside the agreement's period (%(start)s – %(end)s).")
+            % {"day": day.isoformat(), "start": agreement.start.isoformat(), "end": until},
+        )
+
+
+@transaction.atomic
+def class_update(*, actor: Any, tax_class: TaxClass, **fields: Any) -> TaxClass:
+    """Change a taxpayer class: date, topic, speaker, branch, home, partner, attendees, satisfaction, the
+    enterprises that came, the co-building agreement it belongs to (``None``: none). Not its unit."""
+    allowed = {
+        "held_on", "topic", "speaker", "branch", "home", "partner", "attendees", "satisfaction",
+        "enterprises", "agreement",
+    }  # fmt: skip
+    _unknown_fields(fields, allowed)
+    _require_write(actor, tax_class.unit, tax_class.branch)
+    if fields.get("branch") is not None:
+        _require_write(actor, tax_class.unit, fields["branch"])
+    c = (
+        TaxClass.objects.select_for_update(of=("self",))
+        .select_related("unit", "branch", "partner", "agreement")
+        .get(pk=tax_class.pk)
+    )
+    p = Problems()
+    if "held_on" in fields:
+        if fields["held_on"] is None:
+            p.add("held_on", _("The date is required."))
+        else:
+            _day(p, "held_on", fields["held_on"])
+    if "topic" in fields:
+        fields["topic"] = p.text("topic", fields["topic"] or "", max_length=200)
+        if not fields["topic"] and "topic" not in p.errors:
+            p.add("topic", _("A topic is required."))
+    if "speaker" in fields:
+        fields["speaker"] = p.text("speaker", fields["speaker"] or "", max_length=60)
+    if "attendees" in fields:
+        fields["attendees"] = int(p.integer("attendees", fields["attendees"], (0, 100000)) or 0)
+    if fields.get("satisfaction") is not None:
+        fields["satisfaction"] = _amount(p, "satisfaction", fields["satisfaction"])
+        if "satisfaction" not in p.errors and fields["satisfaction"] > 100:
+            p.add("satisfaction", _("Satisfaction is a score from 0 to 100."))
+    if fields.get("branch") is not None and fields["branch"].kind not in PARTY_KINDS:
+        p.add("branch", _("%(unit)s is not a party organization.") % {"unit": fields["branch"].name})
+    agreement = fields.get("agreement", c.agreement)
+    if agreement is not None and "held_on" not in p.errors:
+        _agreement_check(p, agreement, fields.get("held_on") or c.held_on)
+    p.raise_if_any()
+    before = class_snapshot(c)
+    enterprises = fields.pop("enterprises", None)
+    for k, v in fields.items():
+        setattr(c, k, v)
+    c.save()
+    if enterprises is not None:
+        c.enterprises.set(enterprises)
+    changes = diff(before, class_snapshot(c))
+    if changes:
+        log_action(actor, action="outreach.class.updated", target=c, unit_path=c.unit.path, changes=changes)
+    return c
+
+
+def agreement_snapshot(a: Agreement) -> dict[str, Any]:
+    return {
+        "title": a.title,
+        "partner": a.partner.code,
+        "start": a.start.isoformat(),
+        "end": a.end.isoformat() if a.end else None,
+    }
+
+
+def _activities_outside(a: Agreement, start: date, end: date | None) -> int:
+    """How many of the agreement's visits and classes would fall outside the period ``start``–``end``."""
+    out = Q(held_on__lt=start)
+    if end is not None:
+        out |= Q(held_on__gt=end)
+    return Visit.objects.filter(out, agreement=a).count() + TaxClass.objects.filter(out, agreement=a).count()
+
+
+def _period_check(p: Problems, a: Agreement, start: date, end: date | None) -> None:
+    if end is not None and end < start:
+        p.add("end", _("The period cannot end before it starts."))
+        return
+    n = _activities_outside(a, start, end)
+    if n:
+        p.add(
+            "end" if end is not None else "start",
+            ngettext(
+                "%(n)d activity of this agreement would fall outside the period; detach it first.",
+                "%(n)d activities of this agreement would fall outside the period; detach them first.",
+                n,
+            )
+            % {"n": n},
+        )
+
+
+@transaction.atomic
+def agreement_update(*, actor: Any, agreement: Agreement, **fields: Any) -> Agreement:
+    """Change a co-building agreement's title, partner, start or end (not its branch)."""
+    _unknown_fields(fields, {"title", "partner", "start", "end"})
+    _require_write(actor, agreement.branch, agreement.branch)
+    a = (
+        Agreement.objects.select_for_update(of=("self",))
+        .select_related("branch", "partner")
+        .get(pk=agreement.pk)
+    )
+    p = Problems()
+    if "title" in fields:
+        fields["title"] = p.text("title", fields["title"] or "", max_length=200)
+    if "partner" in fields and fields["partner"] is None:
+        p.add("partner", _("A partner is required."))
+    if "start" in fields:
+        if fields["start"] is None:
+            p.add("start", _("The start date is required."))
+        else:
+            _day(p, "start", fields["start"], future=True)
+    if fields.get("end") is not None:
+        _day(p, "end", fields["end"], future=True)
+    if not p:
+        _period_check(p, a, fields.get("start", a.start), fields.get("end", a.end))
+    p.raise_if_any()
+    before = agreement_snapshot(a)
+    for k, v in fields.items():
+        setattr(a, k, v)
+    a.save()
+    changes = diff(before, agreement_snapshot(a))
+    if changes:
+        log_action(
+            actor, action="outreach.agreement.updated", target=a, unit_path=a.branch.path, changes=changes
+        )
+    return a
+
+
+@transaction.atomic
+def agreement_close(*, actor: Any, agreement: Agreement, end: date) -> Agreement:
+    """End an open-ended (or later-ending) co-building agreement on a day."""
+    _require_write(actor, agreement.branch, agreement.branch)
+    a = (
+        Agreement.objects.select_for_update(of=("self",))
+        .select_related("branch", "partner")
+        .get(pk=agreement.pk)
+    )
+    p = Problems()
+    if a.end is not None and a.end <= end:
+        p.add("end", _("This agreement already ends on %(date)s.") % {"date": a.end.isoformat()})
+    else:
+        _day(p, "end", end, future=True)
+        if not p:
+            _period_check(p, a, a.start, end)
+    p.raise_if_any()
+    before = agreement_snapshot(a)
+    a.end = end
+    a.save(update_fields=["end"])
+    log_action(
+        actor,
+        action="outreach.agreement.closed",
+        target=a,
+        unit_path=a.branch.path,
+        changes=diff(before, agreement_snapshot(a)),
+    )
+    return a
+
+
+@transaction.atomic
+def agreement_attach(
+    *, actor: Any, agreement: Agreement, visit: Visit | None = None, tax_class: TaxClass | None = None
+) -> Agreement:
+    """Count a visit or a taxpayer class as an activity of a co-building agreement. The activity must fall
+    within the agreement's period and belong to the agreement's branch (as its party branch or its unit's
+    subtree); the caller writes both the agreement and the activity."""
+    if (visit is None) == (tax_class is None):
+        raise ValidationError({"activity": _("Choose one visit or one class.")})
+    activity: Visit | TaxClass = visit if visit is not None else tax_class  # type: ignore[assignment]
+    _require_write(actor, agreement.branch, agreement.branch)
+    _see(actor, activity.unit, activity.branch)
+    _require_write(actor, activity.unit, activity.branch)
+    model = Visit if visit is not None else TaxClass
+    row = model.objects.select_for_update(of=("self",)).select_related("unit", "branch").get(pk=activity.pk)
+    key = "visit" if visit is not None else "tax_class"
+    p = Problems()
+    if row.agreement_id is not None:
+        p.add(key, _("This activity already belongs to a co-building agreement."))
+    else:
+        _agreement_check(p, agreement, row.held_on, key)
+        branch = agreement.branch
+        of_branch = row.unit.path.startswith(branch.path) or (
+            row.branch is not None and row.branch.path.startswith(branch.path)
+        )
+        if not of_branch:
+            p.add(key, _("The activity is not of the party branch %(branch)s.") % {"branch": branch.name})
+    p.raise_if_any()
+    row.agreement = agreement
+    row.save(update_fields=["agreement"])
+    log_action(
+        actor,
+        action="outreach.agreement.activity_attached",
+        target=agreement,
+        unit_path=agreement.branch.path,
+        changes={key: row.pk, "held_on": row.held_on.isoformat()},
+    )
+    return agreement
+
+
+@transaction.atomic
+def agreement_detach(
+    *, actor: Any, agreement: Agreement, visit: Visit | None = None, tax_class: TaxClass | None = None
+) -> Agreement:
+    """No longer count a visit or a class as an activity of the agreement."""
+    if (visit is None) == (tax_class is None):
+        raise ValidationError({"activity": _("Choose one visit or one class.")})
+    _require_write(actor, agreement.branch, agreement.branch)
+    model = Visit if visit is not None else TaxClass
+    key = "visit" if visit is not None else "tax_class"
+    pk = (visit or tax_class).pk  # type: ignore[union-attr]
+    n = model.objects.filter(pk=pk, agreement=agreement).update(agreement=None)
+    if not n:
+        raise ValidationError({key: _("This activity does not belong to this agreement.")})
+    log_action(
+        actor,
+        action="outreach.agreement.activity_detached",
+        target=agreement,
+        unit_path=agreement.branch.path,
+        changes={key: pk},
+    )
+    return agreement

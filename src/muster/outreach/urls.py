@@ -1,6 +1,6 @@
 from django.urls import path
 
-from muster.outreach import views
+from muster.outreach import views, views_edit, views_files, views_log
 
 app_name = "outreach"
 urlpatterns = [
@@ -11,10 +11,11 @@ urlpatterns = [
     path("visits/", views.visit_list, name="visits"),
     path("visits/new/", views.visit_create, name="visit_create"),
     path("visits/<int:pk>/", views.visit_detail, name="visit_detail"),
-    path("visits/<int:pk>/files/", views.visit_attach, name="visit_attach"),
-    path("visit-files/<int:pk>/", views.attachment_file, name="attachment_file"),
+    path("visits/<int:pk>/files/", views_files.visit_attach, name="visit_attach"),
+    path("visit-files/<int:pk>/", views_files.attachment_file, name="attachment_file"),
     path("problems/", views.problem_list, name="problems"),
     path("problems/<int:pk>/", views.problem_detail, name="problem_detail"),
+    path("problems/<int:pk>/files/", views_files.problem_attach, name="problem_attach"),
     path("problems/<int:pk>/<str:step>/", views.problem_step, name="problem_step"),
     path("measures/", views.measure_list, name="measures"),
     path("measures/new/", views.measure_create, name="measure_create"),
@@ -24,7 +25,22 @@ urlpatterns = [
     path("indicators/<int:pk>/values/new/", views.indicator_value_create, name="indicator_value_create"),
     path("homes/", views.home_list, name="homes"),
     path("homes/new/", views.home_create, name="home_create"),
+    path("homes/<int:pk>/edit/", views_edit.home_edit, name="home_edit"),
+    path("homes/<int:pk>/close/", views_edit.home_close, name="home_close"),
     path("classes/new/", views.class_create, name="class_create"),
+    path("classes/<int:pk>/", views_edit.class_edit, name="class_edit"),
+    path("classes/<int:pk>/files/", views_files.class_attach, name="class_attach"),
     path("agreements/", views.agreement_list, name="agreements"),
     path("agreements/new/", views.agreement_create, name="agreement_create"),
+    path("agreements/<int:pk>/", views_edit.agreement_detail, name="agreement_detail"),
+    path("agreements/<int:pk>/edit/", views_edit.agreement_edit, name="agreement_edit"),
+    path("agreements/<int:pk>/close/", views_edit.agreement_close, name="agreement_close"),
+    path("agreements/<int:pk>/activities/", views_edit.agreement_attach, name="agreement_attach"),
+    path(
+        "agreements/<int:pk>/activities/<str:kind>/<int:activity>/detach/",
+        views_edit.agreement_detach,
+        name="agreement_detach",
+    ),
+    path("service-log/", views_log.service_log_list, name="service_log"),
+    path("service-log/new/", views_log.service_log_create, name="service_log_create"),
 ]

@@ -217,54 +217,6 @@ def visit_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-@require_POST
-def visit_attach(request: HttpRequest, pk: int) -> HttpResponse:
-    """Attach a file (a photo or a PDF) to a visit in scope; refused files say why, nothing is kept."""
-    from muster.outreach import attachments
-
-    v = queries.visit_get(request.user, pk)
-    upload = request.FILES.get("file")
-    back = redirect("outreach:visit_detail", pk=v.pk)
-    if upload is None:
-        messages.error(request, _("Choose a file to attach."))
-        return back
-    if upload.size is not None and upload.size > attachments.max_bytes():  # never read a huge file
-        limit = round(attachments.max_bytes() / 1024 / 1024, 1)
-        messages.error(request, _("The file is larger than %(n)s MB.") % {"n": limit})
-        return back
-    try:
-        services.visit_attachment_add(
-            actor=request.user, visit=v, data=upload.read(), filename=upload.name or ""
-        )
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(request, _("File attached."))
-    return back
-
-
-@login_required
-def attachment_file(request: HttpRequest, pk: int) -> HttpResponse:
-    """A visit's file, to those who may see the visit (404 otherwise); every opening audited."""
-    from urllib.parse import quote
-
-    from muster.outreach import attachments
-    from muster.outreach.models import VisitAttachment
-
-    a = VisitAttachment.objects.select_related("visit", "visit__unit").filter(pk=pk).first()
-    if a is None:
-        raise Http404
-    queries.visit_get(request.user, a.visit_id)  # out of scope: 404
-    services.visit_attachment_read_log(actor=request.user, attachment=a)
-    resp = HttpResponse(attachments.read(a.stored_as), content_type=a.content_type)
-    resp["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(a.name)}"
-    resp["X-Content-Type-Options"] = "nosniff"
-    resp["Cache-Control"] = "private, no-store"
-    resp["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return resp
-
-
-@login_required
 def problem_list(request: HttpRequest) -> HttpResponse:
     user = request.user
     overdue_on = param_date(request.GET, "overdue_on")
@@ -333,6 +285,7 @@ def _render_problem(
             "enterprise_shown": pr.enterprise is not None
             and queries.enterprise_visible(request.user, pr.enterprise),
             "events": pr.events.order_by("on", "id"),
+            "files": pr.attachments.all(),
             "forms": step_forms,
             "may": may,
             "step_errors": step_errors,
@@ -400,10 +353,30 @@ def measure_list(request: HttpRequest) -> HttpResponse:
             "catalog": catalog,
             "measures": sum(len(ms) for _c, ms in catalog),
             "bars": bars,
+            "chart_data": _chart_data(bars),
             "today": today,
             "may_add": may_add,
         },
     )
+
+
+def _chart_data(bars: list[queries.IndicatorBar]) -> dict[str, Any]:
+    """What the ECharts before/after charts draw (``static/outreach/js/indicators.js``)."""
+    return {
+        "labels": {"baseline": _("Baseline"), "latest": _("Latest")},
+        "indicators": [
+            {
+                "id": b.indicator.pk,
+                "name": b.indicator.name,
+                "unit": str(b.indicator.get_measure_unit_display()),
+                "baseline": float(b.indicator.baseline),
+                "baseline_on": b.indicator.baseline_on.isoformat(),
+                "value": float(b.value) if b.value is not None else None,
+                "measured_on": b.measured_on.isoformat() if b.measured_on else None,
+            }
+            for b in bars
+        ],
+    }
 
 
 def _partner_name(user: Any, partner: Any) -> str:
@@ -418,6 +391,7 @@ def home_list(request: HttpRequest) -> HttpResponse:
     homes = list(queries.homes_visible(user))
     for h in homes:
         h.partner_shown = _partner_name(user, h.partner)  # type: ignore[attr-defined]
+        h.may_edit = services.may_write(user, h.unit)  # type: ignore[attr-defined]
     page = paginate(request, queries.classes_visible(user))
     for c in page:
         c.partner_shown = _partner_name(user, c.partner)

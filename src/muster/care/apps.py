@@ -65,4 +65,8 @@ class CareConfig(AppConfig):
         from muster.orgs.signals import unit_moved
 
         unit_moved.connect(facts.on_unit_moved, dispatch_uid="care.facts.unit_moved")
+        from muster.care.partners import donations_with
+        from muster.orgs import partner_activity
+
+        partner_activity.register("care.donations", donations_with)
         keep_defaults(self, "0002_defaults")

@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from muster.orgs import access
+from muster.orgs import access, partner_activity
 from muster.orgs.access import Perm
 from muster.orgs.models import Partner, Unit
 from muster.outreach import queries, services
@@ -245,6 +245,8 @@ def _agreement_page(
             "partner_shown": _partner_name(user, a.partner),
             "visits": queries.visits(user).filter(agreement=a).order_by("-held_on", "-id"),
             "classes": queries.classes_visible(user).filter(agreement=a),
+            # donations to the partner in the agreement's period, kept by the care ledger
+            "others": partner_activity.activities(user, a.partner, a.start, a.end),
             "may": may,
             "form": form,
             "today": timezone.localdate(),

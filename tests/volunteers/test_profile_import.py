@@ -289,3 +289,23 @@ def test_services_profile_set_still_refuses_what_the_file_would(org: Any, world:
             person=org.alice,
             windows=[vsvc.WindowIn(0, 480, 720), vsvc.WindowIn(0, 600, 800)],
         )
+
+
+def test_the_export_is_for_those_who_may_edit_profiles_and_holds_only_people_they_may_edit(
+    org: Any, world: Any, make_user: Any, client: Any
+) -> None:
+    """Windows, days off and home observation are private: a viewer gets no file (403), and a manager of
+    another district exports none of these people."""
+    run(world.leader, book(**GOOD))
+    viewer = make_user("viewer_xh", "viewer", org.xuhui)
+    with pytest.raises(Exception) as exc:
+        profile_export.volunteer_export(actor=viewer, fmt="xlsx")
+    assert type(exc.value).__name__ == "NotAllowed"
+    client.force_login(viewer)
+    assert client.get(f"{API}/export").status_code == 403
+    people = profile_export.people_with_profiles(world.leader, None)
+    assert [p.code for p in people] == ["XH0001", "XH0009"]
+    assert profile_export.people_with_profiles(world.manager_hp, None) == []
+    data, _ctype, _name = profile_export.volunteer_export(actor=world.manager_hp, fmt="xlsx")
+    sheets = load_workbook(io.BytesIO(data))
+    assert all(ws.max_row <= 1 for ws in sheets.worksheets)  # headers only

@@ -1,8 +1,8 @@
 """Volunteer profiles out to a spreadsheet (the layout ``profile_io`` reads back), the template to fill in,
 and the importer's registration on the pipeline (``muster.tabular.pipeline``).
 
-The export holds the people in the actor's scope (under ``unit`` if given: their unit or party unit) who
-have anything recorded; it imports back with no change. The template has drop-down lists for the skill
+The export holds the people the actor may edit (under ``unit`` if given: their unit or party unit) who
+have anything recorded — only those who may import profiles may export them; it imports back with no change. The template has drop-down lists for the skill
 list, weekdays, yes/no, preference kinds and wishes."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from django.http import Http404
 from muster.orgs import access
 from muster.orgs.access import Perm
 from muster.orgs.models import Person, Unit
-from muster.tabular.pipeline import ExportSheet, Importer, check_export, chunks, export_file
+from muster.tabular.pipeline import ExportSheet, Importer, check_export, export_file
 from muster.tabular.schema import use_chinese
 from muster.tabular.template import TemplateSheet, template_file
 from muster.volunteers import profile_io as io
@@ -47,17 +47,17 @@ def _hhmm(minute: int) -> str:
 
 
 def people_with_profiles(actor: Any, unit: Unit | None) -> list[Person]:
-    """The people in the actor's scope (under ``unit``) with anything recorded, by staff number."""
-    ids: set[int] = set()
+    """The people the actor may edit (under ``unit``: their unit or party unit) with anything recorded, by
+    staff number. Windows, days off and home observation are private time and health: the profile page shows
+    them only to the person and to those who may edit them, and the file follows the same rule."""
+    recorded = Q(pk__in=[])
     for model in (Profile, Qualification, WeeklyWindow, DayOff, HomeObservation, Preference):
-        ids.update(model.objects.values_list("person_id", flat=True).distinct())
-    out: list[Person] = []
-    for part in chunks(ids):
-        qs = access.scoped(Person.objects.filter(pk__in=part), actor)
-        if unit is not None:
-            qs = qs.filter(Q(unit__path__startswith=unit.path) | Q(party_unit__path__startswith=unit.path))
-        out.extend(qs)
-    return sorted(out, key=lambda p: p.code)
+        recorded |= Q(pk__in=model.objects.values("person_id"))
+    base = Person.objects.filter(recorded)
+    if unit is not None:
+        base = base.filter(Q(unit__path__startswith=unit.path) | Q(party_unit__path__startswith=unit.path))
+    editable = access.scoped(base, actor, Perm.CHANGE) | access.scoped(base, actor, Perm.MOBILIZE_DISPATCH)
+    return list(editable.distinct().order_by("code"))
 
 
 def volunteer_export(
@@ -67,6 +67,7 @@ def volunteer_export(
     check_export(fmt, sheet, SHEETS)
     if unit is not None and not access.can(actor, Perm.VIEW, unit):
         raise Http404
+    io.require(actor)  # the file is for those who may edit profiles (it is what the import reads back)
     chinese = use_chinese()
     people = people_with_profiles(actor, unit)
     state = io.current([p.pk for p in people])

@@ -2,8 +2,8 @@
 and the importer's registration on the pipeline (``muster.tabular.pipeline``).
 
 The export holds the people the actor may edit (under ``unit`` if given: their unit or party unit) who
-have anything recorded — only those who may import profiles may export them; it imports back with no change. The template has drop-down lists for the skill
-list, weekdays, yes/no, preference kinds and wishes."""
+have anything recorded (only those who may import profiles may export them); it imports back with no
+change. The template has drop-down lists for the skill list, weekdays, yes/no, preference kinds and wishes."""
 
 from __future__ import annotations
 

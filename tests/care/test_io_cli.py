@@ -150,3 +150,49 @@ def test_metrics_command_and_api(cared: Any, login: Any) -> None:
     assert c.get("/api/v1/reports/metrics", {"as_of": "9999-12-31 24:00", "unit": "XH"}).status_code == 422
     with pytest.raises(CommandError):
         call_command("metrics", "--as-of", "not a time", "--unit", "XH", "--json")
+
+
+def _id_number(body17: str) -> str:
+    weights = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+    return body17 + "10X98765432"[sum(int(c) * w for c, w in zip(body17, weights, strict=True)) % 11]
+
+
+def test_id_numbers_are_checked_per_row_and_one_held_elsewhere_is_never_said_to_exist(cared: Any) -> None:
+    here = _id_number("31010419410502002")
+    far = _id_number("31010119500101003")
+    new = _id_number("31010419400101001")
+    care.subject_create(actor=SYSTEM, unit=cared.org.xuhui, code="C0008", name="徐汇某", id_number=here)
+    care.subject_create(actor=SYSTEM, unit=cared.org.huangpu, code="C0009", name="黄浦某", id_number=far)
+    data = xlsx(
+        {
+            "关爱对象": [
+                ["编号", "单位代码", "姓名", "身份证号"],
+                ["C0400", "XH", "甲", here],
+                ["C0401", "XH", "乙", far],
+                ["C0402", "XH", "丙", new],
+                ["C0403", "XH", "丁", new],
+            ]
+        }
+    )
+    with pytest.raises(TabularError) as exc:
+        io.care_import(actor=cared.manager, filename="care.xlsx", data=data)
+    by_row = {e.row: e.reason for e in exc.value.errors}
+    assert set(by_row) == {2, 3, 5}
+    assert "exists already" in by_row[2]
+    assert "cannot be used here" in by_row[3] and "exist" not in by_row[3]
+    assert "another row" in by_row[5]
+    assert not CareSubject.objects.filter(code__startswith="C04").exists()
+
+
+def test_an_age_rule_edited_into_nonsense_applies_to_nobody_instead_of_failing_the_import(cared: Any) -> None:
+    from muster.care.models import RiskRule, RuleOp
+
+    head = ["编号", "单位代码", "姓名", "出生日期"]
+    RiskRule.objects.filter(op=RuleOp.AGE_AT_LEAST).update(value=["eighty"])
+    data = xlsx({"关爱对象": [head, ["C0500", "XH", "老人", "1930-01-01"]]})
+    assert io.care_import(actor=cared.manager, filename="care.xlsx", data=data).subjects_created == 1
+    assert "advanced_age" not in care.current_tags(CareSubject.objects.get(code="C0500"))
+    RiskRule.objects.filter(op=RuleOp.AGE_AT_LEAST).update(value=[80])
+    data = xlsx({"关爱对象": [head, ["C0501", "XH", "老人", "1930-01-01"]]})
+    io.care_import(actor=cared.manager, filename="care.xlsx", data=data)
+    assert "advanced_age" in care.current_tags(CareSubject.objects.get(code="C0501"))

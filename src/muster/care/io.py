@@ -34,7 +34,7 @@ from muster.audit.services import log_action
 from muster.care import policy, queries
 from muster.care import services as care
 from muster.care.models import CareSubject, Channel, Contact, Dimension, Observation, SurveyRound
-from muster.orgs import access
+from muster.orgs import access, crypto
 from muster.orgs.access import NotAllowed, Perm
 from muster.orgs.models import Person, Unit
 from muster.orgs.validators import InvalidValue, normalize_id_number, normalize_phone
@@ -160,6 +160,28 @@ def care_plan(actor: Any, tables: dict[str, Table], errors: ErrorCollector) -> C
             for part in chunks(named)
             for c in subjects.filter(person__code__in=part).values_list("person__code", flat=True)
         }
+        # ID numbers the file would add, checked set-wise: one already held here is named as such; one held
+        # outside the caller's scope gets the same words as a code from there (never "it exists")
+        file_ids: set[str] = set()
+        for _n, c in t.rows:
+            try:
+                file_ids.add(crypto.digest(normalize_id_number(text(t.get(c, "id_number")))) or "")
+            except InvalidValue:
+                pass
+        file_ids.discard("")
+        ids_taken = {
+            d
+            for part in chunks(file_ids)
+            for d in subjects.filter(id_number_digest__in=part).values_list("id_number_digest", flat=True)
+        }
+        ids_here = {
+            d
+            for part in chunks(ids_taken)
+            for d in policy.subjects(actor)
+            .filter(id_number_digest__in=part)
+            .values_list("id_number_digest", flat=True)
+        }
+        seen_ids: set[str] = set()
         manages: dict[str, bool] = {}
         matched: set[str] = set()
         for rownum, cells in t.rows:
@@ -227,6 +249,22 @@ def care_plan(actor: Any, tables: dict[str, Table], errors: ErrorCollector) -> C
                         row[key] = check(row[key])
                     except InvalidValue as exc:
                         bad(key, _(str(exc)))
+                        row[key] = ""
+            digest = crypto.digest(row["id_number"]) if row.get("id_number") else ""
+            if digest in seen_ids:
+                bad("id_number", _("this ID number is on another row of the file"))
+            elif digest in ids_here:
+                bad("id_number", _("a care subject with this ID number exists already"))
+            elif digest in ids_taken:
+                bad(
+                    "id_number",
+                    _(
+                        "this ID number cannot be used here; if it is right, ask an administrator of the "
+                        "whole organization"
+                    ),
+                )
+            if digest:
+                seen_ids.add(digest)
             liaison = None
             if row.get("liaison"):
                 liaison = people.get(row["liaison"])

@@ -320,6 +320,16 @@ class RiskRule(models.Model):
     def __str__(self) -> str:
         return f"{self.tag} · {self.op} {self.value}"
 
+    def age_floor(self) -> int | None:
+        """The age an age rule starts at (its first value), or None if the rule holds no whole number — a
+        rule edited by hand into nonsense applies to nobody instead of failing every write."""
+        if self.op != RuleOp.AGE_AT_LEAST or not isinstance(self.value, list) or not self.value:
+            return None
+        try:
+            return int(self.value[0])
+        except (TypeError, ValueError, OverflowError):
+            return None
+
 
 class TagSource(models.TextChoices):
     RULE = "rule", _("Rule")

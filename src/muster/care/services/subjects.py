@@ -228,9 +228,8 @@ def subjects_create_bulk(
     day = clock.local_date(when)
     rules = list(RiskRule.objects.filter(is_active=True, op=RuleOp.AGE_AT_LEAST).select_related("tag"))
     # a new subject has no answers yet: only the age rules can apply
-    ages = sorted(
-        {(int(r.value[0]), r.tag.pk): r.tag for r in rules if r.value}.items(), key=lambda kv: kv[0]
-    )
+    floors = [(r.age_floor(), r) for r in rules]
+    ages = sorted({(least, r.tag.pk): r.tag for least, r in floors if least is not None}.items())
     # the rows as values in the order of the model's columns (no model objects before the insert: making
     # 100,000 of them through the ORM's keyword path took seconds)
     attnames = [f.attname for f in CareSubject._meta.concrete_fields]
@@ -247,7 +246,7 @@ def subjects_create_bulk(
             if person is not None
             else clean_text(r.get("name"), field="name", max_length=60, required=True)
         )
-        birth = r.get("birth_date") or (person.birth_date if person is not None else None)
+        birth = _day(r.get("birth_date"), "birth_date") or (person.birth_date if person is not None else None)
         phone = _clean_phone(r["phone"]) if r.get("phone") else ""
         idn = _clean_id(r["id_number"]) if r.get("id_number") else ""
         address = clean_text(r["address"], field="address", max_length=200) if r.get("address") else ""

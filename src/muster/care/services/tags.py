@@ -56,8 +56,8 @@ def rule_tags(subject: CareSubject, values: Mapping[str, str], day: date) -> set
     out: set[str] = set()
     for rule in RiskRule.objects.filter(is_active=True).select_related("tag", "dimension"):
         if rule.op == RuleOp.AGE_AT_LEAST:
-            age = subject.age_on(day)
-            if age is not None and rule.value and age >= int(rule.value[0]):
+            age, least = subject.age_on(day), rule.age_floor()
+            if age is not None and least is not None and age >= least:
                 out.add(rule.tag.code)
         elif rule.dimension is not None:
             v = values.get(rule.dimension.code)

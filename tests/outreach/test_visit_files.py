@@ -47,7 +47,7 @@ def test_attach_and_download(org: Any, visit: Any, files_root: Path, make_user: 
     page = manager.get(f"/outreach/visits/{visit.pk}/").content.decode()
     assert f'data-file="{a.pk}"' in page and 'id="visit-attach"' in page
     got = manager.get(f"/outreach/visit-files/{a.pk}/")
-    assert got.status_code == 200 and got.content == PNG
+    assert got.status_code == 200 and got.getvalue() == PNG
     assert got["Content-Type"] == "image/png" and got["X-Content-Type-Options"] == "nosniff"
     assert "attachment" in got["Content-Disposition"]
     actions = list(
@@ -134,8 +134,8 @@ def test_problem_evidence_and_class_files(
     assert (ev.content_type, ev.visit, cf.content_type) == ("application/pdf", None, "image/png")
     assert f'data-file="{ev.pk}"' in manager.get(f"/outreach/problems/{pr.pk}/").content.decode()
     assert f'data-file="{cf.pk}"' in manager.get(f"/outreach/classes/{c.pk}/").content.decode()
-    assert manager.get(f"/outreach/visit-files/{ev.pk}/").content == PDF
-    assert manager.get(f"/outreach/visit-files/{cf.pk}/").content == PNG
+    assert manager.get(f"/outreach/visit-files/{ev.pk}/").getvalue() == PDF
+    assert manager.get(f"/outreach/visit-files/{cf.pk}/").getvalue() == PNG
     actions = sorted(
         AuditEvent.objects.filter(action__contains=".file_").values_list("action", "target_type")
     )

@@ -25,7 +25,15 @@ class OutreachConfig(AppConfig):
                 "outreach.indicator": ("unit__path",),
                 "outreach.servicelogentry": ("unit__path",),
                 "outreach.agreement": ("branch__path",),
-                "outreach.visitattachment": ("visit__unit__path", "visit__branch__path"),
+                # a file belongs to one visit, one problem or one class: seen with it
+                "outreach.attachment": (
+                    "visit__unit__path",
+                    "visit__branch__path",
+                    "problem__unit__path",
+                    "problem__branch__path",
+                    "tax_class__unit__path",
+                    "tax_class__branch__path",
+                ),
             }
         )
         from muster.audit.actions import ACTIONS
@@ -34,6 +42,10 @@ class OutreachConfig(AppConfig):
             {
                 "outreach.visit.file_added": _("File attached to a visit"),
                 "outreach.visit.file_read": _("Visit file opened"),
+                "outreach.problem.file_added": _("File attached to a problem"),
+                "outreach.problem.file_read": _("Problem file opened"),
+                "outreach.class.file_added": _("File attached to a taxpayer class"),
+                "outreach.class.file_read": _("Taxpayer class file opened"),
             }
         )
         from muster.orgs.signals import unit_moved

@@ -11,7 +11,7 @@ import secrets
 from pathlib import Path
 
 from django.conf import settings
-from django.core.files.base import ContentFile
+from django.core.files.base import ContentFile, File
 from django.core.files.storage import FileSystemStorage
 
 MAX_BYTES_DEFAULT = 10 * 1024 * 1024
@@ -51,6 +51,11 @@ def store(data: bytes, extension: str) -> tuple[str, str]:
 def read(stored_as: str) -> bytes:
     with storage().open(stored_as, "rb") as f:
         return f.read()
+
+
+def open_file(stored_as: str) -> File:
+    """The stored file, opened for reading (the caller closes it); ``OSError`` if it is not on disk."""
+    return storage().open(stored_as, "rb")
 
 
 def remove(stored_as: str) -> None:

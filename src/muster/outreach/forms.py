@@ -9,6 +9,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from muster.orgs.models import Unit
+from muster.outreach import queries
 from muster.outreach.models import (
     Agreement,
     IndicatorUnit,
@@ -296,8 +297,12 @@ class CloseForm(forms.Form):
 
 
 class _AgreementChoice(forms.ModelChoiceField):
+    """An agreement named by branch, partner (masked unless ``user`` may see it) and start."""
+
+    user: Any = None
+
     def label_from_instance(self, obj: Any) -> str:
-        return f"{obj.branch.name} · {obj.partner.name} · {obj.start:%Y-%m-%d}"
+        return f"{obj.branch.name} · {queries.partner_shown(self.user, obj.partner)} · {obj.start:%Y-%m-%d}"
 
 
 class ClassEditForm(ClassForm):
@@ -310,10 +315,11 @@ class ClassEditForm(ClassForm):
         widget=forms.Select(attrs=_SELECT),
     )
 
-    def __init__(self, *args: Any, agreements: QuerySet[Agreement], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, agreements: QuerySet[Agreement], user: Any, **kwargs: Any) -> None:
         super().__init__(*args, units=Unit.objects.none(), **kwargs)
         del self.fields["unit"]
         self.fields["agreement"].queryset = agreements  # type: ignore[attr-defined]
+        self.fields["agreement"].user = user  # type: ignore[attr-defined]
 
 
 class AgreementEditForm(forms.Form):

@@ -442,7 +442,9 @@ class Agreement(models.Model):
         ordering = ["branch_id", "start"]
 
     def __str__(self) -> str:
-        return self.title or f"{self.branch} · {self.partner}"
+        # not the partner: this text reaches the audit log and pages of people who may not see it
+        # (``queries.agreement_label`` names the partner to those who may)
+        return self.title or f"{self.branch} · {self.start:%Y-%m-%d}"
 
 
 class DayFact(models.Model):

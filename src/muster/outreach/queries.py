@@ -131,6 +131,19 @@ def partner_visible(user: Any, partner: Partner) -> bool:
     return access.can(user, Perm.VIEW, partner.unit)
 
 
+def partner_shown(user: Any, partner: Partner | None) -> str:
+    """A partner's name when ``user`` may see its unit, else "—" (out of sight is out of sight)."""
+    return partner.name if partner is not None and partner_visible(user, partner) else "—"
+
+
+def agreement_label(user: Any, agreement: Agreement) -> str:
+    """How a co-building agreement is named to ``user``: its title, else its branch and partner (the partner's
+    name only if the user may see it; ``str(agreement)`` would tell it to anyone)."""
+    if agreement.title:
+        return agreement.title
+    return f"{agreement.branch.name} · {partner_shown(user, agreement.partner)}"
+
+
 def enterprise_visible(user: Any, enterprise: Enterprise) -> bool:
     return access.can(user, Perm.VIEW, enterprise.unit)
 

@@ -13,9 +13,11 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from muster import dates
 from muster.audit.services import diff, log_action
 from muster.orgs.models import PARTY_KINDS, Partner, Person, Unit
 from muster.orgs.rules import Problems
@@ -305,7 +307,14 @@ def service_log(
     if not matter and "matter" not in p.errors:
         p.add("matter", _("Say what the matter was."))
     taxpayer = p.text("taxpayer", taxpayer or "", max_length=120)
-    _day(p, "at", at.date())
+    try:  # the day is the local one, whatever offset the sender wrote
+        local = timezone.localtime(at) if timezone.is_aware(at) else at
+    except OverflowError:
+        p.add("at", dates.date_range_message())
+    else:
+        _day(p, "at", local.date())
+        if "at" not in p.errors and local.replace(tzinfo=None) > timezone.localtime().replace(tzinfo=None):
+            p.add("at", _("The time %(at)s is in the future.") % {"at": local.strftime("%Y-%m-%d %H:%M")})
     p.raise_if_any()
     e = ServiceLogEntry.objects.create(
         at=at,
@@ -456,10 +465,25 @@ def _agreement_check(p: Problems, agreement: Agreement, day: date, key: str = "a
         )
 
 
+def _locked_agreement(pk: int | None) -> Agreement | None:
+    """The agreement, its row locked for the transaction (``None`` for none)."""
+    if pk is None:
+        return None
+    return Agreement.objects.select_for_update(of=("self",)).select_related("branch", "partner").get(pk=pk)
+
+
+def _of_branch(agreement: Agreement, unit: Unit, branch: Unit | None) -> bool:
+    """Whether an activity of ``unit`` (party branch ``branch``) is of the agreement's branch's subtree."""
+    path = agreement.branch.path
+    return unit.path.startswith(path) or (branch is not None and branch.path.startswith(path))
+
+
 @transaction.atomic
 def class_update(*, actor: Any, tax_class: TaxClass, **fields: Any) -> TaxClass:
     """Change a taxpayer class: date, topic, speaker, branch, home, partner, attendees, satisfaction, the
-    enterprises that came, the co-building agreement it belongs to (``None``: none). Not its unit."""
+    enterprises that came, the co-building agreement it belongs to (``None``: none). Not its unit. Changing
+    the agreement is a detach and an attach: the same rights (writing the agreements' branches), checks (the
+    period, the branch) and audit as ``agreement_detach`` and ``agreement_attach``."""
     allowed = {
         "held_on", "topic", "speaker", "branch", "home", "partner", "attendees", "satisfaction",
         "enterprises", "agreement",
@@ -468,11 +492,27 @@ def class_update(*, actor: Any, tax_class: TaxClass, **fields: Any) -> TaxClass:
     _require_write(actor, tax_class.unit, tax_class.branch)
     if fields.get("branch") is not None:
         _require_write(actor, tax_class.unit, fields["branch"])
+    # The agreement the class will belong to is locked first (as agreement_attach and agreement_update do),
+    # so that its period cannot change while the class's day is checked against it.
+    if "agreement" in fields:
+        target_id = fields["agreement"].pk if fields["agreement"] is not None else None
+    else:
+        target_id = TaxClass.objects.filter(pk=tax_class.pk).values_list("agreement_id", flat=True).first()
+    agreement = _locked_agreement(target_id)
     c = (
         TaxClass.objects.select_for_update(of=("self",))
-        .select_related("unit", "branch", "partner", "agreement")
+        .select_related("unit", "branch", "partner", "agreement", "agreement__branch")
         .get(pk=tax_class.pk)
     )
+    if "agreement" not in fields and c.agreement_id != target_id:  # attached or detached meanwhile
+        agreement = _locked_agreement(c.agreement_id)
+    old = c.agreement
+    moving = "agreement" in fields and target_id != c.agreement_id
+    if moving:  # the same rights as agreement_detach and agreement_attach
+        if old is not None:
+            _require_write(actor, old.branch, old.branch)
+        if agreement is not None:
+            _require_write(actor, agreement.branch, agreement.branch)
     p = Problems()
     if "held_on" in fields:
         if fields["held_on"] is None:
@@ -493,12 +533,20 @@ def class_update(*, actor: Any, tax_class: TaxClass, **fields: Any) -> TaxClass:
             p.add("satisfaction", _("Satisfaction is a score from 0 to 100."))
     if fields.get("branch") is not None and fields["branch"].kind not in PARTY_KINDS:
         p.add("branch", _("%(unit)s is not a party organization.") % {"unit": fields["branch"].name})
-    agreement = fields.get("agreement", c.agreement)
     if agreement is not None and "held_on" not in p.errors:
         _agreement_check(p, agreement, fields.get("held_on") or c.held_on)
+    if agreement is not None and (moving or fields.get("branch") is not None):
+        branch = fields["branch"] if fields.get("branch") is not None else c.branch
+        if not _of_branch(agreement, c.unit, branch):
+            p.add(
+                "agreement",
+                _("The activity is not of the party branch %(branch)s.") % {"branch": agreement.branch.name},
+            )
     p.raise_if_any()
     before = class_snapshot(c)
     enterprises = fields.pop("enterprises", None)
+    if "agreement" in fields:
+        fields["agreement"] = agreement
     for k, v in fields.items():
         setattr(c, k, v)
     c.save()
@@ -507,6 +555,22 @@ def class_update(*, actor: Any, tax_class: TaxClass, **fields: Any) -> TaxClass:
     changes = diff(before, class_snapshot(c))
     if changes:
         log_action(actor, action="outreach.class.updated", target=c, unit_path=c.unit.path, changes=changes)
+    if moving and old is not None:
+        log_action(
+            actor,
+            action="outreach.agreement.activity_detached",
+            target=old,
+            unit_path=old.branch.path,
+            changes={"tax_class": c.pk},
+        )
+    if moving and agreement is not None:
+        log_action(
+            actor,
+            action="outreach.agreement.activity_attached",
+            target=agreement,
+            unit_path=agreement.branch.path,
+            changes={"tax_class": c.pk, "held_on": c.held_on.isoformat()},
+        )
     return c
 
 
@@ -524,6 +588,9 @@ def _activities_outside(a: Agreement, start: date, end: date | None) -> int:
     out = Q(held_on__lt=start)
     if end is not None:
         out |= Q(held_on__gt=end)
+    # The activities are locked with the agreement (the callers lock its row first): none moves meanwhile.
+    for model in (Visit, TaxClass):
+        list(model.objects.select_for_update().filter(agreement=a).values_list("pk", flat=True))
     return Visit.objects.filter(out, agreement=a).count() + TaxClass.objects.filter(out, agreement=a).count()
 
 
@@ -624,6 +691,8 @@ def agreement_attach(
     _require_write(actor, agreement.branch, agreement.branch)
     _see(actor, activity.unit, activity.branch)
     _require_write(actor, activity.unit, activity.branch)
+    # the agreement first (its period cannot change meanwhile), then the activity: the order of class_update
+    agreement = _locked_agreement(agreement.pk) or agreement
     model = Visit if visit is not None else TaxClass
     row = model.objects.select_for_update(of=("self",)).select_related("unit", "branch").get(pk=activity.pk)
     key = "visit" if visit is not None else "tax_class"
@@ -633,10 +702,7 @@ def agreement_attach(
     else:
         _agreement_check(p, agreement, row.held_on, key)
         branch = agreement.branch
-        of_branch = row.unit.path.startswith(branch.path) or (
-            row.branch is not None and row.branch.path.startswith(branch.path)
-        )
-        if not of_branch:
+        if not _of_branch(agreement, row.unit, row.branch):
             p.add(key, _("The activity is not of the party branch %(branch)s.") % {"branch": branch.name})
     p.raise_if_any()
     row.agreement = agreement

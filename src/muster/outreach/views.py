@@ -381,7 +381,7 @@ def _chart_data(bars: list[queries.IndicatorBar]) -> dict[str, Any]:
 
 def _partner_name(user: Any, partner: Any) -> str:
     """A partner's name when the user may see its unit, else "—" (out of sight is out of sight)."""
-    return partner.name if partner is not None and queries.partner_visible(user, partner) else "—"
+    return queries.partner_shown(user, partner)
 
 
 @login_required

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -150,9 +151,16 @@ def class_edit(request: HttpRequest, pk: int) -> HttpResponse:
         homes=TaxpayerHome.objects.filter(
             Q(pk__in=queries.homes_visible(user).values("pk")) | Q(pk=c.home_id)
         ),
+        # agreements of the branches the user writes (the same right as attaching the class to one)
         agreements=Agreement.objects.filter(
-            Q(pk__in=queries.agreements_visible(user).values("pk")) | Q(pk=c.agreement_id)
-        ).select_related("branch", "partner"),
+            Q(
+                pk__in=queries.agreements_visible(user)
+                .filter(branch__in=_writable_branches(user).values("pk"))
+                .values("pk")
+            )
+            | Q(pk=c.agreement_id)
+        ).select_related("branch", "partner", "partner__unit"),
+        user=user,
         initial=initial,
     )
     if request.method == "POST" and form.is_valid():
@@ -192,7 +200,13 @@ def class_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "outreach/class.html",
-        {"c": c, "form": form, "may": may, "files": c.attachments.all()},
+        {
+            "c": c,
+            "form": form,
+            "may": may,
+            "files": c.attachments.all(),
+            "agreement_shown": queries.agreement_label(user, c.agreement) if c.agreement else "",
+        },
         status=status,
     )
 
@@ -281,13 +295,17 @@ def agreement_detach(request: HttpRequest, pk: int, kind: str, activity: int) ->
     user = request.user
     a = queries.agreement_get(user, pk)
     _may_or_403(user, a.branch, a.branch)
-    if kind == "visit":
-        svc.agreement_detach(actor=user, agreement=a, visit=queries.visit_get(user, activity))
-    elif kind == "class":
-        svc.agreement_detach(actor=user, agreement=a, tax_class=queries.class_get(user, activity))
+    try:
+        if kind == "visit":
+            svc.agreement_detach(actor=user, agreement=a, visit=queries.visit_get(user, activity))
+        elif kind == "class":
+            svc.agreement_detach(actor=user, agreement=a, tax_class=queries.class_get(user, activity))
+        else:
+            raise Http404
+    except ValidationError as exc:  # e.g. detached already (a second click): say so, nothing changes
+        messages.error(request, " ".join(exc.messages))
     else:
-        raise Http404
-    messages.success(request, _("The activity no longer counts for this agreement."))
+        messages.success(request, _("The activity no longer counts for this agreement."))
     return redirect("outreach:agreement_detail", pk=a.pk)
 
 
@@ -323,7 +341,7 @@ def agreement_edit(request: HttpRequest, pk: int) -> HttpResponse:
         title=_("Edit co-building agreement"),
         form_id="agreement-edit-form",
         back=back,
-        note=str(a),
+        note=queries.agreement_label(user, a),
     )
 
 
@@ -349,5 +367,5 @@ def agreement_close(request: HttpRequest, pk: int) -> HttpResponse:
         title=_("End co-building agreement"),
         form_id="agreement-close-form",
         back=back,
-        note=str(a),
+        note=queries.agreement_label(user, a),
     )

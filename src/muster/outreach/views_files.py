@@ -10,7 +10,8 @@ from urllib.parse import quote
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -67,7 +68,7 @@ def class_attach(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def attachment_file(request: HttpRequest, pk: int) -> HttpResponse:
+def attachment_file(request: HttpRequest, pk: int) -> HttpResponseBase:
     """A file, to those who may see its visit, problem or class (404 otherwise); every opening audited."""
     a = Attachment.objects.filter(pk=pk).first()
     if a is None:
@@ -78,8 +79,16 @@ def attachment_file(request: HttpRequest, pk: int) -> HttpResponse:
         queries.problem_get(request.user, a.problem_id)
     else:
         queries.class_get(request.user, a.tax_class_id)
-    services.attachment_read_log(actor=request.user, attachment=a)
-    resp = HttpResponse(attachments.read(a.stored_as), content_type=a.content_type)
+    try:
+        fh = attachments.open_file(a.stored_as)
+    except OSError:  # the record is there but its file is gone from the disk
+        raise Http404 from None
+    try:
+        services.attachment_read_log(actor=request.user, attachment=a)  # audited once it could be opened
+    except BaseException:
+        fh.close()
+        raise
+    resp = FileResponse(fh, content_type=a.content_type)
     resp["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(a.name)}"
     resp["X-Content-Type-Options"] = "nosniff"
     resp["Cache-Control"] = "private, no-store"

@@ -260,6 +260,22 @@ def _seeded_demo_file(
     return template
 
 
+def _refuse_transactional_tests(request: pytest.FixtureRequest) -> None:
+    """The seeded module runs inside one outer transaction on PostgreSQL (and on a swapped file on SQLite):
+    a test that commits (``transaction=True``, ``transactional_db``, ``live_server``) would see no demo from
+    another connection and no ``on_commit``: refuse such a module outright."""
+    for item in request.session.items:
+        if getattr(item, "module", None) is not request.module:
+            continue
+        marker = item.get_closest_marker("django_db")
+        names = set(getattr(item, "fixturenames", ()))
+        if (marker is not None and marker.kwargs.get("transaction")) or names & {
+            "transactional_db",
+            "live_server",
+        }:
+            pytest.fail(f"{item.nodeid}: a module using seeded_demo may not hold transactional tests")
+
+
 @pytest.fixture(scope="module")
 def seeded_demo(
     request: pytest.FixtureRequest, django_db_setup: None, django_db_blocker: Any
@@ -273,6 +289,7 @@ def seeded_demo(
     databases: loaded for the module in a transaction that is rolled back after it."""
     from django.db import connection, transaction
 
+    _refuse_transactional_tests(request)
     if connection.vendor == "sqlite":
         template: Path = request.getfixturevalue("_seeded_demo_file")
         with django_db_blocker.unblock():

@@ -1,14 +1,31 @@
 from typing import Any
 
+from django.http import HttpRequest, HttpResponse, HttpResponseGone
 from django.urls import path
 from django.views.generic import RedirectView
 
 from muster.partylife.views import compliance, index, meetings, pipeline, posts, talks
 
 
+class _Moved(RedirectView):
+    """Moved for good: a GET gets a 301; any other method a 308, so an old form's POST stays a POST with its
+    body (a browser turns a POST answered with 301 into a GET and drops the form)."""
+
+    permanent = True
+    query_string = True
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        url = self.get_redirect_url(*args, **kwargs)
+        if url is None:
+            return HttpResponseGone()
+        moved = HttpResponse(status=308)
+        moved["Location"] = url
+        return moved
+
+
 def _moved(pattern_name: str) -> Any:
     """A permanent redirect to the page's new address (keeping the query string)."""
-    return RedirectView.as_view(pattern_name=pattern_name, permanent=True, query_string=True)
+    return _Moved.as_view(pattern_name=pattern_name)
 
 
 app_name = "partylife"

@@ -180,4 +180,6 @@ def test_the_old_party_life_addresses_redirect(party: Party) -> None:
     ):
         r = c.get(old)
         assert r.status_code == 301 and r["Location"] == new, old
+        r = c.post(old, {"name": "x"})  # an old form's POST keeps its method and body
+        assert r.status_code == 308 and r["Location"] == new, old
     assert reverse("partylife:honors") == "/party/honors/"

@@ -267,7 +267,7 @@ def _fill_and_issue(actor: Any, cert: Certificate, unit: Unit, texts: _Texts) ->
     cert.year = year
     cert.seq = seq
     cert.serial = f"ZYFW-{unit.code}-{year}-{seq:05d}"
-    cert.token = secrets.token_urlsafe(24)
+    cert.token = new_token()
     cert.name = person.name
     id_number = person.id_number
     cert.id_type = ID_TYPE_RESIDENT if id_number else ""
@@ -471,6 +471,15 @@ class Verification:
     serial: str = ""
     issued_on: str = ""
     revoked_on: str = ""
+
+
+def new_token() -> str:
+    """A random, unguessable verification key (24 bytes) that never starts with "-": printed on the
+    certificate and typed into ``muster honors verify TOKEN``, where a leading "-" reads as an option."""
+    while True:
+        token = secrets.token_urlsafe(24)
+        if not token.startswith("-"):
+            return token
 
 
 def _token_shape_ok(token: str) -> bool:

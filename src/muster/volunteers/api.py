@@ -333,8 +333,9 @@ class SignUpOut(Schema):
 @router.post("/openings/{int:opening_id}/signup", response={200: SignUpOut, **WRITE})
 def signup(request: HttpRequest, opening_id: int, payload: SignUpIn) -> Any:
     user = actor(request)
-    o = queries.opening_get_or_404(user, opening_id)
-    person = _person(request, payload.person) if payload.person else None
+    me = queries.own_person(user)
+    o = queries.opening_get_or_404(user, opening_id, me=me)
+    person = _person(request, payload.person) if payload.person else me
     su = services.signup_create(actor=user, opening=o, person=person, wait=payload.wait)
     return {"id": su.pk, "opening": o.pk, "person": su.person.code, "status": su.status}
 

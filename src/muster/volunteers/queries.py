@@ -180,13 +180,18 @@ def in_audience(opening: Opening, person: Person) -> bool:
     )
 
 
-def opening_get_or_404(user: Any, pk: int) -> Opening:
+_UNREAD: Any = object()
+
+
+def opening_get_or_404(user: Any, pk: int, *, me: Person | None = _UNREAD) -> Opening:
     """An opening the user may reach: its shift is visible to them (``mobilize.queries``), or their own
-    person is in its audience (signing themself up); otherwise 404, as if it did not exist."""
+    person (``me``: ``own_person(user)``, read here unless the caller has it) is in its audience (signing
+    themself up); otherwise 404, as if it did not exist."""
     o = Opening.objects.select_related("shift", "unit").filter(pk=pk).first()
     if o is None:
         raise Http404
-    me = own_person(user)  # a volunteer signing themself up: the audience is the cheaper question
+    if me is _UNREAD:
+        me = own_person(user)  # a volunteer signing themself up: the audience is the cheaper question
     if (me is not None and in_audience(o, me)) or shift_is_visible(user, o.shift):
         return o
     raise Http404

@@ -114,9 +114,12 @@ def _page_number(request: HttpRequest) -> int:
 @login_required
 @require_POST
 def signup(request: HttpRequest, pk: int) -> HttpResponse:
-    o = queries.opening_get_or_404(request.user, pk)
+    me = queries.own_person(request.user)
+    o = queries.opening_get_or_404(request.user, pk, me=me)
     try:
-        su = services.signup_create(actor=request.user, opening=o, wait=request.POST.get("wait") == "1")
+        su = services.signup_create(
+            actor=request.user, opening=o, person=me, wait=request.POST.get("wait") == "1"
+        )
     except ValidationError as exc:
         _errors(request, exc)
     else:

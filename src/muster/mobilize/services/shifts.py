@@ -9,6 +9,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Count, Q
 from django.http import Http404
 from django.utils.translation import gettext as _
 
@@ -177,11 +178,13 @@ def _assign(
     """The one way onto a shift: lock the person, then the shift (so two people cannot both take its
     last seat), judge with ``mobilize.rules``, write the assignment (and batch membership)."""
     locked = _lock_people([person])[person.pk]
-    Shift.objects.select_for_update().filter(pk=shift.pk).first()
-    existing = Assignment.objects.filter(shift=shift, person=locked).first()
-    if existing is not None:
-        return AssignResult(existing, False)
-    taken = shift.assignments.count()
+    Shift.objects.select_for_update().filter(pk=shift.pk).values_list("pk").first()
+    seats = Assignment.objects.filter(shift=shift).aggregate(
+        taken=Count("pk"), mine=Count("pk", filter=Q(person=locked))
+    )
+    if seats["mine"]:
+        return AssignResult(Assignment.objects.get(shift=shift, person=locked), False)
+    taken = seats["taken"]
     if taken >= shift.seats:
         raise _invalid(
             "shift",
@@ -200,7 +203,7 @@ def _assign(
     )
     warnings = _apply_breaches(locked, breaches, strict=strict)
     d = shift.deployment
-    if d is not None and not DeploymentMember.objects.filter(deployment=d, person=locked).exists():
+    if d is not None:  # into the batch too, if not yet a member
         _m, _c, w = _add_member(actor, d, locked, None)
         warnings += [x for x in w if x.message not in {y.message for y in warnings}]
     a = Assignment.objects.create(
@@ -216,7 +219,7 @@ def _assign(
     return AssignResult(a, True, warnings)
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)  # a refusal fails the caller's transaction (or its own savepoint)
 def shift_take(
     *, actor: Any, shift: Shift, person: Person, week_limit_minutes: int | None = None
 ) -> AssignResult:

@@ -10,6 +10,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Count, Subquery
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -215,18 +216,22 @@ def _resolve_person(actor: Any, person: Person | None) -> Person:
 def signup_create(
     *, actor: Any, opening: Opening, person: Person | None = None, wait: bool = False
 ) -> SignUp:
-    """Sign up (报名) for an open shift; when it is full, join its waiting list if ``wait``."""
+    """Sign up (报名) for an open shift; when it is full, join its waiting list if ``wait``.
+
+    Locks: the opening first (sign-ups and cancellations of one shift take turns), then — only when a
+    seat is taken — the person and the shift (``mobilize.services.shift_take``), the order cancellation
+    and the waiting list's promotion use too. A refusal because the shift is full comes before the
+    person's own checks: no seat is to be had whoever asks."""
     person = _resolve_person(actor, person)
-    locked = msvc._lock_people([person])[person.pk]
     opening = (
         Opening.objects.select_for_update(of=("self",))
-        .select_related("shift", "shift__deployment", "unit")
+        .select_related("shift", "shift__deployment__unit", "shift__post__unit", "unit")
         .get(pk=opening.pk)
     )
-    if not queries.in_audience(opening, person):  # (``person`` has its units loaded; ``locked`` not)
+    if not queries.in_audience(opening, person):
         raise Http404  # not open to them: as if it did not exist
     shift = opening.shift
-    if not queries.is_self(actor, locked) and not shift_is_visible(actor, shift):
+    if not queries.is_self(actor, person) and not shift_is_visible(actor, shift):
         raise Http404  # signing someone else up needs sight of the shift
     now = timezone.now()
     if not opening.is_open or now >= opening.deadline:
@@ -236,30 +241,39 @@ def signup_create(
             % {"shift": msvc._shift_name(shift), "at": _fmt(opening.deadline)},
             "deadline",
         )
-    live = (
-        SignUp.objects.filter(opening=opening, person=locked).exclude(status=SignUpStatus.CANCELLED).first()
+    # the person's live sign-up and the seats taken, in one read (after the lock: both as committed now)
+    now_ = (
+        Shift.objects.filter(pk=shift.pk)
+        .annotate(
+            taken=Count("assignments"),
+            live=Subquery(
+                SignUp.objects.filter(opening=opening, person=person)
+                .exclude(status=SignUpStatus.CANCELLED)
+                .values("pk")[:1]
+            ),
+        )
+        .values("taken", "live")
+        .get()
     )
-    if live is not None:
-        return live
-    _fit_errors(locked, shift)
-    taken = shift.assignments.count()
-    status = SignUpStatus.SEATED
-    if taken >= shift.seats:
-        if not wait:
-            raise _invalid(
-                "opening",
-                _("All %(n)s seats of %(shift)s are taken; you may join the waiting list.")
-                % {"n": shift.seats, "shift": msvc._shift_name(shift)},
-                "full",
-            )
-        status = SignUpStatus.WAITING
-    else:
+    if now_["live"] is not None:
+        return SignUp.objects.get(pk=now_["live"])
+    full = now_["taken"] >= shift.seats
+    if full and not wait:
+        raise _invalid(
+            "opening",
+            _("All %(n)s seats of %(shift)s are taken; you may join the waiting list.")
+            % {"n": shift.seats, "shift": msvc._shift_name(shift)},
+            "full",
+        )
+    _fit_errors(person, shift)
+    status = SignUpStatus.WAITING if full else SignUpStatus.SEATED
+    if not full:
         msvc.shift_take(
-            actor=actor, shift=shift, person=locked, week_limit_minutes=queries.week_limit_minutes(locked)
+            actor=actor, shift=shift, person=person, week_limit_minutes=queries.week_limit_minutes(person)
         )
     su = SignUp.objects.create(
         opening=opening,
-        person=locked,
+        person=person,
         status=status,
         created_at=now,
         changed_at=now,
@@ -270,7 +284,7 @@ def signup_create(
         "volunteers.signup.created" if status == SignUpStatus.SEATED else "volunteers.signup.waiting",
         shift,
         shift.owner_unit.path,
-        person=locked.code,
+        person=person.code,
     )
     return su
 

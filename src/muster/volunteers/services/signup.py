@@ -225,7 +225,7 @@ def signup_create(
     person = _resolve_person(actor, person)
     opening = (
         Opening.objects.select_for_update(of=("self",))
-        .select_related("shift", "shift__deployment__unit", "shift__post__unit", "unit")
+        .select_related("shift__deployment__unit", "unit")
         .get(pk=opening.pk)
     )
     if not queries.in_audience(opening, person):

@@ -206,3 +206,17 @@ def test_open_shifts_that_fit(org: Any, world: Any) -> None:
 
 def test_system_operator_signs_up_anyone(org: Any, world: Any) -> None:
     assert vsvc.signup_create(actor=SYSTEM, opening=world.night.opening, person=org.bob).status == "seated"
+
+
+def test_a_full_shift_is_refused_before_the_persons_own_checks(org: Any, world: Any) -> None:
+    """No seat is to be had whoever asks: "full" comes first; joining the waiting list then says what the
+    person lacks (a waiting list is only for those who could take the seat)."""
+    vsvc.need_set(actor=world.leader, shift=world.remote, skills_all=["medic"])
+    msvc.shift_assign(actor=world.leader, shift=world.remote, person=world.zhou)  # the one seat
+    with pytest.raises(ValidationError) as exc:
+        vsvc.signup_create(actor=world.bob_user, opening=world.remote.opening)
+    assert code_of(exc) == {"full"}
+    with pytest.raises(ValidationError) as exc:
+        vsvc.signup_create(actor=world.bob_user, opening=world.remote.opening, wait=True)
+    assert code_of(exc) == {"skill"}
+    assert not world.remote.opening.signups.filter(person=org.bob).exists()

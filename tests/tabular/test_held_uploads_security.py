@@ -31,6 +31,7 @@ def _english(settings: Any) -> None:
     """These tests read the English page text."""
     settings.LANGUAGE_CODE = "en"
 
+
 PHONE = "13912345678"
 ROSTER = people_io.IMPORTER.key
 

@@ -17,8 +17,9 @@ the caller's transaction, and the ``result`` / ``summary`` of a plan. Everything
   transaction, with the same steps (``plan_and_apply``).
 
 The helpers the importers share (``chunks`` for ``IN (…)`` lists, ``common_path`` for a summary event's
-unit, ``under`` for scope prefixes, the messages for a too-long value and a unit code not found in the
-actor's scope) live here too, so that no importer carries a copy.
+unit, ``under`` for scope prefixes, ``CodeCells`` and ``TextCells`` for the checks of a code column and a
+text column, the messages for a too-long value and a unit code not found in the actor's scope) live here
+too, so that no importer carries a copy.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass, field
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -36,6 +37,7 @@ from django.utils.module_loading import autodiscover_modules
 from django.utils.translation import gettext as _
 
 from muster.audit.services import log_action
+from muster.orgs.rules import cell_problem
 from muster.tabular.errors import ErrorCollector, TabularError
 from muster.tabular.reader import read_workbook
 from muster.tabular.schema import SheetSpec, Table, match_sheets, use_chinese
@@ -340,6 +342,81 @@ def too_long(n: int) -> str:
     return _("too long (at most %(n)d characters)") % {"n": n}
 
 
+@dataclass
+class CodeCells:
+    """The code column of one sheet (a batch's code, a unit's, a staff number), checked row by row.
+
+    ``check(rownum, raw, code)`` says whether the row's code is good; if not, it adds the code's one
+    problem to ``errors``, in the column of ``key``. ``raw`` is the cell as read and ``code`` its clean text
+    (``cells.text(raw)``, which the caller has already). The first that applies is the problem: a blank
+    code (``required``: the importer's own words for it); a rule of a code broken
+    (``orgs.rules.cell_problem``: a control or invalid character, a character a code may not hold; shown
+    with the raw value); more than ``max_len`` characters (``too_long``); a code an earlier good row
+    has (``repeated(that row)``). ``seen`` maps each good code to its row.
+    """
+
+    errors: ErrorCollector
+    t: Table
+    _: KW_ONLY
+    max_len: int
+    required: str
+    repeated: Callable[[int], str]
+    key: str = "code"
+    seen: dict[str, int] = field(default_factory=dict, init=False)
+
+    def check(self, rownum: int, raw: Any, code: str) -> bool:
+        """Whether row ``rownum``'s code is good (else its problem is in ``errors``)."""
+        problem: str | None
+        shown: Any = code
+        if not code:
+            problem = self.required
+        elif problem := cell_problem(raw, self.key, code=True):
+            shown = raw
+        elif len(code) > self.max_len:
+            problem = too_long(self.max_len)
+        elif code in self.seen:
+            problem = self.repeated(self.seen[code])
+        else:
+            self.seen[code] = rownum
+            return True
+        self.errors.add(self.t.sheet, rownum, self.t.column(self.key), shown, problem)
+        return False
+
+
+@dataclass
+class TextCells:
+    """A text column of one sheet (a name, a task, a place, a note), checked row by row.
+
+    ``check(rownum, raw, value)`` says whether the row's text is good; if not, it adds the text's one problem
+    to ``errors``, in the column of ``key``. ``raw`` is the cell as read and ``value`` its clean text
+    (``cells.text(raw)``, which the caller has already). The first that applies is the problem: a rule of a
+    text broken (``orgs.rules.cell_problem``: a control or invalid character; shown with the raw value); a
+    blank value where one is ``required`` (the importer's own words for it; ``None``: a blank is fine);
+    more than ``max_len`` characters (``too_long``).
+    """
+
+    errors: ErrorCollector
+    t: Table
+    _: KW_ONLY
+    key: str
+    max_len: int
+    required: str | None = None
+
+    def check(self, rownum: int, raw: Any, value: str) -> bool:
+        """Whether row ``rownum``'s text is good (else its problem is in ``errors``)."""
+        shown: Any = value
+        if problem := cell_problem(raw, self.key):
+            shown = raw
+        elif not value and self.required is not None:
+            problem = self.required
+        elif len(value) > self.max_len:
+            problem = too_long(self.max_len)
+        else:
+            return True
+        self.errors.add(self.t.sheet, rownum, self.t.column(self.key), shown, problem)
+        return False
+
+
 def unit_not_in_scope() -> str:
     """A unit code the actor cannot use (the error names the cell, so the code is shown beside it): one
     that does not exist and one outside the actor's scope get the same words, so that an error never
@@ -357,9 +434,11 @@ def person_not_in_scope() -> str:
 
 __all__ = [
     "CHUNK",
+    "CodeCells",
     "ExportSheet",
     "Importer",
     "TabularError",
+    "TextCells",
     "atomically",
     "check_export",
     "chunks",

@@ -23,12 +23,20 @@ from muster.mobilize.models import (
     ServiceEntry,
 )
 from muster.mobilize.queries import chain_states
-from muster.orgs import access, rules
+from muster.orgs import access
 from muster.orgs.access import Perm
 from muster.orgs.models import Partner, Person, Unit
 from muster.tabular.cells import CellError, is_blank, parse_choice, text
 from muster.tabular.errors import ErrorCollector
-from muster.tabular.pipeline import chunks, person_not_in_scope, too_long, under, unit_not_in_scope
+from muster.tabular.pipeline import (
+    CodeCells,
+    TextCells,
+    chunks,
+    person_not_in_scope,
+    too_long,
+    under,
+    unit_not_in_scope,
+)
 from muster.tabular.schema import Table
 
 from .rows import _DepRow, _EntryRow, _fmt, _NewPartner, _PersonInfo, _site_name
@@ -46,6 +54,10 @@ from .schema import (
     describe_time_error,
     kind_choices,
 )
+
+
+def _batch_already_in_row(row: int) -> str:
+    return _("the same batch is already in row %(row)d") % {"row": row}
 
 
 class _Planner:
@@ -97,31 +109,21 @@ class _Planner:
         by_name: dict[str, list[Partner]] = {}
         for p in partners:
             by_name.setdefault(p.name, []).append(p)
-        seen: dict[str, int] = {}
+        code_cells = CodeCells(
+            self.errors,
+            t,
+            max_len=_CODE_MAX,
+            required=_("a batch code is required"),
+            repeated=_batch_already_in_row,
+        )
+        title_cells = TextCells(
+            self.errors, t, key="title", max_len=_TITLE_MAX, required=_("say what the task is")
+        )
+        site_cells = TextCells(self.errors, t, key="site", max_len=_SITE_MAX)
         for rownum, cells in t.rows:
-            ok = True
             raw_code = t.get(cells, "code")
             code = text(raw_code)
-            if not code:
-                err(t.sheet, rownum, t.column("code"), "", _("a batch code is required"))
-                ok = False
-            elif problem := rules.cell_problem(raw_code, "code", code=True):
-                err(t.sheet, rownum, t.column("code"), raw_code, problem)
-                ok = False
-            elif len(code) > _CODE_MAX:
-                err(t.sheet, rownum, t.column("code"), code, too_long(_CODE_MAX))
-                ok = False
-            elif code in seen:
-                err(
-                    t.sheet,
-                    rownum,
-                    t.column("code"),
-                    code,
-                    _("the same batch is already in row %(row)d") % {"row": seen[code]},
-                )
-                ok = False
-            else:
-                seen[code] = rownum
+            ok = code_cells.check(rownum, raw_code, code)
             unit_code = text(t.get(cells, "unit"))
             unit = self.units.get(unit_code)
             if not unit_code:
@@ -142,22 +144,11 @@ class _Planner:
                 ok = False
             raw_title = t.get(cells, "title")
             title = text(raw_title)
-            if problem := rules.cell_problem(raw_title, "title"):
-                err(t.sheet, rownum, t.column("title"), raw_title, problem)
-                ok = False
-            elif not title:
-                err(t.sheet, rownum, t.column("title"), "", _("say what the task is"))
-                ok = False
-            elif len(title) > _TITLE_MAX:
-                err(t.sheet, rownum, t.column("title"), title, too_long(_TITLE_MAX))
+            if not title_cells.check(rownum, raw_title, title):
                 ok = False
             raw_site = t.get(cells, "site")
             site = text(raw_site)
-            if problem := rules.cell_problem(raw_site, "site"):
-                err(t.sheet, rownum, t.column("site"), raw_site, problem)
-                ok = False
-            elif len(site) > _SITE_MAX:
-                err(t.sheet, rownum, t.column("site"), site, too_long(_SITE_MAX))
+            if not site_cells.check(rownum, raw_site, site):
                 ok = False
             start = self.time(t, rownum, cells, "start")
             end = self.time(t, rownum, cells, "end")
@@ -296,6 +287,7 @@ class _Planner:
         }
         keys = self._existing_keys([p.id for p in people.values()])
         seen: dict[tuple[int, str, datetime, datetime], int] = {}
+        note_cells = TextCells(self.errors, t, key="note", max_len=_NOTE_MAX)
         for rownum, cells in t.rows:
             ok = True
             code = text(t.get(cells, "person"))
@@ -366,11 +358,7 @@ class _Planner:
                 ok = False
             raw_note = t.get(cells, "note")
             note = text(raw_note)
-            if problem := rules.cell_problem(raw_note, "note"):
-                err(t.sheet, rownum, t.column("note"), raw_note, problem)
-                ok = False
-            elif len(note) > _NOTE_MAX:
-                err(t.sheet, rownum, t.column("note"), note, too_long(_NOTE_MAX))
+            if not note_cells.check(rownum, raw_note, note):
                 ok = False
             span = self._span(t, rownum, cells)
             if not ok or span is None or person is None or kind is None:

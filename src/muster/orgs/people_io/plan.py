@@ -23,7 +23,7 @@ from muster.orgs.validators import (
 )
 from muster.tabular.cells import CellError, is_blank, parse_choice, parse_date, split_tags, text
 from muster.tabular.errors import ErrorCollector
-from muster.tabular.pipeline import CHUNK, chunks, too_long, under, unit_not_in_scope
+from muster.tabular.pipeline import CHUNK, CodeCells, TextCells, chunks, under, unit_not_in_scope
 from muster.tabular.schema import Table
 
 from .plan_units import _UnitsPlanner
@@ -112,7 +112,6 @@ class _Planner(_UnitsPlanner):
         rows_in = [(n, cells, text(cells[i_code]) if i_code < len(cells) else "") for n, cells in t.rows]
         existing_people = self._load_people(sorted({c for _n, _c, c in rows_in if c}))
         digests_in_file: dict[str, int] = {}
-        seen: dict[str, int] = {}
         rows: list[_PersonRow] = []
         unit_ok: dict[tuple[str, str | None, bool], str | None] = {}  # (code, current, party) → problem
         choice_memo: dict[tuple[str, Any], str | None] = {}
@@ -143,23 +142,19 @@ class _Planner(_UnitsPlanner):
                 choice_memo[memo_key] = parse_choice(raw, ch[key].table, ch[key].allowed)
             return choice_memo[memo_key]
 
+        code_cells = CodeCells(
+            self.errors,
+            t,
+            max_len=_CODE_MAX,
+            required=_("a staff number is required"),
+            repeated=_already_in_row,
+        )
+        name_cells = TextCells(
+            self.errors, t, key="name", max_len=_PERSON_NAME_MAX, required=_("a name is required")
+        )
         for rownum, cells, code in rows_in:
             n = len(cells)
-            ok = True
-            if not code:
-                err(sheet, rownum, col["code"], "", _("a staff number is required"))
-                ok = False
-            elif problem := rules.cell_problem(cells[i_code], "code", code=True):
-                err(sheet, rownum, col["code"], cells[i_code], problem)
-                ok = False
-            elif len(code) > _CODE_MAX:
-                err(sheet, rownum, col["code"], code, too_long(_CODE_MAX))
-                ok = False
-            elif code in seen:
-                err(sheet, rownum, col["code"], code, _already_in_row(seen[code]))
-                ok = False
-            else:
-                seen[code] = rownum
+            ok = code_cells.check(rownum, cells[i_code] if i_code < n else None, code)
             cur = existing_people.get(code) if code else None
             if cur is not None and not self.person_visible(cur):
                 # Neutral words: never tell who has the number, nor where (security hole 9, issue 22).
@@ -170,14 +165,8 @@ class _Planner(_UnitsPlanner):
             cur_party = self.unit_by_id[cur.party_unit_id].code if cur and cur.party_unit_id else None
 
             name = text(cells[i_name]) if i_name < n else ""
-            if problem := rules.cell_problem(cells[i_name] if i_name < n else None, "name"):
-                err(sheet, rownum, col["name"], cells[i_name], problem)
-                ok = False
-            elif not name:
-                err(sheet, rownum, col["name"], "", _("a name is required"))
-                ok = False
-            elif len(name) > _PERSON_NAME_MAX:
-                err(sheet, rownum, col["name"], name, too_long(_PERSON_NAME_MAX))
+            raw_name = cells[i_name] if i_name < n else None
+            if not name_cells.check(rownum, raw_name, name):
                 ok = False
 
             unit = text(cells[i_unit]) if i_unit < n else ""

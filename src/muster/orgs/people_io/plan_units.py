@@ -8,12 +8,12 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from muster.audit.services import diff
-from muster.orgs import access, rules
+from muster.orgs import access
 from muster.orgs.access import Perm
 from muster.orgs.models import PARTY_KINDS, Person, Unit
 from muster.tabular.cells import CellError, parse_choice, text
 from muster.tabular.errors import ErrorCollector
-from muster.tabular.pipeline import too_long, under, unit_not_in_scope
+from muster.tabular.pipeline import CodeCells, TextCells, under, unit_not_in_scope
 from muster.tabular.schema import Table
 
 from .rows import _already_in_row, _DbUnit, _FileUnit, _PersonRow
@@ -85,36 +85,20 @@ class _UnitsPlanner:
     def plan_units(self, t: Table) -> None:
         err = self.errors.add
         kinds = self.choices["kind"]
-        seen: dict[str, int] = {}
+        code_cells = CodeCells(
+            self.errors, t, max_len=_CODE_MAX, required=_("a code is required"), repeated=_already_in_row
+        )
+        name_cells = TextCells(
+            self.errors, t, key="name", max_len=_UNIT_NAME_MAX, required=_("a name is required")
+        )
         for rownum, cells in t.rows:
-            ok = True
             raw_code = t.get(cells, "code")
             code = text(raw_code)
-            if not code:
-                err(t.sheet, rownum, t.column("code"), "", _("a code is required"))
-                ok = False
-            elif problem := rules.cell_problem(raw_code, "code", code=True):
-                err(t.sheet, rownum, t.column("code"), raw_code, problem)
-                ok = False
-            elif len(code) > _CODE_MAX:
-                err(t.sheet, rownum, t.column("code"), code, too_long(_CODE_MAX))
-                ok = False
-            elif code in seen:
-                err(t.sheet, rownum, t.column("code"), code, _already_in_row(seen[code]))
-                ok = False
-            else:
-                seen[code] = rownum
+            ok = code_cells.check(rownum, raw_code, code)
             self.file_codes.add(code)
             raw_name = t.get(cells, "name")
             name = text(raw_name)
-            if problem := rules.cell_problem(raw_name, "name"):
-                err(t.sheet, rownum, t.column("name"), raw_name, problem)
-                ok = False
-            elif not name:
-                err(t.sheet, rownum, t.column("name"), "", _("a name is required"))
-                ok = False
-            elif len(name) > _UNIT_NAME_MAX:
-                err(t.sheet, rownum, t.column("name"), name, too_long(_UNIT_NAME_MAX))
+            if not name_cells.check(rownum, raw_name, name):
                 ok = False
             kind = None
             raw_kind = t.get(cells, "kind")

@@ -34,13 +34,13 @@ FILE_SECONDS: dict[str, float] = {
     "tests/roster/test_engine.py": 270,
     "tests/web/test_crawl.py": 250,  # (seeded demo)
     "tests/cli/test_deploy_settings.py": 226,
-    "tests/mobilize_io/test_export_and_cli.py": 142,
+    "tests/mobilize/ledger_io/test_export_and_cli.py": 142,
     "tests/roster/test_benchmark_io.py": 117,
     "tests/accounts/test_login_throttle.py": 111,
     "tests/cli/test_createadmin.py": 107,
     "tests/cli/test_import_export.py": 98,
-    "tests/mobilize_api/test_input_bounds.py": 96,
-    "tests/partylife_api/test_meetings_api.py": 74,
+    "tests/mobilize/api/test_input_bounds.py": 96,
+    "tests/partylife/api/test_meetings_api.py": 74,
     "tests/reports/test_members_demo.py": 70,  # (seeded demo)
     "tests/notify/test_web.py": 64,
     "tests/web/test_care_api_io.py": 62,

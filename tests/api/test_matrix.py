@@ -383,7 +383,7 @@ FOUNDATION_PATHS = (
     "/api/v1/people",
     "/api/v1/teams",
     "/api/v1/partners",
-    "/api/v1/roster/import",  # the staff roster; /api/v1/roster/plans is rostering (tests/roster_app)
+    "/api/v1/roster/import",  # the staff roster; /api/v1/roster/plans is rostering (tests/roster/app)
     "/api/v1/roster/export",
     "/api/v1/me",
     "/api/v1/tokens",

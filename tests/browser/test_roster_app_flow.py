@@ -4,7 +4,7 @@ it, and a member sees the notification under the bell.
 The solve runs inline (the tasks' immediate backend): the test database is SQLite in shared-cache memory,
 which a `muster worker` process cannot share. The worker is tested in tests/worker (a real worker
 process on a file database, killed with kill -9 mid-solve) and the live progress fragment over HTTP in
-tests/roster_app (test_progress_polls_while_running)."""
+tests/roster/app (test_progress_polls_while_running)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """The shared list component (``muster.web.listing``): filter, sort whitelist, paging bounds, export.
 
 The component on plain rows (a list of dicts) through a request; the pages that use it are tested through
-HTTP with their apps (``tests/partylife_web/test_lists.py``, ``tests/points_web/test_leaderboard_list.py``,
+HTTP with their apps (``tests/partylife/web/test_lists.py``, ``tests/points/web/test_leaderboard_list.py``,
 ``tests/web/test_people_list.py``)."""
 
 from __future__ import annotations

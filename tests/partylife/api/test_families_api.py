@@ -10,7 +10,7 @@ from muster.audit.models import AuditEvent
 from muster.partylife.models import AttendanceStatus
 from muster.points.models import PointEntry
 from muster.points.queries import facts_balances, ledger_balances
-from tests.partylife_api.conftest import API, Party, hold_meeting, post
+from tests.partylife.api.conftest import API, Party, hold_meeting, post
 
 
 def test_talks_record_matrix_withdraw(party: Party, login: Any) -> None:

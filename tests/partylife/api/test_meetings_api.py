@@ -15,7 +15,7 @@ from django.utils import timezone
 from muster.partylife.models import Meeting, ReviewStatus
 from muster.points.models import PointEntry
 from muster.points.queries import facts_balances, ledger_balances
-from tests.partylife_api.conftest import API, Party, patch, post
+from tests.partylife.api.conftest import API, Party, patch, post
 
 
 def _lesson(c: Client, party: Party, when: str = "2024-07-10T14:00:00", **extra: Any) -> dict[str, Any]:

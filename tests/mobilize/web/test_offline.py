@@ -14,7 +14,7 @@ from django.urls import reverse
 
 from muster.mobilize import services as svc
 from muster.mobilize.views.checkin import OFFLINE_SHELL, offline_owner
-from tests.mobilize_web.conftest import Batch, Cast, hour
+from tests.mobilize.web.conftest import Batch, Cast, hour
 
 
 def test_service_worker_is_served_from_the_root_with_its_shell(client: Client) -> None:

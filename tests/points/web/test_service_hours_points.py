@@ -10,7 +10,7 @@ from muster.points.models import PointEntry, PointFact
 from muster.points.queries import facts_balances, ledger_balances
 from muster.points.service_hours import SOURCE
 from muster.points.services import points_recompute
-from tests.points_web.conftest import API, Party, link, post
+from tests.points.web.conftest import API, Party, link, post
 
 
 def _self_report(c: Any, start: str, end: str) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from muster.orgs.access import SYSTEM
 from muster.orgs.services import unit_create
 from muster.partylife import compliance as engine
 from muster.partylife import services as svc
-from tests.partylife_web.conftest import Party, at, client_for, hold_meeting
+from tests.partylife.web.conftest import Party, at, client_for, hold_meeting
 
 pytestmark = pytest.mark.django_db
 

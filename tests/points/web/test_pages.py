@@ -9,7 +9,7 @@ from typing import Any
 from openpyxl import load_workbook
 
 from muster.points.models import PointRule
-from tests.points_web.conftest import Party, hold_meeting
+from tests.points.web.conftest import Party, hold_meeting
 
 
 def test_statement_leaderboard_and_exports(party: Party, login: Any) -> None:

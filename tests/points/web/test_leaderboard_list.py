@@ -8,7 +8,7 @@ import io
 import re
 from typing import Any
 
-from tests.points_web.conftest import Party, hold_meeting
+from tests.points.web.conftest import Party, hold_meeting
 
 URL = "/points/leaderboard/"
 SEL = {"unit": "XH-DW", "start": "2024-01-01", "end": "2025-01-01"}

@@ -17,7 +17,7 @@ from django.utils import timezone
 from muster.audit.models import AuditEvent
 from muster.mobilize import services as svc
 from muster.mobilize.models import CheckEvent, EntryKind, EntryOp, EntrySource, ServiceEntry
-from tests.mobilize_web.conftest import Batch, Cast, hour
+from tests.mobilize.web.conftest import Batch, Cast, hour
 
 
 @pytest.fixture(autouse=True)

@@ -10,13 +10,14 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, Subquery
+from django.db.models import Count, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from muster.mobilize import services as msvc
-from muster.mobilize.models import DeploymentStatus, Shift
+from muster.mobilize.models import Assignment, DeploymentStatus, Shift
 from muster.mobilize.queries import shift_is_visible
 from muster.notify.services import notify, recipients_of
 from muster.orgs import access
@@ -212,59 +213,93 @@ def _resolve_person(actor: Any, person: Person | None) -> Person:
     return person
 
 
-@transaction.atomic
+def _gate(actor: Any, opening: Opening, person: Person) -> None:
+    """Whether ``person`` may sign up for ``opening`` (as read): in its audience, the shift in sight of
+    whoever signs someone else up, before the deadline."""
+    if not queries.in_audience(opening, person):
+        raise Http404  # not open to them: as if it did not exist
+    if not queries.is_self(actor, person) and not shift_is_visible(actor, opening.shift):
+        raise Http404  # signing someone else up needs sight of the shift
+    if not opening.is_open or timezone.now() >= opening.deadline:
+        raise _invalid(
+            "opening",
+            _("Sign-up for %(shift)s closed at %(at)s.")
+            % {"shift": msvc._shift_name(opening.shift), "at": _fmt(opening.deadline)},
+            "deadline",
+        )
+
+
+def _with_seats(qs: Any, person: Person) -> Any:
+    """Openings with the seats taken on their shift (``taken``) and the person's live sign-up (``live``,
+    its id) read in the same statement."""
+    return qs.annotate(
+        taken=Coalesce(
+            Subquery(
+                Assignment.objects.filter(shift=OuterRef("shift"))
+                .values("shift")
+                .annotate(n=Count("pk"))
+                .values("n")
+            ),
+            0,
+        ),
+        live=Subquery(
+            SignUp.objects.filter(opening=OuterRef("pk"), person=person)
+            .exclude(status=SignUpStatus.CANCELLED)
+            .values("pk")[:1]
+        ),
+    )
+
+
+def _full(shift: Shift) -> ValidationError:
+    return _invalid(
+        "opening",
+        _("All %(n)s seats of %(shift)s are taken; you may join the waiting list.")
+        % {"n": shift.seats, "shift": msvc._shift_name(shift)},
+        "full",
+    )
+
+
 def signup_create(
     *, actor: Any, opening: Opening, person: Person | None = None, wait: bool = False
 ) -> SignUp:
     """Sign up (报名) for an open shift; when it is full, join its waiting list if ``wait``.
 
-    Locks: the opening first (sign-ups and cancellations of one shift take turns), then — only when a
+    A race for the last seats is mostly refusals: a sign-up that finds the shift full (and no sign-up of
+    the person's own) is refused at once, without a transaction or a lock — as if it had come a moment
+    before the seats went. Otherwise the sign-up is decided under locks (``_signup_locked``)."""
+    person = _resolve_person(actor, person)
+    if not wait:
+        now_ = _with_seats(Opening.objects.select_related("shift__deployment", "unit"), person).get(
+            pk=opening.pk
+        )
+        _gate(actor, now_, person)
+        if now_.live is not None:
+            return SignUp.objects.get(pk=now_.live)
+        if now_.taken >= now_.shift.seats:
+            raise _full(now_.shift)
+    return _signup_locked(actor, opening, person, wait)
+
+
+@transaction.atomic
+def _signup_locked(actor: Any, opening: Opening, person: Person, wait: bool) -> SignUp:
+    """Locks: the opening first (sign-ups and cancellations of one shift take turns), then — only when a
     seat is taken — the person and the shift (``mobilize.services.shift_take``), the order cancellation
     and the waiting list's promotion use too. A refusal because the shift is full comes before the
     person's own checks: no seat is to be had whoever asks."""
-    person = _resolve_person(actor, person)
     opening = (
         Opening.objects.select_for_update(of=("self",))
         .select_related("shift__deployment__unit", "unit")
         .get(pk=opening.pk)
     )
-    if not queries.in_audience(opening, person):
-        raise Http404  # not open to them: as if it did not exist
+    _gate(actor, opening, person)  # (again: as the opening is now)
     shift = opening.shift
-    if not queries.is_self(actor, person) and not shift_is_visible(actor, shift):
-        raise Http404  # signing someone else up needs sight of the shift
     now = timezone.now()
-    if not opening.is_open or now >= opening.deadline:
-        raise _invalid(
-            "opening",
-            _("Sign-up for %(shift)s closed at %(at)s.")
-            % {"shift": msvc._shift_name(shift), "at": _fmt(opening.deadline)},
-            "deadline",
-        )
-    # the person's live sign-up and the seats taken, in one read (after the lock: both as committed now)
-    now_ = (
-        Shift.objects.filter(pk=shift.pk)
-        .annotate(
-            taken=Count("assignments"),
-            live=Subquery(
-                SignUp.objects.filter(opening=opening, person=person)
-                .exclude(status=SignUpStatus.CANCELLED)
-                .values("pk")[:1]
-            ),
-        )
-        .values("taken", "live")
-        .get()
-    )
-    if now_["live"] is not None:
-        return SignUp.objects.get(pk=now_["live"])
-    full = now_["taken"] >= shift.seats
+    seats = _with_seats(Opening.objects.filter(pk=opening.pk), person).values("taken", "live").get()
+    if seats["live"] is not None:  # (read after the lock: as committed now)
+        return SignUp.objects.get(pk=seats["live"])
+    full = seats["taken"] >= shift.seats
     if full and not wait:
-        raise _invalid(
-            "opening",
-            _("All %(n)s seats of %(shift)s are taken; you may join the waiting list.")
-            % {"n": shift.seats, "shift": msvc._shift_name(shift)},
-            "full",
-        )
+        raise _full(shift)
     _fit_errors(person, shift)
     status = SignUpStatus.WAITING if full else SignUpStatus.SEATED
     if not full:

@@ -27,7 +27,7 @@ from muster.outreach import creditcode, services
 from muster.outreach.models import Enterprise, EnterpriseSize, Liaison, LiaisonRole
 from muster.tabular.cells import CellError, choice_table, is_blank, parse_choice, parse_date, text
 from muster.tabular.errors import ErrorCollector
-from muster.tabular.pipeline import Importer, person_not_in_scope, unit_not_in_scope
+from muster.tabular.pipeline import Importer, TextCells, person_not_in_scope, unit_not_in_scope
 from muster.tabular.schema import Column, SheetSpec, Table, use_chinese
 from muster.tabular.template import TemplateSheet, template_file
 from muster.tabular.writer import CSV_CONTENT_TYPE, XLSX_CONTENT_TYPE, SheetData, csv_bytes, xlsx_bytes
@@ -137,6 +137,10 @@ def _cell(
     return text(raw)
 
 
+def _at_most(n: int) -> str:
+    return _("at most %(n)d characters") % {"n": n}
+
+
 def enterprise_plan(*, actor: Any, tables: dict[str, Table], errors: ErrorCollector) -> Plan:
     """Check the sheets against the database; add every problem to ``errors``."""
     plan = Plan(actor, errors)
@@ -147,6 +151,19 @@ def enterprise_plan(*, actor: Any, tables: dict[str, Table], errors: ErrorCollec
         wanted = {creditcode.normalize(text(t.get(c, "credit_code"))) for _, c in t.rows}
         existing = {
             e.credit_code: e for e in Enterprise.objects.filter(credit_code__in=wanted).select_related("unit")
+        }
+        name_cells = TextCells(
+            errors,
+            t,
+            key="name",
+            max_len=120,
+            required=_("a name is required"),
+            long=lambda _n: _("at most 120 characters"),
+        )
+        text_cells = {
+            key: TextCells(errors, t, key=key, max_len=n, long=_at_most)
+            for key, n in (("industry", 60), ("park", 120), ("building", 120))
+            if t.has(key)
         }
         for rownum, cells in t.rows:
             n_before = errors.total
@@ -168,24 +185,14 @@ def enterprise_plan(*, actor: Any, tables: dict[str, Table], errors: ErrorCollec
                     _("this credit code is on row %(row)d already") % {"row": codes_in_file[code]},
                 )
             codes_in_file.setdefault(code, rownum)
-            name = _cell(t, cells, "name", rownum, errors)
-            if not name and is_blank(t.get(cells, "name")):
-                errors.add(t.sheet, rownum, t.column("name"), "", _("a name is required"))
-            elif len(name) > 120:
-                errors.add(t.sheet, rownum, t.column("name"), name, _("at most 120 characters"))
+            raw_name = t.get(cells, "name")
+            name = text(raw_name)
+            name_cells.check(rownum, raw_name, name)
             fields: dict[str, Any] = {"name": name}
-            for key, length in (("industry", 60), ("park", 120), ("building", 120)):
-                if t.has(key):
-                    value = _cell(t, cells, key, rownum, errors)
-                    if len(value) > length:
-                        errors.add(
-                            t.sheet,
-                            rownum,
-                            t.column(key),
-                            value,
-                            _("at most %(n)d characters") % {"n": length},
-                        )
-                    fields[key] = value
+            for key, words in text_cells.items():
+                raw = t.get(cells, key)
+                fields[key] = text(raw)
+                words.check(rownum, raw, fields[key])
             if t.has("size"):
                 try:
                     fields["size"] = parse_choice(t.get(cells, "size"), SIZES, "大型/中型/小型/微型") or ""

@@ -392,7 +392,7 @@ class TextCells:
     (``cells.text(raw)``, which the caller has already). The first that applies is the problem: a rule of a
     text broken (``orgs.rules.cell_problem``: a control or invalid character; shown with the raw value); a
     blank value where one is ``required`` (the importer's own words for it; ``None``: a blank is fine);
-    more than ``max_len`` characters (``too_long``).
+    more than ``max_len`` characters (``long(max_len)``: ``too_long`` unless the importer has its own words).
     """
 
     errors: ErrorCollector
@@ -401,6 +401,7 @@ class TextCells:
     key: str
     max_len: int
     required: str | None = None
+    long: Callable[[int], str] = too_long
 
     def check(self, rownum: int, raw: Any, value: str) -> bool:
         """Whether row ``rownum``'s text is good (else its problem is in ``errors``)."""
@@ -410,7 +411,7 @@ class TextCells:
         elif not value and self.required is not None:
             problem = self.required
         elif len(value) > self.max_len:
-            problem = too_long(self.max_len)
+            problem = self.long(self.max_len)
         else:
             return True
         self.errors.add(self.t.sheet, rownum, self.t.column(self.key), shown, problem)

@@ -35,7 +35,7 @@ from muster.orgs.models import Person
 from muster.orgs.rules import cell_problem
 from muster.tabular.cells import CellError, choice_table, is_blank, parse_choice, parse_date, text
 from muster.tabular.errors import ErrorCollector
-from muster.tabular.pipeline import chunks, person_not_in_scope, too_long
+from muster.tabular.pipeline import TextCells, chunks, person_not_in_scope
 from muster.tabular.schema import Column, SheetSpec, Table
 from muster.volunteers import fit, services
 from muster.volunteers.models import (
@@ -269,6 +269,7 @@ class _Sheet:
 
     def __init__(self, t: Table, errors: ErrorCollector) -> None:
         self.t, self.errors = t, errors
+        self.texts: dict[tuple[str, int], TextCells] = {}
 
     def bad(self, row: int, key: str, value: Any, reason: str) -> None:
         self.errors.add(self.t.sheet, row, self.t.column(key), value, reason)
@@ -288,16 +289,13 @@ class _Sheet:
         return True
 
     def words(self, cells: list[Any], row: int, key: str, limit: int) -> str | None:
+        """The cell's clean text, or None when it breaks a rule of a text or is too long (said in errors)."""
+        check = self.texts.get((key, limit))
+        if check is None:
+            check = self.texts[key, limit] = TextCells(self.errors, self.t, key=key, max_len=limit)
         raw = self.t.get(cells, key)
-        problem = cell_problem(raw, key) if raw is not None else None
-        if problem:
-            self.bad(row, key, raw, problem)
-            return None
         value = text(raw)
-        if len(value) > limit:
-            self.bad(row, key, value, too_long(limit))
-            return None
-        return value
+        return value if check.check(row, raw, value) else None
 
 
 def _people(actor: Any, tables: dict[str, Table], errors: ErrorCollector) -> dict[str, Person | None]:

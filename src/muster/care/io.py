@@ -18,14 +18,11 @@ ledger is refused as every file without data rows is (the pipeline's "no data ro
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import connection
 from django.http import Http404
 from django.utils.translation import gettext as _
 
@@ -38,6 +35,7 @@ from muster.orgs import access, crypto
 from muster.orgs.access import NotAllowed, Perm
 from muster.orgs.models import Person, Unit
 from muster.orgs.validators import InvalidValue, normalize_id_number, normalize_phone
+from muster.tabular.bulk import large_write_cache
 from muster.tabular.cells import parse_date, text
 from muster.tabular.errors import ErrorCollector
 from muster.tabular.pipeline import Importer, chunks, person_not_in_scope, unit_not_in_scope
@@ -441,29 +439,10 @@ def _answer_key(row: dict[str, Any], at_cell: Any, dims: dict[str, Dimension]) -
     return (int(rid), row.get("subject", ""), dim.code, channel, row.get("value", ""), _second(when))
 
 
-@contextmanager
-def _large_cache() -> Iterator[None]:
-    """On SQLite, a 64 MB page cache while the subjects are written (their indexes, their figures' marks
-    and audit events stay in memory), as the staff register's import does; the connection's own setting
-    comes back afterwards."""
-    if connection.vendor != "sqlite":
-        yield
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("PRAGMA cache_size")
-        before = int(cursor.fetchone()[0])
-        cursor.execute("PRAGMA cache_size = -65536")
-    try:
-        yield
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute(f"PRAGMA cache_size = {before:d}")
-
-
 def care_apply(plan: CarePlan, actor: Any, filename: str, tables: dict[str, Table]) -> None:
     """Write a checked plan through the services (inside the caller's transaction)."""
     if plan.subjects:
-        with _large_cache():
+        with large_write_cache():
             created = care.subjects_create_bulk(actor=actor, rows=plan.subjects, batch=filename)
         plan.result.subjects_created = len(created)
     subjects = {s.code: s for s in CareSubject.objects.filter(code__in={k[1] for k in plan.answers})}

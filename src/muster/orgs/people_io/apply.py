@@ -5,12 +5,10 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import F, Max
 from django.db.models.base import ModelState
 from django.utils import timezone
@@ -19,7 +17,7 @@ from django.utils.translation import gettext as _
 from muster.audit.services import PendingEvent, log_action, log_actions_bulk
 from muster.orgs import access, crypto, signals
 from muster.orgs.models import Person, Tag, Unit
-from muster.tabular.bulk import insert_many
+from muster.tabular.bulk import insert_many, large_write_cache
 from muster.tabular.pipeline import chunks, common_path
 from muster.tabular.schema import Table
 
@@ -38,26 +36,8 @@ def people_apply(
 
 
 def _apply(plan: _Planner, actor: Any, filename: str) -> None:
-    with _large_cache():
+    with large_write_cache():
         _write(plan, actor, filename)
-
-
-@contextmanager
-def _large_cache() -> Iterator[None]:
-    """On SQLite, a 64 MB page cache while writing: inserts into several indexes then stay in memory
-    (twice as fast for 100,000 people); the connection's own setting comes back afterwards."""
-    if connection.vendor != "sqlite":
-        yield
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("PRAGMA cache_size")
-        before = int(cursor.fetchone()[0])
-        cursor.execute("PRAGMA cache_size = -65536")
-    try:
-        yield
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute(f"PRAGMA cache_size = {before:d}")
 
 
 def _write(plan: _Planner, actor: Any, filename: str) -> None:

@@ -297,7 +297,15 @@ def part_callup(args: argparse.Namespace, leader: Any, unit: Any, now: Any) -> N
 
     def answer_job(token: str, i: int) -> Callable[[Any], int]:
         data = {"answer": "yes"} if i % 3 else {"answer": "no", "reason": "子女尚在襁褓"}
-        return lambda client: client.post(f"/volunteers/answer/{token}/", data).status_code
+
+        def job(client: Any) -> int:
+            # each answer from another person's phone: no cookies of the answers before (the client
+            # thread's cookie jar would otherwise carry every earlier "thank you" message along, and
+            # the message cookie would grow with each answer the thread sends)
+            client.cookies.clear()
+            return int(client.post(f"/volunteers/answer/{token}/", data).status_code)
+
+        return job
 
     elapsed, statuses = drive([answer_job(t, i) for i, t in enumerate(invites)], args.threads, Client)
     stored = CallUpInvite.objects.filter(callup=c).exclude(answer="").count()

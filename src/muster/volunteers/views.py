@@ -414,7 +414,7 @@ def callup_pick(request: HttpRequest, code: str) -> HttpResponse:
 
 def answer(request: HttpRequest, token: str) -> HttpResponse:
     """The answer link of a call-up message: the secret token is the credential (no login needed)."""
-    inv = CallUpInvite.objects.select_related("callup", "person").filter(token=token).first()
+    inv = CallUpInvite.objects.select_related("callup__unit", "person").filter(token=token).first()
     if inv is None:
         raise Http404
     form = AnswerForm(request.POST or None)

@@ -160,10 +160,13 @@ def callup_answer(
 ) -> CallUpInvite:
     """Answer a call-up: "yes" (报名) or "no" (不能参加, with a reason), once, before the deadline.
     ``by_link``: through the secret link of the message (the link is the credential)."""
-    invite = (
-        CallUpInvite.objects.select_for_update(of=("self",))
-        .select_related("callup", "callup__unit", "person")
-        .get(pk=invite.pk)
+    # the answer as committed now, under the invite's row lock (two answers of one invite take turns);
+    # the call-up and the person as the caller read them
+    invite.answer, invite.reason, invite.answered_at = (
+        CallUpInvite.objects.select_for_update()
+        .filter(pk=invite.pk)
+        .values_list("answer", "reason", "answered_at")
+        .get()
     )
     if (
         not by_link

@@ -39,8 +39,10 @@ $(ASSETS): package.json package-lock.json scripts/build_assets.py | $(STAMP)
 demo: setup
 	$(VENV)/bin/muster demo
 
+# PYTHONDONTWRITEBYTECODE= (empty: unset) lets pytest cache its assert-rewritten test modules and Python
+# its bytecode: collection per process falls from ~27 s to ~10 s on the next run.
 test: setup chromium
-	$(VENV)/bin/pytest -q -n auto --dist loadfile
+	PYTHONDONTWRITEBYTECODE= $(VENV)/bin/pytest -q -n auto --dist loadfile
 
 # The browser test drives Debian's chromium through Playwright.
 chromium:

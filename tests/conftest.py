@@ -100,6 +100,11 @@ def _english_outside_requests() -> Any:
 
 @pytest.fixture
 def org(db: Any) -> Org:
+    return build_org()
+
+
+def build_org() -> Org:
+    """The ``org`` fixture's organization (for a module fixture that builds it once)."""
     a = SYSTEM
     root = unit_create(actor=a, code="SH", name="国家税务总局上海市税务局", kind="city_bureau", parent=None)
     organ = unit_create(actor=a, code="SH-JG", name="市局机关", kind="bureau_organ", parent=root)

@@ -36,6 +36,11 @@ class World:
 
 @pytest.fixture
 def world(org: Any) -> World:
+    return build_world(org)
+
+
+def build_world(org: Any) -> World:
+    """The ``world`` fixture's objects around ``org`` (for a module fixture that builds them once)."""
     a = SYSTEM
     xo2 = unit_create(
         actor=a, code="XH-S2", name="徐汇区税务局第二税务所", kind="tax_office", parent=org.xuhui

@@ -4,6 +4,10 @@ Each role is granted on 徐汇 (XH); "in scope" is XH's subtree, "out of scope" 
 the bureau organ, the party tree). Expectations are derived from ``ROLE_PERMS``, the single truth:
 out-of-scope objects are 404 (or, when named in a request body or filter, the same 422 as an unknown
 code), visible-but-not-allowed is 403, and lists never contain an out-of-scope object.
+
+The organization (``org`` + ``world``) is built once for the module, in a transaction rolled back after
+it; each test runs in its own savepoint inside it (``db``), so what a test writes is undone before the
+next, as with a per-test ``world`` (whose building was a quarter of the module's time).
 """
 
 from __future__ import annotations
@@ -11,17 +15,21 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
+from urllib.parse import parse_qsl, urlencode
 
 import openpyxl
 import pytest
+from django.db import transaction
 from django.test import Client
 
 from muster.audit.models import AuditEvent
 from muster.orgs.access import ROLE_PERMS, Perm
 from muster.orgs.models import Partner, Person, Team, TeamMembership, Unit
+from tests.conftest import build_org
 
+from .conftest import World, build_world
 from .helpers import API, IN_SCOPE, OUT_OF_SCOPE, get, patch, post, strings
 
 ROLES = ["admin", "manager", "secretary", "leader", "member", "viewer", None]  # None: logged in, no grant
@@ -29,6 +37,26 @@ ROLES = ["admin", "manager", "secretary", "leader", "member", "viewer", None]  #
 
 def perms_of(role: str | None) -> frozenset[Perm]:
     return ROLE_PERMS[role] if role else frozenset()
+
+
+@pytest.fixture(scope="module")
+def _world_of_the_module(django_db_setup: None, django_db_blocker: Any) -> Iterator[World]:
+    atomic = transaction.atomic()
+    with django_db_blocker.unblock():
+        atomic.__enter__()
+    try:
+        with django_db_blocker.unblock():
+            yield build_world(build_org())
+    finally:
+        with django_db_blocker.unblock():
+            transaction.set_rollback(True)
+            atomic.__exit__(None, None, None)
+
+
+@pytest.fixture
+def world(_world_of_the_module: World, db: None) -> World:
+    """The module's organization; the test's writes are rolled back after it (``db``)."""
+    return _world_of_the_module
 
 
 @pytest.fixture(params=ROLES, ids=lambda r: r or "no-grant")
@@ -373,9 +401,21 @@ def test_export_everything_visible(as_role: Client, role: str | None) -> None:
 # ------------------------------------------------------------------ no path leaks
 
 
-def _openapi_get_paths(client: Client) -> list[str]:
-    doc = client.get(API + "/openapi.json").json()
-    return [p for p, ops in doc["paths"].items() if "get" in ops]
+_DOCUMENT: list[dict[str, Any]] = []  # the OpenAPI document, fetched once per module (~0.5 s a fetch)
+
+
+def _openapi_get_paths(client: Client) -> dict[str, set[str]]:
+    """Every GET path of the OpenAPI document, with the names of the query parameters it declares. The
+    document is the same for every user (the schema of the API, not of anyone's data)."""
+    if not _DOCUMENT:
+        r = client.get(API + "/openapi.json")
+        assert r.status_code == 200
+        _DOCUMENT.append(r.json())
+    return {
+        path: {p["name"] for p in ops["get"].get("parameters", []) if p["in"] == "query"}
+        for path, ops in _DOCUMENT[0]["paths"].items()
+        if "get" in ops
+    }
 
 
 FOUNDATION_PATHS = (
@@ -424,6 +464,28 @@ LIST_QUERIES = [
 ]
 
 
+def _queries(declared: set[str]) -> list[str]:
+    """The queries to send to an operation declaring the query parameters ``declared``: the bare URL, each
+    of ``LIST_QUERIES`` whose parameters it declares, and one query carrying all the parameters of the
+    others at once.
+
+    An operation reads only the parameters it declares (django-ninja passes those; no API module reads
+    ``request.GET``), so a query of undeclared parameters is answered as the bare URL is: sending each of
+    them (13 of the 14 queries for most paths) would only repeat that answer. The one combined query
+    stays in the crawl as a net, should an operation ever read the raw query string.
+    """
+    out, others = [], []
+    for query in LIST_QUERIES:
+        names = {name for name, _value in parse_qsl(query.lstrip("?"))}
+        if names <= declared:
+            out.append(query)
+        else:
+            others += [pair for pair in parse_qsl(query.lstrip("?")) if pair[0] not in declared]
+    if others:
+        out.append("?" + urlencode(list(dict.fromkeys(others))))
+    return out
+
+
 def _cells(r: Any) -> set[str]:
     """Every string in a response: JSON values and keys, CSV cells or workbook cells."""
     ctype = r["Content-Type"]
@@ -439,12 +501,13 @@ def _cells(r: Any) -> set[str]:
 
 
 def _crawl(client: Client, out_of_scope: set[str]) -> set[str]:
-    """GET every operation the OpenAPI document lists, with every filter; fail on any out-of-scope string."""
+    """GET every operation the OpenAPI document lists, with every filter it declares (``_queries``); fail
+    on any out-of-scope string."""
     seen: set[str] = set()
     covered = 0
-    for path in _openapi_get_paths(client):
+    for path, declared in _openapi_get_paths(client).items():
         for url in _fill(path):
-            for query in LIST_QUERIES:
+            for query in _queries(declared):
                 r = client.get(url + query)
                 if r.status_code != 200:
                     continue
@@ -478,3 +541,29 @@ def test_no_get_path_leaks_from_a_party_branch(
     visible = {"XH-B01", "第一税务所党支部", "XH0001", "张丽"}
     seen = _crawl(client, everything - visible)
     assert visible <= seen
+
+
+def test_the_crawl_sends_each_declared_filter_and_the_rest_at_once() -> None:
+    queries = _queries({"page", "page_size", "parent", "q", "tree"})  # the declared filters of /units
+    assert queries[:-1] == [
+        "",
+        "?page_size=500",
+        "?tree=party",
+        "?tree=admin",
+        "?q=税务",
+        "?q=H",
+        "?parent=XH",
+        "?parent=XH-DW",
+    ]
+    rest = parse_qsl(queries[-1].lstrip("?"))
+    assert rest == [
+        ("unit", "XH"),
+        ("team", "XH-T1"),
+        ("unit", "XH-B01"),
+        ("format", "csv"),
+        ("sheet", "units"),
+        ("sheet", "people"),
+    ]
+    bare, everything = _queries(set())  # an operation without filters: the bare URL and one with all
+    assert bare == "" and len(parse_qsl(everything.lstrip("?"))) == 13  # every distinct pair, once
+    assert len(_queries({name for q in LIST_QUERIES for name, _v in parse_qsl(q.lstrip("?"))})) == 14

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -13,8 +14,9 @@ import pytest
 from muster.mobilize import services as svc
 from muster.mobilize.models import Deployment, EntryKind, ServiceEntry
 from muster.orgs.access import SYSTEM
-from muster.orgs.models import Person
+from muster.orgs.models import Person, Unit
 from muster.orgs.services import person_create
+from muster.reports.rollup import Rollup, rollup, rollup_straight
 from tests.partylife.conftest import party  # noqa: F401  (the party-life fixture, for the party figures)
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -78,7 +80,7 @@ def random_ledger(org: Any, seed: int, *, people: int = 12, batches: int = 8, en
     ledger = Ledger(crowd, deps)
     chains: list[ServiceEntry] = []
     for _ in range(entries):
-        d = rng.choice([*deps, None, None])  # type: ignore[list-item]
+        d = rng.choice([*deps, None, None])
         if d is not None:
             person = rng.choice(list(d.members.all()))
             lo, hi = d.start, d.end
@@ -128,3 +130,86 @@ def random_ledger(org: Any, seed: int, *, people: int = 12, batches: int = 8, en
         svc.deployment_update(actor=SYSTEM, deployment=d, start=d.start - timedelta(hours=5))
     ledger.rows = list(ServiceEntry.objects.order_by("id"))
     return ledger
+
+
+# ---------------------------------------------------------------- the fast path held to the straight query
+
+# The units that neither hold nor roll up a ledger row are compared at every SAMPLE_EVERY-th cutoff only
+# (each at its own offset, so that together they see every cutoff). Odd, so that a unit's sample is not
+# all of one kind when the cutoffs alternate kinds (on the hour / half past, a minute before / after).
+SAMPLE_EVERY = 3
+
+# rollup_straight's answers by (ledger state, unit, cutoff): the straight query reads the raw ledger and
+# the organization only, never the facts, the buckets or MUSTER_ROLLUP_HOUR_DEPTH, so one answer serves
+# every test (and every hour depth) that builds the same ledger. Cleared after each module.
+ROW_READ = ("kind", "op", "sign", "start", "end", "minutes", "refers_to")
+_STATES: dict[tuple[Any, ...], int] = {}
+_STRAIGHT: dict[tuple[int, int, datetime], Rollup] = {}
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _forget_straight_answers() -> Any:
+    yield
+    _STATES.clear()
+    _STRAIGHT.clear()
+
+
+def ledger_state() -> int:
+    """A number for everything ``rollup_straight`` reads (the zone, the units, the people's home units,
+    the batches and every ledger row with what makes it pending): equal numbers, equal answers."""
+    from django.conf import settings
+
+    state = (
+        settings.TIME_ZONE,
+        tuple(
+            Unit.objects.order_by("pk").values_list(
+                "pk", "path", "depth", "code", "name", "is_active", "numchild"
+            )
+        ),
+        tuple(Person.objects.order_by("pk").values_list("pk", "unit_id")),
+        tuple(Deployment.objects.order_by("pk").values_list("pk", "unit_id", "status", "start")),
+        tuple(ServiceEntry.objects.order_by("pk").values_list("pk", "person_id", "deployment_id", *ROW_READ)),
+    )
+    return _STATES.setdefault(state, len(_STATES))
+
+
+def straight(unit: Unit, cut: datetime, *, state: int | None = None) -> Rollup:
+    """``rollup_straight(unit, cut)``, computed once per ledger state (``state``: ``ledger_state()``,
+    taken after the last write)."""
+    key = (ledger_state() if state is None else state, unit.pk, cut)
+    if key not in _STRAIGHT:
+        _STRAIGHT[key] = rollup_straight(unit, cut)
+    return _STRAIGHT[key]
+
+
+def units_with_rows() -> set[int]:
+    """The units that hold or roll up a row: those on the path of a batch's dispatching unit or of the
+    home unit of a person with a ledger row."""
+    paths = set(Deployment.objects.values_list("unit__path", flat=True))
+    paths |= set(ServiceEntry.objects.values_list("person__unit__path", flat=True))
+    units = Unit.objects.values_list("pk", "path")
+    return {pk for pk, path in units if any(p.startswith(path) for p in paths)}
+
+
+def assert_fast_equals_straight(
+    cuts: list[datetime], *, full_at: Collection[datetime] = (), every: int = SAMPLE_EVERY
+) -> set[tuple[str, datetime]]:
+    """``rollup == rollup_straight`` (rows and total) at every cutoff for every unit that holds or rolls up
+    a row and for the first unit without (in path order); the other units without rows at every
+    ``every``-th cutoff and at the cutoffs ``full_at``. Returns the (unit code, cutoff) pairs checked."""
+    state = ledger_state()
+    units = list(Unit.objects.order_by("path"))
+    full = units_with_rows()
+    empty = [u for u in units if u.pk not in full]
+    full |= {u.pk for u in empty[:1]}
+    offset = {u.pk: i for i, u in enumerate(empty[1:])}
+    checked: set[tuple[str, datetime]] = set()
+    for i, cut in enumerate(cuts):
+        for unit in units:
+            if unit.pk not in full and (i + offset[unit.pk]) % every and cut not in full_at:
+                continue
+            fast, slow = rollup(unit, cut), straight(unit, cut, state=state)
+            assert fast.rows == slow.rows, (unit.code, cut, fast.rows, slow.rows)
+            assert fast.total == slow.total, (unit.code, cut, fast.total, slow.total)
+            checked.add((unit.code, cut))
+    return checked

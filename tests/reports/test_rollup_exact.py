@@ -1,5 +1,21 @@
 """The fast path and the straight query agree, at every cutoff, for every unit (incl. mid-shift cutoffs
-and late corrections), and a rebuild from scratch gives the same buckets as incremental maintenance."""
+and late corrections), and a rebuild from scratch gives the same buckets as incremental maintenance.
+
+What it costs and why it is still exhaustive where it matters (``conftest.assert_fast_equals_straight``):
+
+- ``rollup_straight`` (the reference) reads only the raw ledger and the organization, never the facts,
+  the buckets or ``MUSTER_ROLLUP_HOUR_DEPTH``; it costs about six fast rollups (Django compiles its ORM
+  queries per call). Its answer is computed once per ledger state (a key over everything it reads), so
+  the hour-depth variants of one ledger share it while each fast path is still compared in full.
+- What differs per unit in the fast path is its depth (whether it reads hour buckets, and so whether
+  its window is the last hour or the whole day), its own row versus its children's subtree rows, and
+  the rows under it. The units that hold or roll up rows (the administrative tree here: the root, the
+  districts, the office, the organ) are compared at every cutoff, and so is one unit without rows (the
+  party tree's root). The other units without rows (the rest of the party tree: the same statements
+  over subtrees where nothing matches) are compared at every third cutoff, each at its own offset, and
+  at the cutoffs a test lists as edges (midnight, the summer-time change): every unit is still compared
+  at every kind of edge, which the tests assert.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +30,7 @@ from muster.reports import facts
 from muster.reports.models import Bucket, HourBucket, PairFact, PersonFact, SpanFact
 from muster.reports.rollup import rollup, rollup_straight
 
-from .conftest import at, random_ledger
+from .conftest import assert_fast_equals_straight, at, random_ledger
 
 
 def _cutoffs(rng: random.Random, ledger: Any, n: int) -> list[Any]:
@@ -39,15 +55,9 @@ def test_fast_path_equals_straight_query(org: Any, settings: Any, seed: int, hou
     settings.MUSTER_ROLLUP_HOUR_DEPTH = hour_depth
     ledger = random_ledger(org, seed)
     rng = random.Random(seed)
-    units = list(Unit.objects.all())
-    checked = 0
-    for cut in _cutoffs(rng, ledger, 25):
-        for unit in units:
-            fast, slow = rollup(unit, cut), rollup_straight(unit, cut)
-            assert fast.rows == slow.rows, (unit.code, cut)
-            assert fast.total == slow.total, (unit.code, cut)
-            checked += 1
-    assert checked > 100
+    checked = assert_fast_equals_straight(_cutoffs(rng, ledger, 25))
+    assert len(checked) > 100
+    assert {code for code, _cut in checked} == set(Unit.objects.values_list("code", flat=True))
     root = Unit.objects.get(code="SH")
     final = rollup(root, at("2022-03-30 00:00"))
     assert final.total.person_times > 0 and final.total.minutes > 0 and final.total.community_minutes > 0
@@ -55,7 +65,7 @@ def test_fast_path_equals_straight_query(org: Any, settings: Any, seed: int, hou
 
 def _state() -> tuple[Any, ...]:
     facts.fold_pending()  # the maintained facts as every report reads them: queued rows folded
-    buckets = {
+    buckets: dict[tuple[Any, ...], tuple[int, ...]] = {
         (b.node_id, b.own, b.day): tuple(getattr(b, f) for f in facts.FIGURES)
         for b in Bucket.objects.all()
         if any(getattr(b, f) for f in facts.FIGURES)
@@ -152,12 +162,18 @@ def test_shifts_on_the_hour_at_every_edge(org: Any, settings: Any, hour_depth: i
     )
     cuts = [t0 + timedelta(minutes=30 * i) for i in range(-6, 2 * 48 + 2)]
     cuts += [t0 + i * h + timedelta(minutes=m) for i in range(0, 49) for m in (-1, 1)]
-    units = list(Unit.objects.all())
-    for cut in cuts:
-        for unit in units:
-            fast, slow = rollup(unit, cut), rollup_straight(unit, cut)
-            assert fast.rows == slow.rows, (unit.code, cut)
-            assert fast.total == slow.total, (unit.code, cut)
+    midnights = [t0 + i * h + timedelta(minutes=m) for i in (0, 24, 48) for m in (-1, 0, 1)]
+    checked = assert_fast_equals_straight(cuts, full_at=midnights)
+
+    def edge(cut: datetime) -> str:
+        local = cut.astimezone(t0.tzinfo)
+        if local.hour == 0 and local.minute == 0:
+            return "midnight"
+        return {0: "on the hour", 30: "mid-shift", 59: "a minute before", 1: "a minute after"}[local.minute]
+
+    kinds = {"midnight", "on the hour", "mid-shift", "a minute before", "a minute after"}
+    for code in Unit.objects.values_list("code", flat=True):
+        assert {edge(cut) for c, cut in checked if c == code} == kinds, code
     root = Unit.objects.get(code="SH")
     assert rollup(root, t0 + 48 * h).total.minutes == 60 * (4 * 8 + (8 + 8 + 24) + (8 + 1))
     assert rollup(root, t0 + 48 * h).total.community_minutes == 60 * (8 + 1 + 2)
@@ -206,13 +222,13 @@ def test_summer_time_days_in_a_zone_that_has_them(org: Any, settings: Any, hour_
             end=t0 + 10 * h,
             approve=True,
         )
-        units = list(Unit.objects.all())
-        for i in range(0, 3 * 24 + 1):
-            cut = t0 + timedelta(minutes=20 * i)
-            for unit in units:
-                fast, slow = rollup(unit, cut), rollup_straight(unit, cut)
-                assert fast.rows == slow.rows, (unit.code, cut)
-                assert fast.total == slow.total, (unit.code, cut)
+        cuts = [t0 + timedelta(minutes=20 * i) for i in range(0, 3 * 24 + 1)]
+        local = [c.astimezone(berlin) for c in cuts]
+        change_night = [c for c, lc in zip(cuts, local, strict=True) if lc.day == day[2] + 1 and lc.hour < 4]
+        assert len(change_night) == 12  # wall-clock 00:00–03:40 (aware + timedelta adds wall-clock time)
+        checked = assert_fast_equals_straight(cuts, full_at=change_night)
+        for code in Unit.objects.values_list("code", flat=True):
+            assert {cut for c, cut in checked if c == code} >= set(change_night), code
     long_day = facts.calendar().hours(
         facts.minute_of(datetime(2022, 10, 30, tzinfo=berlin)),
         facts.minute_of(datetime(2022, 10, 31, tzinfo=berlin)),
@@ -283,16 +299,11 @@ def test_raising_the_hour_depth_takes_effect_at_the_rebuild(org: Any, settings: 
             end=t + timedelta(hours=b),
             approve=True,
         )
-    units = list(Unit.objects.all())
     cuts = [r.start + (r.end - r.start) / 3 for r in ledger.rows[::5]]
     cuts += [t + timedelta(minutes=50 * i) for i in range(24)]
-    for cut in cuts:
-        for unit in units:
-            assert rollup(unit, cut) == rollup_straight(unit, cut), (unit.code, cut)
+    assert_fast_equals_straight(cuts)
     facts.rebuild()
     assert facts.hour_depth_read() == 3
     settings.MUSTER_ROLLUP_HOUR_DEPTH = 2
     assert facts.hour_depth_read() == 2
-    for cut in cuts:
-        for unit in units:
-            assert rollup(unit, cut) == rollup_straight(unit, cut), (unit.code, cut)
+    assert_fast_equals_straight(cuts)

@@ -24,7 +24,7 @@ from muster.audit.models import AuditEvent
 from muster.exports.models import ReportJob
 from muster.reports.models import Snapshot
 from muster.worker.models import WorkerHeartbeat
-from tests.reports_web.conftest import QUERY, build_ledger
+from tests.reports.web.conftest import QUERY, build_ledger
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

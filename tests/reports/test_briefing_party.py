@@ -73,7 +73,7 @@ def test_write_appends_the_party_sentence_after_the_notes() -> None:
 
 @pytest.mark.django_db
 def test_brief_command_ends_with_the_party_sentence(party: Any) -> None:
-    from tests.reports_web.party_scenario import seed_party_year
+    from tests.reports.web.party_scenario import seed_party_year
 
     seed_party_year(party)
     out = StringIO()
